@@ -1,0 +1,64 @@
+# Shared set-up for scripts/test and scripts/demo: system packages, virtualenvs. Sourced, not run.
+# Idempotent: a second run on the same machine installs nothing new.
+
+PACKAGES=(tap-quickbooks-online tap-quickbooks-desktop target-databricks target-looker-warehouse target-powerbi target-salesforce)
+VENV=.venv
+MELTANO_VENV=.venv-meltano
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS=false
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+pick_python() {
+  # spyne (tap-quickbooks-desktop) does not import on 3.13: stay on 3.11/3.12.
+  for candidate in python3.11 python3.12 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] < (3, 13)))'; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "Python 3.11 or 3.12 is required (spyne does not import on 3.13)" >&2
+  return 1
+}
+
+install_system_packages() {
+  # PostgreSQL (warehouse tests), Java 17 + jarjar (the local Spark SQL engine).
+  local missing=()
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+  [ -e /usr/share/java/jarjar.jar ] || compgen -G '/usr/share/java/jarjar*.jar' >/dev/null || missing+=(libjarjar-java)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing system packages: ${missing[*]}"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+make_venv() {
+  local python; python=$(pick_python)
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating $VENV with $python"
+    "$python" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed"
+  local inputs; inputs=$(cat sandboxes/pyproject.toml "${PACKAGES[@]/%//pyproject.toml}" 2>/dev/null | sha256sum | cut -c1-16)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$inputs" ]; then
+    log "installing the plugins, the sandboxes and the test tools into $VENV"
+    local args=(-e "./sandboxes[spark]")
+    for pkg in "${PACKAGES[@]}"; do
+      [ -f "$pkg/pyproject.toml" ] && args+=(-e "./$pkg[test]")
+    done
+    "$VENV/bin/pip" install -q "${args[@]}" pytest pytest-xdist ruff mypy pyyaml types-PyYAML types-requests
+    echo "$inputs" > "$stamp"
+  fi
+}
+
+make_meltano_venv() {
+  local python; python=$(pick_python)
+  if [ ! -x "$MELTANO_VENV/bin/meltano" ]; then
+    log "installing meltano into $MELTANO_VENV"
+    "$python" -m venv "$MELTANO_VENV"
+    "$MELTANO_VENV/bin/pip" install -q "meltano==4.4.1"
+  fi
+}

@@ -1,0 +1,1 @@
+"""Singer tap for QuickBooks Desktop with an embedded QuickBooks Web Connector server."""

@@ -1,0 +1,1 @@
+"""Authentication of QuickBooks Web Connector sessions."""

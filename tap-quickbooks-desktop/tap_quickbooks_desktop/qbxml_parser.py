@@ -1,0 +1,183 @@
+"""Safe qbXML parsing: QuickBooks responses, the HostQuery answer and buffered entries.
+
+Every parse goes through lxml iterparse with entity resolution, DTD loading and
+network access off; documents that declare a DTD are refused outright, since a
+QuickBooks response never carries one and a DTD is how XXE and entity bombs arrive.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from lxml import etree
+
+_FORBIDDEN_MARKUP = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype")
+
+
+class QbxmlError(ValueError):
+    """A qbXML document that cannot be trusted or understood; nothing was stored."""
+
+
+@dataclass
+class ResponseSection:
+    """One `*Rs` element of a QBXMLMsgsRs, with what the server needs to act on it."""
+
+    tag: str
+    request_id: str
+    status_code: int
+    status_severity: str
+    status_message: str
+    iterator_id: str | None
+    iterator_remaining: int | None
+    xml: bytes
+    # (id, version) of each returned object, used to drop duplicates on append.
+    versions: list[tuple[str, str]] = field(default_factory=list)
+    max_modified: str | None = None
+
+    @property
+    def ret_count(self) -> int:
+        return len(self.versions)
+
+
+def _to_bytes(document: str | bytes) -> bytes:
+    return document.encode("utf-8") if isinstance(document, str) else document
+
+
+def _check_markup(data: bytes) -> None:
+    if any(marker in data for marker in _FORBIDDEN_MARKUP):
+        raise QbxmlError(
+            "qbXML document declares a DTD or entities; refused (QuickBooks never sends one)"
+        )
+
+
+def safe_iterparse(data: bytes, events: tuple[str, ...] = ("start", "end")) -> Iterator[tuple[str, etree._Element]]:
+    _check_markup(data)
+    return etree.iterparse(  # type: ignore[no-any-return]
+        io.BytesIO(data),
+        events=events,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def parse_timestamp(value: str) -> datetime:
+    """QuickBooks' TimeModified, comparable across offsets (naive ones read as UTC)."""
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def later_timestamp(current: str | None, candidate: str | None) -> str | None:
+    if not candidate:
+        return current
+    if not current:
+        return candidate
+    try:
+        return candidate if parse_timestamp(candidate) > parse_timestamp(current) else current
+    except ValueError:
+        return current
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None and value != "" else None
+    except ValueError:
+        return None
+
+
+def _object_version(ret: etree._Element) -> tuple[str, str, str | None]:
+    object_id = ret.findtext("TxnID") or ret.findtext("ListID") or ""
+    deleted = ret.findtext("TimeDeleted")
+    if deleted:
+        return object_id, f"deleted:{deleted}", deleted
+    modified = ret.findtext("TimeModified")
+    return object_id, ret.findtext("EditSequence") or modified or "", modified
+
+
+def parse_response_message(document: str | bytes) -> list[ResponseSection]:
+    """Split a QBXML response into its `*Rs` sections, or raise QbxmlError."""
+    data = _to_bytes(document)
+    sections: list[ResponseSection] = []
+    depth = 0
+    path: list[str] = []
+    try:
+        for event, elem in safe_iterparse(data):
+            if event == "start":
+                depth += 1
+                path.append(elem.tag if isinstance(elem.tag, str) else "")
+                if depth == 1 and elem.tag != "QBXML":
+                    raise QbxmlError(f"not a qbXML response: root element is <{elem.tag}>")
+                if depth == 2 and elem.tag != "QBXMLMsgsRs":
+                    raise QbxmlError(f"not a qbXML response: expected <QBXMLMsgsRs>, got <{elem.tag}>")
+                continue
+            if depth == 3:
+                sections.append(_section(elem))
+            depth -= 1
+            path.pop()
+    except etree.XMLSyntaxError as exc:
+        raise QbxmlError(f"malformed qbXML response: {exc}") from exc
+    if depth != 0:
+        raise QbxmlError("truncated qbXML response")
+    return sections
+
+
+def _section(rs: etree._Element) -> ResponseSection:
+    versions: list[tuple[str, str]] = []
+    max_modified: str | None = None
+    for ret in rs:
+        if not isinstance(ret.tag, str) or not ret.tag.endswith("Ret"):
+            continue
+        object_id, version, stamp = _object_version(ret)
+        versions.append((object_id, version))
+        max_modified = later_timestamp(max_modified, stamp)
+    return ResponseSection(
+        tag=str(rs.tag),
+        request_id=rs.get("requestID", ""),
+        status_code=_int(rs.get("statusCode")) or 0,
+        status_severity=rs.get("statusSeverity", ""),
+        status_message=rs.get("statusMessage", ""),
+        iterator_id=rs.get("iteratorID"),
+        iterator_remaining=_int(rs.get("iteratorRemainingCount")),
+        xml=etree.tostring(rs),
+        versions=versions,
+        max_modified=max_modified,
+    )
+
+
+def supported_versions(hcp_response: str | bytes | None) -> list[str]:
+    """qbXML versions from the HostQuery answer QBWC passes in strHCPResponse."""
+    if not hcp_response:
+        return []
+    versions: list[str] = []
+    try:
+        for _event, elem in safe_iterparse(_to_bytes(hcp_response), events=("end",)):
+            if elem.tag == "SupportedQBXMLVersion" and elem.text:
+                versions.append(elem.text.strip())
+    except etree.XMLSyntaxError as exc:
+        raise QbxmlError(f"malformed HostQuery response in strHCPResponse: {exc}") from exc
+    return versions
+
+
+def iter_rets(section_xml: bytes) -> Iterator[etree._Element]:
+    """Yield each `*Ret` of one buffered `*Rs` section, freeing memory as it goes."""
+    depth = 0
+    try:
+        for event, elem in safe_iterparse(section_xml):
+            if event == "start":
+                depth += 1
+                continue
+            depth -= 1
+            if depth == 1 and isinstance(elem.tag, str) and elem.tag.endswith("Ret"):
+                yield elem
+                elem.clear()
+                parent = elem.getparent()
+                while parent is not None and elem.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as exc:
+        raise QbxmlError(f"buffered qbXML entry is malformed: {exc}") from exc

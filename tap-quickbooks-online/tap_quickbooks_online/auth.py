@@ -1,0 +1,222 @@
+"""OAuth 2.0 against Intuit: code exchange, refresh with rotation, expiry warnings.
+
+Order of operations on refresh (the reason this module exists): Intuit answers a refresh grant
+with a NEW refresh token and the old one dies. The answer is written to the encrypted token
+store (atomic, fsync'ed) before the access token is handed to any caller, so a crash at any
+instant leaves a usable refresh token on disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import random
+import threading
+import time
+import typing as t
+
+import requests
+
+from tap_quickbooks_online.errors import AuthError, redact
+from tap_quickbooks_online.token_store import TokenStore
+
+LOGGER = logging.getLogger("tap_quickbooks_online.auth")
+
+# Refresh this long before the access token's stated expiry (Intuit: 1 h tokens; refresh at 55 min).
+REFRESH_MARGIN_SECONDS = 300
+
+
+class OAuthClient:
+    """Intuit's token endpoint (client_secret_basic)."""
+
+    def __init__(
+        self,
+        *,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 4,
+        backoff_base: float = 1.0,
+    ) -> None:
+        self.token_url = token_url
+        self._auth = (client_id, client_secret)
+        self._secrets = (client_id, client_secret)
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._backoff_base = backoff_base
+
+    def exchange_code(self, code: str, redirect_uri: str) -> dict[str, t.Any]:
+        return self._grant(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+            secret=code,
+        )
+
+    def refresh(self, refresh_token: str) -> dict[str, t.Any]:
+        return self._grant(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}, secret=refresh_token
+        )
+
+    def _grant(self, form: dict[str, str], *, secret: str) -> dict[str, t.Any]:
+        last_problem = ""
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                resp = self._session.post(
+                    self.token_url,
+                    data=form,
+                    auth=self._auth,
+                    headers={"Accept": "application/json"},
+                    timeout=self._timeout,
+                )
+            except requests.RequestException as ex:
+                last_problem = redact(f"{type(ex).__name__}: {ex}", secret, *self._secrets)
+            else:
+                tid = resp.headers.get("intuit_tid")
+                if resp.status_code == 200:
+                    return t.cast(dict[str, t.Any], resp.json())
+                if resp.status_code < 500 and resp.status_code != 429:
+                    raise AuthError(self._describe_refusal(resp, form["grant_type"], tid))
+                last_problem = f"HTTP {resp.status_code} (intuit_tid={tid})"
+            if attempt < self._max_attempts:
+                time.sleep(self._backoff_base * 2 ** (attempt - 1) * (0.5 + random.random()))
+        msg = f"Intuit token endpoint unavailable after {self._max_attempts} attempts: {last_problem}"
+        raise AuthError(msg)
+
+    @staticmethod
+    def _describe_refusal(resp: requests.Response, grant_type: str, tid: str | None) -> str:
+        try:
+            error = str(resp.json().get("error", ""))
+        except (ValueError, AttributeError):
+            error = ""
+        hint = {
+            "invalid_grant": (
+                "the refresh token (or code) is expired, revoked or already rotated; "
+                "run `tap-quickbooks-online auth` to authorize again"
+            ),
+            "invalid_client": "client_id / client_secret are wrong for this token endpoint",
+        }.get(error, "check the app's credentials and redirect URI")
+        return (
+            f"Intuit refused the {grant_type} grant: HTTP {resp.status_code} "
+            f"error={error or 'unknown'}: {hint} (intuit_tid={tid})"
+        )
+
+
+class RealmTokens:
+    """The access token of one realm, refreshed before expiry and persisted before use."""
+
+    def __init__(
+        self,
+        realm_id: str,
+        *,
+        oauth: OAuthClient,
+        store: TokenStore,
+        configured_refresh_token: str | None = None,
+        refresh_warning_days: int = 30,
+        clock: t.Callable[[], float] = time.time,
+    ) -> None:
+        self.realm_id = realm_id
+        self._oauth = oauth
+        self._store = store
+        self._configured_refresh_token = configured_refresh_token
+        self._warning_days = refresh_warning_days
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._access_token: str | None = None
+        self._expires_at = 0.0
+        self._loaded = False
+
+    def access_token(self) -> str:
+        with self._lock:
+            if not self._loaded:
+                self._load_stored()
+            if self._access_token is None or self._clock() >= self._expires_at - REFRESH_MARGIN_SECONDS:
+                self._refresh_locked()
+            assert self._access_token is not None
+            return self._access_token
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` after a 401 so the next caller refreshes (once)."""
+        with self._lock:
+            if self._access_token == token:
+                self._access_token = None
+                self._expires_at = 0.0
+
+    def _load_stored(self) -> None:
+        self._loaded = True
+        entry = self._store.load(self.realm_id) or {}
+        if entry.get("access_token") and float(entry.get("access_token_expires_at", 0)) > self._clock():
+            self._access_token = str(entry["access_token"])
+            self._expires_at = float(entry["access_token_expires_at"])
+        self._warn_if_expiring(entry.get("refresh_token_expires_at"))
+
+    def _candidate_refresh_tokens(self) -> list[str]:
+        entry = self._store.load(self.realm_id) or {}
+        candidates = [entry.get("refresh_token"), self._configured_refresh_token]
+        unique: list[str] = []
+        for token in candidates:
+            if token and token not in unique:
+                unique.append(str(token))
+        return unique
+
+    def _refresh_locked(self) -> None:
+        candidates = self._candidate_refresh_tokens()
+        if not candidates:
+            msg = (
+                f"No refresh token for realm {self.realm_id}: run `tap-quickbooks-online auth` "
+                "or set the realm's refresh_token."
+            )
+            raise AuthError(msg)
+        failure: AuthError | None = None
+        for refresh_token in candidates:
+            try:
+                answer = self._oauth.refresh(refresh_token)
+            except AuthError as ex:
+                # A stale configured token after a rotation is expected; try the next one.
+                failure = ex
+                continue
+            self._persist_then_use(answer)
+            return
+        assert failure is not None
+        msg = f"Realm {self.realm_id}: {failure}"
+        raise AuthError(msg) from None
+
+    def _persist_then_use(self, answer: dict[str, t.Any]) -> None:
+        now = self._clock()
+        expires_at = now + float(answer.get("expires_in", 3600))
+        entry: dict[str, t.Any] = {
+            "refresh_token": answer["refresh_token"],
+            "access_token": answer["access_token"],
+            "access_token_expires_at": expires_at,
+            "rotated_at": now,
+        }
+        if answer.get("x_refresh_token_expires_in") is not None:
+            entry["refresh_token_expires_at"] = now + float(answer["x_refresh_token_expires_in"])
+        # Durable first: only once the rotated refresh token is on disk may the access token run.
+        self._store.save(self.realm_id, entry)
+        self._access_token = str(answer["access_token"])
+        self._expires_at = expires_at
+        self._warn_if_expiring(entry.get("refresh_token_expires_at"))
+
+    def _warn_if_expiring(self, refresh_expires_at: t.Any) -> None:
+        if refresh_expires_at is None:
+            return
+        remaining = float(refresh_expires_at) - self._clock()
+        if remaining < self._warning_days * 86400:
+            when = dt.datetime.fromtimestamp(float(refresh_expires_at), tz=dt.timezone.utc)
+            LOGGER.warning(
+                "The refresh token of realm %s expires in %.1f days (%s). Run "
+                "`tap-quickbooks-online auth` before then or the tap will stop working.",
+                self.realm_id,
+                remaining / 86400,
+                when.isoformat(),
+            )
+
+
+def tokens_summary(answer: dict[str, t.Any]) -> str:
+    """What may be printed about a token answer: lifetimes only, never values."""
+    return json.dumps(
+        {k: answer[k] for k in ("token_type", "expires_in", "x_refresh_token_expires_in") if k in answer}
+    )

@@ -1,0 +1,75 @@
+"""Hub definitions, Meltano lock files and meltano.yml are generated from --about and never drift."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from .conftest import ROOT, about, plugin_definitions
+
+PLUGINS = plugin_definitions.PLUGINS
+
+
+def test_generated_definitions_match_what_each_plugin_reports() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "plugin_definitions.py"), "--check"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("plugin", PLUGINS, ids=[p["folder"] for p in PLUGINS])
+def test_hub_definition_is_complete_and_marks_every_secret_sensitive(plugin: dict) -> None:
+    hub = yaml.safe_load((ROOT / plugin["folder"] / "meltano-hub.yml").read_text())
+    for field in ("name", "namespace", "variant", "label", "description", "pip_url", "capabilities",
+                  "keywords", "settings", "settings_group_validation", "repo", "docs", "executable"):
+        assert hub.get(field) not in (None, ""), f"{plugin['folder']}: Hub definition lacks {field}"
+    assert hub["pip_url"].endswith(f"#subdirectory={plugin['folder']}")
+    schema = about(hub["name"])["settings"]["properties"]
+    secrets = {name for name, prop in schema.items() if prop.get("secret") or prop.get("writeOnly")}
+    sensitive = {s["name"] for s in hub["settings"] if s.get("sensitive")}
+    assert secrets == sensitive
+    undocumented = [s["name"] for s in hub["settings"] if not s.get("description")]
+    assert not undocumented, f"{plugin['folder']}: settings without a description: {undocumented}"
+
+
+def test_meltano_yml_declares_every_plugin_with_its_lock_file() -> None:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    declared = {p["name"]: p for entries in project["plugins"].values() for p in entries}
+    for plugin in PLUGINS:
+        lock_path = ROOT / "plugins" / plugin["plugin_type"] / f"{plugin['folder']}--{plugin_definitions.VARIANT}.lock"
+        lock = json.loads(lock_path.read_text())
+        entry = declared[plugin["folder"]]
+        assert entry["variant"] == lock["variant"]
+        assert entry["pip_url"] == f"-e ./{plugin['folder']}"
+        assert entry["settings"] == lock["settings"]
+        assert entry["commands"] == lock["commands"]
+    assert {e["name"] for e in project["environments"]} >= {"dev", "prod"}
+
+
+def test_prod_environment_holds_no_literal_secret() -> None:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    prod = next(e for e in project["environments"] if e["name"] == "prod")
+    for entries in prod.get("config", {}).get("plugins", {}).values():
+        for entry in entries:
+            lock = json.loads(next((ROOT / "plugins").glob(f"*/{entry['name']}--*.lock")).read_text())
+            sensitive = {s["name"] for s in lock["settings"] if s.get("sensitive")}
+            for name, value in entry.get("config", {}).items():
+                if name in sensitive:
+                    assert str(value).startswith("$"), f"prod {entry['name']}.{name} is not from the environment"
+
+
+def test_meltano_reads_every_plugin_from_its_lock_file_offline(tmp_path) -> None:
+    meltano = os.environ.get("QBC_MELTANO") or str(ROOT / ".venv-meltano" / "bin" / "meltano")
+    env = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path}/meltano.db"}
+    for plugin in PLUGINS:
+        result = subprocess.run([meltano, "config", "list", plugin["folder"]], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        hub = yaml.safe_load((ROOT / plugin["folder"] / "meltano-hub.yml").read_text())
+        for setting in hub["settings"][:3]:
+            assert setting["name"] in result.stdout
