@@ -9,6 +9,16 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
+quiet_pip() {  # pip's own chatter goes to a log, shown only when it fails
+  local pip=$1; shift
+  local pip_log; pip_log=$(mktemp)
+  if ! "$pip" install -q "$@" >"$pip_log" 2>&1; then
+    grep -v "is ignored: it is neither a file nor a directory" "$pip_log" | tail -40 >&2
+    rm -f "$pip_log"; return 1
+  fi
+  rm -f "$pip_log"
+}
+
 pick_python() {
   # spyne (tap-quickbooks-desktop) does not import on 3.13: stay on 3.11/3.12.
   for candidate in python3.11 python3.12 python3; do
@@ -49,7 +59,7 @@ make_venv() {
     for pkg in "${PACKAGES[@]}"; do
       [ -f "$pkg/pyproject.toml" ] && args+=(-e "./$pkg[test]")
     done
-    "$VENV/bin/pip" install -q "${args[@]}" pytest pytest-xdist ruff mypy pyyaml types-PyYAML types-requests
+    quiet_pip "$VENV/bin/pip" "${args[@]}" pytest pytest-xdist ruff mypy pyyaml types-PyYAML types-requests
     echo "$inputs" > "$stamp"
   fi
 }
@@ -59,6 +69,6 @@ make_meltano_venv() {
   if [ ! -x "$MELTANO_VENV/bin/meltano" ]; then
     log "installing meltano into $MELTANO_VENV"
     "$python" -m venv "$MELTANO_VENV"
-    "$MELTANO_VENV/bin/pip" install -q "meltano==4.4.1"
+    quiet_pip "$MELTANO_VENV/bin/pip" "meltano==4.4.1"
   fi
 }

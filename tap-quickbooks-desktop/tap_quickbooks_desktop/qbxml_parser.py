@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -70,7 +70,7 @@ def safe_iterparse(data: bytes, events: tuple[str, ...] = ("start", "end")) -> I
 def parse_timestamp(value: str) -> datetime:
     """QuickBooks' TimeModified, comparable across offsets (naive ones read as UTC)."""
     parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def later_timestamp(current: str | None, candidate: str | None) -> str | None:
@@ -101,25 +101,33 @@ def _object_version(ret: etree._Element) -> tuple[str, str, str | None]:
 
 
 def parse_response_message(document: str | bytes) -> list[ResponseSection]:
-    """Split a QBXML response into its `*Rs` sections, or raise QbxmlError."""
+    """Split a QBXML response into its `*Rs` sections, or raise QbxmlError.
+
+    Each returned object is serialised and freed as soon as it has been read, so
+    memory stays near one object rather than the whole (multi-megabyte) page tree.
+    """
     data = _to_bytes(document)
     sections: list[ResponseSection] = []
     depth = 0
-    path: list[str] = []
+    builder: _SectionBuilder | None = None
     try:
         for event, elem in safe_iterparse(data):
             if event == "start":
                 depth += 1
-                path.append(elem.tag if isinstance(elem.tag, str) else "")
                 if depth == 1 and elem.tag != "QBXML":
                     raise QbxmlError(f"not a qbXML response: root element is <{elem.tag}>")
                 if depth == 2 and elem.tag != "QBXMLMsgsRs":
                     raise QbxmlError(f"not a qbXML response: expected <QBXMLMsgsRs>, got <{elem.tag}>")
+                if depth == 3:
+                    builder = _SectionBuilder(elem)
                 continue
-            if depth == 3:
-                sections.append(_section(elem))
+            if depth == 4 and builder is not None:
+                builder.add(elem)
+            elif depth == 3 and builder is not None:
+                sections.append(builder.finish())
+                builder = None
+                elem.clear()
             depth -= 1
-            path.pop()
     except etree.XMLSyntaxError as exc:
         raise QbxmlError(f"malformed qbXML response: {exc}") from exc
     if depth != 0:
@@ -127,27 +135,43 @@ def parse_response_message(document: str | bytes) -> list[ResponseSection]:
     return sections
 
 
-def _section(rs: etree._Element) -> ResponseSection:
-    versions: list[tuple[str, str]] = []
-    max_modified: str | None = None
-    for ret in rs:
-        if not isinstance(ret.tag, str) or not ret.tag.endswith("Ret"):
-            continue
-        object_id, version, stamp = _object_version(ret)
-        versions.append((object_id, version))
-        max_modified = later_timestamp(max_modified, stamp)
-    return ResponseSection(
-        tag=str(rs.tag),
-        request_id=rs.get("requestID", ""),
-        status_code=_int(rs.get("statusCode")) or 0,
-        status_severity=rs.get("statusSeverity", ""),
-        status_message=rs.get("statusMessage", ""),
-        iterator_id=rs.get("iteratorID"),
-        iterator_remaining=_int(rs.get("iteratorRemainingCount")),
-        xml=etree.tostring(rs),
-        versions=versions,
-        max_modified=max_modified,
-    )
+class _SectionBuilder:
+    """Accumulates one `*Rs` element's serialised children and object versions."""
+
+    def __init__(self, rs: etree._Element) -> None:
+        self.rs = rs
+        self.parts: list[bytes] = []
+        self.versions: list[tuple[str, str]] = []
+        self.max_modified: str | None = None
+
+    def add(self, child: etree._Element) -> None:
+        if isinstance(child.tag, str) and child.tag.endswith("Ret"):
+            object_id, version, stamp = _object_version(child)
+            self.versions.append((object_id, version))
+            self.max_modified = later_timestamp(self.max_modified, stamp)
+        self.parts.append(etree.tostring(child, with_tail=False))
+        child.clear()
+        parent = child.getparent()
+        while parent is not None and child.getprevious() is not None:
+            del parent[0]
+
+    def finish(self) -> ResponseSection:
+        rs = self.rs
+        # An empty copy of the element gives its start tag with attributes escaped.
+        shell = etree.tostring(etree.Element(rs.tag, dict(rs.attrib)))
+        xml = shell[:-2] + b">" + b"".join(self.parts) + f"</{rs.tag}>".encode()
+        return ResponseSection(
+            tag=str(rs.tag),
+            request_id=rs.get("requestID", ""),
+            status_code=_int(rs.get("statusCode")) or 0,
+            status_severity=rs.get("statusSeverity", ""),
+            status_message=rs.get("statusMessage", ""),
+            iterator_id=rs.get("iteratorID"),
+            iterator_remaining=_int(rs.get("iteratorRemainingCount")),
+            xml=xml,
+            versions=self.versions,
+            max_modified=self.max_modified,
+        )
 
 
 def supported_versions(hcp_response: str | bytes | None) -> list[str]:

@@ -205,7 +205,7 @@ class RealmTokens:
             return
         remaining = float(refresh_expires_at) - self._clock()
         if remaining < self._warning_days * 86400:
-            when = dt.datetime.fromtimestamp(float(refresh_expires_at), tz=dt.timezone.utc)
+            when = dt.datetime.fromtimestamp(float(refresh_expires_at), tz=dt.UTC)
             LOGGER.warning(
                 "The refresh token of realm %s expires in %.1f days (%s). Run "
                 "`tap-quickbooks-online auth` before then or the tap will stop working.",

@@ -122,7 +122,7 @@ def normalize(type_text: str) -> str:
     return text
 
 
-def _decimal(type_text: str) -> tuple[int, int] | None:
+def decimal_parts(type_text: str) -> tuple[int, int] | None:
     match = _DECIMAL.match(type_text)
     return (int(match.group(1)), int(match.group(2))) if match else None
 
@@ -150,11 +150,11 @@ def plan_column(column: str, existing: str, desired: str) -> ColumnPlan:
     """
     existing = normalize(existing)
     desired = normalize(desired)
-    if existing == desired or existing == STRING and not is_nested(desired):
+    if existing == desired or (existing == STRING and not is_nested(desired)):
         return ColumnPlan("keep")
 
     int_existing, int_desired = _integer_digits(existing), _integer_digits(desired)
-    dec_existing, dec_desired = _decimal(existing), _decimal(desired)
+    dec_existing, dec_desired = decimal_parts(existing), decimal_parts(desired)
 
     if int_existing and int_desired:
         if int_existing >= int_desired:

@@ -10,7 +10,6 @@ from singer_sdk.singerlib.json import serialize_json
 
 from target_looker_warehouse.column_types import Family
 
-
 # Wide enough that quantizing a DECIMAL(38, s) value never overflows the context.
 _WIDE = decimal.Context(prec=100)
 

@@ -75,6 +75,11 @@ class SparkThriftServer:
             "spark.sql.defaultCatalog": catalog,
             # Databricks SQL warehouses run in UTC; the JVM's zone would make results machine-dependent.
             "spark.sql.session.timeZone": "UTC",
+            # SQL warehouses run with ANSI_MODE on. Spark's (ANSI) store assignment refuses to
+            # write a STRING into a TIMESTAMP/DATE column, and LEGACY assignment is disallowed for
+            # Iceberg (DSv2): the connector's inline parameters render dates and timestamps as
+            # strings, so SQL that inserts them must CAST explicitly (valid on Databricks too).
+            "spark.sql.ansi.enabled": "true",
             "spark.sql.shuffle.partitions": str(self.settings.shuffle_partitions),
             "spark.sql.warehouse.dir": str(self.work_dir / "spark-warehouse"),
             "spark.driver.extraJavaOptions": (
@@ -101,8 +106,11 @@ class SparkThriftServer:
             "qbc-databricks-sandbox",
             "--class",
             "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
-            "--jars",
-            ",".join(str(jar) for jar in self.jars.extra_jars),
+            # On the JVM's own class path, not --jars: Spark's added-jar class loader is not the
+            # one every thrift worker thread resolves Iceberg classes through, and INSERT then
+            # failed with NoClassDefFoundError (org.apache.iceberg.PositionDeletesTable).
+            "--driver-class-path",
+            os.pathsep.join(str(jar) for jar in self.jars.extra_jars),
         ]
         for key, value in conf.items():
             command += ["--conf", f"{key}={value}"]

@@ -7,6 +7,8 @@ consumed in order, so a test states exactly which request fails and how often.
 
 from __future__ import annotations
 
+import contextlib
+import decimal
 import json
 import re
 import socket
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sandboxes.powerbi.tls import LoopbackCertificate, make_loopback_certificate
 
@@ -34,8 +36,10 @@ class Request:
     headers: Message
     body: bytes
 
-    def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8")) if self.body else None
+    def json(self, parse_float: Any = None) -> Any:
+        if not self.body:
+            return None
+        return json.loads(self.body.decode("utf-8"), parse_float=parse_float)
 
     def form(self) -> dict[str, str]:
         return {k: v[-1] for k, v in urllib.parse.parse_qs(self.body.decode("utf-8")).items()}
@@ -59,7 +63,13 @@ class Response:
             return self.body
         if isinstance(self.body, str):
             return self.body.encode("utf-8")
-        return json.dumps(self.body).encode("utf-8")
+        return json.dumps(self.body, default=_json_default).encode("utf-8")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 @dataclass
@@ -128,10 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.drop_connection:
                 sandbox.log(request, 0)
                 self.close_connection = True
-                try:
+                with contextlib.suppress(OSError):
                     self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 return
             if fault.status:
                 response = Response(fault.status, fault.body, dict(fault.headers))
@@ -192,7 +200,7 @@ class HttpsSandbox:
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    def start(self) -> HttpsSandbox:
+    def start(self) -> Self:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.sandbox = self
         self._server = server
@@ -215,7 +223,7 @@ class HttpsSandbox:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> HttpsSandbox:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -40,7 +40,7 @@ def _name(common_name: str) -> x509.Name:
 def make_loopback_certificate(directory: Path, label: str = "sandbox") -> LoopbackCertificate:
     """Write ``ca.pem``, ``server.pem`` and ``server.key`` into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     valid_from, valid_to = now - dt.timedelta(minutes=5), now + dt.timedelta(days=2)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())

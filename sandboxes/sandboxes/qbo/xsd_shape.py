@@ -9,6 +9,7 @@ enumerations, and any JSON member the schema does not know is reported as an err
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,10 @@ DEFAULT_XSD_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "refer
 
 
 def xsd_dir() -> Path:
-    for candidate in (DEFAULT_XSD_DIR, Path("/work/shared/reference/qbo/xsd")):
+    """`QBO_XSD_DIR`, else `shared/reference/qbo/xsd` next to the repository (its documented place)."""
+    override = os.environ.get("QBO_XSD_DIR")
+    candidates = [Path(override)] if override else []
+    for candidate in (*candidates, DEFAULT_XSD_DIR, Path("/work/shared/reference/qbo/xsd")):
         if (candidate / "IntuitRestServiceDef.xsd").exists():
             return candidate
     raise FileNotFoundError("shared/reference/qbo/xsd not found")
@@ -33,6 +37,7 @@ class Particle:
     name: str
     type_name: str | None
     position: int
+    required: bool = False
 
 
 @dataclass
@@ -89,9 +94,7 @@ class Schema:
     def _collect(self, node: etree._Element, model: TypeModel) -> None:
         for child in node:
             tag = child.tag
-            if tag in (XS + "sequence", XS + "choice", XS + "all"):
-                self._collect(child, model)
-            elif tag == XS + "complexContent":
+            if tag in (XS + "sequence", XS + "choice", XS + "all") or tag == XS + "complexContent":
                 self._collect(child, model)
             elif tag == XS + "simpleContent":
                 model.simple_content = True
@@ -130,7 +133,8 @@ class Schema:
         if type_name is None and len(node):
             type_name = f"__anon__{name}__{id(node)}"
             self.types[type_name] = node[0] if node[0].tag != XS + "annotation" else node[-1]
-        model.elements.setdefault(name, Particle(name, type_name, len(model.elements)))
+        required = node.get("minOccurs", "1") != "0"
+        model.elements.setdefault(name, Particle(name, type_name, len(model.elements), required))
 
     def property_names(self, entity: str) -> set[str]:
         return set(self.model(entity).elements) | set(self.model(entity).attributes)
@@ -159,6 +163,11 @@ class Schema:
                     children.append((particle.position, len(children), child))
             else:
                 errors.append(f"{where}: not in the XSD type {type_name}")
+        for particle in model.elements.values():
+            # Some types declare an "internal use only" extension element (`TransferEx`) without
+            # minOccurs="0"; Intuit's JSON never carries it, so it is supplied empty here.
+            if particle.required and particle.type_name == "IntuitAnyType" and particle.name not in value:
+                children.append((particle.position, len(children), etree.Element(f"{{{NS}}}{particle.name}")))
         for _, _, child in sorted(children, key=lambda c: (c[0], c[1])):
             element.append(child)
         return element
@@ -195,7 +204,7 @@ class Schema:
 
 
 def _renumber(particle: Particle, model: TypeModel) -> Particle:
-    return Particle(particle.name, particle.type_name, len(model.elements))
+    return Particle(particle.name, particle.type_name, len(model.elements), particle.required)
 
 
 def _local(name: str) -> str:

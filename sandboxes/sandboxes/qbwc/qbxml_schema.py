@@ -14,7 +14,6 @@ from pathlib import Path
 from lxml import etree
 
 XSD_DIR_ENV = "QBXML_XSD_DIR"
-DEFAULT_XSD_DIR = Path("/work/shared/reference/qbxml/xsd")
 XS = "{http://www.w3.org/2001/XMLSchema}"
 
 # Every document we read comes from a peer we do not trust: no entities, no DTD, no network.
@@ -25,8 +24,17 @@ SAFE_PARSER = etree.XMLParser(
 _validate_lock = threading.Lock()
 
 
+def reference_dir() -> Path:
+    """The repository's ``../shared/reference`` (checked out beside the tree), wherever it lives."""
+    for candidate in (Path(__file__).resolve().parents[4] / "shared" / "reference", Path("/work/shared/reference")):
+        if candidate.is_dir():
+            return candidate
+    return Path("/work/shared/reference")
+
+
 def xsd_dir() -> Path:
-    return Path(os.environ.get(XSD_DIR_ENV) or DEFAULT_XSD_DIR)
+    override = os.environ.get(XSD_DIR_ENV)
+    return Path(override) if override else reference_dir() / "qbxml" / "xsd"
 
 
 def parse_xml(data: str | bytes) -> etree._Element:

@@ -1,0 +1,236 @@
+"""The TLS front door that makes Spark's Thrift Server look like a Databricks SQL warehouse.
+
+It terminates TLS, checks ``Authorization: Bearer`` (Spark would try to Base64-decode it as
+Basic and answer 500), strips it, applies armed faults, and hands thrift calls to the
+:class:`ProtocolTranslator`. It also serves the workspace's OAuth endpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import ssl
+import struct
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from . import thrift_messages, workspace_endpoints
+from .backend_client import BackendClient, BackendError
+from .credentials import CredentialStore
+from .faults import TOKEN, WAREHOUSE, Faults
+from .protocol_translator import ProtocolTranslator
+from .tls import ServerCertificate
+
+logger = logging.getLogger(__name__)
+
+_MAX_BODY_BYTES = 256 * 1024 * 1024
+_FAULT_MESSAGES = {
+    429: ("REQUEST_LIMIT_EXCEEDED", "Too many requests. Please retry after some time."),
+    500: ("INTERNAL_ERROR", "Internal error in the SQL gateway."),
+    502: ("BAD_GATEWAY", "Bad gateway."),
+    503: ("TEMPORARILY_UNAVAILABLE", "The SQL warehouse is starting. Please retry."),
+    504: ("GATEWAY_TIMEOUT", "Gateway timeout."),
+}
+
+
+class _AdapterServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    adapter: WarehouseAdapter
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that drop mid-handshake or mid-request are normal in fault tests.
+        logger.debug("adapter connection from %s ended with an error", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _AdapterServer
+    _backend: BackendClient | None = None
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("adapter: " + format, *args)
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            super().finish()
+        if self._backend is not None:
+            self._backend.close()
+
+    @property
+    def adapter(self) -> WarehouseAdapter:
+        return self.server.adapter
+
+    def _path(self) -> str:
+        return self.path.split("?", 1)[0]
+
+    def _read_body(self) -> bytes | None:
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit() or int(length) > _MAX_BODY_BYTES:
+            self._send_json(workspace_endpoints.error(411, "INVALID_PARAMETER_VALUE", "Content-Length required"))
+            return None
+        return self.rfile.read(int(length))
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_json(self, reply: workspace_endpoints.Reply) -> None:
+        self._send(reply.status, reply.body(), "application/json", reply.headers)
+
+    def _reset_connection(self) -> None:
+        # SO_LINGER 0 makes close() send RST: the client sees "connection reset by peer".
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):
+            socket.socket.close(self.connection)
+        self.close_connection = True
+
+    def _apply_fault(self, endpoint: str, method: str | None) -> bool:
+        verdict = self.adapter.faults.verdict(endpoint, method)
+        if verdict is None:
+            return False
+        if verdict.drop:
+            self._reset_connection()
+            return True
+        code, message = _FAULT_MESSAGES.get(verdict.http_status, ("INJECTED_FAULT", "Injected fault."))
+        reply = workspace_endpoints.error(verdict.http_status, code, message)
+        if verdict.retry_after is not None:
+            reply.headers["Retry-After"] = str(verdict.retry_after)
+        self._send_json(reply)
+        return True
+
+    def do_GET(self) -> None:
+        path = self._path()
+        self.adapter.faults.record("http.get")
+        reply = workspace_endpoints.discovery(self.adapter.base_url, path)
+        if reply is None:
+            reply = workspace_endpoints.error(404, "ENDPOINT_NOT_FOUND", f"No API found for 'GET {path}'")
+        self._send_json(reply)
+
+    def do_POST(self) -> None:
+        path = self._path()
+        body = self._read_body()
+        if body is None:
+            return
+        if path == self.adapter.http_path:
+            self._warehouse_call(body)
+        elif path == workspace_endpoints.TOKEN_PATH:
+            self.adapter.faults.record("oauth.token_requests")
+            if not self._apply_fault(TOKEN, None):
+                self._send_json(
+                    workspace_endpoints.token(
+                        self.adapter.credentials, self.headers.get("Authorization", ""), body
+                    )
+                )
+        elif path in workspace_endpoints.TELEMETRY_PATHS:
+            self.adapter.faults.record("telemetry")
+            self._send_json(workspace_endpoints.Reply(200, {"errors": [], "numProtoSuccess": 0}))
+        else:
+            self._send_json(
+                workspace_endpoints.error(404, "ENDPOINT_NOT_FOUND", f"No API found for 'POST {path}'")
+            )
+
+    def _warehouse_call(self, body: bytes) -> None:
+        faults = self.adapter.faults
+        try:
+            method = thrift_messages.message_name(body)
+        except Exception:
+            faults.record("warehouse.bad_requests")
+            self._send_json(workspace_endpoints.error(400, "BAD_REQUEST", "body is not a thrift message"))
+            return
+        faults.record("warehouse.requests", f"thrift.{method}")
+        if self._apply_fault(WAREHOUSE, method):
+            return
+        if not self._authorised():
+            faults.record("warehouse.unauthorised")
+            self._send_json(
+                workspace_endpoints.error(401, "UNAUTHENTICATED", "Invalid access token.")
+            )
+            return
+        if self._backend is None:
+            self._backend = BackendClient(self.adapter.backend_port, self.adapter.backend_path)
+        try:
+            reply = self.adapter.translator.handle(method, body, self._backend)
+        except BackendError as exc:
+            self._send(exc.response.status, exc.response.body, exc.response.content_type)
+            return
+        except OSError:
+            logger.exception("Spark thrift endpoint unreachable for %s", method)
+            self._send_json(
+                workspace_endpoints.error(502, "BAD_GATEWAY", "The SQL engine behind the sandbox is unreachable.")
+            )
+            return
+        self._send(200, reply, "application/x-thrift")
+
+    def _authorised(self) -> bool:
+        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        return self.adapter.credentials.is_valid(token.strip())
+
+
+class WarehouseAdapter:
+    """Listens on 127.0.0.1 (free port) and serves one warehouse at ``http_path``."""
+
+    def __init__(
+        self,
+        *,
+        backend_port: int,
+        backend_path: str,
+        http_path: str,
+        certificate: ServerCertificate,
+        credentials: CredentialStore,
+    ) -> None:
+        self.backend_port = backend_port
+        self.backend_path = backend_path
+        self.http_path = "/" + http_path.strip("/")
+        self.certificate = certificate
+        self.credentials = credentials
+        self.faults = Faults(credentials)
+        self.translator = ProtocolTranslator()
+        self._server: _AdapterServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("adapter not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.certificate.cert_file, self.certificate.key_file)
+        server = _AdapterServer(("127.0.0.1", 0), _Handler)
+        server.adapter = self
+        # The handshake runs in each connection's own thread, on first read, so a client that
+        # stalls in it cannot block the accept loop.
+        server.socket = context.wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False
+        )
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="databricks-sandbox-adapter", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None

@@ -1,0 +1,192 @@
+"""Rewrites HiveServer2 thrift traffic so Spark's Thrift Server answers as a Databricks SQL
+warehouse does. Each rewrite fixes one difference the unmodified connector trips over
+(``shared/notes/local-engines.md`` lists them in the order the connector meets them)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from thrift.Thrift import TMessageType
+
+from . import thrift_messages
+from .backend_client import BackendClient, BackendError
+from .thrift_messages import ThriftMessage, ttypes
+
+# The connector refuses servers below SPARK_CLI_SERVICE_PROTOCOL_V2; from V8 on it sends
+# native query parameters, which Spark silently drops. V7 is the newest version Spark honours.
+REPORTED_PROTOCOL_VERSION = ttypes.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V7
+# What Spark 3.5's server itself speaks; it requires the Hive `client_protocol` field that the
+# connector leaves unset in favour of the Databricks-only `client_protocol_i64`.
+SPARK_PROTOCOL_VERSION = ttypes.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10
+_METADATA_CACHE_SIZE = 4096
+
+
+def _quote_identifier(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _empty_column(type_id: int) -> Any:
+    t = ttypes.TTypeId
+    if type_id == t.BOOLEAN_TYPE:
+        return ttypes.TColumn(boolVal=ttypes.TBoolColumn(values=[], nulls=b""))
+    if type_id == t.TINYINT_TYPE:
+        return ttypes.TColumn(byteVal=ttypes.TByteColumn(values=[], nulls=b""))
+    if type_id == t.SMALLINT_TYPE:
+        return ttypes.TColumn(i16Val=ttypes.TI16Column(values=[], nulls=b""))
+    if type_id == t.INT_TYPE:
+        return ttypes.TColumn(i32Val=ttypes.TI32Column(values=[], nulls=b""))
+    if type_id == t.BIGINT_TYPE:
+        return ttypes.TColumn(i64Val=ttypes.TI64Column(values=[], nulls=b""))
+    if type_id in (t.FLOAT_TYPE, t.DOUBLE_TYPE):
+        return ttypes.TColumn(doubleVal=ttypes.TDoubleColumn(values=[], nulls=b""))
+    if type_id == t.BINARY_TYPE:
+        return ttypes.TColumn(binaryVal=ttypes.TBinaryColumn(values=[], nulls=b""))
+    return ttypes.TColumn(stringVal=ttypes.TStringColumn(values=[], nulls=b""))
+
+
+class ProtocolTranslator:
+    """Shared by all adapter connections; each call brings that connection's backend client."""
+
+    REWRITTEN = frozenset(
+        {"OpenSession", "GetResultSetMetadata", "FetchResults", "CloseOperation"}
+    )
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._metadata: OrderedDict[bytes, Any] = OrderedDict()
+
+    def handle(self, method: str, body: bytes, backend: BackendClient) -> bytes:
+        """Return the reply to ``body`` (a thrift call named ``method``) as the connector expects it.
+
+        Raises BackendError when Spark answers with a non-200 HTTP status.
+        """
+        if method not in self.REWRITTEN:
+            return self._forward(body, backend)
+        call = thrift_messages.decode_call(body)
+        request = call.body.req
+        if method == "OpenSession":
+            return self._open_session(call, request, backend)
+        reply = self._forward_decoded(call, backend)
+        result = reply.body.success if reply.message_type == TMessageType.REPLY else None
+        if result is not None:
+            if method == "GetResultSetMetadata":
+                self._fix_metadata(result)
+                self._remember_metadata(request.operationHandle, result)
+            elif method == "FetchResults":
+                self._fix_fetch(request, result, backend)
+            elif method == "CloseOperation":
+                self._forget_metadata(request.operationHandle)
+        return thrift_messages.encode(reply)
+
+    @staticmethod
+    def _forward(body: bytes, backend: BackendClient) -> bytes:
+        response = backend.post(body)
+        if response.status != 200:
+            raise BackendError(response)
+        return response.body
+
+    def _forward_decoded(self, call: ThriftMessage, backend: BackendClient) -> ThriftMessage:
+        return thrift_messages.decode_reply(self._forward(thrift_messages.encode(call), backend))
+
+    def _open_session(self, call: ThriftMessage, request: Any, backend: BackendClient) -> bytes:
+        namespace = request.initialNamespace
+        # Decoding fills the unset Hive field with the generated default (-7), not None.
+        if request.client_protocol is None or request.client_protocol < 0:
+            request.client_protocol = SPARK_PROTOCOL_VERSION
+        reply = self._forward_decoded(call, backend)
+        result = reply.body.success if reply.message_type == TMessageType.REPLY else None
+        if result is None or result.status.statusCode not in (
+            ttypes.TStatusCode.SUCCESS_STATUS,
+            ttypes.TStatusCode.SUCCESS_WITH_INFO_STATUS,
+        ):
+            return thrift_messages.encode(reply)
+        result.serverProtocolVersion = REPORTED_PROTOCOL_VERSION
+        result.canUseMultipleCatalogs = True
+        if namespace and (namespace.catalogName or namespace.schemaName):
+            # Spark ignores the Databricks-only initialNamespace; a USE on the new session does
+            # what the warehouse does, including failing the open for a missing schema.
+            error = self._use_namespace(result.sessionHandle, namespace, backend)
+            if error is not None:
+                backend.call("CloseSession", ttypes.TCloseSessionReq(sessionHandle=result.sessionHandle))
+                result.status = error
+                result.sessionHandle = None
+            else:
+                result.initialNamespace = namespace
+        return thrift_messages.encode(reply)
+
+    @staticmethod
+    def _use_namespace(session: Any, namespace: Any, backend: BackendClient) -> Any | None:
+        parts = [p for p in (namespace.catalogName, namespace.schemaName) if p]
+        statement = "USE " + ".".join(_quote_identifier(p) for p in parts)
+        response = backend.call(
+            "ExecuteStatement",
+            ttypes.TExecuteStatementReq(sessionHandle=session, statement=statement, runAsync=False),
+        )
+        if response.operationHandle is not None:
+            backend.call("CloseOperation", ttypes.TCloseOperationReq(operationHandle=response.operationHandle))
+        if response.status.statusCode == ttypes.TStatusCode.ERROR_STATUS:
+            return response.status
+        return None
+
+    @staticmethod
+    def _fix_metadata(metadata: Any) -> None:
+        # Databricks always states the row-set format; Spark's server only speaks column-based.
+        if metadata.resultFormat is None:
+            metadata.resultFormat = ttypes.TSparkRowSetType.COLUMN_BASED_SET
+        if metadata.lz4Compressed is None:
+            metadata.lz4Compressed = False
+        if metadata.isStagingOperation is None:
+            metadata.isStagingOperation = False
+
+    def _fix_fetch(self, request: Any, result: Any, backend: BackendClient) -> None:
+        rows = thrift_messages.row_count(result.results)
+        # Spark always says hasMoreRows=False, and the connector then stops after the first
+        # page: a 250k-row SELECT came back with 100k rows and no error. Spark fills every page
+        # it can, so a full page means there may be more; the next fetch tells (empty = done).
+        result.hasMoreRows = rows > 0 and rows >= (request.maxRows or 0)
+        if request.includeResultSetMetadata and result.resultSetMetadata is None:
+            result.resultSetMetadata = self._metadata_for(request.operationHandle, backend)
+        if result.results is not None and result.resultSetMetadata is not None and rows == 0:
+            self._fill_empty_columns(result.results, result.resultSetMetadata)
+
+    @staticmethod
+    def _fill_empty_columns(row_set: Any, metadata: Any) -> None:
+        # Spark 3.5 sends no column data at all for an empty result (DDL, DML), while the
+        # connector zips the columns it gets with the schema and expects one per field.
+        schema = metadata.schema
+        if schema is None or not schema.columns:
+            row_set.columns = row_set.columns or []
+            return
+        if row_set.columns and len(row_set.columns) == len(schema.columns):
+            return
+        row_set.columns = [
+            _empty_column(column.typeDesc.types[0].primitiveEntry.type)
+            if column.typeDesc.types and column.typeDesc.types[0].primitiveEntry
+            else _empty_column(ttypes.TTypeId.STRING_TYPE)
+            for column in schema.columns
+        ]
+
+    def _metadata_for(self, handle: Any, backend: BackendClient) -> Any:
+        key = handle.operationId.guid
+        with self._lock:
+            cached = self._metadata.get(key)
+        if cached is not None:
+            return cached
+        metadata = backend.call(
+            "GetResultSetMetadata", ttypes.TGetResultSetMetadataReq(operationHandle=handle)
+        )
+        self._fix_metadata(metadata)
+        self._remember_metadata(handle, metadata)
+        return metadata
+
+    def _remember_metadata(self, handle: Any, metadata: Any) -> None:
+        with self._lock:
+            self._metadata[handle.operationId.guid] = metadata
+            while len(self._metadata) > _METADATA_CACHE_SIZE:
+                self._metadata.popitem(last=False)
+
+    def _forget_metadata(self, handle: Any) -> None:
+        with self._lock:
+            self._metadata.pop(handle.operationId.guid, None)

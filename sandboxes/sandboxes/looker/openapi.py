@@ -1,0 +1,120 @@
+"""The Looker API 4.0 OpenAPI document, and validation of bodies against it.
+
+Schemas are made strict for the sandbox: ``nullable`` becomes a ``null`` type, objects
+with declared properties refuse undeclared ones, and request bodies may not carry
+``readOnly`` properties (Looker's own SDKs never send them).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import os
+import pathlib
+import re
+import typing as t
+
+import jsonschema
+import referencing
+from referencing.jsonschema import DRAFT7
+
+_URI = "urn:looker-4.0"
+
+
+def spec_path() -> pathlib.Path:
+    """$LOOKER_OAS_JSON, else ``shared/reference/looker/Looker.4.0.oas.json`` beside the repo."""
+    if os.environ.get("LOOKER_OAS_JSON"):
+        return pathlib.Path(os.environ["LOOKER_OAS_JSON"])
+    here = pathlib.Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "shared" / "reference" / "looker" / "Looker.4.0.oas.json"
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(
+        "Looker.4.0.oas.json not found: set LOOKER_OAS_JSON or keep shared/ beside the repository"
+    )
+
+
+def _strict(node: t.Any) -> t.Any:
+    if isinstance(node, list):
+        return [_strict(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _strict(v) for k, v in node.items()}
+    if out.get("nullable") is True and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    if out.get("nullable") is True and "$ref" in out:
+        out = {"anyOf": [{"$ref": out.pop("$ref")}, {"type": "null"}]}
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def load_spec() -> dict[str, t.Any]:
+    return t.cast(dict[str, t.Any], json.loads(spec_path().read_text(encoding="utf-8")))
+
+
+@functools.lru_cache(maxsize=1)
+def _registry() -> referencing.Registry:
+    strict = _strict(copy.deepcopy(load_spec()))
+    return referencing.Registry().with_resource(_URI, DRAFT7.create_resource(strict))
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
+
+
+@functools.lru_cache(maxsize=512)
+def find_operation(method: str, path: str) -> tuple[str, dict[str, t.Any]] | None:
+    """(path template, operation) for a request path relative to /api/4.0."""
+    for template, item in load_spec()["paths"].items():
+        operation = item.get(method.lower())
+        if operation and _template_regex(template).match(path):
+            return template, operation
+    return None
+
+
+def _schema_ref(schema: dict[str, t.Any]) -> dict[str, t.Any]:
+    text = json.dumps(schema).replace('"#/components', f'"{_URI}#/components')
+    return t.cast(dict[str, t.Any], _strict(json.loads(text)))
+
+
+def _errors(schema: dict[str, t.Any], instance: t.Any) -> list[str]:
+    validator = jsonschema.Draft7Validator(_schema_ref(schema), registry=_registry())
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<body>'}: {e.message}" for e in validator.iter_errors(instance)]
+
+
+def _read_only(schema: dict[str, t.Any]) -> set[str]:
+    ref = schema.get("$ref", "")
+    if not ref.startswith("#/components/schemas/"):
+        return set()
+    target = load_spec()["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    return {name for name, prop in target.get("properties", {}).items() if prop.get("readOnly")}
+
+
+def request_errors(operation: dict[str, t.Any], body: t.Any) -> list[str]:
+    content = operation.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    if schema is None:
+        return []
+    if body is None:
+        return ["<body>: a JSON body is required"] if operation["requestBody"].get("required") else []
+    errors = _errors(schema, body)
+    if isinstance(body, dict):
+        errors += [f"{name}: is readOnly and may not be sent" for name in sorted(_read_only(schema) & set(body))]
+    return errors
+
+
+def response_errors(operation: dict[str, t.Any], status: int, body: t.Any) -> list[str]:
+    response = operation["responses"].get(str(status))
+    if response is None and (status == 401 or status >= 500):
+        # Looker sends these for any operation though the spec lists them for few.
+        response = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    if response is None:
+        return [f"status {status} is not documented for {operation['operationId']}"]
+    schema = response.get("content", {}).get("application/json", {}).get("schema")
+    if schema is None or body is None:
+        return []
+    return _errors(schema, body)

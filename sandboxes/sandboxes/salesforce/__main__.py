@@ -1,0 +1,42 @@
+"""``python -m sandboxes.salesforce``: serve the Salesforce sandbox until interrupted.
+
+Prints one JSON line with the target settings (``target_config``) so a dev environment (or
+``meltano.yml``'s ``dev`` environment through env vars) can point target-salesforce at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from sandboxes.salesforce.server import SalesforceSandbox
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandboxes.salesforce", description=__doc__)
+    parser.add_argument("--workdir", type=Path, help="where the TLS files go (default: a temp dir)")
+    parser.add_argument("--config-out", type=Path, help="also write the target settings JSON here")
+    args = parser.parse_args(argv)
+    sandbox = SalesforceSandbox(workdir=args.workdir).start()
+    config = sandbox.target_config()
+    text = json.dumps(config)
+    if args.config_out:
+        args.config_out.write_text(text + "\n", encoding="utf-8")
+    print(text, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The Looker sandbox behaves as Looker documents and checks bodies against the 4.0 spec."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+import requests
+from sandboxes.looker import LookerSandbox
+from sandboxes.looker.fixtures import looker_sandbox  # noqa: F401
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+def _login(sandbox: LookerSandbox, http: requests.Session) -> dict[str, str]:
+    response = http.post(
+        f"{sandbox.base_url}/api/4.0/login",
+        data={"client_id": sandbox.client_id, "client_secret": sandbox.client_secret},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    body: dict[str, t.Any] = response.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == sandbox.token_ttl
+    return {"Authorization": f"token {body['access_token']}"}
+
+
+def test_login_with_wrong_secret_is_not_found(looker_sandbox: LookerSandbox) -> None:  # noqa: F811
+    response = _session().post(
+        f"{looker_sandbox.base_url}/api/4.0/login",
+        data={"client_id": looker_sandbox.client_id, "client_secret": "wrong"},
+        timeout=10,
+    )
+    assert response.status_code == 404
+    assert set(response.json()) == {"message", "documentation_url"}
+
+
+def test_calls_without_a_valid_token_get_401(looker_sandbox: LookerSandbox) -> None:  # noqa: F811
+    http = _session()
+    assert http.get(f"{looker_sandbox.base_url}/api/4.0/session", timeout=10).status_code == 401
+    headers = _login(looker_sandbox, http)
+    assert http.get(f"{looker_sandbox.base_url}/api/4.0/session", headers=headers, timeout=10).status_code == 200
+    looker_sandbox.expire_tokens()
+    assert http.get(f"{looker_sandbox.base_url}/api/4.0/session", headers=headers, timeout=10).status_code == 401
+
+
+def test_body_that_breaks_the_spec_gets_422_and_is_recorded(looker_sandbox: LookerSandbox) -> None:  # noqa: F811
+    http = _session()
+    headers = _login(looker_sandbox, http)
+    url = f"{looker_sandbox.base_url}/api/4.0/datagroups/1"
+    wrong_type = http.patch(url, json={"stale_before": "yesterday"}, headers=headers, timeout=10)
+    read_only = http.patch(url, json={"name": "renamed"}, headers=headers, timeout=10)
+    assert (wrong_type.status_code, read_only.status_code) == (422, 422)
+    assert "readOnly" in read_only.json()["errors"][0]["message"]
+    assert len(looker_sandbox.violations) == 2
+
+
+def test_deploy_requires_dev_mode(looker_sandbox: LookerSandbox) -> None:  # noqa: F811
+    http = _session()
+    headers = _login(looker_sandbox, http)
+    base = looker_sandbox.base_url
+    assert http.post(f"{base}/api/4.0/projects/quickbooks/deploy_to_production", headers=headers, timeout=10).status_code == 422
+    assert http.patch(f"{base}/api/4.0/session", json={"workspace_id": "dev"}, headers=headers, timeout=10).status_code == 200
+    assert http.post(f"{base}/api/4.0/projects/quickbooks/deploy_to_production", headers=headers, timeout=10).status_code == 204
+    assert looker_sandbox.projects["quickbooks"]["deployed"] == 1
+    assert looker_sandbox.violations == []
+
+
+def test_injected_rate_limit_carries_retry_after(looker_sandbox: LookerSandbox) -> None:  # noqa: F811
+    http = _session()
+    headers = _login(looker_sandbox, http)
+    looker_sandbox.fail_next("all_datagroups", 429, retry_after=3)
+    first = http.get(f"{looker_sandbox.base_url}/api/4.0/datagroups", headers=headers, timeout=10)
+    second = http.get(f"{looker_sandbox.base_url}/api/4.0/datagroups", headers=headers, timeout=10)
+    assert (first.status_code, first.headers["Retry-After"], second.status_code) == (429, "3", 200)
+    assert second.json()[0]["name"] == "quickbooks_etl"
+
+
+def test_future_stale_before_is_refused(looker_sandbox: LookerSandbox) -> None:  # noqa: F811
+    import time
+
+    http = _session()
+    headers = _login(looker_sandbox, http)
+    response = http.patch(f"{looker_sandbox.base_url}/api/4.0/datagroups/1",
+                          json={"stale_before": int(time.time()) + 3600}, headers=headers, timeout=10)
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/api/4.0/nope", "/other"])
+def test_unknown_paths_are_not_found(looker_sandbox: LookerSandbox, path: str) -> None:  # noqa: F811
+    assert _session().get(f"{looker_sandbox.base_url}{path}", timeout=10).status_code == 404

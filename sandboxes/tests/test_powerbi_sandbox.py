@@ -1,0 +1,140 @@
+"""The Power BI sandbox: Azure AD client credentials, swagger-validated push-dataset calls,
+the documented push limits and token expiry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from sandboxes.powerbi import PowerBISandbox, PushLimits, fixtures
+from sandboxes.powerbi.azure_ad import POWERBI_SCOPE
+
+TABLE = {"name": "invoices", "columns": [{"name": "id", "dataType": "String"},
+                                         {"name": "total", "dataType": "Decimal"},
+                                         {"name": "txn_date", "dataType": "DateTime"},
+                                         {"name": "lines", "dataType": "Int64"}]}
+
+powerbi_sandbox = fixtures.powerbi_sandbox
+
+
+def _http(sandbox: PowerBISandbox) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise replace the sandbox CA
+    session.verify = str(sandbox.ca_file)
+    return session
+
+
+def _token(sandbox: PowerBISandbox, http: requests.Session, secret: str | None = None) -> requests.Response:
+    return http.post(f"{sandbox.url}/{sandbox.tenant_id}/oauth2/v2.0/token", data={
+        "grant_type": "client_credentials", "client_id": sandbox.client_id,
+        "client_secret": secret or sandbox.client_secret, "scope": POWERBI_SCOPE}, timeout=10)
+
+
+def _api(sandbox: PowerBISandbox) -> tuple[requests.Session, str]:
+    http = _http(sandbox)
+    http.headers["Authorization"] = "Bearer " + _token(sandbox, http).json()["access_token"]
+    return http, f"{sandbox.url}/v1.0/myorg/groups/{sandbox.workspace_id}"
+
+
+def _dataset(http: requests.Session, base: str, **query: str) -> str:
+    response = http.post(f"{base}/datasets", params=query or None, timeout=10,
+                         json={"name": "Q", "defaultMode": "Push", "tables": [TABLE]})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_openid_configuration_points_at_the_tenant_token_endpoint(powerbi_sandbox):
+    body = _http(powerbi_sandbox).get(
+        f"{powerbi_sandbox.url}/{powerbi_sandbox.tenant_id}/v2.0/.well-known/openid-configuration", timeout=10).json()
+    assert body["token_endpoint"] == f"{powerbi_sandbox.url}/{powerbi_sandbox.tenant_id}/oauth2/v2.0/token"
+
+
+def test_wrong_secret_is_refused_with_the_aadsts_code(powerbi_sandbox):
+    response = _token(powerbi_sandbox, _http(powerbi_sandbox), secret="nope")
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client" and 7000215 in response.json()["error_codes"]
+
+
+def test_api_without_token_is_401_and_with_expired_token_403_token_expired(powerbi_sandbox):
+    http, base = _api(powerbi_sandbox)
+    assert _http(powerbi_sandbox).get(f"{base}/datasets", timeout=10).status_code == 401
+    powerbi_sandbox.expire_tokens()
+    response = http.get(f"{base}/datasets", timeout=10)
+    assert response.status_code == 403 and response.json()["error"]["code"] == "TokenExpired"
+
+
+def test_create_dataset_body_is_validated_against_the_swagger(powerbi_sandbox):
+    http, base = _api(powerbi_sandbox)
+    response = http.post(f"{base}/datasets", json={"name": "Q"}, timeout=10)
+    assert response.status_code == 400 and "tables" in response.json()["error"]["message"]
+    bad_type = {"name": "Q", "tables": [{"name": "t", "columns": [{"name": "a", "dataType": "Money"}]}]}
+    assert http.post(f"{base}/datasets", json=bad_type, timeout=10).status_code == 400
+
+
+def test_rows_are_type_checked_against_the_table_columns(powerbi_sandbox):
+    http, base = _api(powerbi_sandbox)
+    dataset = _dataset(http, base)
+    ok = http.post(f"{base}/datasets/{dataset}/tables/invoices/rows", timeout=10, json={"rows": [
+        {"id": "1", "total": 10.5, "txn_date": "2026-11-01T00:00:00-08:00", "lines": 2}]})
+    assert ok.status_code == 200
+    for bad in ({"lines": "two"}, {"txn_date": "yesterday"}, {"unknown": 1}, {"id": "x" * 4001}):
+        response = http.post(f"{base}/datasets/{dataset}/tables/invoices/rows", json={"rows": [bad]}, timeout=10)
+        assert response.status_code == 400, bad
+    assert len(powerbi_sandbox.store.rows("Q", "invoices")) == 1
+
+
+def test_more_than_10000_rows_in_one_post_is_rejected(powerbi_sandbox):
+    http, base = _api(powerbi_sandbox)
+    dataset = _dataset(http, base)
+    response = http.post(f"{base}/datasets/{dataset}/tables/invoices/rows",
+                         json={"rows": [{"id": str(i)} for i in range(10_001)]}, timeout=30)
+    assert response.status_code == 400 and "10000" in response.json()["error"]["message"]
+
+
+def test_post_rows_per_minute_limit_answers_429_with_retry_after(powerbi_sandbox):
+    powerbi_sandbox.store.limits = PushLimits(post_requests_per_minute=2)
+    http, base = _api(powerbi_sandbox)
+    dataset = _dataset(http, base)
+    statuses = [http.post(f"{base}/datasets/{dataset}/tables/invoices/rows", json={"rows": [{"id": "1"}]},
+                          timeout=10) for _ in range(3)]
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    assert 1 <= int(statuses[2].headers["Retry-After"]) <= 60
+
+
+def test_basic_fifo_keeps_only_the_newest_rows(powerbi_sandbox):
+    powerbi_sandbox.store.limits = PushLimits(fifo_max_rows=3)
+    http, base = _api(powerbi_sandbox)
+    dataset = _dataset(http, base, defaultRetentionPolicy="basicFIFO")
+    http.post(f"{base}/datasets/{dataset}/tables/invoices/rows", json={"rows": [{"id": str(i)} for i in range(5)]},
+              timeout=10)
+    assert [r["id"] for r in powerbi_sandbox.store.rows("Q", "invoices")] == ["2", "3", "4"]
+
+
+def test_put_table_changes_columns_and_delete_rows_empties_the_table(powerbi_sandbox):
+    http, base = _api(powerbi_sandbox)
+    dataset = _dataset(http, base)
+    http.post(f"{base}/datasets/{dataset}/tables/invoices/rows", json={"rows": [{"id": "1", "total": 2}]}, timeout=10)
+    wider: dict[str, Any] = {"name": "invoices", "columns": [*TABLE["columns"], {"name": "memo", "dataType": "String"}]}
+    assert http.put(f"{base}/datasets/{dataset}/tables/invoices", json=wider, timeout=10).status_code == 200
+    columns = http.get(f"{base}/datasets/{dataset}/tables", timeout=10).json()["value"][0]["columns"]
+    assert [c["name"] for c in columns][-1] == "memo"
+    assert http.delete(f"{base}/datasets/{dataset}/tables/invoices/rows", timeout=10).status_code == 200
+    assert powerbi_sandbox.store.rows("Q", "invoices") == []
+
+
+def test_unknown_workspace_is_not_found(powerbi_sandbox):
+    http, _ = _api(powerbi_sandbox)
+    response = http.get(f"{powerbi_sandbox.url}/v1.0/myorg/groups/00000000-0000-0000-0000-000000000000/datasets",
+                        timeout=10)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("fault", [{"status": 503}, {"status": 429, "headers": {"Retry-After": "7"}}])
+def test_injected_faults_answer_once_then_clear(powerbi_sandbox, fault):
+    http, base = _api(powerbi_sandbox)
+    powerbi_sandbox.inject_fault(r"/datasets$", method="GET", **fault)
+    first = http.get(f"{base}/datasets", timeout=10)
+    assert first.status_code == fault["status"]
+    assert first.headers.get("Retry-After") == fault.get("headers", {}).get("Retry-After")
+    assert http.get(f"{base}/datasets", timeout=10).status_code == 200

@@ -1,0 +1,274 @@
+"""The durable buffer between QuickBooks sessions and tap runs (SQLite in WAL mode).
+
+The QBWC server appends every qbXML response section here, in the same transaction
+as the bookmarks it moves, before `receiveResponseXML` returns; tap runs read the
+entries after the sequence number in their state. WAL lets a tap run read while a
+long-lived server writes, and `synchronous=FULL` makes each commit survive a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    company TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    section TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    skip_ids TEXT NOT NULL DEFAULT '[]',
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_by_tag ON entries (tag, seq);
+CREATE TABLE IF NOT EXISTS versions (
+    company TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    PRIMARY KEY (company, tag, object_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bookmarks (
+    company TEXT NOT NULL,
+    query TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (company, query)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS request_errors (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    company TEXT NOT NULL,
+    query TEXT NOT NULL,
+    status_code INTEGER,
+    message TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS company_status (
+    company TEXT PRIMARY KEY,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    last_failure_at TEXT,
+    last_error TEXT,
+    last_success_at TEXT
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class SectionToStore:
+    """A response section ready for the buffer: its stream tag and object versions."""
+
+    tag: str
+    section: str
+    body: bytes
+    versions: Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    company: str
+    tag: str
+    section: str
+    skip_ids: frozenset[str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class CompanyStatus:
+    consecutive_failures: int
+    last_failure_at: datetime | None
+    last_error: str | None
+
+
+class Buffer:
+    """Thread-safe handle on the buffer file; one per process is enough."""
+
+    def __init__(self, path: str) -> None:
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA busy_timeout=30000")
+        with self._lock:
+            self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # --- writes (QBWC server) -------------------------------------------------------
+
+    def append(
+        self,
+        company: str,
+        sections: Iterable[SectionToStore],
+        bookmarks: dict[str, str] | None = None,
+        errors: Iterable[tuple[str, int | None, str]] = (),
+    ) -> list[int]:
+        """Store sections, move bookmarks and record errors atomically.
+
+        Objects whose (id, version) is already buffered are listed in the entry's
+        skip list, so a re-read page (after a cut session) emits nothing twice.
+        """
+        stored: list[int] = []
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                now = _now()
+                for section in sections:
+                    skip = self._register_versions(cur, company, section)
+                    if section.versions and len(skip) == len(section.versions):
+                        continue
+                    cur.execute(
+                        "INSERT INTO entries (company, tag, section, received_at, skip_ids, body)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body),
+                    )
+                    stored.append(int(cur.lastrowid or 0))
+                for query, value in (bookmarks or {}).items():
+                    cur.execute(
+                        "INSERT INTO bookmarks (company, query, value, updated_at) VALUES (?, ?, ?, ?)"
+                        " ON CONFLICT (company, query) DO UPDATE SET value = excluded.value,"
+                        " updated_at = excluded.updated_at",
+                        (company, query, value, now),
+                    )
+                for query, status, message in errors:
+                    cur.execute(
+                        "INSERT INTO request_errors (company, query, status_code, message, at)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (company, query, status, message, now),
+                    )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        return stored
+
+    @staticmethod
+    def _register_versions(cur: sqlite3.Cursor, company: str, section: SectionToStore) -> set[str]:
+        skip: set[str] = set()
+        for object_id, version in section.versions:
+            row = cur.execute(
+                "SELECT version FROM versions WHERE company = ? AND tag = ? AND object_id = ?",
+                (company, section.tag, object_id),
+            ).fetchone()
+            if row is not None and row[0] == version:
+                skip.add(object_id)
+                continue
+            cur.execute(
+                "INSERT INTO versions (company, tag, object_id, version) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (company, tag, object_id) DO UPDATE SET version = excluded.version",
+                (company, section.tag, object_id, version),
+            )
+        return skip
+
+    def bookmarks(self, company: str) -> dict[str, str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT query, value FROM bookmarks WHERE company = ?", (company,)
+            ).fetchall()
+        return {str(q): str(v) for q, v in rows}
+
+    def record_failure(self, company: str, message: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO company_status (company, consecutive_failures, last_failure_at, last_error)"
+                " VALUES (?, 1, ?, ?) ON CONFLICT (company) DO UPDATE SET"
+                " consecutive_failures = consecutive_failures + 1,"
+                " last_failure_at = excluded.last_failure_at, last_error = excluded.last_error",
+                (company, _now(), message),
+            )
+
+    def record_success(self, company: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO company_status (company, consecutive_failures, last_success_at)"
+                " VALUES (?, 0, ?) ON CONFLICT (company) DO UPDATE SET"
+                " consecutive_failures = 0, last_success_at = excluded.last_success_at",
+                (company, _now()),
+            )
+
+    def company_status(self, company: str) -> CompanyStatus:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT consecutive_failures, last_failure_at, last_error FROM company_status"
+                " WHERE company = ?",
+                (company,),
+            ).fetchone()
+        if row is None:
+            return CompanyStatus(0, None, None)
+        return CompanyStatus(
+            int(row[0]), datetime.fromisoformat(row[1]) if row[1] else None, row[2]
+        )
+
+    def request_errors(self, company: str) -> list[tuple[str, int | None, str]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT query, status_code, message FROM request_errors WHERE company = ? ORDER BY id",
+                (company,),
+            ).fetchall()
+        return [(str(q), s, str(m)) for q, s, m in rows]
+
+    # --- reads and pruning (tap runs) -----------------------------------------------
+
+    def max_seq(self) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()
+        return int(row[0])
+
+    def iter_entries(
+        self, tags: Sequence[str], companies: Sequence[str], after_seq: int, upto_seq: int,
+        batch_size: int = 8,
+    ) -> Iterator[Entry]:
+        """Entries in sequence order, fetched in small batches to bound memory."""
+        if not tags or not companies:
+            return
+        tag_marks = ",".join("?" * len(tags))
+        company_marks = ",".join("?" * len(companies))
+        last = after_seq
+        while True:
+            with self._lock:
+                # Only "?" placeholders are interpolated; every value is bound.
+                query = (
+                    "SELECT seq, company, tag, section, skip_ids, body FROM entries"  # noqa: S608
+                    f" WHERE tag IN ({tag_marks}) AND company IN ({company_marks})"
+                    " AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+                )
+                rows = self._conn.execute(
+                    query, (*tags, *companies, last, upto_seq, batch_size)
+                ).fetchall()
+            if not rows:
+                return
+            for seq, company, tag, section, skip_ids, body in rows:
+                yield Entry(int(seq), company, tag, section, frozenset(json.loads(skip_ids)), bytes(body))
+                last = int(seq)
+
+    def prune(self, tag: str, companies: Sequence[str], upto_seq: int) -> int:
+        """Delete entries a target has committed (state handed back by Meltano)."""
+        if not companies or upto_seq <= 0:
+            return 0
+        marks = ",".join("?" * len(companies))
+        with self._lock:
+            cur = self._conn.execute(
+                f"DELETE FROM entries WHERE tag = ? AND company IN ({marks}) AND seq <= ?",  # noqa: S608
+                (tag, *companies, upto_seq),
+            )
+            return int(cur.rowcount)
+
+    def count_entries(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])

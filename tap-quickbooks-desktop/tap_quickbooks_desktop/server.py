@@ -1,0 +1,138 @@
+"""The QBWC SOAP server: spyne behind cheroot (threaded, production WSGI, native TLS)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
+from spyne.server.wsgi import WsgiApplication
+
+from .buffer import Buffer
+from .config import ServerConfig, is_loopback
+from .qbwc_handler import QbwcHandler
+from .soap_service import build_application
+
+logger = logging.getLogger(__name__)
+
+# A QBWC message carries one qbXML response; 64 MiB is far above any MaxReturned page.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+_FAULT = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+    "<soap:Fault><faultcode>soap:Client</faultcode><faultstring>{}</faultstring></soap:Fault>"
+    "</soap:Body></soap:Envelope>"
+)
+
+StartResponse = Callable[..., Any]
+
+
+class HostileRequestGuard:
+    """Refuses oversized bodies and any SOAP envelope that declares a DTD.
+
+    spyne's parser already has entities and network off; refusing DTDs up front
+    gives the caller a clear fault instead of a half-parsed document.
+    """
+
+    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
+        self._app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return self._app(environ, start_response)
+        declared = environ.get("CONTENT_LENGTH")
+        try:
+            # Without Content-Length (chunked) read one byte past the cap to detect overflow.
+            length = int(declared) if declared else MAX_BODY_BYTES + 1
+        except ValueError:
+            length = -1
+        if length < 0 or (declared and length > MAX_BODY_BYTES):
+            return self._fault(start_response, "413 Payload Too Large", "request body too large")
+        body = environ["wsgi.input"].read(length) if length else b""
+        if len(body) > MAX_BODY_BYTES:
+            return self._fault(start_response, "413 Payload Too Large", "request body too large")
+        environ["CONTENT_LENGTH"] = str(len(body))
+        if b"<!DOCTYPE" in body or b"<!ENTITY" in body or b"<!doctype" in body:
+            return self._fault(
+                start_response, "400 Bad Request", "SOAP envelopes with a DTD are refused"
+            )
+        environ["wsgi.input"] = io.BytesIO(body)
+        return self._app(environ, start_response)
+
+    @staticmethod
+    def _fault(start_response: StartResponse, status: str, text: str) -> Iterable[bytes]:
+        payload = _FAULT.format(text).encode("utf-8")
+        start_response(status, [("Content-Type", "text/xml; charset=utf-8"),
+                                ("Content-Length", str(len(payload)))])
+        return [payload]
+
+
+def build_wsgi_app(handler: QbwcHandler) -> HostileRequestGuard:
+    # spyne's own default cap is 2 MiB, less than one MaxReturned=500 page of invoices.
+    return HostileRequestGuard(
+        WsgiApplication(build_application(handler), max_content_length=MAX_BODY_BYTES)
+    )
+
+
+class QbwcServer:
+    """Serves the QBWC endpoint at `/` (and its WSDL at `/?wsdl`)."""
+
+    def __init__(self, config: ServerConfig, buffer: Buffer | None = None) -> None:
+        if not config.uses_tls and not is_loopback(config.host):
+            raise ValueError("plain HTTP is only allowed on localhost; configure TLS")
+        self.config = config
+        self.buffer = buffer or Buffer(config.buffer_path)
+        self.handler = QbwcHandler(config, self.buffer)
+        self._server = wsgi.Server(
+            (config.host, config.port),
+            build_wsgi_app(self.handler),
+            numthreads=8,
+            server_name="tap-quickbooks-desktop",
+            timeout=300,
+        )
+        if config.uses_tls:
+            assert config.ssl_certfile and config.ssl_keyfile
+            self._server.ssl_adapter = BuiltinSSLAdapter(config.ssl_certfile, config.ssl_keyfile)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.bind_addr[1])
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.config.uses_tls else "http"
+        host = "localhost" if is_loopback(self.config.host) else self.config.host
+        return f"{scheme}://{host}:{self.port}/"
+
+    def start(self) -> QbwcServer:
+        """Bind (port 0 picks a free port) and serve on a background thread."""
+        self._server.prepare()
+        self._thread = threading.Thread(target=self._server.serve, name="qbwc-server", daemon=True)
+        self._thread.start()
+        logger.info("QBWC server listening on %s", self.url)
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.prepare()
+        logger.info("QBWC server listening on %s", self.url)
+        try:
+            self._server.serve()
+        finally:
+            self._server.stop()
+
+    def stop(self) -> None:
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.buffer.close()
+
+    def __enter__(self) -> QbwcServer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -1,0 +1,239 @@
+"""Singer streams that drain the durable buffer (one class per stream of the record model)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.streams import Stream
+
+from .buffer import Buffer, Entry
+from .config import company_keys
+from .qbxml_parser import iter_rets
+from .query_catalog import DELETED_TAG
+from .record_mapping import (
+    LINE_STREAMS,
+    MAPPERS,
+    Node,
+    Record,
+    deleted_header,
+    deleted_record,
+    deleted_stream,
+    line_rows,
+    to_node,
+)
+
+if TYPE_CHECKING:
+    from .tap import TapQuickBooksDesktop
+
+SCHEMAS_DIR = Path(__file__).parent / "schemas"
+SEQUENCE_KEY = "buffer_sequence"
+
+
+def _object_id(ret: Node) -> str:
+    return str(ret.get("TxnID") or ret.get("ListID") or "")
+
+
+class BufferStream(Stream):
+    """Reads the buffer entries after the sequence number in this stream's state.
+
+    The state's `buffer_sequence` moves only past entries whose records have all been
+    emitted, so a STATE message is always safe to resume from; `updated_at` stays the
+    catalog's replication key (QuickBooks' TimeModified) for targets and Meltano.
+    """
+
+    primary_keys: ClassVar[list[str]] = ["company_id", "id"]  # type: ignore[misc]
+    replication_key = "updated_at"
+    # Records are built to the schema (Decimal money, ISO strings); re-walking every
+    # nested line to "conform" them costs a third of the drain time.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    is_sorted = False
+    # Buffer tags whose entries this stream reads.
+    tags: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, tap: TapQuickBooksDesktop) -> None:
+        schema = json.loads((SCHEMAS_DIR / f"{self.name}.json").read_text(encoding="utf-8"))
+        super().__init__(tap=tap, schema=schema)
+        self._qbd_tap = tap
+
+    def get_records(self, context: Mapping[str, Any] | None) -> Iterable[Record]:
+        buffer: Buffer = self._qbd_tap.buffer
+        companies = company_keys(self.config)
+        state = self.stream_state
+        after = int(state.get(SEQUENCE_KEY) or 0)
+        upto = self._qbd_tap.drain_high_water
+        for entry in buffer.iter_entries(self.tags, companies, after, upto):
+            for element in iter_rets(entry.body):
+                ret = to_node(element)
+                if _object_id(ret) in entry.skip_ids:
+                    continue
+                yield from self.records_for(entry, ret)
+            state[SEQUENCE_KEY] = entry.seq
+        state[SEQUENCE_KEY] = max(after, upto)
+
+    def records_for(self, entry: Entry, ret: Node) -> Iterator[Record]:
+        raise NotImplementedError
+
+
+class ObjectStream(BufferStream):
+    """A list or transaction header stream; deletions become rows with _sdc_deleted_at."""
+
+    def __init__(self, tap: TapQuickBooksDesktop) -> None:
+        super().__init__(tap)
+        self._mapper = MAPPERS[self.name]
+
+    @property
+    def tags(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.name, DELETED_TAG)
+
+    def records_for(self, entry: Entry, ret: Node) -> Iterator[Record]:
+        if entry.tag == DELETED_TAG:
+            if deleted_stream(ret) == self.name:
+                yield deleted_header(entry.company, ret)
+            return
+        yield self._mapper(entry.company, ret)
+
+
+class LineStream(BufferStream):
+    """One row per transaction line, the header's key fields repeated."""
+
+    def __init__(self, tap: TapQuickBooksDesktop) -> None:
+        header, key = LINE_STREAMS[self.name]
+        super().__init__(tap)
+        self._header_mapper = MAPPERS[header]
+        self._header = header
+        self._key = key
+
+    @property
+    def tags(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self._header,)
+
+    def records_for(self, entry: Entry, ret: Node) -> Iterator[Record]:
+        yield from line_rows(self._header_mapper(entry.company, ret), self._key)
+
+
+class DeletedRecordsStream(BufferStream):
+    """Every deletion QuickBooks reported (TxnDeletedQueryRq / ListDeletedQueryRq)."""
+
+    name = "deleted_records"
+    primary_keys: ClassVar[list[str]] = ["company_id", "stream", "id"]  # type: ignore[misc]
+    tags: ClassVar[tuple[str, ...]] = (DELETED_TAG,)
+
+    def records_for(self, entry: Entry, ret: Node) -> Iterator[Record]:
+        record = deleted_record(entry.company, ret)
+        if record is not None:
+            yield record
+
+
+class AccountsStream(ObjectStream):
+    name = "accounts"
+
+
+class CustomersStream(ObjectStream):
+    name = "customers"
+
+
+class VendorsStream(ObjectStream):
+    name = "vendors"
+
+
+class EmployeesStream(ObjectStream):
+    name = "employees"
+
+
+class ItemsStream(ObjectStream):
+    name = "items"
+
+
+class ClassesStream(ObjectStream):
+    name = "classes"
+
+
+class InvoicesStream(ObjectStream):
+    name = "invoices"
+
+
+class BillsStream(ObjectStream):
+    name = "bills"
+
+
+class PurchaseOrdersStream(ObjectStream):
+    name = "purchase_orders"
+
+
+class JournalEntriesStream(ObjectStream):
+    name = "journal_entries"
+
+
+class PaymentsStream(ObjectStream):
+    name = "payments"
+
+
+class BillPaymentsStream(ObjectStream):
+    name = "bill_payments"
+
+
+class CreditMemosStream(ObjectStream):
+    name = "credit_memos"
+
+
+class ChecksStream(ObjectStream):
+    name = "checks"
+
+
+class InvoiceLinesStream(LineStream):
+    name = "invoice_lines"
+    primary_keys: ClassVar[list[str]] = ["company_id", "invoice_id", "line_id"]  # type: ignore[misc]
+
+
+class BillLinesStream(LineStream):
+    name = "bill_lines"
+    primary_keys: ClassVar[list[str]] = ["company_id", "bill_id", "line_id"]  # type: ignore[misc]
+
+
+class PurchaseOrderLinesStream(LineStream):
+    name = "purchase_order_lines"
+    primary_keys: ClassVar[list[str]] = ["company_id", "purchase_order_id", "line_id"]  # type: ignore[misc]
+
+
+class JournalEntryLinesStream(LineStream):
+    name = "journal_entry_lines"
+    primary_keys: ClassVar[list[str]] = ["company_id", "journal_entry_id", "line_id"]  # type: ignore[misc]
+
+
+class CreditMemoLinesStream(LineStream):
+    name = "credit_memo_lines"
+    primary_keys: ClassVar[list[str]] = ["company_id", "credit_memo_id", "line_id"]  # type: ignore[misc]
+
+
+class CheckLinesStream(LineStream):
+    name = "check_lines"
+    primary_keys: ClassVar[list[str]] = ["company_id", "check_id", "line_id"]  # type: ignore[misc]
+
+
+STREAM_TYPES: list[type[BufferStream]] = [
+    AccountsStream,
+    CustomersStream,
+    VendorsStream,
+    EmployeesStream,
+    ItemsStream,
+    ClassesStream,
+    InvoicesStream,
+    BillsStream,
+    PurchaseOrdersStream,
+    JournalEntriesStream,
+    PaymentsStream,
+    BillPaymentsStream,
+    CreditMemosStream,
+    ChecksStream,
+    InvoiceLinesStream,
+    BillLinesStream,
+    PurchaseOrderLinesStream,
+    JournalEntryLinesStream,
+    CreditMemoLinesStream,
+    CheckLinesStream,
+    DeletedRecordsStream,
+]

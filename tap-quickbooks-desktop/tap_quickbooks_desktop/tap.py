@@ -1,0 +1,108 @@
+"""TapQuickBooksDesktop: settings and the stream list."""
+
+from __future__ import annotations
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+
+from .buffer import Buffer
+from .config import DEFAULT_BUFFER_PATH, QBXML_VERSION, company_keys
+from .run_and_wait import prune_committed, run_server_for_one_session
+from .streams import SEQUENCE_KEY, STREAM_TYPES, BufferStream
+
+_COMPANY = th.ObjectType(
+    th.Property("company", th.StringType, required=True,
+                description="Key for this company file; emitted as company_id on every record."),
+    th.Property("username", th.StringType, required=True,
+                description="Web Connector user name (the .qwc UserName) for this company."),
+    th.Property("password", th.StringType, required=True, secret=True,
+                description="Web Connector password the user types into QBWC for this company."),
+    th.Property("company_file", th.StringType,
+                description="Full path of the .qbw file QBWC should open; empty = the open company."),
+)
+
+
+class TapQuickBooksDesktop(Tap):
+    """Singer tap for QuickBooks Desktop, fed by its own Web Connector server."""
+
+    name = "tap-quickbooks-desktop"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("companies", th.ArrayType(_COMPANY),
+                    description="Company files to sync, one Web Connector user each."),
+        th.Property("company", th.StringType,
+                    description="Single-company shorthand: company key (instead of `companies`)."),
+        th.Property("username", th.StringType,
+                    description="Single-company shorthand: Web Connector user name."),
+        th.Property("password", th.StringType, secret=True,
+                    description="Single-company shorthand: Web Connector password."),
+        th.Property("company_file", th.StringType,
+                    description="Single-company shorthand: .qbw path QBWC should open."),
+        th.Property("buffer_path", th.StringType, default=DEFAULT_BUFFER_PATH,
+                    description="SQLite file holding QuickBooks responses between QBWC sessions and tap runs."),
+        th.Property("host", th.StringType, default="127.0.0.1",
+                    description="Address the QBWC server binds; anything but loopback requires TLS."),
+        th.Property("port", th.IntegerType, default=8443,
+                    description="Port the QBWC server listens on (0 = any free port)."),
+        th.Property("ssl_certfile", th.StringType,
+                    description="PEM certificate (chain) for HTTPS; QBWC requires HTTPS except to localhost."),
+        th.Property("ssl_keyfile", th.StringType, secret=True,
+                    description="PEM private key matching ssl_certfile."),
+        th.Property("app_url", th.StringType,
+                    description="URL QBWC uses to reach this server (written to the .qwc AppURL); defaults to the bind address."),
+        th.Property("qbxml_version", th.StringType, default=QBXML_VERSION,
+                    description="Lowest qbXML version accepted; the session uses the highest the company supports up to 13.0."),
+        th.Property("max_returned", th.IntegerType, default=250,
+                    description="MaxReturned per iterator page; keep each request well inside QBWC's timeout."),
+        th.Property("queries_per_message", th.IntegerType, default=4,
+                    description="Independent qbXML queries sent in one QBXMLMsgsRq."),
+        th.Property("overlap_seconds", th.IntegerType, default=300,
+                    description="Each query starts this many seconds before its bookmark (duplicates are removed)."),
+        th.Property("start_date", th.DateTimeType,
+                    description="Earliest TimeModified to sync on the first session; empty = everything."),
+        th.Property("ticket_ttl_seconds", th.IntegerType, default=3600,
+                    description="Lifetime of a QBWC session ticket."),
+        th.Property("failure_backoff_seconds", th.IntegerType, default=300,
+                    description="After a failed session (QuickBooks not running, errors), authenticate tells QBWC to wait this long, doubling per failure."),
+        th.Property("run_server_wait_seconds", th.IntegerType, default=0,
+                    description="If > 0, a tap run starts the QBWC server and waits up to this long for one session per company before draining."),
+        th.Property("streams", th.ArrayType(th.StringType),
+                    description="Streams the QBWC server queries (default: all)."),
+    ).to_dict()
+
+    _buffer: Buffer | None = None
+    _drain_high_water: int | None = None
+
+    @property
+    def buffer(self) -> Buffer:
+        if self._buffer is None:
+            self._buffer = Buffer(str(self.config.get("buffer_path") or DEFAULT_BUFFER_PATH))
+        return self._buffer
+
+    @property
+    def drain_high_water(self) -> int:
+        """Last buffer entry this run drains, fixed when the first stream starts.
+
+        Entries a long-lived server appends during the run wait for the next run,
+        so every stream of this run stops at the same sequence.
+        """
+        if self._drain_high_water is None:
+            self._prepare_drain()
+        assert self._drain_high_water is not None
+        return self._drain_high_water
+
+    def _prepare_drain(self) -> None:
+        wait = int(self.config.get("run_server_wait_seconds") or 0)
+        if wait > 0:
+            run_server_for_one_session(dict(self.config), self.buffer, wait, self.logger)
+        streams = [s for s in self.streams.values() if isinstance(s, BufferStream)]
+        incoming = {
+            s.name: int(s.stream_state.get(SEQUENCE_KEY) or 0) for s in streams if s.selected
+        }
+        pruned = prune_committed(self.buffer, streams, incoming, company_keys(self.config))
+        if pruned:
+            self.logger.info("Pruned %d buffer entries already committed downstream", pruned)
+        self._drain_high_water = self.buffer.max_seq()
+
+    def discover_streams(self) -> list[BufferStream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]

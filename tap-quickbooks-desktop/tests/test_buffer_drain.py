@@ -1,0 +1,106 @@
+"""Tap runs drain the buffer after their state's sequence and prune what was committed."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sandboxes.qbwc import QWCFile, WebConnector
+from tap_quickbooks_desktop.buffer import Buffer
+from tap_quickbooks_desktop.qwc import render_qwc
+from tap_quickbooks_desktop.server import QbwcServer
+
+from .conftest import PASSWORD, drain
+
+
+def _entries(settings) -> int:
+    buffer = Buffer(settings["buffer_path"])
+    try:
+        return buffer.count_entries()
+    finally:
+        buffer.close()
+
+
+def test_state_carries_the_buffer_sequence_and_a_rerun_emits_nothing_new(company, settings, start_server, web_connector):
+    server = start_server(settings)
+    web_connector(server, company).run_once()
+    first = drain(settings)
+    sequence = first.state["bookmarks"]["invoices"]["buffer_sequence"]
+    assert sequence > 0
+
+    again = drain(settings, state=first.state)
+
+    assert again.records("invoices") == [] and again.records("invoice_lines") == []
+    assert again.state["bookmarks"]["invoices"]["buffer_sequence"] == sequence
+
+
+def test_a_run_without_state_replays_everything_not_yet_committed(company, settings, start_server, web_connector):
+    server = start_server(settings)
+    web_connector(server, company).run_once()
+    first = drain(settings)
+
+    replay = drain(settings)  # the target never confirmed: Meltano hands back no state
+
+    assert len(replay.records("invoices")) == len(first.records("invoices")) > 0
+
+
+def test_entries_at_or_below_the_incoming_state_are_pruned(company, settings, start_server, web_connector):
+    server = start_server(settings)
+    web_connector(server, company).run_once()
+    before = _entries(settings)
+    first = drain(settings)
+    assert _entries(settings) == before  # nothing is pruned until the state comes back
+
+    drain(settings, state=first.state)
+
+    assert _entries(settings) == 0
+
+
+def test_header_entries_wait_for_every_selected_stream_that_reads_them(company, settings, start_server, web_connector):
+    server = start_server({**settings, "streams": ["invoices"]})
+    web_connector(server, company).run_once()
+    first = drain(settings)
+    lagging = dict(first.state)
+    lagging["bookmarks"] = {**first.state["bookmarks"], "invoice_lines": {"buffer_sequence": 0}}
+
+    second = drain(settings, state=lagging)
+
+    assert _entries(settings) > 0
+    assert len(second.records("invoice_lines")) == len(first.records("invoice_lines"))
+
+
+def test_tap_run_can_serve_one_qbwc_session_before_draining(company, settings, tmp_path):
+    port_holder: dict[str, int] = {}
+    original_start = QbwcServer.start
+
+    def remember_port(self):
+        started = original_start(self)
+        port_holder["port"] = self.port
+        return started
+
+    run_settings = {**settings, "run_server_wait_seconds": 30, "streams": ["customers"]}
+    QbwcServer.start = remember_port  # type: ignore[method-assign]
+    try:
+        result: dict[str, object] = {}
+        runner = threading.Thread(target=lambda: result.setdefault("drain", drain(run_settings)))
+        runner.start()
+        deadline = time.monotonic() + 20
+        while "port" not in port_holder and time.monotonic() < deadline:
+            time.sleep(0.02)
+        qwc = render_qwc(_server_config(run_settings), _server_config(run_settings).companies[0])
+        path = tmp_path / "run.qwc"
+        path.write_text(qwc.replace(":0/", f":{port_holder['port']}/"))
+        report = WebConnector(qwc=QWCFile.load(str(path)), password=PASSWORD, company=company).run_once()
+        runner.join(timeout=60)
+    finally:
+        QbwcServer.start = original_start  # type: ignore[method-assign]
+
+    assert report.outcome == "completed"
+    drained = result["drain"]
+    assert len(drained.records("customers")) == company.count("Customer")  # type: ignore[attr-defined]
+
+
+def _server_config(settings):
+    from tap_quickbooks_desktop.config import server_config
+
+    return server_config(settings)

@@ -1,0 +1,127 @@
+"""Console entry point: ``auth`` and ``webhooks serve`` here, everything else to the SDK's CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import secrets
+import sys
+import time
+import typing as t
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
+
+from tap_quickbooks_online.auth import tokens_summary
+from tap_quickbooks_online.errors import QBOError
+from tap_quickbooks_online.tap import TapQuickBooksOnline
+
+
+def _load_tap(config_args: list[str]) -> TapQuickBooksOnline:
+    """The tap with its config from ``--config`` files and/or ``--config ENV`` (as the SDK reads it)."""
+    files = [c for c in config_args if c != "ENV"]
+    config: dict[str, t.Any] = {}
+    for path in files:
+        config.update(json.loads(Path(path).read_text()))
+    return TapQuickBooksOnline(
+        config=config,
+        parse_env_config="ENV" in config_args or not files,
+        validate_config=False,
+        setup_mapper=False,
+    )
+
+
+def authorize_url(tap: TapQuickBooksOnline, state: str) -> str:
+    query = urlencode(
+        {
+            "client_id": tap.config["client_id"],
+            "redirect_uri": tap.setting("redirect_uri"),
+            "response_type": "code",
+            "scope": tap.setting("scope"),
+            "state": state,
+        }
+    )
+    return f"{tap.setting('authorize_url')}?{query}"
+
+
+def parse_redirect(answer: str, expected_state: str) -> tuple[str, str | None]:
+    """The code (and realmId) from a pasted redirect URL, or a bare code."""
+    answer = answer.strip()
+    if "?" not in answer and "=" not in answer:
+        return answer, None
+    params = parse_qs(urlparse(answer).query or answer)
+    if "error" in params:
+        raise QBOError(f"Authorization refused: {params['error'][0]}")
+    state = params.get("state", [""])[0]
+    if state != expected_state:
+        raise QBOError("The redirect's state does not match this authorization request; start again.")
+    if "code" not in params:
+        raise QBOError("No code in the redirect URL.")
+    return params["code"][0], params.get("realmId", [None])[0]
+
+
+def run_auth(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tap-quickbooks-online auth",
+                                     description="Authorize the app for a QuickBooks company once and store its tokens (encrypted).")
+    parser.add_argument("--config", action="append", default=[], help="Config file (repeatable) or ENV.")
+    parser.add_argument("--redirect-url", help="The URL Intuit redirected to (otherwise read from stdin).")
+    parser.add_argument("--realm-id", help="Realm id, when the redirect URL is not given in full.")
+    parser.add_argument("--state", help="Reuse this state value (for scripted runs).")
+    args = parser.parse_args(argv)
+    tap = _load_tap(args.config)
+    state = args.state or secrets.token_urlsafe(24)
+    print("Open this URL, sign in and pick the company:\n")
+    print(authorize_url(tap, state) + "\n", flush=True)
+    answer = args.redirect_url
+    if answer is None:
+        print("Paste the URL you were redirected to (or the code):", flush=True)
+        answer = sys.stdin.readline()
+    code, realm_id = parse_redirect(answer, state)
+    realm_id = realm_id or args.realm_id
+    if not realm_id:
+        raise QBOError("No realmId in the redirect; pass --realm-id.")
+    tokens = tap.oauth_client().exchange_code(code, tap.setting("redirect_uri"))
+    tap.token_store().save(realm_id, {
+        "refresh_token": tokens["refresh_token"],
+        "access_token": tokens["access_token"],
+        "access_token_expires_at": time.time() + float(tokens.get("expires_in", 3600)),
+    })
+    print(f"Stored the tokens of realm {realm_id} in {tap.setting('token_store_path')} (encrypted); "
+          f"lifetimes {tokens_summary(tokens)}. Add realm_id {realm_id} to the tap's config.")
+    return 0
+
+
+def run_webhooks(argv: list[str]) -> int:
+    from tap_quickbooks_online.webhooks.receiver import serve
+
+    parser = argparse.ArgumentParser(prog="tap-quickbooks-online webhooks",
+                                     description="Receive Intuit webhooks into the journal the tap drains.")
+    parser.add_argument("action", choices=["serve"])
+    parser.add_argument("--config", action="append", default=[], help="Config file (repeatable) or ENV.")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    args = parser.parse_args(argv)
+    tap = _load_tap(args.config)
+    verifier = tap.config.get("webhook_verifier_token")
+    if not verifier:
+        raise QBOError("webhook_verifier_token is required to verify intuit-signature.")
+    serve(
+        host=args.host or tap.setting("webhook_host"),
+        port=args.port if args.port is not None else int(tap.setting("webhook_port")),
+        verifier_token=verifier,
+        journal_path=tap.setting("webhook_journal_path"),
+    )
+    return 0
+
+
+def main(argv: t.Sequence[str] | None = None) -> t.Any:
+    args = list(sys.argv[1:] if argv is None else argv)
+    commands = {"auth": run_auth, "webhooks": run_webhooks}
+    if args and args[0] in commands:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        try:
+            return sys.exit(commands[args[0]](args[1:]))
+        except QBOError as ex:
+            print(f"error: {ex}", file=sys.stderr)
+            return sys.exit(2)
+    return TapQuickBooksOnline.cli()

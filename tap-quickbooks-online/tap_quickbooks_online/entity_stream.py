@@ -1,0 +1,255 @@
+"""Base classes shared by every QBO stream: realm partitions, bookmarks, sync-mode dispatch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import typing as t
+from importlib import resources
+
+from singer_sdk import Stream
+
+from tap_quickbooks_online.cdc import CDC_UNSUPPORTED, Participant, within_cdc_window
+from tap_quickbooks_online.query_streams import iter_query
+from tap_quickbooks_online.recent_versions import RecentVersions
+from tap_quickbooks_online.records import (
+    EDITION,
+    Obj,
+    deleted_row,
+    is_deleted,
+    parse_instant,
+)
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers import types
+
+    from tap_quickbooks_online.tap import TapQuickBooksOnline
+
+SYNC_MODES = ("query", "cdc", "webhook")
+LINE_BATCH_ROWS = 2000
+
+
+def load_schema(name: str) -> dict[str, t.Any]:
+    text = resources.files("tap_quickbooks_online").joinpath("schemas", f"{name}.json").read_text()
+    return t.cast(dict[str, t.Any], json.loads(text))
+
+
+class QBOStream(Stream):
+    """Partitioned by realm (``company_id``); bookmarks are Intuit's own timestamps."""
+
+    replication_key: str | None = "updated_at"
+    primary_keys: t.ClassVar[tuple[str, ...]] = ("company_id", "id")
+    # Rows arrive in LastUpdatedTime order, so a bookmark written mid-stream is resumable.
+    is_sorted = True
+
+    schema_name: t.ClassVar[str | None] = None  # defaults to the stream name
+
+    def __init__(self, tap: TapQuickBooksOnline) -> None:
+        super().__init__(tap, schema=load_schema(self.schema_name or self.name))
+        self.qbo = tap
+
+    @property
+    def partitions(self) -> list[dict] | None:
+        return [{"company_id": realm_id} for realm_id in self.qbo.realm_ids]
+
+    @property
+    def check_sorted(self) -> bool:
+        # QBO timestamps carry the company's offset, which changes with DST: the SDK's string
+        # comparison would misjudge order. _increment_stream_state compares instants instead.
+        return False
+
+    def get_replication_key_signpost(self, context: types.Context | None = None) -> t.Any:
+        # The bookmark must be QuickBooks' clock, never ours.
+        return None
+
+    def _increment_stream_state(self, latest_record: dict, *, context: types.Context | None = None) -> None:
+        value = latest_record.get("updated_at")
+        if not value or not self.replication_key:
+            return
+        state = self.get_context_state(self._get_state_partition_context(context))
+        old = state.get("replication_key_value")
+        if old is None or parse_instant(str(value)) >= parse_instant(str(old)):
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = value
+
+    def partition_state(self, realm_id: str) -> dict[str, t.Any]:
+        return self.get_context_state({"company_id": realm_id})
+
+    def bookmark(self, realm_id: str) -> dt.datetime | None:
+        value = self.partition_state(realm_id).get("replication_key_value") or self.config.get("start_date")
+        if not value:
+            return None
+        instant = parse_instant(str(value))
+        return instant
+
+    def cursor(self, realm_id: str) -> dt.datetime | None:
+        """Where to resume: the bookmark (or the last CDC sweep, if later) minus the overlap."""
+        candidates = [self.bookmark(realm_id)]
+        swept = self.partition_state(realm_id).get("cdc_swept_to")
+        if swept:
+            candidates.append(parse_instant(str(swept)))
+        known = [c for c in candidates if c is not None]
+        if not known:
+            return None
+        return max(known) - self.lookback
+
+    @property
+    def lookback(self) -> dt.timedelta:
+        return dt.timedelta(seconds=int(self.config.get("lookback_seconds", 300)))
+
+
+class EntityStream(QBOStream):
+    """One QBO entity: query / cdc / webhook sync, deletions, optional ``*_lines`` children."""
+
+    entity: t.ClassVar[str]
+    has_active: t.ClassVar[bool] = False
+    line_header_key: t.ClassVar[str | None] = None  # e.g. "invoice_id" when *_lines exists
+
+    def __init__(self, tap: TapQuickBooksOnline) -> None:
+        super().__init__(tap)
+        self._pending_lines: list[Obj] = []
+        self._line_batches: dict[int, list[Obj]] = {}
+        self._batch_ids = itertools.count(1)
+        self._partition_ending = False
+
+    # -- configuration -----------------------------------------------------------------------
+
+    @property
+    def sync_mode(self) -> str:
+        overrides = self.config.get("stream_sync_modes") or {}
+        return str(overrides.get(self.name) or self.config.get("sync_mode") or "cdc")
+
+    @property
+    def cdc_capable(self) -> bool:
+        return self.entity not in CDC_UNSUPPORTED
+
+    def participant(self, realm_id: str, now: dt.datetime) -> Participant | None:
+        """This stream's place in the realm's change feed, or None to use query sync."""
+        if self.sync_mode == "query" or not self.cdc_capable:
+            return None
+        if not (self.selected or self.has_selected_descendents):
+            return None
+        state = self.partition_state(realm_id)
+        if not state.get("replication_key_value") and not state.get("cdc_swept_to"):
+            return None  # first run: a full query sync sees everything, including inactive rows
+        cursor = self.cursor(realm_id)
+        if cursor is None or not within_cdc_window(cursor, now):
+            return None
+        webhook_seq = None
+        if self.sync_mode == "webhook":
+            webhook_seq = int(self.partition_state(realm_id).get("webhook_seq") or 0)
+        return Participant(self.name, self.entity, cursor, webhook_seq)
+
+    # -- mapping -----------------------------------------------------------------------------
+
+    def map_object(self, obj: Obj, company_id: str) -> Obj:
+        raise NotImplementedError
+
+    def line_rows(self, record: Obj) -> list[Obj]:
+        return []
+
+    # -- records -----------------------------------------------------------------------------
+
+    def get_records(self, context: types.Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        realm_id = str(context["company_id"])
+        previous: dict | None = None
+        for row in self._rows(realm_id):
+            if previous is not None:
+                yield previous
+            previous = row
+        if previous is not None:
+            # Lets generate_child_contexts flush the last batch of lines with the last header.
+            self._partition_ending = True
+            yield previous
+        self._partition_ending = False
+
+    def _rows(self, realm_id: str) -> t.Iterator[dict]:
+        feed = self.qbo.change_feed(realm_id)
+        objects = feed.take(self.name)
+        state = self.partition_state(realm_id)
+        swept_to: list[str] = []
+        if objects is None:
+            self.logger.info("Realm %s: %s by query sync", realm_id, self.name)
+            cursor = self.cursor(realm_id)
+            since = cursor.isoformat() if cursor else None
+            source: t.Iterable[Obj] = iter_query(
+                self.qbo.client(realm_id), self.entity, since=since,
+                include_inactive=self.has_active, on_server_time=swept_to.append,
+            )
+        else:
+            self.logger.info("Realm %s: %s by %s (%d changes)", realm_id, self.name, self.sync_mode, len(objects))
+            source = objects
+        newest = state.get("replication_key_value")
+        remembered = state.get("recent_versions") or {}
+        # Only trust the memory if the bookmark is the one it was written with (a user who
+        # rewinds the bookmark with `meltano state set` wants those rows again).
+        recent = RecentVersions(
+            remembered.get("versions") if remembered.get("bookmark") == newest else None, self.lookback
+        )
+        for obj in source:
+            row = deleted_row(self.schema["properties"], realm_id, obj) if is_deleted(obj) else self.map_object(obj, realm_id)
+            if recent.already_emitted(row):
+                continue
+            recent.note(row)
+            if row.get("updated_at") and (newest is None or parse_instant(row["updated_at"]) >= parse_instant(newest)):
+                newest = row["updated_at"]
+            yield row
+        state["recent_versions"] = {"bookmark": newest, "versions": recent.remembered(newest)}
+        if objects is not None and feed.server_time:
+            swept_to.append(feed.server_time)
+        if swept_to:
+            state["cdc_swept_to"] = swept_to[0]
+        if self.sync_mode == "webhook" and feed.journal is not None:
+            state["webhook_seq"] = max(int(state.get("webhook_seq") or 0), feed.journal_seq or feed.journal.last_seq())
+
+    # -- *_lines children --------------------------------------------------------------------
+
+    def generate_child_contexts(self, record: dict, context: types.Context | None) -> t.Iterable[dict | None]:
+        if not self.child_streams:
+            return
+        self._pending_lines.extend(self.line_rows(record))
+        if self._pending_lines and (self._partition_ending or len(self._pending_lines) >= LINE_BATCH_ROWS):
+            batch_id = next(self._batch_ids)
+            self._line_batches[batch_id] = self._pending_lines
+            self._pending_lines = []
+            yield {"company_id": record["company_id"], "line_batch": batch_id}
+
+    def take_line_batch(self, batch_id: int) -> list[Obj]:
+        return self._line_batches.pop(batch_id, [])
+
+
+class LinesStream(QBOStream):
+    """One row per line of a header stream, fed in batches by the header as it syncs."""
+
+    state_partitioning_keys: t.ClassVar[list[str]] = ["company_id"]  # type: ignore[misc]
+    parent_name: t.ClassVar[str]
+
+    @property
+    def partitions(self) -> list[dict] | None:
+        return None
+
+    def get_records(self, context: types.Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        parent = t.cast(EntityStream, self.qbo.streams[self.parent_name])
+        yield from parent.take_line_batch(int(context["line_batch"]))
+
+
+def header_line_fields(record: Obj, header_key: str) -> Obj:
+    return {
+        "company_id": record["company_id"],
+        "edition": EDITION,
+        header_key: record["id"],
+        "doc_number": record.get("doc_number"),
+        "txn_date": record.get("txn_date"),
+        "currency": record.get("currency"),
+        "exchange_rate": record.get("exchange_rate"),
+        "customer_id": record.get("customer_id"),
+        "vendor_id": record.get("vendor_id"),
+        "created_at": record.get("created_at"),
+        "updated_at": record.get("updated_at"),
+        "sync_token": record.get("sync_token"),
+        "edit_sequence": None,
+        "_sdc_deleted_at": record.get("_sdc_deleted_at"),
+    }

@@ -1,0 +1,125 @@
+"""Report streams: Intuit's report JSON flattened to one row per report row.
+
+A report is a tree (sections with header, rows and summary). Each Data, Section header and
+Summary row becomes a record carrying its position (row_number), depth and the labels of the
+sections above it, so the tree can be rebuilt and totals are not double-counted by accident.
+Reports have no change timestamps: each run re-reads the configured date window (FULL_TABLE).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import typing as t
+from decimal import Decimal, InvalidOperation
+
+from tap_quickbooks_online.entity_stream import QBOStream
+from tap_quickbooks_online.records import EDITION, Obj, text
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers import types
+
+_NUMBER = re.compile(r"^-?[\d,]*\.?\d+$")
+AGING_REPORTS = frozenset({"AgedPayables", "AgedReceivables"})
+
+
+def report_window(config: t.Mapping[str, t.Any], today: dt.date | None = None) -> tuple[str, str]:
+    end = dt.date.fromisoformat(str(config["report_end_date"])[:10]) if config.get("report_end_date") else (
+        today or dt.datetime.now(dt.UTC).date()
+    )
+    if config.get("report_start_date"):
+        start = dt.date.fromisoformat(str(config["report_start_date"])[:10])
+    else:
+        start = end - dt.timedelta(days=int(config.get("report_window_days", 365)))
+    return start.isoformat(), end.isoformat()
+
+
+def _amount(value: str | None, column_type: str | None) -> Decimal | None:
+    if column_type != "Money" or not value or not _NUMBER.match(value):
+        return None
+    try:
+        return Decimal(value.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def flatten_report(body: Obj, *, company_id: str, start_date: str, end_date: str, accounting_method: str) -> t.Iterator[Obj]:
+    header = body.get("Header") or {}
+    columns = (body.get("Columns") or {}).get("Column") or []
+    titles = [(text(c.get("ColTitle")) or text(c.get("ColType")), text(c.get("ColType"))) for c in columns]
+    base = {
+        "company_id": company_id,
+        "edition": EDITION,
+        "report_name": text(header.get("ReportName")),
+        "start_date": start_date,
+        "end_date": end_date,
+        "accounting_method": accounting_method,
+        "currency": text(header.get("Currency")),
+        "generated_at": text(header.get("Time")),
+    }
+    counter = iter(range(1, 10**9))
+
+    def row(col_data: list[Obj], row_type: str, depth: int, group: str | None, path: list[str]) -> Obj:
+        values = []
+        for index, cell in enumerate(col_data):
+            title, col_type = titles[index] if index < len(titles) else (None, None)
+            value = text(cell.get("value"))
+            values.append({"column": title, "column_type": col_type, "value": value,
+                           "id": text(cell.get("id")), "amount": _amount(value, col_type)})
+        first = col_data[0] if col_data else {}
+        return {**base, "row_number": next(counter), "row_type": row_type, "depth": depth,
+                "group": group, "section_path": list(path), "label": text(first.get("value")),
+                "row_id": text(first.get("id")), "values": values}
+
+    def walk(rows: list[Obj], depth: int, path: list[str]) -> t.Iterator[Obj]:
+        for item in rows:
+            group = text(item.get("group"))
+            if item.get("ColData") is not None:
+                yield row(item["ColData"], "Data", depth, group, path)
+                continue
+            section_header = (item.get("Header") or {}).get("ColData") or []
+            label = text(section_header[0].get("value")) if section_header else group
+            if section_header:
+                yield row(section_header, "Header", depth, group, path)
+            inner = [*path, label] if label else path
+            yield from walk((item.get("Rows") or {}).get("Row") or [], depth + 1, inner)
+            summary = (item.get("Summary") or {}).get("ColData")
+            if summary:
+                yield row(summary, "Summary", depth, group, inner)
+
+    yield from walk((body.get("Rows") or {}).get("Row") or [], 0, [])
+
+
+class ReportStream(QBOStream):
+    schema_name = "report_rows"
+    replication_key = None
+    is_sorted = False
+    primary_keys: t.ClassVar[tuple[str, ...]] = ("company_id", "start_date", "end_date", "accounting_method", "row_number")
+    report: t.ClassVar[str]
+
+    def get_records(self, context: types.Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        realm_id = str(context["company_id"])
+        start, end = report_window(self.config)
+        method = str(self.config.get("accounting_method") or "Accrual")
+        params = {"start_date": start, "end_date": end, "accounting_method": method}
+        if self.report in AGING_REPORTS:
+            params = {"report_date": end, "accounting_method": method}
+        body = self.qbo.client(realm_id).report(self.report, params)
+        yield from flatten_report(body, company_id=realm_id, start_date=start, end_date=end, accounting_method=method)
+
+
+def _report_stream(stream_name: str, report: str) -> type[ReportStream]:
+    return t.cast(type[ReportStream], type(
+        f"{report}ReportStream", (ReportStream,),
+        {"name": stream_name, "report": report, "__doc__": f"Rows of the {report} report."},
+    ))
+
+
+REPORT_STREAMS: list[type[ReportStream]] = [
+    _report_stream("report_profit_and_loss", "ProfitAndLoss"),
+    _report_stream("report_balance_sheet", "BalanceSheet"),
+    _report_stream("report_aged_payables", "AgedPayables"),
+    _report_stream("report_aged_receivables", "AgedReceivables"),
+    _report_stream("report_general_ledger", "GeneralLedger"),
+]

@@ -1,0 +1,1 @@
+"""Intuit webhooks: signature check, payload parsing, the durable journal and the receiver."""

@@ -1,0 +1,1 @@
+"""Singer target for Databricks SQL warehouses (Unity Catalog tables)."""

@@ -1,0 +1,309 @@
+"""Connections to the SQL warehouse, authentication, DDL and the table's column types."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import tempfile
+import threading
+import time
+import typing as t
+
+from databricks import sql as dbsql
+
+from target_databricks import merge_sql
+from target_databricks.auth import (
+    AuthenticationError,
+    ClientCredentialsToken,
+    OAuthCredentialsProvider,
+    token_url_for,
+)
+from target_databricks.merge_sql import Column
+from target_databricks.retry import RetryPolicy, UnauthorizedError, call_with_retry, is_unauthorized
+from target_databricks.type_mapping import ColumnPlan, normalize, plan_column
+
+USER_AGENT_ENTRY = "quickbooks-connectors-target-databricks"
+_NOT_FOUND = re.compile(r"TABLE_OR_VIEW_NOT_FOUND|NoSuchTableException|Table or view not found|"
+                        r"SCHEMA_NOT_FOUND|not found", re.IGNORECASE)
+
+
+class TableValidationError(Exception):
+    """The stored table cannot take this batch (missing key column, incompatible type)."""
+
+
+def _redact(text: str, secrets: t.Iterable[str | None]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+class DatabricksConnector:
+    """One connection per thread to the warehouse, rebuilt after a 401 with a fresh token."""
+
+    def __init__(self, config: t.Mapping[str, t.Any], logger: logging.Logger) -> None:
+        self.config = config
+        self.logger = logger
+        self._local = threading.local()
+        self._connections: list[t.Any] = []
+        self._lock = threading.Lock()
+        self.retry_policy = RetryPolicy(
+            attempts=int(config.get("retry_attempts", 5)),
+            base_delay=float(config.get("retry_base_delay_seconds", 1.0)),
+            max_delay=float(config.get("retry_max_delay_seconds", 30.0)),
+        )
+        self.oauth_token: ClientCredentialsToken | None = None
+        if config.get("client_id") and config.get("client_secret") and not config.get(
+            "access_token"
+        ):
+            self.oauth_token = ClientCredentialsToken(
+                config.get("oauth_token_url") or token_url_for(config["server_hostname"]),
+                config["client_id"],
+                config["client_secret"],
+                scope=config.get("oauth_scope") or "all-apis",
+                verify=config.get("tls_ca_file") or True,
+            )
+        elif not config.get("access_token"):
+            raise AuthenticationError(
+                "no credentials: set access_token, or client_id and client_secret for a "
+                "service principal (OAuth M2M)"
+            )
+        self.native_parameters = config.get("parameter_style", "native") == "native"
+        self.reconnect_count = 0
+
+    # Parameters ------------------------------------------------------------------------
+
+    def placeholder(self, name: str) -> str:
+        """Marker for a parameter in the connector's style (native ``:x`` or inline ``%(x)s``)."""
+        return f":{name}" if self.native_parameters else f"%({name})s"
+
+    # Connections -----------------------------------------------------------------------
+
+    def _connect(self) -> t.Any:
+        # The connector takes the port separately (``_port``, default 443).
+        host, _, port = str(self.config["server_hostname"]).partition(":")
+        kwargs: dict[str, t.Any] = {
+            "server_hostname": host,
+            "http_path": self.config["http_path"],
+            "user_agent_entry": USER_AGENT_ENTRY,
+            # One retry policy (ours, retry.py) decides what is retried, with jitter.
+            "_retry_stop_after_attempts_count": 1,
+            "use_inline_params": False if self.native_parameters else "silent",
+            "enable_telemetry": bool(self.config.get("connector_telemetry", True)),
+        }
+        if port:
+            kwargs["_port"] = int(port)
+        if self.config.get("staging") == "volume":
+            kwargs["staging_allowed_local_path"] = self.config.get("staging_local_path") or (
+                tempfile.gettempdir())
+        if self.config.get("tls_ca_file"):
+            kwargs["_tls_trusted_ca_file"] = self.config["tls_ca_file"]
+        if self.oauth_token is not None:
+            kwargs["credentials_provider"] = OAuthCredentialsProvider(self.oauth_token)
+        else:
+            kwargs["access_token"] = self.config["access_token"]
+        connection = dbsql.connect(**kwargs)
+        with self._lock:
+            self._connections.append(connection)
+        return connection
+
+    def _connection(self) -> t.Any:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            try:
+                connection = self._connect()
+            except Exception as exc:
+                self._raise_clean(exc)
+            self._local.connection = connection
+        return connection
+
+    def _drop_connection(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            with self._lock:
+                if connection in self._connections:
+                    self._connections.remove(connection)
+            with contextlib.suppress(Exception):  # already broken; nothing to recover
+                connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            with contextlib.suppress(Exception):  # closing at exit; nothing to recover
+                connection.close()
+
+    def _secrets(self) -> list[str | None]:
+        return [self.config.get("access_token"), self.config.get("client_secret")]
+
+    def _raise_clean(self, exc: Exception) -> t.NoReturn:
+        """Re-raise with secrets removed from the message, auth failures as their own type."""
+        message = _redact(f"{type(exc).__name__}: {exc}", self._secrets())
+        if isinstance(exc, AuthenticationError):
+            raise AuthenticationError(message) from None
+        if is_unauthorized(exc):
+            raise UnauthorizedError(message) from None
+        raise type(exc)(message) if _rebuildable(exc) else exc
+
+    # Statements ------------------------------------------------------------------------
+
+    def execute(self, statement: str, parameters: dict[str, t.Any] | None = None) -> list[t.Any]:
+        """Run one statement and return its rows; reconnect once with a new token after a 401."""
+        for attempt in (1, 2):
+            try:
+                return self._execute_once(statement, parameters)
+            except UnauthorizedError:
+                self._drop_connection()
+                if self.oauth_token is None or attempt == 2:
+                    raise AuthenticationError(
+                        "the warehouse rejected the access token (HTTP 401); create a new "
+                        "personal access token or use a service principal"
+                        if self.oauth_token is None
+                        else "the warehouse rejected a freshly issued OAuth token (HTTP 401)"
+                    ) from None
+                self.logger.info("Warehouse answered 401; fetching a new OAuth token")
+                self.oauth_token.invalidate()
+                self.reconnect_count += 1
+        raise AssertionError("unreachable")
+
+    def _execute_once(self, statement: str, parameters: dict[str, t.Any] | None) -> list[t.Any]:
+        connection = self._connection()
+        started = time.monotonic()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement, parameters)
+                rows = cursor.fetchall() if cursor.description else []
+            # The statement text holds no values (they are parameters), so it is safe to log.
+            self.logger.debug("%.2f s: %s", time.monotonic() - started, statement[:120])
+            return rows
+        except Exception as exc:
+            if _connection_broken(exc) or is_unauthorized(exc):
+                self._drop_connection()
+            self._raise_clean(exc)
+
+    def execute_with_retry(self, statement: str, what: str) -> list[t.Any]:
+        """For idempotent statements (DDL, DESCRIBE) outside a batch."""
+        return call_with_retry(
+            lambda: self.execute(statement), self.retry_policy, what=what, logger=self.logger
+        )
+
+    # Tables ----------------------------------------------------------------------------
+
+    def table_columns(self, table: str) -> dict[str, str] | None:
+        """``{column: TYPE}`` of a stored table, or None when it does not exist."""
+        try:
+            rows = self.execute_with_retry(merge_sql.describe_table(table), f"DESCRIBE {table}")
+        except AuthenticationError:
+            raise
+        except Exception as exc:
+            if _NOT_FOUND.search(str(exc)):
+                return None
+            raise
+        columns: dict[str, str] = {}
+        for row in rows:
+            name, data_type = row[0], row[1]
+            if not name or str(name).startswith("#"):
+                break  # partition / detailed-information sections follow
+            columns[str(name).lower()] = normalize(str(data_type))
+        return columns
+
+    def ensure_table(
+        self,
+        table: str,
+        desired: t.Sequence[Column],
+        keys: t.Sequence[str],
+        *,
+        provider: str,
+        properties: t.Mapping[str, str],
+    ) -> list[Column]:
+        """Create the table, or check and evolve the stored one; return the columns as stored.
+
+        New properties become new columns, safe changes widen a column, and anything that
+        would lose data raises TableValidationError before a single row is written.
+        """
+        existing = self.table_columns(table)
+        if existing is None:
+            self.execute_with_retry(
+                merge_sql.create_table(table, desired, provider=provider, properties=properties),
+                f"CREATE TABLE {table}",
+            )
+            return list(desired)
+
+        missing_keys = [k for k in keys if k not in existing]
+        if missing_keys:
+            raise TableValidationError(
+                f"table {table} has no key column(s) {missing_keys}; the stored rows could not "
+                "be matched to incoming ones, so the table must be migrated or dropped"
+            )
+        plans: dict[str, ColumnPlan] = {}
+        problems: list[str] = []
+        for column in desired:
+            if column.name in existing:
+                plan = plan_column(column.name, existing[column.name], column.sql_type)
+                plans[column.name] = plan
+                if plan.action == "refuse":
+                    problems.append(plan.reason)
+        if problems:
+            raise TableValidationError(f"table {table}: " + "; ".join(problems))
+
+        added = [c for c in desired if c.name not in existing]
+        if added:
+            self.execute_with_retry(merge_sql.add_columns(table, added),
+                                    f"ALTER TABLE {table} ADD COLUMNS")
+        widened = {name: plan.new_type for name, plan in plans.items() if plan.action == "widen"}
+        if widened:
+            self._widen(table, existing, widened, provider=provider, properties=properties)
+        stored = {**existing, **widened}
+        return [Column(c.name, stored.get(c.name, c.sql_type)) for c in desired]
+
+    def _widen(
+        self,
+        table: str,
+        existing: t.Mapping[str, str],
+        widened: t.Mapping[str, str],
+        *,
+        provider: str,
+        properties: t.Mapping[str, str],
+    ) -> None:
+        try:
+            for name, new_type in widened.items():
+                self.logger.info("Widening %s.%s from %s to %s", table, name, existing[name],
+                                 new_type)
+                self.execute(merge_sql.alter_column_type(table, name, new_type))
+            return
+        except AuthenticationError:
+            raise
+        except Exception as exc:
+            self.logger.warning(
+                "In-place type change on %s was refused (%s); rebuilding the table with the "
+                "wider types. Table history and grants on the old table do not carry over.",
+                table, str(exc).splitlines()[0][:200],
+            )
+        stored = self.table_columns(table) or {}
+        columns = [Column(name, widened.get(name, sql_type)) for name, sql_type in stored.items()]
+        # Copy out, replace, copy back: RENAME is not available in every catalog (Iceberg's
+        # Hadoop catalog refuses it), CREATE OR REPLACE and INSERT are.
+        copy = table[:-1] + "__widening`"
+        self.execute(merge_sql.drop_table(copy))
+        self.execute(merge_sql.rebuild_table(copy, table, columns, provider=provider,
+                                             properties=properties))
+        self.execute(merge_sql.create_table(table, columns, provider=provider,
+                                            properties=properties, replace=True))
+        self.execute(merge_sql.insert_select(table, columns, merge_sql.select_all(copy)))
+        self.execute(merge_sql.drop_table(copy))
+
+
+def _connection_broken(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(m in text for m in ("connection", "session", "reset", "broken pipe", "timed out",
+                                   "eof", "remote end closed"))
+
+
+def _rebuildable(exc: Exception) -> bool:
+    try:
+        type(exc)("probe")
+    except Exception:
+        return False
+    return True

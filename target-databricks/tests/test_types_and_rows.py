@@ -1,0 +1,160 @@
+"""Type mapping, widening rules, value encoding and in-batch deduplication."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+
+import pytest
+
+from target_databricks.row_encoding import ValueRejected, encode_value, json_chunks
+from target_databricks.type_mapping import TypeSettings, plan_column, sql_type
+from target_databricks.versioning import newest_per_key
+
+DEFAULTS = TypeSettings()
+
+
+@pytest.mark.parametrize(
+    ("prop", "expected"),
+    [
+        ({"type": ["number", "null"]}, "DECIMAL(38,10)"),
+        ({"type": "integer"}, "BIGINT"),
+        ({"type": ["boolean", "null"]}, "BOOLEAN"),
+        ({"type": ["string", "null"], "format": "date-time"}, "TIMESTAMP"),
+        ({"type": "string", "format": "date"}, "DATE"),
+        ({"type": "string"}, "STRING"),
+        ({"type": "object", "properties": {"a": {"type": "string"}}}, "STRING"),
+        ({"type": "array", "items": {"type": "string"}}, "STRING"),
+        ({"anyOf": [{"type": "string", "format": "date-time"}, {"type": ["string", "null"]}]},
+         "TIMESTAMP"),
+        ({"type": ["string", "integer"]}, "STRING"),
+    ],
+)
+def test_json_schema_maps_to_exact_sql_types(prop, expected):
+    assert sql_type(prop, DEFAULTS) == expected
+
+
+def test_money_is_never_double():
+    assert "DOUBLE" not in sql_type({"type": "number"}, DEFAULTS)
+    assert sql_type({"type": "number"}, TypeSettings(decimal_precision=20, decimal_scale=4)) == (
+        "DECIMAL(20,4)"
+    )
+
+
+def test_nested_values_become_struct_and_array_when_asked():
+    settings = TypeSettings(nested_as="struct")
+    prop = {"type": "object", "properties": {"line1": {"type": "string"},
+                                             "amount": {"type": "number"}}}
+    assert sql_type(prop, settings) == "STRUCT<`line1`: STRING, `amount`: DECIMAL(38,10)>"
+    assert sql_type({"type": "array", "items": {"type": "integer"}}, settings) == "ARRAY<BIGINT>"
+    # no declared shape: JSON text is the only faithful column
+    assert sql_type({"type": "object"}, settings) == "STRING"
+
+
+@pytest.mark.parametrize(
+    ("existing", "desired", "action", "new_type"),
+    [
+        ("bigint", "BIGINT", "keep", ""),
+        ("int", "BIGINT", "widen", "BIGINT"),
+        ("bigint", "DECIMAL(38,10)", "widen", "DECIMAL(38,10)"),
+        ("bigint", "DECIMAL(20,4)", "widen", "DECIMAL(23,4)"),
+        ("decimal(18,2)", "DECIMAL(38,10)", "widen", "DECIMAL(38,10)"),
+        ("decimal(38,10)", "BIGINT", "keep", ""),
+        ("decimal(38,10)", "DECIMAL(20,4)", "keep", ""),
+        ("string", "BIGINT", "keep", ""),
+        ("timestamp", "DATE", "keep", ""),
+    ],
+)
+def test_safe_changes_keep_or_widen(existing, desired, action, new_type):
+    plan = plan_column("c", existing, desired)
+    assert (plan.action, plan.new_type) == (action, new_type)
+
+
+@pytest.mark.parametrize(
+    ("existing", "desired", "phrase"),
+    [
+        ("double", "DECIMAL(38,10)", "cannot hold DECIMAL(38,10) values exactly"),
+        ("bigint", "STRING", "would lose data"),
+        ("date", "TIMESTAMP", "would lose data"),
+        ("boolean", "BIGINT", "would lose data"),
+        ("decimal(38,2)", "DECIMAL(38,10)", "above the maximum precision 38"),
+    ],
+)
+def test_narrowing_changes_are_refused_with_the_reason(existing, desired, phrase):
+    plan = plan_column("amount", existing, desired)
+    assert plan.action == "refuse"
+    assert phrase in plan.reason
+    assert "`amount`" in plan.reason
+
+
+def test_money_travels_as_its_exact_digits():
+    assert encode_value("amt", Decimal("1234567.1234567891"), "DECIMAL(38,10)") == (
+        "1234567.1234567891"
+    )
+    assert encode_value("amt", Decimal("1E-7"), "DECIMAL(38,10)") == "0.0000001"
+    assert encode_value("amt", 5, "DECIMAL(38,10)") == "5"
+
+
+def test_money_that_would_be_rounded_or_overflow_is_refused():
+    with pytest.raises(ValueRejected, match="more than 10 decimal places"):
+        encode_value("rate", Decimal("0.12345678901"), "DECIMAL(38,10)")
+    with pytest.raises(ValueRejected, match="integer digits"):
+        encode_value("amt", Decimal("1" * 29), "DECIMAL(38,10)")
+    # trailing zeros past the scale lose nothing
+    assert encode_value("amt", Decimal("1.50000000000000"), "DECIMAL(38,10)") == (
+        "1.50000000000000"
+    )
+
+
+def test_timestamps_become_utc_instants():
+    value = datetime.datetime.fromisoformat("2026-11-02T09:15:02-08:00")
+    assert encode_value("updated_at", value, "TIMESTAMP") == "2026-11-02 17:15:02.000000+00:00"
+    assert encode_value("updated_at", "2026-11-02T17:15:02Z", "TIMESTAMP") == (
+        "2026-11-02 17:15:02.000000+00:00"
+    )
+
+
+def test_other_scalars_and_nested_values():
+    assert encode_value("d", datetime.date(2026, 1, 31), "DATE") == "2026-01-31"
+    assert encode_value("b", False, "BOOLEAN") == "false"
+    assert encode_value("n", 2**62, "BIGINT") == str(2**62)
+    with pytest.raises(ValueRejected, match="BIGINT range"):
+        encode_value("n", 2**63, "BIGINT")
+    assert encode_value("j", {"amount": Decimal("10.10")}, "STRING") == '{"amount":10.10}'
+    assert encode_value("x", None, "BIGINT") is None
+
+
+def test_chunks_stay_under_the_byte_limit_and_keep_every_row():
+    rows = [[str(i), "x" * 50] for i in range(1000)]
+    chunks = list(json_chunks(rows, 5_000))
+    assert len(chunks) > 1
+    assert all(len(c.encode()) <= 5_000 for c in chunks)
+    assert [r for c in chunks for r in json.loads(c)] == rows
+
+
+def test_dedupe_keeps_newest_version_per_key():
+    records = [
+        {"company_id": "1", "id": "a", "updated_at": "2026-11-02T10:00:00+00:00", "v": 1},
+        {"company_id": "1", "id": "a", "updated_at": "2026-11-02T09:00:00+00:00", "v": 2},
+        {"company_id": "1", "id": "b", "updated_at": "2026-11-02T09:00:00-08:00", "v": 3},
+        {"company_id": "1", "id": "b", "updated_at": "2026-11-02T16:00:00+00:00", "v": 4},
+    ]
+    result = newest_per_key(records, ["company_id", "id"], ["updated_at"])
+    assert sorted(r["v"] for r in result) == [1, 3]  # 09:00-08:00 is 17:00 UTC
+
+
+def test_dedupe_breaks_ties_by_sync_token_then_numeric_edit_sequence():
+    base = {"company_id": "1", "id": "a", "updated_at": "2026-11-02T10:00:00Z"}
+    records = [
+        {**base, "sync_token": 3, "edit_sequence": None, "v": "st3"},
+        {**base, "sync_token": 2, "edit_sequence": None, "v": "st2"},
+    ]
+    assert newest_per_key(records, ["id"], ["updated_at", "sync_token"])[0]["v"] == "st3"
+    qbd = [{**base, "edit_sequence": "10", "v": "ten"}, {**base, "edit_sequence": "9", "v": "nine"}]
+    assert newest_per_key(qbd, ["id"], ["updated_at", "edit_sequence"])[0]["v"] == "ten"
+
+
+def test_dedupe_equal_versions_keep_the_last_arrival():
+    records = [{"id": 1, "v": "first"}, {"id": 1, "v": "second"}]
+    assert newest_per_key(records, ["id"], [])[0]["v"] == "second"

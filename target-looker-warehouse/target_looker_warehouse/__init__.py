@@ -1,0 +1,1 @@
+"""Singer target loading QuickBooks records into the warehouse Looker queries."""

@@ -1,0 +1,206 @@
+"""Batched sink: de-duplicate, bulk load into a staging table, version-guarded merge."""
+
+# SQL here is built from identifiers quoted by the dialect (never from record values,
+# which travel as bound parameters or through COPY / Arrow): S608 does not apply.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import random
+import time
+import typing as t
+import uuid
+
+import sqlalchemy as sa
+from singer_sdk.sql import SQLSink
+
+from target_looker_warehouse import merge_sql
+from target_looker_warehouse.column_types import Family
+from target_looker_warehouse.connector import WarehouseConnector
+from target_looker_warehouse.dead_letter import DEFAULT_PATH, DeadLetterStore
+from target_looker_warehouse.load_values import to_load_value
+from target_looker_warehouse.versioning import VERSION_COLUMNS, newest_per_key
+
+if t.TYPE_CHECKING:
+    from singer_sdk.target_base import Target
+
+SOURCE_COLUMN = "_sdc_source"
+
+
+def is_transient(error: BaseException) -> bool:
+    """Connection-level failures are worth retrying; SQL and data errors are not."""
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, sa.exc.OperationalError):
+        text = str(error.orig or error).lower()
+        return any(
+            marker in text
+            for marker in ("connection", "timeout", "terminat", "could not connect", "server closed")
+        )
+    return isinstance(error, ConnectionError | TimeoutError)
+
+
+class WarehouseSink(SQLSink[WarehouseConnector]):
+    connector_class = WarehouseConnector
+    MAX_SIZE_DEFAULT = 50000
+
+    def __init__(
+        self,
+        target: Target,
+        stream_name: str,
+        schema: dict,
+        key_properties: t.Sequence[str] | None,
+        connector: WarehouseConnector | None = None,
+    ) -> None:
+        super().__init__(target, stream_name, schema, key_properties, connector)
+        self._columns: dict[str, Family] = {}
+        self.dead_letters = DeadLetterStore(self.config.get("dead_letter_path") or DEFAULT_PATH)
+        self._target = target
+
+    # Audit columns are part of the contract (ARCHITECTURE.md §5), not an option.
+    @property
+    def include_sdc_metadata_properties(self) -> bool:
+        return True
+
+    def _add_sdc_metadata_to_schema(self) -> None:
+        super()._add_sdc_metadata_to_schema()
+        self.schema["properties"][SOURCE_COLUMN] = {"type": ["string", "null"]}
+
+    def _add_sdc_metadata_to_record(self, record: dict, message: dict, context: dict) -> None:
+        extracted = record.get("_sdc_extracted_at")
+        super()._add_sdc_metadata_to_record(record, message, context)
+        # Replayed dead letters carry the original extraction time in the record.
+        if record.get("_sdc_extracted_at") is None and extracted is not None:
+            record["_sdc_extracted_at"] = extracted
+        edition, company = record.get("edition"), record.get("company_id")
+        record[SOURCE_COLUMN] = f"{edition}:{company}" if edition and company else self.stream_name
+
+    @property
+    def table(self) -> str:
+        return self.connector.qualified(self.schema_name, self.table_name)
+
+    def setup(self) -> None:
+        if self.schema_name:
+            self.connector.prepare_schema(self.schema_name)
+        self._columns = self.connector.ensure_table(
+            self.schema_name,
+            self.table_name,
+            self.conform_schema(self.schema)["properties"],
+            self.key_properties,
+        )
+
+    # -- batch processing --------------------------------------------------------------
+
+    def process_batch(self, context: dict) -> None:
+        records: list[dict[str, t.Any]] = context.get("records", [])
+        if not records:
+            return
+        attempts = int(self.config.get("max_retries", 3)) + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                self._load(records)
+                return
+            except Exception as error:
+                if is_transient(error) and attempt < attempts:
+                    delay = min(30.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())
+                    self.logger.warning(
+                        "Transient error loading %s (attempt %d/%d), retrying in %.1fs: %s",
+                        self.stream_name, attempt, attempts, delay, type(error).__name__,
+                    )
+                    time.sleep(delay)
+                    continue
+                self._dead_letter(records, error)
+                return
+
+    def _dead_letter(self, records: list[dict[str, t.Any]], error: Exception) -> None:
+        message = f"{type(error).__name__}: {error}"
+        if not self.config.get("dead_letter_enabled", True):
+            raise error
+        letter_id = self.dead_letters.add(
+            self.stream_name, self.original_schema, list(self._key_properties), records, message[:4000]
+        )
+        self.logger.error(
+            "Batch of %d %s records failed and was kept as dead letter #%d in %s "
+            "(re-send with `target-looker-warehouse replay --config ...`): %s",
+            len(records), self.stream_name, letter_id, self.dead_letters.path, message[:500],
+        )
+        failures = getattr(self._target, "dead_lettered_batches", None)
+        if isinstance(failures, list):
+            failures.append(letter_id)
+
+    def _load(self, records: list[dict[str, t.Any]]) -> None:
+        conformed = [self.conform_record(r) for r in records]
+        keys = list(self.key_properties)
+        if keys:
+            conformed, dropped = newest_per_key(conformed, keys)
+            if dropped:
+                self.tally_duplicate_merged(dropped)
+        properties = self.conform_schema(self.schema)["properties"]
+        columns = [c for c in properties if c in self._columns]
+        # ensure_table left every column able to hold the schema's values: load in its family.
+        families = [self._columns[c] for c in columns]
+        scale = self.connector.dialect.scale
+        rows = [
+            tuple(
+                to_load_value(record.get(c), f, c, scale) for c, f in zip(columns, families, strict=True)
+            )
+            for record in conformed
+        ]
+        self._merge(columns, families, rows, keys)
+        self.tally_record_written(len(rows))
+
+    def _merge(
+        self,
+        columns: list[str],
+        families: list[Family],
+        rows: list[tuple[t.Any, ...]],
+        keys: list[str],
+    ) -> None:
+        flavor = self.connector.dialect
+        staging = f"_tlw_stage_{uuid.uuid4().hex[:12]}"
+        version_columns = [c for c in VERSION_COLUMNS if c in columns]
+        with self.connector.engine.connect() as conn, conn.begin():
+            conn.exec_driver_sql(merge_sql.create_staging_sql(flavor, staging, self.table, columns))
+            flavor.bulk_load(conn, staging, columns, families, rows)
+            if keys:
+                update = merge_sql.update_from_staging_sql(
+                    flavor, self.table, staging, keys, columns, version_columns
+                )
+                if update:
+                    conn.exec_driver_sql(update)
+                conn.exec_driver_sql(merge_sql.insert_missing_sql(flavor, self.table, staging, keys, columns))
+            else:
+                conn.exec_driver_sql(merge_sql.append_sql(flavor, self.table, staging, columns))
+            self._propagate_deletions(conn, staging, columns)
+            if self.config.get("hard_delete") and merge_sql.DELETED_AT in columns:
+                conn.exec_driver_sql(merge_sql.hard_delete_sql(flavor, self.table))
+            conn.exec_driver_sql(merge_sql.drop_staging_sql(flavor, staging))
+
+    def _propagate_deletions(self, conn: sa.Connection, staging: str, columns: list[str]) -> None:
+        flavor = self.connector.dialect
+        hard = bool(self.config.get("hard_delete"))
+        if self.table_name in merge_sql.HEADER_LINES and {"company_id", "id"} <= set(columns):
+            lines, header_column = merge_sql.HEADER_LINES[self.table_name]
+            if header_column in self.connector.columns_of(self.schema_name, lines):
+                lines_table = self.connector.qualified(self.schema_name, lines)
+                conn.exec_driver_sql(
+                    merge_sql.cascade_header_deletion_sql(flavor, lines_table, header_column, staging)
+                )
+                if hard:
+                    conn.exec_driver_sql(merge_sql.hard_delete_sql(flavor, lines_table))
+        if self.table_name == "deleted_records" and {"stream", "company_id", "id", "deleted_at"} <= set(columns):
+            streams = [
+                str(r[0])
+                for r in conn.exec_driver_sql(
+                    f"SELECT DISTINCT {flavor.quote('stream')} FROM {flavor.quote(staging)}"
+                ).all()
+                if r[0]
+            ]
+            for stream in streams:
+                table_name = self.conform_name(stream, "table")
+                existing = self.connector.columns_of(self.schema_name, table_name)
+                if {"company_id", "id", merge_sql.DELETED_AT} <= set(existing):
+                    table = self.connector.qualified(self.schema_name, table_name)
+                    conn.exec_driver_sql(merge_sql.flag_deleted_records_sql(flavor, table, staging, stream))
+                    if hard:
+                        conn.exec_driver_sql(merge_sql.hard_delete_sql(flavor, table))

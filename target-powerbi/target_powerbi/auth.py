@@ -1,0 +1,97 @@
+"""Service-principal tokens for the Power BI REST API (msal, client-credentials flow).
+
+Azure AD access tokens live about an hour. A token is re-acquired ``refresh_margin_seconds``
+before it expires, so a long batch never starts with a token about to lapse, and again at
+once when Power BI rejects it (401, or 403 ``TokenExpired``), which covers clock skew and
+revoked tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import msal
+import requests
+
+POWERBI_SCOPE = "https://analysis.windows.net/powerbi/api/.default"
+
+
+class PowerBIAuthError(Exception):
+    """Azure AD refused the credentials; retrying cannot help."""
+
+
+class PowerBITokenProvider:
+    def __init__(
+        self,
+        *,
+        tenant_id: str,
+        client_id: str,
+        client_secret: str,
+        authority_host: str,
+        session: requests.Session,
+        scope: str = POWERBI_SCOPE,
+        refresh_margin_seconds: float = 300.0,
+        clock: Callable[[], float] = time.time,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self._tenant_id = tenant_id
+        self._client_id = client_id
+        self._scope = scope
+        self._margin = refresh_margin_seconds
+        self._clock = clock
+        self._logger = logger or logging.getLogger(__name__)
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self.acquired_count = 0
+        self._app = msal.ConfidentialClientApplication(
+            client_id,
+            client_credential=client_secret,
+            authority=f"{authority_host.rstrip('/')}/{tenant_id}",
+            # Instance discovery would call login.microsoftonline.com even for a sovereign
+            # cloud or private authority host; the configured host is authoritative.
+            instance_discovery=False,
+            http_client=session,
+            token_cache=msal.TokenCache(),
+        )
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or self._clock() >= self._expires_at - self._margin:
+                self._acquire()
+            assert self._token is not None
+            return self._token
+
+    def invalidate(self) -> None:
+        """Forget the current token (Power BI said it is expired or invalid)."""
+        with self._lock:
+            self._token = None
+            cache = self._app.token_cache
+            for item in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+                cache.remove_at(item)
+
+    def _acquire(self) -> None:
+        cache = self._app.token_cache
+        for item in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+            cache.remove_at(item)
+        try:
+            result = self._app.acquire_token_for_client(scopes=[self._scope])
+        except requests.RequestException as exc:
+            raise PowerBIAuthError(
+                f"could not reach the Azure AD token endpoint for tenant {self._tenant_id}: "
+                f"{type(exc).__name__}"
+            ) from exc
+        if "access_token" not in result:
+            raise PowerBIAuthError(
+                f"Azure AD refused the client credentials of app {self._client_id} in tenant "
+                f"{self._tenant_id}: {result.get('error')}: "
+                f"{str(result.get('error_description', '')).splitlines()[0] if result.get('error_description') else ''}"
+                " (check client_id, client_secret and that the service principal may use Power BI APIs)"
+            )
+        self._token = str(result["access_token"])
+        self._expires_at = self._clock() + float(result.get("expires_in", 3599))
+        self.acquired_count += 1
+        self._logger.info("Acquired a Power BI access token valid for %ss", result.get("expires_in"))

@@ -1,0 +1,76 @@
+"""target-powerbi: settings and sink wiring."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+
+from target_powerbi.loader import DEFAULT_DIMENSION_STREAMS
+from target_powerbi.runtime import Runtime, build_runtime
+from target_powerbi.sinks import PowerBISink
+
+
+class TargetPowerBI(Target):
+    """Pushes Singer streams into a Power BI push dataset (service principal auth)."""
+
+    name = "target-powerbi"
+    default_sink_class = PowerBISink
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("tenant_id", th.StringType, required=True,
+                    description="Azure AD (Microsoft Entra ID) tenant ID or domain of the service principal."),
+        th.Property("client_id", th.StringType, required=True,
+                    description="Application (client) ID of the app registration used as service principal."),
+        th.Property("client_secret", th.StringType, required=True, secret=True,
+                    description="Client secret of the app registration."),
+        th.Property("workspace_id", th.StringType, required=True,
+                    description="Power BI workspace (group) ID; the service principal must be a Member or Admin of it."),
+        th.Property("dataset_name", th.StringType, default="QuickBooks",
+                    description="Name of the push dataset to create or reuse in the workspace."),
+        th.Property("retention_policy", th.StringType, default="None", allowed_values=["None", "basicFIFO"],
+                    description="Push dataset retention policy when the target creates it. 'None' keeps up to 5,000,000 "
+                                "rows per table; 'basicFIFO' keeps the newest 200,000 and silently drops older rows."),
+        th.Property("dimension_streams", th.ArrayType(th.StringType), default=list(DEFAULT_DIMENSION_STREAMS),
+                    description="Streams loaded as dimension tables (rewritten from the local mirror when they change). "
+                                "All other streams are fact tables: each new version is appended."),
+        th.Property("number_data_type", th.StringType, default="Decimal", allowed_values=["Decimal", "Double"],
+                    description="Power BI type for JSON numbers. Decimal (fixed decimal, 4 places) keeps money exact."),
+        th.Property("hard_delete", th.BooleanType, default=False,
+                    description="Leave deleted rows out of rewritten dimension tables instead of keeping them with "
+                                "_sdc_deleted_at set. Fact tables always get a tombstone row."),
+        th.Property("mirror_path", th.StringType, default=".meltano/target-powerbi/mirror.sqlite",
+                    description="SQLite file holding the current version of every row pushed (the version guard)."),
+        th.Property("dead_letter_path", th.StringType, default=".meltano/target-powerbi/dead_letters",
+                    description="Directory of the dead-letter store; `target-powerbi replay` re-sends its batches."),
+        th.Property("authority_host", th.StringType, default="https://login.microsoftonline.com",
+                    description="Azure AD authority host (e.g. https://login.microsoftonline.us for US Government)."),
+        th.Property("api_url", th.StringType, default="https://api.powerbi.com",
+                    description="Power BI REST API base URL (e.g. https://api.powerbigov.us)."),
+        th.Property("ca_bundle", th.StringType,
+                    description="Path to a PEM CA bundle to trust for both hosts (a TLS-inspecting proxy's CA). "
+                                "Takes precedence over REQUESTS_CA_BUNDLE."),
+        th.Property("token_refresh_margin_seconds", th.IntegerType, default=300,
+                    description="Acquire a new access token this many seconds before the current one expires."),
+        th.Property("max_rows_per_request", th.IntegerType, default=10_000,
+                    description="Rows per POST rows request (Power BI's documented maximum is 10,000)."),
+        th.Property("max_post_requests_per_minute", th.IntegerType, default=120,
+                    description="POST rows requests per minute per dataset (documented limit: 120)."),
+        th.Property("max_rows_per_hour", th.IntegerType, default=1_000_000,
+                    description="Rows added per hour per dataset (documented limit: 1,000,000)."),
+        th.Property("max_retries", th.IntegerType, default=6,
+                    description="Attempts per request on throttling (429), 5xx and network errors."),
+        th.Property("backoff_base_seconds", th.NumberType, default=1.0,
+                    description="First retry delay; doubles each attempt, with jitter. Retry-After wins when sent."),
+        th.Property("backoff_max_seconds", th.NumberType, default=60.0,
+                    description="Longest delay between retries (Retry-After excepted)."),
+        th.Property("request_timeout_seconds", th.NumberType, default=120,
+                    description="Timeout of one HTTP request."),
+        th.Property("batch_size_rows", th.IntegerType, default=10_000,
+                    description="Records per batch handed to the loader."),
+    ).to_dict()
+
+    @cached_property
+    def runtime(self) -> Runtime:
+        return build_runtime(self.config, self.logger)

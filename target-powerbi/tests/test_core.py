@@ -1,0 +1,28 @@
+"""singer-sdk standard target tests, run against one Power BI sandbox for the module."""
+
+from __future__ import annotations
+
+import atexit
+import tempfile
+from pathlib import Path
+
+from sandboxes.powerbi import PowerBISandbox
+from singer_sdk.testing import get_target_test_class
+from target_powerbi.target import TargetPowerBI
+
+_STATE_DIR = Path(tempfile.mkdtemp(prefix="target-powerbi-core-"))
+_SANDBOX = PowerBISandbox(workdir=_STATE_DIR / "sandbox").start()
+atexit.register(_SANDBOX.stop)
+
+SAMPLE_CONFIG = _SANDBOX.target_config(
+    mirror_path=str(_STATE_DIR / "mirror.sqlite"),
+    dead_letter_path=str(_STATE_DIR / "dead_letters"),
+    backoff_base_seconds=0.01,
+    backoff_max_seconds=0.05,
+)
+
+StandardTargetTests = get_target_test_class(TargetPowerBI, config=SAMPLE_CONFIG)
+
+
+class TestTargetPowerBI(StandardTargetTests):  # type: ignore[misc,valid-type]
+    """Standard Target Tests."""

@@ -1,0 +1,1 @@
+"""target-salesforce: a Singer target that upserts QuickBooks data into Salesforce."""

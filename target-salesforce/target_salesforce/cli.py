@@ -1,0 +1,80 @@
+"""Console entry point: ``replay`` here, everything else to the SDK's ``Target.cli``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from target_salesforce.auth import SalesforceAuthError
+from target_salesforce.loader import LoadFailed
+from target_salesforce.target import TargetSalesforce
+
+
+def _load_config(paths: list[Path]) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for path in paths:
+        config.update(json.loads(path.read_text(encoding="utf-8")))
+    return config
+
+
+def replay(argv: list[str]) -> int:
+    prefix = "TARGET_SALESFORCE"
+    parser = argparse.ArgumentParser(
+        prog="target-salesforce replay",
+        description="Re-send batches kept in the dead-letter store to Salesforce (QuickBooks is not contacted). "
+                    "The version guard still applies: a record older than what Salesforce holds is skipped.",
+    )
+    parser.add_argument("--config", type=Path, action="append", default=[],
+                        help="config JSON file (repeatable; later files win). Settings also come from "
+                             f"{prefix}_* environment variables, as Meltano passes them")
+    parser.add_argument("--stream", help="replay only this stream's dead letters")
+    parser.add_argument("--list", action="store_true", help="list pending dead letters and exit")
+    args = parser.parse_args(argv)
+
+    target = TargetSalesforce(config=_load_config(args.config), parse_env_config=True, validate_config=True)
+    logger = target.logger
+    runtime = target.runtime
+    pending = runtime.dead_letters.pending(args.stream)
+    if args.list:
+        for letter in pending:
+            print(json.dumps({"id": letter.id, "stream": letter.stream, "records": len(letter.records),
+                              "attempts": letter.attempts, "created_at": letter.created_at,
+                              "error": letter.error}))
+        return 0
+    failed = 0
+    try:
+        for letter in pending:
+            try:
+                report = runtime.loader.load(letter.stream, letter.records)
+            except (LoadFailed, SalesforceAuthError) as exc:
+                failed += 1
+                runtime.dead_letters.record_failure(letter.id, str(exc))
+                logger.error("dead letter %d (%s, %d records) failed again: %s",
+                             letter.id, letter.stream, len(letter.records), exc)
+                continue
+            if report.rejected:
+                failed += 1
+                errors = sorted({error for _, error in report.rejected})
+                runtime.dead_letters.keep_pending(letter.id, [r for r, _ in report.rejected], "; ".join(errors))
+                logger.error("dead letter %d (%s): %d record(s) still refused: %s",
+                             letter.id, letter.stream, len(report.rejected), "; ".join(errors))
+                continue
+            runtime.dead_letters.mark_replayed(letter.id)
+            logger.info("dead letter %d (%s): %d record(s) written, %d skipped as older or duplicate",
+                        letter.id, letter.stream, report.written, report.skipped)
+    finally:
+        runtime.close()
+    print(json.dumps({"replayed": len(pending) - failed, "failed": failed}))
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "replay":
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+        sys.exit(replay(args[1:]))
+    TargetSalesforce.cli(args=args)

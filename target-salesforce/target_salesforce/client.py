@@ -1,0 +1,202 @@
+"""Salesforce calls through simple-salesforce: version look-ups, sObject Collections upserts
+(200 records a request) and Bulk API 2.0 upserts, with session renewal and retries.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+import simplejson
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceOperationError,
+    SalesforceRefusedRequest,
+)
+
+from target_salesforce.auth import SalesforceSessionProvider
+from target_salesforce.retry import RetryPolicy, TransientError, call_with_retries
+
+T = TypeVar("T")
+COLLECTION_LIMIT = 200
+IDS_PER_QUERY = 100
+# Salesforce answers these with a retryable condition: the org's concurrent or 24-hour API
+# allowance (REQUEST_LIMIT_EXCEEDED, 403), lock contention and server unavailability.
+_RETRYABLE_CODES = {"REQUEST_LIMIT_EXCEEDED", "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"}
+
+
+class SalesforceRequestError(Exception):
+    """Salesforce rejected a request for a reason a retry cannot fix."""
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    external_id: str
+    success: bool
+    error: str = ""
+
+
+def _error_codes(exc: SalesforceError) -> set[str]:
+    content = exc.content
+    if isinstance(content, list):
+        return {str(item.get("errorCode")) for item in content if isinstance(item, dict)}
+    if isinstance(content, dict):
+        return {str(content.get("errorCode") or content.get("error"))}
+    return set()
+
+
+def _error_text(exc: SalesforceError) -> str:
+    content = exc.content
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        return f"{content[0].get('errorCode')}: {content[0].get('message')}"
+    return str(content)[:300]
+
+
+def soql_literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class SalesforceWriter:
+    def __init__(
+        self,
+        *,
+        sessions: SalesforceSessionProvider,
+        retry: RetryPolicy,
+        bulk_poll_seconds: float = 5.0,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._retry = retry
+        self._bulk_poll_seconds = bulk_poll_seconds
+        self._logger = logger or logging.getLogger(__name__)
+
+    # --- transport ---------------------------------------------------------------------------
+
+    def _call(self, describe: str, operation: Callable[[Salesforce], T]) -> T:
+        renewed = False
+
+        def attempt() -> T:
+            nonlocal renewed
+            while True:
+                try:
+                    return operation(self._sessions.client())
+                except SalesforceExpiredSession:
+                    if renewed:
+                        raise SalesforceRequestError(
+                            f"{describe}: a fresh Salesforce session was rejected too (INVALID_SESSION_ID)") from None
+                    renewed = True
+                    self._logger.info("Salesforce session expired; logging in again")
+                    self._sessions.invalidate()
+                except SalesforceRefusedRequest as exc:
+                    if _error_codes(exc) & _RETRYABLE_CODES:
+                        raise TransientError(f"{describe}: {_error_text(exc)}") from exc
+                    raise SalesforceRequestError(f"{describe}: {_error_text(exc)}") from exc
+                except SalesforceGeneralError as exc:
+                    if exc.status >= 500 or _error_codes(exc) & _RETRYABLE_CODES:
+                        raise TransientError(f"{describe}: {exc.status} {_error_text(exc)}") from exc
+                    raise SalesforceRequestError(f"{describe}: {exc.status} {_error_text(exc)}") from exc
+                except SalesforceError as exc:
+                    raise SalesforceRequestError(f"{describe}: {exc.status} {_error_text(exc)}") from exc
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    raise TransientError(f"{describe}: {type(exc).__name__}") from exc
+
+        return call_with_retries(attempt, self._retry, describe, self._logger)
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def existing_versions(self, sobject: str, external_field: str, version_field: str,
+                          external_ids: Iterable[str]) -> dict[str, str | None]:
+        """External id -> stored version (None when the record has no version yet)."""
+        ids = sorted(set(external_ids))
+        found: dict[str, str | None] = {}
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ids[start : start + IDS_PER_QUERY]
+            # Values are quoted by soql_literal; names come from settings, not from records.
+            soql = (f"SELECT Id, {external_field}, {version_field} FROM {sobject} "  # noqa: S608
+                    f"WHERE {external_field} IN ({', '.join(soql_literal(i) for i in chunk)})")
+            result = self._call(f"query {sobject} versions", _query(soql))
+            for row in result.get("records", []):
+                found[str(row[external_field])] = row.get(version_field)
+        return found
+
+    def external_ids_like(self, sobject: str, external_field: str, prefix: str) -> list[str]:
+        escaped = prefix.replace("\\", "\\\\").replace("'", "\\'").replace("%", "\\%").replace("_", "\\_")
+        soql = f"SELECT Id, {external_field} FROM {sobject} WHERE {external_field} LIKE '{escaped}%'"  # noqa: S608
+        result = self._call(f"query {sobject} children", _query(soql))
+        return [str(row[external_field]) for row in result.get("records", [])]
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def upsert_collection(self, sobject: str, external_field: str,
+                          records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+        results: list[RecordResult] = []
+        for start in range(0, len(records), COLLECTION_LIMIT):
+            chunk = records[start : start + COLLECTION_LIMIT]
+            body = simplejson.dumps(
+                {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **r} for r in chunk]},
+                use_decimal=True)
+            answer = self._call(f"upsert {len(chunk)} {sobject} by {external_field}",
+                                _patch(f"composite/sobjects/{sobject}/{external_field}", body))
+            for record, outcome in zip(chunk, answer or [], strict=False):
+                errors = outcome.get("errors") or []
+                message = "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors)
+                results.append(RecordResult(str(record[external_field]), bool(outcome.get("success")), message))
+        return results
+
+    def upsert_bulk(self, sobject: str, external_field: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
+        rows = [_csv_row(r) for r in records]
+        columns = sorted({c for row in rows for c in row})
+        rows = [{c: row.get(c, "") for c in columns} for row in rows]
+
+        def run(sf: Salesforce) -> list[RecordResult]:
+            bulk = getattr(sf.bulk2, sobject)
+            try:
+                jobs = bulk.upsert(records=rows, external_id_field=external_field, wait=self._bulk_poll_seconds)
+            except SalesforceOperationError as exc:
+                raise SalesforceRequestError(f"Bulk API 2.0 upsert of {sobject} failed: {exc}") from exc
+            failed: dict[str, str] = {}
+            for job in jobs:
+                if int(job.get("numberRecordsFailed", 0)):
+                    for row in csv.DictReader(io.StringIO(bulk.get_failed_records(job["job_id"]))):
+                        failed[row.get(external_field, "")] = row.get("sf__Error", "failed")
+                for row in csv.DictReader(io.StringIO(bulk.get_unprocessed_records(job["job_id"]) or "")):
+                    failed[row.get(external_field, "")] = "not processed by the Bulk API job"
+            return [RecordResult(str(r[external_field]), str(r[external_field]) not in failed,
+                                 failed.get(str(r[external_field]), "")) for r in records]
+
+        return self._call(f"bulk upsert {len(records)} {sobject}", run)
+
+
+def _query(soql: str) -> Callable[[Salesforce], dict[str, Any]]:
+    def run(sf: Salesforce) -> dict[str, Any]:
+        return dict(sf.query_all(soql))
+    return run
+
+
+def _patch(path: str, body: str) -> Callable[[Salesforce], Any]:
+    def run(sf: Salesforce) -> Any:
+        return sf.restful(path, method="PATCH", data=body)
+    return run
+
+
+def _csv_row(record: dict[str, Any]) -> dict[str, str]:
+    row: dict[str, str] = {}
+    for name, value in record.items():
+        if isinstance(value, dict):
+            for key_field, key_value in value.items():
+                row[f"{name}.{key_field}"] = "" if key_value is None else str(key_value)
+        elif value is None:
+            row[name] = "#N/A"  # Bulk API 2.0: set the field to null
+        elif isinstance(value, bool):
+            row[name] = "true" if value else "false"
+        else:
+            row[name] = str(value)
+    return row

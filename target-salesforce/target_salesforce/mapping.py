@@ -1,0 +1,186 @@
+"""QuickBooks records (docs/record-model.md) -> Salesforce sObject payloads. No I/O.
+
+* ``customers`` / ``vendors`` -> ``Account`` (``Type`` Customer / Vendor);
+* ``invoices`` -> ``Opportunity`` linked to the customer's Account;
+* ``invoice_lines`` -> ``OpportunityLineItem`` (when a pricebook entry is configured) or the
+  custom object ``QuickBooks_Invoice_Line__c`` (default name, configurable).
+
+External ids are ``{edition}:{company_id}:{entity}:{id}`` so customers and vendors with the
+same QuickBooks id, or two companies, never collide in one Account table.
+A deletion never removes a Salesforce record: the Account is marked inactive, the Opportunity
+moves to the "deleted" stage, and every record gets ``QuickBooks_Deleted_At__c``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+AUDIT_FIELDS = {
+    "_sdc_extracted_at": "QuickBooks_Extracted_At__c",
+    "_sdc_received_at": "QuickBooks_Received_At__c",
+    "_sdc_batched_at": "QuickBooks_Batched_At__c",
+    "_sdc_deleted_at": "QuickBooks_Deleted_At__c",
+    "_sdc_source": "QuickBooks_Source__c",
+}
+ACCOUNT_STREAMS = {"customers": ("customer", "Customer"), "vendors": ("vendor", "Vendor")}
+
+
+@dataclass(frozen=True)
+class MappingSettings:
+    account_external_id_field: str = "QuickBooks_Id__c"
+    opportunity_external_id_field: str = "QuickBooks_Id__c"
+    line_external_id_field: str = "QuickBooks_Id__c"
+    version_field: str = "QuickBooks_Version__c"
+    account_active_field: str = "Active__c"
+    opportunity_stage: str = "Closed Won"
+    deleted_opportunity_stage: str = "Closed Lost"
+    line_item_object: str = "QuickBooks_Invoice_Line__c"
+    line_item_parent_field: str = "Opportunity__c"
+    pricebook_entry_id: str | None = None
+
+    @property
+    def line_object(self) -> str:
+        return "OpportunityLineItem" if self.pricebook_entry_id else self.line_item_object
+
+
+@dataclass(frozen=True)
+class Write:
+    """One record to upsert: the sObject, its external-id field and value, its version, the
+    payload, and fields Salesforce accepts only on create (dropped when the record exists)."""
+
+    sobject: str
+    external_field: str
+    external_id: str
+    version: str
+    payload: dict[str, Any]
+    deleted: bool
+    create_only: tuple[str, ...] = ()
+    source: dict[str, Any] | None = None
+
+
+def external_id(record: Mapping[str, Any], entity: str, id_field: str = "id") -> str:
+    return f"{record.get('edition') or 'qb'}:{record.get('company_id')}:{entity}:{record.get(id_field)}"
+
+
+def _date(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)[:10]
+
+
+def _text(value: Any, length: int) -> str | None:
+    return None if value is None else str(value)[:length]
+
+
+def _audit(record: Mapping[str, Any], settings: MappingSettings) -> dict[str, Any]:
+    payload = {field: record.get(column) for column, field in AUDIT_FIELDS.items()}
+    payload[settings.version_field] = record["_sdc_version"]
+    return payload
+
+
+def account_write(stream: str, record: Mapping[str, Any], settings: MappingSettings) -> Write:
+    entity, account_type = ACCOUNT_STREAMS[stream]
+    ext = external_id(record, entity)
+    deleted = bool(record.get("_sdc_deleted_at"))
+    payload: dict[str, Any] = {settings.account_active_field: False if deleted else record.get("active") is not False}
+    payload.update(_audit(record, settings))
+    if not deleted:
+        address = record.get("billing_address") or {}
+        street = "\n".join(str(p) for p in (address.get("line1"), address.get("line2")) if p)
+        name = (record.get("display_name") or record.get("company_name")
+                or " ".join(p for p in (record.get("given_name"), record.get("family_name")) if p) or ext)
+        payload.update({
+            "Name": _text(name, 255),
+            "Type": account_type,
+            "Phone": _text(record.get("phone"), 40),
+            "QuickBooks_Email__c": _text(record.get("email"), 80),
+            "BillingStreet": street or None,
+            "BillingCity": _text(address.get("city"), 40),
+            "BillingState": _text(address.get("region"), 80),
+            "BillingPostalCode": _text(address.get("postal_code"), 20),
+            "BillingCountry": _text(address.get("country"), 80),
+            "QuickBooks_Balance__c": record.get("balance"),
+        })
+        if stream == "vendors":
+            payload["AccountNumber"] = _text(record.get("account_number"), 40)
+    return Write("Account", settings.account_external_id_field, ext, str(record["_sdc_version"]),
+                 payload, deleted, source=dict(record))
+
+
+def opportunity_write(record: Mapping[str, Any], settings: MappingSettings) -> Write:
+    ext = external_id(record, "invoice")
+    deleted = bool(record.get("_sdc_deleted_at"))
+    lost = deleted or bool(record.get("voided"))
+    payload: dict[str, Any] = {"StageName": settings.deleted_opportunity_stage if lost else settings.opportunity_stage}
+    payload.update(_audit(record, settings))
+    if not deleted:
+        close_date = _date(record.get("txn_date")) or _date(record.get("updated_at"))
+        payload.update({
+            "Name": _text(f"Invoice {record.get('doc_number') or record.get('id')}", 120),
+            "CloseDate": close_date,
+            "Amount": record.get("total_amount"),
+            "QuickBooks_Balance__c": record.get("balance"),
+            "QuickBooks_Doc_Number__c": _text(record.get("doc_number"), 40),
+            "QuickBooks_Due_Date__c": _date(record.get("due_date")),
+            "Description": record.get("private_note"),
+        })
+        if record.get("customer_id"):
+            customer_ext = external_id(record, "customer", "customer_id")
+            payload["Account"] = {settings.account_external_id_field: customer_ext}
+    return Write("Opportunity", settings.opportunity_external_id_field, ext, str(record["_sdc_version"]),
+                 payload, deleted, source=dict(record))
+
+
+def is_summary_line(record: Mapping[str, Any]) -> bool:
+    # Subtotal lines repeat the amounts of the lines above them; as line items they would
+    # double the Opportunity's total.
+    return "subtotal" in str(record.get("detail_type") or "").lower()
+
+
+def line_write(record: Mapping[str, Any], settings: MappingSettings) -> Write:
+    invoice_ext = external_id(record, "invoice", "invoice_id")
+    ext = f"{invoice_ext}:line:{record.get('line_id')}"
+    deleted = bool(record.get("_sdc_deleted_at"))
+    version = str(record["_sdc_version"])
+    payload = _audit(record, settings)
+    parent_ref = {settings.opportunity_external_id_field: invoice_ext}
+    if settings.pricebook_entry_id:
+        if not deleted:
+            quantity = record.get("quantity") or 1
+            unit_price = record.get("unit_price")
+            if unit_price is None and record.get("amount") is not None:
+                unit_price = record["amount"] / quantity
+            payload.update({"Opportunity": parent_ref, "PricebookEntryId": settings.pricebook_entry_id,
+                            "Quantity": quantity, "UnitPrice": unit_price,
+                            "Description": _text(record.get("description"), 255)})
+        return Write("OpportunityLineItem", settings.line_external_id_field, ext, version, payload, deleted,
+                     create_only=("Opportunity", "PricebookEntryId"), source=dict(record))
+    if not deleted:
+        relationship = settings.line_item_parent_field.removesuffix("__c") + "__r"
+        payload.update({
+            "Name": _text(f"{record.get('doc_number') or record.get('invoice_id')} #{record.get('line_num') or record.get('line_id')}", 80),
+            relationship: parent_ref,
+            "Line_Number__c": record.get("line_num"),
+            "Description__c": _text(record.get("description"), 4000),
+            "Amount__c": record.get("amount"),
+            "Quantity__c": record.get("quantity"),
+            "Unit_Price__c": record.get("unit_price"),
+            "Item_Name__c": _text(record.get("item_name"), 255),
+            "QuickBooks_Item_Id__c": _text(record.get("item_id"), 255),
+        })
+    return Write(settings.line_item_object, settings.line_external_id_field, ext, version, payload, deleted,
+                 source=dict(record))
+
+
+def tombstone(sobject: str, external_field: str, external_id_value: str, deleted_at: Any, version: str,
+              settings: MappingSettings) -> Write:
+    """A write that flags an existing line deleted because its invoice was deleted."""
+    payload = {"QuickBooks_Deleted_At__c": deleted_at, settings.version_field: version}
+    return Write(sobject, external_field, external_id_value, version, payload, True)

@@ -1,0 +1,89 @@
+"""target-salesforce: settings, sink wiring and parent-first draining."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cached_property
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.sinks import Sink
+
+from target_salesforce.loader import LOAD_ORDER
+from target_salesforce.runtime import Runtime, build_runtime
+from target_salesforce.sinks import SalesforceSink
+
+
+class TargetSalesforce(Target):
+    """Upserts QuickBooks customers, vendors and invoices into Salesforce by external id."""
+
+    name = "target-salesforce"
+    default_sink_class = SalesforceSink
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("domain", th.StringType,
+                    description="My Domain login host prefix: `acme.my` for https://acme.my.salesforce.com, "
+                                "`acme--uat.sandbox.my` for a sandbox org. The client credentials flow requires it."),
+        th.Property("login_url", th.StringType,
+                    description="Full base URL of the token endpoint host; overrides `domain` (private connectivity, "
+                                "a proxy, or a local stand-in)."),
+        th.Property("client_id", th.StringType, required=True,
+                    description="Consumer key of the connected app (client credentials flow enabled, Run As user set)."),
+        th.Property("client_secret", th.StringType, required=True, secret=True,
+                    description="Consumer secret of the connected app."),
+        th.Property("api_version", th.StringType, default="62.0", description="Salesforce REST API version."),
+        th.Property("external_id_field", th.StringType, default="QuickBooks_Id__c",
+                    description="External ID field used for upserts on every object unless overridden below."),
+        th.Property("account_external_id_field", th.StringType,
+                    description="External ID field on Account (default: external_id_field)."),
+        th.Property("opportunity_external_id_field", th.StringType,
+                    description="External ID field on Opportunity (default: external_id_field)."),
+        th.Property("line_external_id_field", th.StringType,
+                    description="External ID field on the line object (default: external_id_field)."),
+        th.Property("version_field", th.StringType, default="QuickBooks_Version__c",
+                    description="Text field holding each record's QuickBooks version; an older version is never written over a newer one."),
+        th.Property("account_active_field", th.StringType, default="Active__c",
+                    description="Checkbox on Account set false when the QuickBooks customer/vendor is inactive or deleted."),
+        th.Property("opportunity_stage", th.StringType, default="Closed Won",
+                    description="StageName of Opportunities created from invoices."),
+        th.Property("deleted_opportunity_stage", th.StringType, default="Closed Lost",
+                    description="StageName set when an invoice is deleted or voided in QuickBooks."),
+        th.Property("pricebook_entry_id", th.StringType,
+                    description="PricebookEntry Id for invoice lines as OpportunityLineItems. When empty, lines go to "
+                                "the custom object in line_item_object."),
+        th.Property("line_item_object", th.StringType, default="QuickBooks_Invoice_Line__c",
+                    description="Custom object for invoice lines when no pricebook entry is configured."),
+        th.Property("line_item_parent_field", th.StringType, default="Opportunity__c",
+                    description="Lookup/master-detail field from the line object to Opportunity."),
+        th.Property("bulk_threshold", th.IntegerType, default=2000,
+                    description="Batches with more records than this use Bulk API 2.0; smaller ones sObject Collections (200 per request)."),
+        th.Property("bulk_poll_seconds", th.NumberType, default=5.0,
+                    description="Interval between Bulk API 2.0 job status checks."),
+        th.Property("session_max_age_seconds", th.IntegerType, default=6600,
+                    description="Log in again after this long (org session timeout is 2 h by default); an expired session is also renewed on INVALID_SESSION_ID."),
+        th.Property("dead_letter_path", th.StringType, default=".meltano/target-salesforce/dead_letters",
+                    description="Directory of the dead-letter store; `target-salesforce replay` re-sends its records."),
+        th.Property("ca_bundle", th.StringType,
+                    description="Path to a PEM CA bundle to trust (a TLS-inspecting proxy's CA). Takes precedence over REQUESTS_CA_BUNDLE."),
+        th.Property("max_retries", th.IntegerType, default=6,
+                    description="Attempts per request on REQUEST_LIMIT_EXCEEDED, 5xx and network errors."),
+        th.Property("backoff_base_seconds", th.NumberType, default=1.0,
+                    description="First retry delay; doubles each attempt, with jitter."),
+        th.Property("backoff_max_seconds", th.NumberType, default=60.0,
+                    description="Longest delay between retries."),
+        th.Property("request_timeout_seconds", th.NumberType, default=120, description="Timeout of one HTTP request."),
+        th.Property("batch_size_rows", th.IntegerType, default=5000, description="Records per batch."),
+    ).to_dict()
+
+    @cached_property
+    def runtime(self) -> Runtime:
+        return build_runtime(self.config, self.logger)
+
+    def sink_for(self, stream_name: str) -> Sink | None:
+        return self._sinks_active.get(stream_name)
+
+    def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
+        # Accounts before Opportunities before line items: children reference parents by
+        # external id, so parallel draining would fail references that a moment later exist.
+        for sink in sorted(sink_list, key=lambda s: LOAD_ORDER.get(s.stream_name, 3)):
+            self.drain_one(sink)

@@ -1,0 +1,90 @@
+"""Singer messages in the shared record model, and an in-process target run."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import simplejson
+from singer_sdk.testing import target_sync_test
+from target_salesforce.target import TargetSalesforce
+
+_VERSION = {
+    "updated_at": {"type": ["string", "null"], "format": "date-time"},
+    "sync_token": {"type": ["integer", "null"]},
+    "edit_sequence": {"type": ["string", "null"]},
+    "_sdc_deleted_at": {"type": ["string", "null"], "format": "date-time"},
+}
+_ADDRESS = {"type": ["object", "null"], "properties": {k: {"type": ["string", "null"]} for k in (
+    "line1", "line2", "city", "region", "postal_code", "country")}}
+_PARTY = {
+    "company_id": {"type": "string"}, "edition": {"type": ["string", "null"]}, "id": {"type": "string"},
+    "display_name": {"type": ["string", "null"]}, "company_name": {"type": ["string", "null"]},
+    "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
+    "balance": {"type": ["number", "null"]}, "billing_address": _ADDRESS,
+    "active": {"type": ["boolean", "null"]}, **_VERSION,
+}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "customers": {"type": "object", "properties": dict(_PARTY)},
+    "vendors": {"type": "object", "properties": {**_PARTY, "account_number": {"type": ["string", "null"]}}},
+    "invoices": {"type": "object", "properties": {
+        "company_id": {"type": "string"}, "edition": {"type": ["string", "null"]}, "id": {"type": "string"},
+        "doc_number": {"type": ["string", "null"]}, "txn_date": {"type": ["string", "null"], "format": "date"},
+        "due_date": {"type": ["string", "null"], "format": "date"}, "customer_id": {"type": ["string", "null"]},
+        "total_amount": {"type": ["number", "null"]}, "balance": {"type": ["number", "null"]},
+        "voided": {"type": ["boolean", "null"]}, "private_note": {"type": ["string", "null"]}, **_VERSION}},
+    "invoice_lines": {"type": "object", "properties": {
+        "company_id": {"type": "string"}, "edition": {"type": ["string", "null"]},
+        "invoice_id": {"type": "string"}, "line_id": {"type": "string"}, "line_num": {"type": ["integer", "null"]},
+        "doc_number": {"type": ["string", "null"]}, "detail_type": {"type": ["string", "null"]},
+        "description": {"type": ["string", "null"]}, "amount": {"type": ["number", "null"]},
+        "quantity": {"type": ["number", "null"]}, "unit_price": {"type": ["number", "null"]},
+        "item_id": {"type": ["string", "null"]}, "item_name": {"type": ["string", "null"]}, **_VERSION}},
+    "accounts": {"type": "object", "properties": {"company_id": {"type": "string"}, "id": {"type": "string"},
+                                                  "name": {"type": ["string", "null"]}, **_VERSION}},
+}
+KEYS = {"invoice_lines": ["company_id", "invoice_id", "line_id"]}
+
+
+def schema(stream: str) -> dict[str, Any]:
+    return {"type": "SCHEMA", "stream": stream, "schema": SCHEMAS[stream],
+            "key_properties": KEYS.get(stream, ["company_id", "id"])}
+
+
+def record(stream: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "RECORD", "stream": stream, "record": values, "time_extracted": "2026-11-20T10:00:00+00:00"}
+
+
+def customer(id_: str, name: str, updated_at: str = "2026-11-01T09:00:00-08:00", sync_token: int = 0,
+             **extra: Any) -> dict[str, Any]:
+    return record("customers", {"company_id": "9130", "edition": "qbo", "id": id_, "display_name": name,
+                                "balance": 0, "active": True, "updated_at": updated_at,
+                                "sync_token": sync_token, **extra})
+
+
+def invoice(id_: str, customer_id: str = "1", updated_at: str = "2026-11-02T09:00:00Z", sync_token: int = 0,
+            **extra: Any) -> dict[str, Any]:
+    return record("invoices", {"company_id": "9130", "edition": "qbo", "id": id_, "doc_number": f"10{id_}",
+                               "txn_date": "2026-11-02", "due_date": "2026-12-02", "customer_id": customer_id,
+                               "total_amount": 150.25, "balance": 150.25, "voided": False,
+                               "updated_at": updated_at, "sync_token": sync_token, **extra})
+
+
+def line(invoice_id: str, line_id: str, amount: float = 100.0, **extra: Any) -> dict[str, Any]:
+    return record("invoice_lines", {"company_id": "9130", "edition": "qbo", "invoice_id": invoice_id,
+                                    "line_id": line_id, "line_num": int(line_id), "doc_number": f"10{invoice_id}",
+                                    "detail_type": "SalesItemLineDetail", "description": "Consulting",
+                                    "amount": amount, "quantity": 2, "unit_price": amount / 2, "item_id": "5",
+                                    "item_name": "Hours", "updated_at": "2026-11-02T09:00:00Z",
+                                    "sync_token": 0, **extra})
+
+
+def run_target(config: dict[str, Any], messages: list[dict[str, Any]] | str) -> tuple[str, str]:
+    text = messages if isinstance(messages, str) else "\n".join(
+        simplejson.dumps(m, use_decimal=True) for m in messages) + "\n"
+    target = TargetSalesforce(config=config, validate_config=True)
+    try:
+        stdout, stderr = target_sync_test(target, io.StringIO(text), finalize=True)
+    finally:
+        target.runtime.close()
+    return stdout.read(), stderr.read()
