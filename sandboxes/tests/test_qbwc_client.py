@@ -60,8 +60,9 @@ def result(operation: str, value: str | int) -> bytes:
 class ReferenceServer:
     """A QBWC server of about fifty lines: a scripted list of qbXML requests per session.
 
-    ``plan`` is the list of request messages; a callable entry gets the previous response
-    and returns the next request (or None to finish), which is how iterators are followed.
+    ``plan`` is the list of request messages, replayed from the start in every session; a
+    callable last entry gets the session's previous response and returns the next request
+    (or None: an empty sendRequestXML), which is how iterators are followed.
     ``override`` maps an operation to a function returning (status, content type, body),
     to play a server that breaks the contract.
     """
@@ -75,6 +76,7 @@ class ReferenceServer:
         self.override: dict[str, Callable[[dict[str, str]], tuple[int, str, bytes]]] = {}
         self.calls: list[tuple[str, dict[str, str]]] = []
         self.responses: list[str] = []
+        self.session_responses: list[str] = []
         self.step = 0
         self.pending: str | None = None
         self.last_error = ""
@@ -91,6 +93,7 @@ class ReferenceServer:
         if operation == "authenticate":
             ok = params.get("strUserName") == self.user and params.get("strPassword") == self.password
             values = ("ticket-1", self.auth_status) if ok else ("", "nvu")
+            self.step, self.session_responses = 0, []
             strings = "".join(f"<string>{escape(v)}</string>" for v in (*values, *self.auth_extra))
             return 200, xml, soap_response(operation, f"<authenticateResult>{strings}</authenticateResult>")
         if operation == "sendRequestXML":
@@ -101,6 +104,7 @@ class ReferenceServer:
                 self.last_error = f"{params['hresult']}: {params.get('message', '')}"
                 return 200, xml, result(operation, -101)
             self.responses.append(params.get("response", ""))
+            self.session_responses.append(params.get("response", ""))
             self.step += 1
             done = self.step >= len(self.plan) and not callable(self.plan[-1])
             return 200, xml, result(operation, 100 if done else min(99, 100 * self.step // (len(self.plan) + 1)))
@@ -113,18 +117,12 @@ class ReferenceServer:
         return 500, xml, b"unknown operation"
 
     def _next_request(self) -> str | None:
-        if self.step >= len(self.plan):
-            entry = self.plan[-1] if self.plan and callable(self.plan[-1]) else None
-        else:
-            entry = self.plan[self.step]
-        if callable(entry):
-            request = entry(self.responses[-1] if self.responses else None)
-            if request is None:
-                self.plan = [p for p in self.plan if not callable(p)]
-                self.step = len(self.plan)
-                return None
-            return request
-        return entry
+        if self.step < len(self.plan) and not callable(self.plan[self.step]):
+            return self.plan[self.step]
+        follow = self.plan[-1] if self.plan and callable(self.plan[-1]) else None
+        if follow is None:
+            return None
+        return follow(self.session_responses[-1] if self.session_responses else None)
 
 
 @pytest.fixture
@@ -490,3 +488,25 @@ def test_edit_between_requests_lands_before_the_next_page(serve, qbwc_factory, q
     second = etree.fromstring(reference.responses[1].encode(), SAFE)
     assert second.findtext("QBXMLMsgsRs/InvoiceQueryRs/InvoiceRet/EditSequence") == edits[0]
     assert second.findtext("QBXMLMsgsRs/InvoiceQueryRs/InvoiceRet/Memo") == "after 1"
+
+
+def test_schedule_defaults_to_the_qwc_interval(serve, qb_company):
+    _reference, url = serve(ReferenceServer([CUSTOMERS_RQ], auth_status="none"))
+    qwc = QWCFile(app_url=url, user_name="qbwc", owner_id="{o}", file_id="{f}", run_every_n_minutes=15)
+    waits: list[float] = []
+    reports = WebConnector(qwc, "secret", qb_company).run_scheduled(max_runs=2, sleep=waits.append)
+    assert [r.outcome for r in reports] == ["none", "none"] and waits == [900]
+
+
+def test_cli_every_runs_the_requested_number_of_sessions(serve, tmp_path, capsys, monkeypatch):
+    from sandboxes.qbwc.__main__ import main
+
+    reference, url = serve(ReferenceServer([CUSTOMERS_RQ]))
+    qwc = tmp_path / "app.qwc"
+    qwc.write_text(QWCFile(app_url=url, user_name="qbwc", owner_id="{o}", file_id="{f}").to_xml())
+    monkeypatch.setenv("QBWC_TEST_PASSWORD", "secret")
+    code = main(["--qwc", str(qwc), "--password-env", "QBWC_TEST_PASSWORD", "--company", "seed:7:30",
+                 "--company-path", str(tmp_path / "c.sqlite"), "--every", "0", "--max-runs", "2"])
+    assert code == 0
+    assert capsys.readouterr().out.count('"outcome": "completed"') == 2
+    assert operations(reference).count("authenticate") == 2

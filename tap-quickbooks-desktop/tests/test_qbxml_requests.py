@@ -137,3 +137,20 @@ def test_bookmark_steps_back_by_how_long_the_iterator_ran():
     outcome = plan.apply(parse_response_message(page.format(page=1, left=0)))
 
     assert outcome.bookmarks == {"Customer": "2025-02-01T08:59:58-05:00"}
+
+
+def test_buffered_section_is_well_formed_even_with_awkward_attribute_text():
+    from tap_quickbooks_desktop.qbxml_parser import iter_rets
+
+    response = (
+        "<QBXML><QBXMLMsgsRs><VendorQueryRs requestID=\"0-0\" statusCode=\"530\" statusSeverity=\"Warn\" "
+        "statusMessage='Some of &amp; \"these\" &lt;ids&gt; / were not found'>"
+        "<VendorRet><ListID>1</ListID><Name>A &amp; B</Name></VendorRet>"
+        "<VendorRet><ListID>2</ListID><Name>C</Name></VendorRet></VendorQueryRs></QBXMLMsgsRs></QBXML>"
+    )
+
+    (section,) = parse_response_message(response)
+
+    assert section.status_message == 'Some of & "these" <ids> / were not found'
+    assert [ret.findtext("Name") for ret in iter_rets(section.xml)] == ["A & B", "C"]
+    assert section.versions == [("1", ""), ("2", "")]

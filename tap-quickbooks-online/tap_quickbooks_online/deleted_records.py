@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from tap_quickbooks_online.entity_stream import QBOStream
-from tap_quickbooks_online.recent_versions import RecentVersions
+from tap_quickbooks_online.recent_versions import skip_versions_already_sent
 from tap_quickbooks_online.records import EDITION, nested, parse_instant
 
 if t.TYPE_CHECKING:
@@ -34,19 +34,9 @@ class DeletedRecordsStream(QBOStream):
                 "updated_at": when,
             })
         rows.sort(key=lambda r: parse_instant(r["updated_at"]) if r["updated_at"] else parse_instant("1970-01-01T00:00:00+00:00"))
-        # The same overlap de-duplication as the entity streams, keyed by stream and id.
-        state = self.partition_state(realm_id)
-        newest = state.get("replication_key_value")
-        remembered = state.get("recent_versions") or {}
-        recent = RecentVersions(
-            remembered.get("versions") if remembered.get("bookmark") == newest else None, self.lookback
+        yield from skip_versions_already_sent(
+            rows,
+            self.partition_state(realm_id),
+            self.lookback,
+            probe=lambda r: {"id": f"{r['stream']}/{r['id']}", "_sdc_deleted_at": r["deleted_at"], "updated_at": r["updated_at"]},
         )
-        for row in rows:
-            probe = {"id": f"{row['stream']}/{row['id']}", "_sdc_deleted_at": row["deleted_at"], "updated_at": row["updated_at"]}
-            if recent.already_emitted(probe):
-                continue
-            recent.note(probe)
-            if row["updated_at"] and (newest is None or parse_instant(row["updated_at"]) >= parse_instant(newest)):
-                newest = row["updated_at"]
-            yield row
-        state["recent_versions"] = {"bookmark": newest, "versions": recent.remembered(newest)}

@@ -12,7 +12,7 @@ from singer_sdk import Stream
 
 from tap_quickbooks_online.cdc import CDC_UNSUPPORTED, Participant, within_cdc_window
 from tap_quickbooks_online.query_streams import iter_query
-from tap_quickbooks_online.recent_versions import RecentVersions
+from tap_quickbooks_online.recent_versions import skip_versions_already_sent
 from tap_quickbooks_online.records import (
     EDITION,
     Obj,
@@ -181,22 +181,11 @@ class EntityStream(QBOStream):
         else:
             self.logger.info("Realm %s: %s by %s (%d changes)", realm_id, self.name, self.sync_mode, len(objects))
             source = objects
-        newest = state.get("replication_key_value")
-        remembered = state.get("recent_versions") or {}
-        # Only trust the memory if the bookmark is the one it was written with (a user who
-        # rewinds the bookmark with `meltano state set` wants those rows again).
-        recent = RecentVersions(
-            remembered.get("versions") if remembered.get("bookmark") == newest else None, self.lookback
+        rows = (
+            deleted_row(self.schema["properties"], realm_id, obj) if is_deleted(obj) else self.map_object(obj, realm_id)
+            for obj in source
         )
-        for obj in source:
-            row = deleted_row(self.schema["properties"], realm_id, obj) if is_deleted(obj) else self.map_object(obj, realm_id)
-            if recent.already_emitted(row):
-                continue
-            recent.note(row)
-            if row.get("updated_at") and (newest is None or parse_instant(row["updated_at"]) >= parse_instant(newest)):
-                newest = row["updated_at"]
-            yield row
-        state["recent_versions"] = {"bookmark": newest, "versions": recent.remembered(newest)}
+        yield from skip_versions_already_sent(rows, state, self.lookback)
         if objects is not None and feed.server_time:
             swept_to.append(feed.server_time)
         if swept_to:

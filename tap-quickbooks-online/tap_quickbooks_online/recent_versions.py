@@ -59,3 +59,30 @@ class RecentVersions:
         if len(kept) > MAX_REMEMBERED:
             return {}
         return kept
+
+
+def skip_versions_already_sent(
+    rows: t.Iterable[dict[str, t.Any]],
+    state: dict[str, t.Any],
+    lookback: dt.timedelta,
+    probe: t.Callable[[dict[str, t.Any]], dict[str, t.Any]] = lambda row: row,
+) -> t.Iterator[dict[str, t.Any]]:
+    """Yield the rows not already sent; leave the new memory in the partition ``state``.
+
+    ``probe`` maps a row to the ``id`` / ``sync_token`` / ``_sdc_deleted_at`` / ``updated_at``
+    view used for the comparison. The memory is only trusted if it was written with the current
+    bookmark: a user who rewinds the bookmark (``meltano state set``) wants those rows again.
+    """
+    newest = state.get("replication_key_value")
+    remembered = state.get("recent_versions") or {}
+    recent = RecentVersions(remembered.get("versions") if remembered.get("bookmark") == newest else None, lookback)
+    for row in rows:
+        view = probe(row)
+        if recent.already_emitted(view):
+            continue
+        recent.note(view)
+        updated = view.get("updated_at")
+        if updated and (newest is None or parse_instant(str(updated)) >= parse_instant(str(newest))):
+            newest = updated
+        yield row
+    state["recent_versions"] = {"bookmark": newest, "versions": recent.remembered(newest)}

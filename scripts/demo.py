@@ -1,0 +1,275 @@
+"""The main job on local defaults: sandboxes up, every pipeline through Meltano, a finance summary.
+
+Started by ``scripts/demo`` inside the project's virtualenv. Each run starts from nothing (fresh
+sandboxes, a fresh Meltano state database, a fresh warehouse file) so the summary describes this
+run only. The plugins get the sandboxes' addresses and credentials the way a user would give
+them: Meltano setting environment variables over the ``dev`` environment of ``meltano.yml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / ".meltano" / "demo"
+MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
+WAREHOUSE = ROOT / ".meltano" / "warehouse" / "quickbooks.duckdb"
+REALM_ID = "9130350000000001"
+QBD_PASSWORD = "demo-web-connector-password"  # noqa: S105 - the local sandbox's, printed nowhere
+
+
+@dataclass
+class Outcome:
+    pipeline: str
+    ok: bool
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class Run:
+    outcomes: list[Outcome] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def meltano(args: list[str], env: dict[str, str], log_name: str) -> subprocess.CompletedProcess[str]:
+    log_path = WORK / f"{log_name}.log"
+    result = subprocess.run([str(MELTANO), "--environment", "dev", *args], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=1800, check=False)
+    log_path.write_text(result.stdout + result.stderr)
+    return result
+
+
+def base_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+        MELTANO_DATABASE_URI=f"sqlite:///{WORK / 'meltano.db'}",
+        MELTANO_CLI_LOG_LEVEL="warning",
+    )
+    return env
+
+
+@contextlib.contextmanager
+def qbo_sandbox(transactions: int) -> Iterator[dict[str, str]]:
+    from cryptography.fernet import Fernet
+    from sandboxes.qbo import QBOSandbox, RealmSpec
+
+    spec = RealmSpec(realm_id=REALM_ID, seed=42, transactions=transactions)
+    with QBOSandbox(realms=[spec], data_dir=WORK / "qbo") as sandbox:
+        tokens = sandbox.issue_tokens(REALM_ID)
+        yield {
+            "TAP_QUICKBOOKS_ONLINE_BASE_URL": sandbox.base_url,
+            "TAP_QUICKBOOKS_ONLINE_TOKEN_URL": sandbox.token_url,
+            "TAP_QUICKBOOKS_ONLINE_AUTHORIZE_URL": sandbox.authorize_url,
+            "TAP_QUICKBOOKS_ONLINE_CLIENT_ID": sandbox.client_id,
+            "TAP_QUICKBOOKS_ONLINE_CLIENT_SECRET": sandbox.client_secret,
+            "TAP_QUICKBOOKS_ONLINE_REALM_ID": REALM_ID,
+            "TAP_QUICKBOOKS_ONLINE_REFRESH_TOKEN": tokens["refresh_token"],
+            "TAP_QUICKBOOKS_ONLINE_TOKEN_STORE_PATH": str(WORK / "qbo-tokens.enc"),
+            "QBO_TOKEN_STORE_KEY": Fernet.generate_key().decode(),
+        }
+
+
+@contextlib.contextmanager
+def databricks_warehouse() -> Iterator[tuple[dict[str, str], Any]]:
+    from sandboxes.databricks.warehouse import LocalWarehouse
+
+    with LocalWarehouse() as warehouse:
+        yield {
+            "TARGET_DATABRICKS_SERVER_HOSTNAME": warehouse.server_hostname,
+            "TARGET_DATABRICKS_HTTP_PATH": warehouse.http_path,
+            "TARGET_DATABRICKS_ACCESS_TOKEN": warehouse.access_token,
+            "TARGET_DATABRICKS_TLS_CA_FILE": warehouse.ca_file,
+            "TARGET_DATABRICKS_CATALOG": warehouse.catalog,
+            "TARGET_DATABRICKS_DEAD_LETTER_PATH": str(WORK / "databricks-dead-letters"),
+        }, warehouse
+
+
+def qbd_env(port: int) -> dict[str, str]:
+    return {
+        "TAP_QUICKBOOKS_DESKTOP_PORT": str(port),
+        "TAP_QUICKBOOKS_DESKTOP_PASSWORD": QBD_PASSWORD,
+        "TAP_QUICKBOOKS_DESKTOP_BUFFER_PATH": str(WORK / "qbd-buffer.sqlite"),
+        # The tap run starts its own QBWC server and waits for one Web Connector session.
+        "TAP_QUICKBOOKS_DESKTOP_RUN_SERVER_WAIT_SECONDS": "300",
+    }
+
+
+def drive_web_connector(port: int, transactions: int, done: list[Any]) -> None:
+    """Play the customer's Windows machine: QBWC polling the tap's server once."""
+    from sandboxes.qbwc import QuickBooksCompany, QWCFile, WebConnector
+
+    company = QuickBooksCompany.generate(seed=42, transactions=transactions,
+                                         path=WORK / "qbd-company.sqlite", tz="-05:00")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            break
+        time.sleep(0.5)
+    qwc = QWCFile(app_url=f"http://127.0.0.1:{port}/", user_name="qbwc-demo",
+                  owner_id="{57F3B9B6-86F1-4FCC-B1FF-966DE1813D20}",
+                  file_id="{90A44FB7-33D9-4815-AC85-AC86A7E7D1EB}", qb_type="QBFS",
+                  app_name="quickbooks-connectors demo")
+    done.append(WebConnector(qwc=qwc, password=QBD_PASSWORD, company=company).run_once())
+
+
+def timed(run: Run, name: str, action: Callable[[], subprocess.CompletedProcess[str]]) -> bool:
+    started = time.monotonic()
+    result = action()
+    ok = result.returncode == 0
+    detail = "" if ok else _last_error(result.stderr + result.stdout)
+    run.outcomes.append(Outcome(name, ok, time.monotonic() - started, detail))
+    print(f"  {'ok  ' if ok else 'FAIL'} {name} ({time.monotonic() - started:.0f} s){'' if ok else ': ' + detail}",
+          flush=True)
+    return ok
+
+
+def _last_error(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "error" in line.lower() or "exception" in line.lower():
+            return line.strip()[:300]
+    return lines[-1][:300] if lines else "no output"
+
+
+def fresh_start() -> None:
+    shutil.rmtree(WORK, ignore_errors=True)
+    WORK.mkdir(parents=True)
+    for path in (WAREHOUSE, WAREHOUSE.with_suffix(".duckdb.wal")):
+        path.unlink(missing_ok=True)
+
+
+def money(value: Any) -> str:
+    return f"{Decimal(value or 0):,.2f}"
+
+
+def warehouse_summary() -> list[str]:
+    import duckdb
+
+    if not WAREHOUSE.exists():
+        return ["  (no warehouse file: the warehouse pipelines did not run)"]
+    lines = []
+    con = duckdb.connect(str(WAREHOUSE), read_only=True)
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' order by 1, 2").fetchall()
+        lines.append(f"  {'table':42} {'rows':>10}")
+        for schema, table in tables:
+            (count,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()  # noqa: S608
+            lines.append(f"  {schema + '.' + table:42} {count:>10,}")
+        bills = next((f'"{s}"."{t}"' for s, t in tables if t == "bills"), None)
+        if bills:
+            lines.append("")
+            lines.append("  Top vendors by open balance (unpaid bills, both QuickBooks editions):")
+            rows = con.execute(
+                f"select edition, coalesce(vendor_name, vendor_id) as vendor, sum(balance) as open, "  # noqa: S608
+                f"count(*) filter (where balance > 0) as open_bills from {bills} "
+                "where _sdc_deleted_at is null and balance > 0 "
+                "group by 1, 2 order by 3 desc limit 5").fetchall()
+            for edition, vendor, open_balance, open_bills in rows:
+                lines.append(f"    {vendor:36} {money(open_balance):>16}  {open_bills:>4} open bills  ({edition})")
+    finally:
+        con.close()
+    return lines
+
+
+def databricks_summary(warehouse: Any) -> list[str]:
+    lines = []
+    with warehouse.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(f"SHOW TABLES IN {warehouse.catalog}.quickbooks")
+        names = sorted(row[1] for row in cursor.fetchall())
+        lines.append(f"  {'table':42} {'rows':>10}")
+        for name in names:
+            cursor.execute(f"SELECT count(*) FROM {warehouse.catalog}.quickbooks.{name}")  # noqa: S608
+            lines.append(f"  {'quickbooks.' + name:42} {cursor.fetchone()[0]:>10,}")
+        if "invoices" in names:
+            cursor.execute(f"SELECT sum(total_amount), sum(balance) FROM {warehouse.catalog}.quickbooks.invoices "  # noqa: S608
+                           "WHERE _sdc_deleted_at IS NULL")
+            total, open_balance = cursor.fetchone()
+            lines.append(f"  invoiced {money(total)}, still owed by customers {money(open_balance)}")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", type=int, default=2000,
+                        help="transactions per sandbox company (default 2000)")
+    args = parser.parse_args()
+    fresh_start()
+    run = Run()
+    env = base_env()
+
+    print("Installing the plugins into Meltano (first run only takes minutes)...", flush=True)
+    install = meltano(["install"], env, "meltano-install")
+    if install.returncode != 0:
+        print(install.stderr[-3000:], file=sys.stderr)
+        return 1
+
+    print("Running the pipelines through Meltano:", flush=True)
+    with contextlib.ExitStack() as stack:
+        env.update(stack.enter_context(qbo_sandbox(args.transactions)))
+        warehouse = None
+        try:
+            dbx_env, warehouse = stack.enter_context(databricks_warehouse())
+            env.update(dbx_env)
+        except Exception as exc:  # noqa: BLE001 - reported to the user, the other pipelines go on
+            run.skipped.append(f"tap-quickbooks-online target-databricks: the local Spark engine did not start ({exc})")
+        if warehouse is not None:
+            timed(run, "meltano run tap-quickbooks-online target-databricks",
+                  lambda: meltano(["run", "tap-quickbooks-online", "target-databricks"], env, "qbo-databricks"))
+        timed(run, "meltano run tap-quickbooks-online target-looker-warehouse",
+              lambda: meltano(["run", "tap-quickbooks-online", "target-looker-warehouse"], env, "qbo-warehouse"))
+
+        port = free_port()
+        env.update(qbd_env(port))
+        sessions: list[Any] = []
+        connector = threading.Thread(target=drive_web_connector, args=(port, args.transactions, sessions),
+                                     daemon=True)
+        connector.start()
+        timed(run, "meltano run tap-quickbooks-desktop target-looker-warehouse",
+              lambda: meltano(["run", "tap-quickbooks-desktop", "target-looker-warehouse"], env, "qbd-warehouse"))
+        connector.join(timeout=30)
+        if sessions:
+            report = sessions[0]
+            print(f"       Web Connector session: {report.outcome}, {report.requests_answered} qbXML request sets",
+                  flush=True)
+
+        print("\nWarehouse (DuckDB, .meltano/warehouse/quickbooks.duckdb):")
+        print("\n".join(warehouse_summary()))
+        if warehouse is not None:
+            print("\nDatabricks (local Spark SQL warehouse, catalog main):")
+            try:
+                print("\n".join(databricks_summary(warehouse)))
+            except Exception as exc:  # noqa: BLE001
+                print(f"  could not read back: {exc}")
+
+    for line in run.skipped:
+        print(f"\nSkipped: {line}")
+    print(f"\nLogs of each run: {WORK.relative_to(ROOT)}/*.log")
+    failed = [o for o in run.outcomes if not o.ok]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
