@@ -64,13 +64,13 @@ def base_env() -> dict[str, str]:
     env.update(
         MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
         MELTANO_DATABASE_URI=f"sqlite:///{WORK / 'meltano.db'}",
-        MELTANO_CLI_LOG_LEVEL="warning",
+        TARGET_LOOKER_WAREHOUSE_DUCKDB_PATH=str(WAREHOUSE),
     )
     return env
 
 
 @contextlib.contextmanager
-def qbo_sandbox(transactions: int) -> Iterator[dict[str, str]]:
+def qbo_sandbox(transactions: int) -> Iterator[tuple[dict[str, str], Any]]:
     from cryptography.fernet import Fernet
     from sandboxes.qbo import QBOSandbox, RealmSpec
 
@@ -87,7 +87,7 @@ def qbo_sandbox(transactions: int) -> Iterator[dict[str, str]]:
             "TAP_QUICKBOOKS_ONLINE_REFRESH_TOKEN": tokens["refresh_token"],
             "TAP_QUICKBOOKS_ONLINE_TOKEN_STORE_PATH": str(WORK / "qbo-tokens.enc"),
             "QBO_TOKEN_STORE_KEY": Fernet.generate_key().decode(),
-        }
+        }, sandbox
 
 
 @contextlib.contextmanager
@@ -115,12 +115,17 @@ def qbd_env(port: int) -> dict[str, str]:
     }
 
 
-def drive_web_connector(port: int, transactions: int, done: list[Any]) -> None:
-    """Play the customer's Windows machine: QBWC polling the tap's server once."""
-    from sandboxes.qbwc import QuickBooksCompany, QWCFile, WebConnector
+def qbd_company(transactions: int) -> Any:
+    from sandboxes.qbwc import QuickBooksCompany
 
-    company = QuickBooksCompany.generate(seed=42, transactions=transactions,
-                                         path=WORK / "qbd-company.sqlite", tz="-05:00")
+    return QuickBooksCompany.generate(seed=42, transactions=transactions,
+                                      path=WORK / "qbd-company.sqlite", tz="-05:00")
+
+
+def drive_web_connector(port: int, company: Any, done: list[Any]) -> None:
+    """Play the customer's Windows machine: QBWC polling the tap's server once."""
+    from sandboxes.qbwc import QWCFile, WebConnector
+
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -176,7 +181,8 @@ def warehouse_summary() -> list[str]:
             "where table_type = 'BASE TABLE' order by 1, 2").fetchall()
         lines.append(f"  {'table':42} {'rows':>10}")
         for schema, table in tables:
-            (count,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()  # noqa: S608
+            row = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()  # noqa: S608
+            count = row[0] if row else 0
             lines.append(f"  {schema + '.' + table:42} {count:>10,}")
         bills = next((f'"{s}"."{t}"' for s, t in tables if t == "bills"), None)
         if bills:
@@ -228,12 +234,13 @@ def main() -> int:
 
     print("Running the pipelines through Meltano:", flush=True)
     with contextlib.ExitStack() as stack:
-        env.update(stack.enter_context(qbo_sandbox(args.transactions)))
+        qbo_env, _ = stack.enter_context(qbo_sandbox(args.transactions))
+        env.update(qbo_env)
         warehouse = None
         try:
             dbx_env, warehouse = stack.enter_context(databricks_warehouse())
             env.update(dbx_env)
-        except Exception as exc:  # noqa: BLE001 - reported to the user, the other pipelines go on
+        except Exception as exc:
             run.skipped.append(f"tap-quickbooks-online target-databricks: the local Spark engine did not start ({exc})")
         if warehouse is not None:
             timed(run, "meltano run tap-quickbooks-online target-databricks",
@@ -244,7 +251,7 @@ def main() -> int:
         port = free_port()
         env.update(qbd_env(port))
         sessions: list[Any] = []
-        connector = threading.Thread(target=drive_web_connector, args=(port, args.transactions, sessions),
+        connector = threading.Thread(target=drive_web_connector, args=(port, qbd_company(args.transactions), sessions),
                                      daemon=True)
         connector.start()
         timed(run, "meltano run tap-quickbooks-desktop target-looker-warehouse",
@@ -261,7 +268,7 @@ def main() -> int:
             print("\nDatabricks (local Spark SQL warehouse, catalog main):")
             try:
                 print("\n".join(databricks_summary(warehouse)))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 print(f"  could not read back: {exc}")
 
     for line in run.skipped:

@@ -3,6 +3,9 @@ the documented push limits and token expiry."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -138,3 +141,30 @@ def test_injected_faults_answer_once_then_clear(powerbi_sandbox, fault):
     assert first.status_code == fault["status"]
     assert first.headers.get("Retry-After") == fault.get("headers", {}).get("Retry-After")
     assert http.get(f"{base}/datasets", timeout=10).status_code == 200
+
+
+def test_put_table_cannot_add_a_table_to_an_existing_dataset(powerbi_sandbox):
+    http, base = _api(powerbi_sandbox)
+    dataset = _dataset(http, base)
+    new_table = {"name": "bills", "columns": [{"name": "id", "dataType": "String"}]}
+    response = http.put(f"{base}/datasets/{dataset}/tables/bills", json=new_table, timeout=10)
+    assert response.status_code == 404 and response.json()["error"]["code"] == "ItemNotFound"
+
+
+def test_command_line_serves_with_the_given_identity_and_writes_its_ca(tmp_path):
+    ca_copy = tmp_path / "ca.pem"
+    proc = subprocess.Popen([sys.executable, "-m", "sandboxes.powerbi", "--workdir", str(tmp_path / "w"),
+                             "--ca-out", str(ca_copy), "--workspace-id", "11111111-1111-4111-8111-111111111111",
+                             "--tenant-id", "dev-tenant"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        config = json.loads(proc.stdout.readline())
+        http = requests.Session()
+        http.trust_env = False
+        http.verify = str(ca_copy)
+        response = http.get(f"{config['api_url']}/dev-tenant/v2.0/.well-known/openid-configuration", timeout=10)
+        assert response.status_code == 200
+        assert config["workspace_id"] == "11111111-1111-4111-8111-111111111111"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

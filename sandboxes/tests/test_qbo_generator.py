@@ -83,3 +83,16 @@ def test_some_documents_are_in_foreign_currency(tmp_path: Path) -> None:
     foreign = realm.store.execute(
         "SELECT count(*) FROM objects WHERE entity = 'Invoice' AND json_extract(payload, '$.CurrencyRef.value') != 'USD'")
     assert foreign[0][0] > 0
+
+
+def test_data_dir_reuses_same_spec_and_rebuilds_a_different_one(tmp_path: Path) -> None:
+    first = generate(tmp_path, 9, transactions=120)
+    first.store.set_meta("marker", "kept")
+    first.store.close()
+    again = Realm(RealmSpec("1", seed=9, transactions=120, end=END), tmp_path)
+    assert again.generate() == {}
+    assert again.store.get_meta("marker") == "kept"
+    again.store.close()
+    other = Realm(RealmSpec("1", seed=10, transactions=120, end=END), tmp_path)
+    assert other.generate()["Invoice"] > 0
+    assert other.store.get_meta("marker") is None

@@ -76,19 +76,19 @@ def test_refresh_rotates_and_old_token_dies_without_grace(qbo_sandbox_factory: C
 
 
 def test_previous_refresh_token_works_during_grace(qbo_sandbox_factory: Callable[..., QBOSandbox]) -> None:
-    sb = small(qbo_sandbox_factory, refresh_grace=0.5)
+    sb = small(qbo_sandbox_factory, refresh_grace=1.5)
     first = str(sb.issue_tokens(REALM)["refresh_token"])
     assert refresh(sb, first).status_code == 200
     assert refresh(sb, first).status_code == 200
-    time.sleep(0.7)
+    time.sleep(1.7)
     assert refresh(sb, first).status_code == 400
 
 
 def test_expired_access_token_gets_intuit_401_body(qbo_sandbox_factory: Callable[..., QBOSandbox]) -> None:
-    sb = small(qbo_sandbox_factory, access_token_ttl=0.3)
+    sb = small(qbo_sandbox_factory, access_token_ttl=1.0)
     client = SandboxClient(sb)
     assert client.query("select * from Term").status_code == 200
-    time.sleep(0.4)
+    time.sleep(1.1)
     response = client.query("select * from Term")
     assert response.status_code == 401
     error = response.json()["fault"]["error"][0]
@@ -133,3 +133,11 @@ def test_missing_bearer_is_401(qbo_sandbox: QBOSandbox) -> None:
                              headers={"Accept": "application/json"}, timeout=10)
     assert response.status_code == 401
     assert qbo_sandbox.stats().by_status[401] == 1
+
+
+def test_refresh_token_expires_after_its_lifetime(qbo_sandbox_factory: Callable[..., QBOSandbox]) -> None:
+    sb = small(qbo_sandbox_factory, refresh_token_ttl=0.3)
+    tokens = sb.issue_tokens(REALM)
+    assert tokens["x_refresh_token_expires_in"] == 0
+    time.sleep(0.4)
+    assert refresh(sb, str(tokens["refresh_token"])).json()["error"] == "invalid_grant"

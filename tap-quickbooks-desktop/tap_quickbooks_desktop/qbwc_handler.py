@@ -93,7 +93,8 @@ class QbwcHandler:
         return SERVER_VERSION
 
     def client_version(self, _version: str | None) -> str:
-        # "" accepts every QBWC release; we rely on nothing newer than qbXML 2.0 paths.
+        # "" accepts the client: every callback used here has been in QBWC since 2.0, and an
+        # "E:"/"W:" answer would only stop or nag users of older, still-working releases.
         return ""
 
     def authenticate(self, username: str | None, password: str | None) -> list[str]:

@@ -10,7 +10,7 @@ from tap_quickbooks_desktop.buffer import Buffer
 from tap_quickbooks_desktop.qwc import render_qwc
 from tap_quickbooks_desktop.server import QbwcServer
 
-from .conftest import PASSWORD, drain
+from .conftest import PASSWORD, DrainResult, drain
 
 
 def _entries(settings) -> int:
@@ -69,38 +69,30 @@ def test_header_entries_wait_for_every_selected_stream_that_reads_them(company, 
     assert len(second.records("invoice_lines")) == len(first.records("invoice_lines"))
 
 
-def test_tap_run_can_serve_one_qbwc_session_before_draining(company, settings, tmp_path):
-    port_holder: dict[str, int] = {}
+def test_tap_run_can_serve_one_qbwc_session_before_draining(company, settings, tmp_path, monkeypatch):
+    started: list[QbwcServer] = []
     original_start = QbwcServer.start
 
-    def remember_port(self):
-        started = original_start(self)
-        port_holder["port"] = self.port
-        return started
+    def start_and_remember(server: QbwcServer) -> QbwcServer:
+        started.append(server)
+        return original_start(server)
 
+    monkeypatch.setattr(QbwcServer, "start", start_and_remember)
     run_settings = {**settings, "run_server_wait_seconds": 30, "streams": ["customers"]}
-    QbwcServer.start = remember_port  # type: ignore[method-assign]
-    try:
-        result: dict[str, object] = {}
-        runner = threading.Thread(target=lambda: result.setdefault("drain", drain(run_settings)))
-        runner.start()
-        deadline = time.monotonic() + 20
-        while "port" not in port_holder and time.monotonic() < deadline:
-            time.sleep(0.02)
-        qwc = render_qwc(_server_config(run_settings), _server_config(run_settings).companies[0])
-        path = tmp_path / "run.qwc"
-        path.write_text(qwc.replace(":0/", f":{port_holder['port']}/"))
-        report = WebConnector(qwc=QWCFile.load(str(path)), password=PASSWORD, company=company).run_once()
-        runner.join(timeout=60)
-    finally:
-        QbwcServer.start = original_start  # type: ignore[method-assign]
+    result: dict[str, DrainResult] = {}
+    runner = threading.Thread(target=lambda: result.setdefault("drain", drain(run_settings)))
+    runner.start()
+    deadline = time.monotonic() + 20
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    server = started[0]
+    while server.port == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    qwc_path = tmp_path / "run.qwc"
+    qwc_path.write_text(render_qwc(server.config, server.config.companies[0]).replace(":0/", f":{server.port}/"))
+
+    report = WebConnector(qwc=QWCFile.load(str(qwc_path)), password=PASSWORD, company=company).run_once()
+    runner.join(timeout=60)
 
     assert report.outcome == "completed"
-    drained = result["drain"]
-    assert len(drained.records("customers")) == company.count("Customer")  # type: ignore[attr-defined]
-
-
-def _server_config(settings):
-    from tap_quickbooks_desktop.config import server_config
-
-    return server_config(settings)
+    assert len(result["drain"].records("customers")) == company.count("Customer")

@@ -154,3 +154,21 @@ def test_buffered_section_is_well_formed_even_with_awkward_attribute_text():
     assert section.status_message == 'Some of & "these" <ids> / were not found'
     assert [ret.findtext("Name") for ret in iter_rets(section.xml)] == ["A & B", "C"]
     assert section.versions == [("1", ""), ("2", "")]
+
+
+def test_warning_status_keeps_the_data_and_moves_the_bookmark():
+    plan = SessionPlan.for_streams(["vendors"], {}, start_date=None, overlap_seconds=0,
+                                   max_returned=5, queries_per_message=4, clock=lambda: 0.0)
+    plan.next_message("13.0")
+    response = (
+        '<QBXML><QBXMLMsgsRs><VendorQueryRs requestID="0-0" statusCode="530" statusSeverity="Warn" '
+        'statusMessage="partial" iteratorRemainingCount="0" iteratorID="i"><VendorRet><ListID>9</ListID>'
+        "<TimeModified>2025-02-01T09:00:00-05:00</TimeModified><EditSequence>4</EditSequence></VendorRet>"
+        '</VendorQueryRs><ListDeletedQueryRs requestID="1-0" statusCode="1"/></QBXMLMsgsRs></QBXML>'
+    )
+
+    outcome = plan.apply(parse_response_message(response))
+
+    assert [s.versions for s in outcome.sections] == [[("9", "4")]]
+    assert outcome.bookmarks == {"Vendor": "2025-02-01T09:00:00-05:00"}
+    assert outcome.errors == []

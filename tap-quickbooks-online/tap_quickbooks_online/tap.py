@@ -101,6 +101,7 @@ class TapQuickBooksOnline(Tap):
         self._clients: dict[str, QBOClient] = {}
         self._feeds: dict[str, ChangeFeed] = {}
         self._store: TokenStore | None = None
+        self._journal_pruned = False
         super().__init__(*args, **kwargs)
 
     def discover_streams(self) -> list[Stream]:
@@ -114,6 +115,28 @@ class TapQuickBooksOnline(Tap):
         if value is None:
             value = SETTINGS.to_dict()["properties"].get(key, {}).get("default")
         return value
+
+    def _prune_journal_once(self, journal: Journal) -> None:
+        """Drop journal events every webhook-mode stream of every realm has already committed.
+
+        Runs before any stream of this run moves its webhook_seq, so it only trusts the STATE
+        Meltano handed in (saved after the target committed). Events are hints anyway: each
+        webhook run also sweeps CDC, so a stream that never saw an event still gets the change.
+        """
+        with self._lock:
+            if self._journal_pruned:
+                return
+            self._journal_pruned = True
+        seqs = []
+        for stream in self.streams.values():
+            if (isinstance(stream, EntityStream) and stream.sync_mode == "webhook"
+                    and (stream.selected or stream.has_selected_descendents)):
+                for realm_id in self.realm_ids:
+                    seqs.append(int(stream.partition_state(realm_id).get("webhook_seq") or 0))
+        if seqs and min(seqs) > 0:
+            dropped = journal.prune(min(seqs))
+            if dropped:
+                self.logger.info("Pruned %d committed events from the webhook journal", dropped)
 
     def realm_entries(self) -> list[dict[str, t.Any]]:
         realms = self.config.get("realms")
@@ -183,6 +206,7 @@ class TapQuickBooksOnline(Tap):
         if feed is not None:
             return feed
         journal = Journal(self.setting("webhook_journal_path"))
+        self._prune_journal_once(journal)
         feed = ChangeFeed(self.client(realm_id), journal=journal, max_concurrency=int(self.setting("max_concurrency")))
         now = dt.datetime.now(dt.UTC)
         participants: list[Participant] = []

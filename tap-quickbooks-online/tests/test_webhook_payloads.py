@@ -45,3 +45,21 @@ def test_journal_sequences_survive_reopen_and_filter_by_realm(tmp_path):
     assert [e["id"] for e in journal.read(realm_id="1", after_seq=1)] == ["2"]
     journal.append([{"realm_id": "1", "entity": "Invoice", "id": "3", "operation": "Create"}])
     assert [e["id"] for e in journal.read(realm_id="1", after_seq=1)] == ["2", "3"]
+
+
+def test_prune_drops_committed_events_but_sequence_numbers_keep_growing(tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.append([{"realm_id": "1", "entity": "Invoice", "id": str(i), "operation": "Update"} for i in range(5)])
+
+    assert journal.prune(5) == 4  # the newest line stays as the sequence anchor
+    assert journal.append([{"realm_id": "1", "entity": "Bill", "id": "9", "operation": "Create"}]) == 6
+    assert [e["seq"] for e in journal.read(realm_id="1", after_seq=5)] == [6]
+
+
+def test_a_writer_holding_the_old_file_follows_the_pruned_one(tmp_path):
+    writer = Journal(tmp_path / "j.jsonl")
+    writer.append([{"realm_id": "1", "entity": "Invoice", "id": "1", "operation": "Update"}] * 3)
+    Journal(tmp_path / "j.jsonl").prune(2)  # another process replaces the file
+
+    assert writer.append([{"realm_id": "1", "entity": "Invoice", "id": "2", "operation": "Update"}]) == 4
+    assert [e["seq"] for e in Journal(tmp_path / "j.jsonl").read(realm_id="1")] == [3, 4]

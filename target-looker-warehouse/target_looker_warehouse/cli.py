@@ -15,22 +15,32 @@ import pathlib
 import sys
 import typing as t
 
+from singer_sdk.configuration._dict_config import parse_environment_config
+
 from target_looker_warehouse.target import TargetLookerWarehouse
 
 SUBCOMMANDS = ("replay", "lookml")
 
 
 def _load_config(paths: t.Sequence[str]) -> dict[str, t.Any]:
+    """Merge config files in order; ``ENV`` (or no --config, as under ``meltano invoke``)
+    reads TARGET_LOOKER_WAREHOUSE_* variables, which is how Meltano passes settings."""
     config: dict[str, t.Any] = {}
-    for path in paths:
-        config.update(json.loads(pathlib.Path(path).read_text(encoding="utf-8")))
+    for path in paths or ["ENV"]:
+        if path == "ENV":
+            config.update(
+                parse_environment_config(TargetLookerWarehouse.config_jsonschema, "TARGET_LOOKER_WAREHOUSE_")
+            )
+        else:
+            config.update(json.loads(pathlib.Path(path).read_text(encoding="utf-8")))
     return config
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"target-looker-warehouse {command}")
     parser.add_argument(
-        "--config", action="append", default=[], help="JSON config file (repeatable, later wins)"
+        "--config", action="append", default=[],
+        help="JSON config file (repeatable, later wins) or ENV; default: ENV",
     )
     return parser
 

@@ -74,6 +74,13 @@ class TargetLookerWarehouse(SQLTarget):
             "quantities 5, exchange rates more: 10 stores all of them exactly.",
         ),
         th.Property(
+            "load_method",
+            th.StringType(allowed_values=["upsert", "append-only"]),
+            default="upsert",
+            description="'upsert': one row per key, version-guarded (record-model.md order). "
+            "'append-only': every record appended as it arrives (history tables).",
+        ),
+        th.Property(
             "dead_letter_enabled",
             th.BooleanType,
             default=True,

@@ -136,3 +136,17 @@ def test_value_too_precise_for_the_column_is_refused_not_rounded(duckdb_config: 
     (letter,) = DeadLetterStore(config["dead_letter_path"]).pending()
     assert "decimal_scale" in letter.error
     assert letter.records[0]["total_amount"] == Decimal("1.00000000001")
+
+
+def test_replay_reads_settings_from_the_environment_like_meltano_invoke(
+    duckdb_config: dict[str, t.Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = {**duckdb_config, "dead_letter_enabled": True}
+    _Refusal(monkeypatch, _permission_error(), failures=1)
+    run_target(config, singer_lines({"bills": _bills(2)}))
+    for key, value in config.items():
+        monkeypatch.setenv(f"TARGET_LOOKER_WAREHOUSE_{key.upper()}", str(value).lower() if isinstance(value, bool) else str(value))
+    with pytest.raises(SystemExit) as replay:
+        main(["replay"])
+    assert replay.value.code == 0
+    assert query(config, f"SELECT COUNT(*) FROM {raw(config, 'bills')}") == [(2,)]

@@ -7,7 +7,7 @@ import datetime as dt
 import typing as t
 from decimal import Decimal
 
-from tests.qb_records import KEYS, SCHEMAS, singer_lines
+from tests.qb_records import KEYS, SCHEMAS, dumps, schema_message, singer_lines
 from tests.target_runner import query, raw, run_target
 
 
@@ -184,3 +184,23 @@ def test_state_is_emitted_after_the_batch_is_committed(warehouse_config: dict[st
     )
     assert stdout.strip().splitlines()[-1] == '{"bookmarks": {"invoices": "x"}}'
     assert len(query(warehouse_config, f"SELECT id FROM {raw(warehouse_config, 'invoices')}")) == 1
+
+
+def test_append_only_keeps_every_version(duckdb_config: dict[str, t.Any]) -> None:
+    config = {**duckdb_config, "load_method": "append-only"}
+    run_target(config, singer_lines({"invoices": [_invoice("1", "2026-11-02T10:00:00-08:00", 3)]}))
+    run_target(config, singer_lines({"invoices": [_invoice("1", "2026-11-02T09:00:00-08:00", 2)]}))
+    rows = query(config, f"SELECT sync_token FROM {raw(config, 'invoices')} ORDER BY sync_token")
+    assert rows == [(2,), (3,)]
+
+
+def test_activate_version_flags_rows_of_older_versions(duckdb_config: dict[str, t.Any]) -> None:
+    def versioned(object_id: str, version: int) -> str:
+        record = {"type": "RECORD", "stream": "invoices", "version": version,
+                  "record": _invoice(object_id, "2026-11-02T09:00:00-08:00", 1)}
+        return schema_message("invoices") + "\n" + dumps(record) + "\n"
+
+    run_target(duckdb_config, versioned("1", 1))
+    run_target(duckdb_config, versioned("2", 2) + '{"type":"ACTIVATE_VERSION","stream":"invoices","version":2}\n')
+    rows = query(duckdb_config, f"SELECT id, _sdc_deleted_at IS NOT NULL FROM {raw(duckdb_config, 'invoices')} ORDER BY id")
+    assert rows == [("1", True), ("2", False)]

@@ -9,14 +9,20 @@ revoked tokens.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
 
 import msal
+import msal.exceptions
 import requests
 
+from target_powerbi.retry import TransientError
+
 POWERBI_SCOPE = "https://analysis.windows.net/powerbi/api/.default"
+# msal reports an unreachable or failing token endpoint as these errors rather than raising.
+_TRANSIENT_AAD_ERRORS = {"temporarily_unavailable", "server_error", "service_unavailable"}
 
 
 class PowerBIAuthError(Exception):
@@ -79,11 +85,20 @@ class PowerBITokenProvider:
             cache.remove_at(item)
         try:
             result = self._app.acquire_token_for_client(scopes=[self._scope])
+        except msal.exceptions.MsalServiceError as exc:
+            # msal raises this for a non-JSON error page; it also holds a 5xx/429 answer back
+            # from repeat calls for its Retry-After (5 s by default), which our backoff outlasts.
+            status = re.search(r"HTTP Error: (\d+)", str(exc))
+            if status and (int(status.group(1)) >= 500 or int(status.group(1)) == 429):
+                raise TransientError(f"Azure AD token endpoint answered {status.group(1)}") from exc
+            raise PowerBIAuthError(f"Azure AD token request failed: {exc}") from exc
         except requests.RequestException as exc:
-            raise PowerBIAuthError(
+            raise TransientError(
                 f"could not reach the Azure AD token endpoint for tenant {self._tenant_id}: "
                 f"{type(exc).__name__}"
             ) from exc
+        if result.get("error") in _TRANSIENT_AAD_ERRORS:
+            raise TransientError(f"Azure AD is unavailable: {result.get('error')}")
         if "access_token" not in result:
             raise PowerBIAuthError(
                 f"Azure AD refused the client credentials of app {self._client_id} in tenant "

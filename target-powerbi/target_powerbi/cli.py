@@ -61,6 +61,14 @@ def replay(argv: list[str]) -> int:
             runtime.dead_letters.mark_replayed(letter.id)
             logger.info("dead letter %d (%s): %d record(s) pushed, %d skipped as older or duplicate",
                         letter.id, letter.stream, report.accepted, report.skipped_as_older_or_duplicate)
+        try:
+            flushed = runtime.loader.flush_pending()
+        except LoadFailed as exc:
+            failed += 1
+            flushed = []
+            logger.error("rows waiting in the mirror for %s could not be pushed: %s", exc.stream, exc)
+        if flushed:
+            logger.info("pushed rows that were waiting in the mirror for: %s", ", ".join(flushed))
     finally:
         runtime.close()
     print(json.dumps({"replayed": len(pending) - failed, "failed": failed}))

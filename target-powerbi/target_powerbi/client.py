@@ -35,7 +35,9 @@ class PowerBIClient:
     ) -> None:
         self._session = session
         self._auth = auth
-        self._group_url = f"{api_url.rstrip('/')}/v1.0/myorg/groups/{workspace_id}"
+        # Microsoft's docs give both "https://api.powerbi.com" and ".../v1.0/myorg" as the base.
+        base = api_url.rstrip("/").removesuffix("/v1.0/myorg")
+        self._group_url = f"{base}/v1.0/myorg/groups/{workspace_id}"
         self._retry = retry
         self._timeout = timeout_seconds
         self._logger = logger or logging.getLogger(__name__)
@@ -56,6 +58,9 @@ class PowerBIClient:
         body = self._call("POST", "/datasets", {"name": name, "defaultMode": "Push", "tables": tables},
                           params={"defaultRetentionPolicy": retention_policy})
         return str(body["id"])
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        self._call("DELETE", f"/datasets/{dataset_id}")
 
     def get_tables(self, dataset_id: str) -> dict[str, list[dict[str, Any]]]:
         body = self._call("GET", f"/datasets/{dataset_id}/tables")

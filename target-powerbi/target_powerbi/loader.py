@@ -47,6 +47,10 @@ DEFAULT_DIMENSION_STREAMS = ("accounts", "customers", "vendors", "employees", "i
                              "departments")
 
 
+class MissingTableError(Exception):
+    """A stream needs a table the existing push dataset lacks and recreating is not allowed."""
+
+
 class LoadFailed(Exception):
     """Power BI did not take part of a batch; ``unsent`` are the records to keep for replay."""
 
@@ -91,6 +95,7 @@ class PushLoader:
         hard_delete: bool = False,
         max_string_length: int = 4000,
         max_columns: int = 75,
+        missing_table_action: str = "recreate",
         logger: logging.Logger | None = None,
     ) -> None:
         self.client = client
@@ -103,6 +108,7 @@ class PushLoader:
         self.hard_delete = hard_delete
         self.max_string_length = max_string_length
         self.max_columns = max_columns
+        self.missing_table_action = missing_table_action
         self.logger = logger or logging.getLogger(__name__)
         self._dataset_id: str | None = None
         self._remote_tables: dict[str, list[dict[str, Any]]] = {}
@@ -116,32 +122,84 @@ class PushLoader:
 
     def register_schema(self, stream: str, schema: Mapping[str, Any],
                         key_properties: Sequence[str]) -> list[Column]:
+        columns = self._remember(stream, schema, key_properties)
+        self.mirror.save_schema(stream, dict(schema), list(key_properties))
+        return columns
+
+    def _remember(self, stream: str, schema: Mapping[str, Any], key_properties: Sequence[str]) -> list[Column]:
         self.key_properties[stream] = list(key_properties)
         columns = table_columns(schema, self.number_type, self.max_columns, stream)
         self._shapers[stream] = RowShaper(columns, self.max_string_length)
         self.schemas[stream] = dict(schema)
         return columns
 
-    @property
-    def truncated_values(self) -> int:
-        return sum(s.truncated_values for s in self._shapers.values())
-
     def _ensure_table(self, stream: str) -> str:
         definition = table_definition(stream, self._shapers[stream].columns)
         if self._dataset_id is None:
             self._dataset_id = self.client.find_dataset(self.dataset_name)
             if self._dataset_id is None:
-                self._dataset_id = self.client.create_dataset(
-                    self.dataset_name, [definition], self.retention_policy)
-                self.logger.info("Created Power BI push dataset %r (%s)", self.dataset_name, self._dataset_id)
-                self._remote_tables = {stream: definition["columns"]}
-                return self._dataset_id
+                return self._create_dataset()
             self._remote_tables = self.client.get_tables(self._dataset_id)
+        if stream not in self._remote_tables:
+            return self._add_table(stream)
         if not _same_columns(self._remote_tables.get(stream), definition["columns"]):
             self.logger.info("Updating the schema of Power BI table %r", stream)
             self.client.put_table(self._dataset_id, definition)
             self._remote_tables[stream] = definition["columns"]
         return self._dataset_id
+
+    def _create_dataset(self) -> str:
+        # Every stream whose schema this run has seen gets its table now: Power BI cannot
+        # add a table to a push dataset later.
+        tables = [table_definition(s, shaper.columns) for s, shaper in self._shapers.items()]
+        self._dataset_id = self.client.create_dataset(self.dataset_name, tables, self.retention_policy)
+        self._remote_tables = {t["name"]: t["columns"] for t in tables}
+        self.logger.info("Created Power BI push dataset %r (%s) with tables %s",
+                         self.dataset_name, self._dataset_id, ", ".join(sorted(self._remote_tables)))
+        return self._dataset_id
+
+    def _add_table(self, stream: str) -> str:
+        """Power BI answers PutTable for an unknown table with ItemNotFound, so a new stream
+        means a new dataset: recreated with every table, then refilled from the mirror."""
+        assert self._dataset_id is not None
+        if self.missing_table_action != "recreate":
+            raise MissingTableError(
+                f"stream {stream!r} has no table in push dataset {self.dataset_name!r} and Power BI cannot "
+                "add tables to an existing push dataset; set missing_table_action: recreate (the dataset "
+                "is rebuilt from the local mirror and gets a new id) or use another dataset_name")
+        for known, (schema, keys) in self.mirror.schemas().items():
+            if known not in self._shapers:
+                self._remember(known, schema, keys)
+        self.logger.warning(
+            "Stream %r is new to push dataset %r: recreating the dataset with all %d tables and "
+            "re-pushing their current rows from the mirror. Reports bound to the old dataset id must be "
+            "rebound to the new one.", stream, self.dataset_name, len(self._shapers))
+        self.client.delete_dataset(self._dataset_id)
+        dataset_id = self._create_dataset()
+        for table in list(self._remote_tables):
+            if table == stream:
+                continue
+            self.mirror.mark_stream_unpushed(table)
+            try:
+                self.flush(table, [])
+            except LoadFailed as exc:
+                self.logger.error("Re-pushing table %r into the recreated dataset failed (%s); its rows stay "
+                                  "in the mirror and go out with its next load or `target-powerbi replay`",
+                                  table, exc)
+        return dataset_id
+
+    def flush_pending(self) -> list[str]:
+        """Push every table's rows the mirror holds but Power BI does not (after an outage)."""
+        flushed = []
+        with self._lock:
+            for stream, (schema, keys) in self.mirror.schemas().items():
+                if not self.mirror.unpushed(stream):
+                    continue
+                if stream not in self._shapers:
+                    self._remember(stream, schema, keys)
+                self.flush(stream, [])
+                flushed.append(stream)
+        return flushed
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -172,6 +230,7 @@ class PushLoader:
         return LoadReport(len(accepted), skipped)
 
     def flush(self, stream: str, batch: list[StagedRow]) -> None:
+        truncated_before = self._shapers[stream].truncated_values
         try:
             dataset_id = self._ensure_table(stream)
             if stream in self.dimension_streams:
@@ -179,7 +238,11 @@ class PushLoader:
                     self._rewrite(dataset_id, stream)
             else:
                 self._append(dataset_id, stream)
-        except (TransientError, PowerBIRequestError, requests.RequestException) as exc:
+            cut = self._shapers[stream].truncated_values - truncated_before
+            if cut:
+                self.logger.warning("%s: %d value(s) longer than %d characters were cut to fit Power BI; "
+                                    "the full values stay in the mirror", stream, cut, self.max_string_length)
+        except (TransientError, PowerBIRequestError, MissingTableError, requests.RequestException) as exc:
             still_pending = {r.key for r in self.mirror.unpushed(stream)}
             unsent = [r.record for r in batch if r.key in still_pending]
             raise LoadFailed(stream, str(exc), unsent) from exc

@@ -28,6 +28,11 @@ CREATE TABLE IF NOT EXISTS mirror_rows (
     PRIMARY KEY (stream, row_key)
 );
 CREATE INDEX IF NOT EXISTS mirror_rows_parent ON mirror_rows (stream, parent_key);
+CREATE TABLE IF NOT EXISTS stream_schemas (
+    stream TEXT PRIMARY KEY,
+    schema_json TEXT NOT NULL,
+    key_properties_json TEXT NOT NULL
+);
 """
 
 
@@ -100,6 +105,19 @@ class Mirror:
                 "UPDATE mirror_rows SET pushed = 1 WHERE stream = ? AND row_key = ? AND version = ?",
                 [(stream, r.key, r.version) for r in rows],
             )
+
+    def save_schema(self, stream: str, schema: dict[str, Any], key_properties: list[str]) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO stream_schemas VALUES (?, ?, ?)",
+                       (stream, _dumps(schema), _dumps(key_properties)))
+
+    def schemas(self) -> dict[str, tuple[dict[str, Any], list[str]]]:
+        rows = self._db.execute("SELECT stream, schema_json, key_properties_json FROM stream_schemas")
+        return {stream: (_loads(schema), list(simplejson.loads(keys))) for stream, schema, keys in rows}
+
+    def mark_stream_unpushed(self, stream: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE mirror_rows SET pushed = 0 WHERE stream = ?", (stream,))
 
     def mark_stream_pushed(self, stream: str) -> None:
         with self._transaction() as db:

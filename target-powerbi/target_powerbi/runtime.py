@@ -67,6 +67,7 @@ def build_runtime(config: Mapping[str, Any], logger: logging.Logger) -> Runtime:
         dimension_streams=config.get("dimension_streams") or DEFAULT_DIMENSION_STREAMS,
         number_type=config.get("number_data_type", "Decimal"),
         hard_delete=bool(config.get("hard_delete", False)),
+        missing_table_action=config.get("missing_table_action", "recreate"),
         logger=logger,
     )
     dead_letters = DeadLetterStore(Path(config.get("dead_letter_path", ".meltano/target-powerbi/dead_letters")))

@@ -54,6 +54,9 @@ class PowerBISink(BatchSink):
         except InvalidRecord as exc:
             record[_REJECTED] = f"record does not match the stream schema: {exc}"
             return record
+        except ValueError as exc:  # the SDK's date-time parsing of a malformed timestamp
+            record[_REJECTED] = f"unreadable date-time value: {exc}"
+            return record
 
     def preprocess_record(self, record: dict, context: dict) -> dict:
         if _REJECTED in record:
@@ -88,6 +91,10 @@ class PowerBISink(BatchSink):
         try:
             report = loader.load(self.stream_name, list(self.key_properties), records)
         except LoadFailed as exc:
+            if not exc.unsent:
+                self.logger.error("%s: %s (rows stay in the mirror; `target-powerbi replay` pushes them)",
+                                  exc.stream, exc)
+                return
             letter = self.runtime.dead_letters.add(
                 exc.stream, loader.schemas.get(exc.stream, self.schema),
                 loader.key_properties.get(exc.stream, list(self.key_properties)), exc.unsent, str(exc))

@@ -40,6 +40,10 @@ class TargetPowerBI(Target):
         th.Property("hard_delete", th.BooleanType, default=False,
                     description="Leave deleted rows out of rewritten dimension tables instead of keeping them with "
                                 "_sdc_deleted_at set. Fact tables always get a tombstone row."),
+        th.Property("missing_table_action", th.StringType, default="recreate", allowed_values=["recreate", "fail"],
+                    description="Power BI cannot add a table to an existing push dataset. 'recreate' rebuilds the "
+                                "dataset with every table from the local mirror (new dataset id: rebind reports); "
+                                "'fail' keeps the new stream's records as dead letters."),
         th.Property("mirror_path", th.StringType, default=".meltano/target-powerbi/mirror.sqlite",
                     description="SQLite file holding the current version of every row pushed (the version guard)."),
         th.Property("dead_letter_path", th.StringType, default=".meltano/target-powerbi/dead_letters",
@@ -47,7 +51,7 @@ class TargetPowerBI(Target):
         th.Property("authority_host", th.StringType, default="https://login.microsoftonline.com",
                     description="Azure AD authority host (e.g. https://login.microsoftonline.us for US Government)."),
         th.Property("api_url", th.StringType, default="https://api.powerbi.com",
-                    description="Power BI REST API base URL (e.g. https://api.powerbigov.us)."),
+                    description="Power BI REST API base URL (e.g. https://api.powerbigov.us); a trailing /v1.0/myorg is accepted."),
         th.Property("ca_bundle", th.StringType,
                     description="Path to a PEM CA bundle to trust for both hosts (a TLS-inspecting proxy's CA). "
                                 "Takes precedence over REQUESTS_CA_BUNDLE."),

@@ -151,3 +151,49 @@ def test_malformed_json_line_stops_the_run_with_an_error(powerbi_config):
     text = singer_lines([schema_message("invoices")]) + '{"type": "RECORD", "stream": "invoices", "record": {\n'
     with pytest.raises(Exception):
         run_target(powerbi_config, text)
+
+
+def test_unreadable_timestamp_is_kept_with_the_reason(powerbi_sandbox, powerbi_config):
+    bad = {**INVOICE, "id": "2", "updated_at": "yesterday"}
+    run_target(powerbi_config, [schema_message("invoices"), _invoice(1), record_message("invoices", bad)])
+    assert [r["id"] for r in powerbi_sandbox.store.rows("QuickBooks", "invoices")] == ["1"]
+    store = DeadLetterStore(Path(powerbi_config["dead_letter_path"]))
+    (letter,) = store.pending()
+    store.close()
+    assert "yesterday" in letter.error and letter.records[0]["id"] == "2"
+
+
+@pytest.mark.e2e
+def test_console_script_loads_stdin_and_echoes_state(powerbi_sandbox, powerbi_config, tmp_path):
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(powerbi_config))
+    state = {"type": "STATE", "value": {"bookmarks": {"invoices": {"replication_key_value": "2026-11-01"}}}}
+    stdin = singer_lines([schema_message("invoices"), _invoice(1), state])
+    run = subprocess.run([sys.executable, "-c", "from target_powerbi.cli import main; main()",
+                          "--config", str(config_file)], input=stdin, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == state["value"]
+    assert [r["id"] for r in powerbi_sandbox.store.rows("QuickBooks", "invoices")] == ["1"]
+    assert powerbi_config["client_secret"] not in run.stderr
+
+
+def test_replay_pushes_rows_left_in_the_mirror_by_an_interrupted_rebuild(powerbi_sandbox, powerbi_config, tmp_path):
+    config = {**powerbi_config, "max_retries": 1}
+    run_target(config, [schema_message("customers"),
+                        record_message("customers", customer("1", "Ada", "2026-11-01T09:00:00Z", 0))])
+    powerbi_sandbox.inject_fault(r"/tables/customers/rows$", method="POST", status=500, count=1)
+    run_target(config, [schema_message("invoices"), _invoice(1)])
+    assert powerbi_sandbox.store.rows("QuickBooks", "customers") == []
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    assert replay(["--config", str(config_file)]) == 0
+    assert [r["id"] for r in powerbi_sandbox.store.rows("QuickBooks", "customers")] == ["1"]
+
+
+def test_azure_ad_outage_is_retried_until_a_token_comes(powerbi_sandbox, powerbi_config):
+    powerbi_sandbox.inject_fault(r"/oauth2/v2.0/token$", method="POST", status=503, count=1, body="<html>busy</html>")
+    # msal holds a 5xx back for 5 s; the backoff must outlast it.
+    config = {**powerbi_config, "backoff_base_seconds": 2, "backoff_max_seconds": 4}
+    run_target(config, [schema_message("invoices"), _invoice(1)])
+    assert len(powerbi_sandbox.store.rows("QuickBooks", "invoices")) == 1

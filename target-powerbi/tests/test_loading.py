@@ -128,3 +128,32 @@ def test_long_strings_are_cut_to_the_documented_4000_characters(powerbi_sandbox,
     run_target(powerbi_config, [schema_message("customers"), record_message("customers", record)])
     (row,) = powerbi_sandbox.store.rows("QuickBooks", "customers")
     assert len(row["display_name"]) == 4000
+
+
+def test_new_stream_recreates_the_dataset_with_every_table_refilled(powerbi_sandbox, powerbi_config):
+    run_target(powerbi_config, [schema_message("customers"),
+                                record_message("customers", customer("1", "Ada", "2026-11-01T09:00:00Z", 0))])
+    (first,) = powerbi_sandbox.store.datasets_named("QuickBooks")
+    run_target(powerbi_config, [schema_message("invoices"), record_message("invoices", {
+        "company_id": "9130", "edition": "qbo", "id": "77", "updated_at": "2026-11-01T09:00:00Z", "sync_token": 0})])
+    (second,) = powerbi_sandbox.store.datasets_named("QuickBooks")
+    assert second.id != first.id
+    assert sorted(second.tables) == ["customers", "invoices"]
+    assert [r["display_name"] for r in powerbi_sandbox.store.rows("QuickBooks", "customers")] == ["Ada"]
+    assert [r["id"] for r in powerbi_sandbox.store.rows("QuickBooks", "invoices")] == ["77"]
+
+
+def test_new_stream_with_missing_table_action_fail_is_dead_lettered(powerbi_sandbox, powerbi_config):
+    from pathlib import Path
+
+    from target_powerbi.dead_letters import DeadLetterStore
+    config = {**powerbi_config, "missing_table_action": "fail"}
+    run_target(config, [schema_message("customers"),
+                        record_message("customers", customer("1", "Ada", "2026-11-01T09:00:00Z", 0))])
+    run_target(config, [schema_message("invoices"), record_message("invoices", {
+        "company_id": "9130", "edition": "qbo", "id": "77", "updated_at": "2026-11-01T09:00:00Z", "sync_token": 0})])
+    assert len(powerbi_sandbox.store.datasets_named("QuickBooks")) == 1
+    store = DeadLetterStore(Path(config["dead_letter_path"]))
+    (letter,) = store.pending()
+    store.close()
+    assert letter.stream == "invoices" and "cannot add tables" in letter.error

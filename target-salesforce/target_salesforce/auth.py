@@ -16,6 +16,8 @@ from collections.abc import Callable
 import requests
 from simple_salesforce import Salesforce
 
+from target_salesforce.retry import TransientError
+
 
 class SalesforceAuthError(Exception):
     """The org refused the client credentials; retrying cannot help."""
@@ -82,7 +84,9 @@ class SalesforceSessionProvider:
                 timeout=self._timeout,
             )
         except requests.RequestException as exc:
-            raise SalesforceAuthError(f"could not reach {url}: {type(exc).__name__}") from exc
+            raise TransientError(f"could not reach {url}: {type(exc).__name__}") from exc
+        if response.status_code >= 500:
+            raise TransientError(f"{url} answered {response.status_code}")
         try:
             body = response.json()
         except ValueError:

@@ -53,6 +53,9 @@ class SalesforceSink(BatchSink):
         except InvalidRecord as exc:
             record[_REJECTED] = f"record does not match the stream schema: {exc}"
             return record
+        except ValueError as exc:  # the SDK's date-time parsing of a malformed timestamp
+            record[_REJECTED] = f"unreadable date-time value: {exc}"
+            return record
 
     def preprocess_record(self, record: dict, context: dict) -> dict:
         if _REJECTED in record:

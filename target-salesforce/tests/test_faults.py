@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -150,11 +152,32 @@ def test_login_and_test_hosts_are_refused_for_client_credentials():
 def test_replay_takes_settings_from_environment_variables_as_meltano_passes_them(
         salesforce_sandbox, salesforce_config, monkeypatch):
     config = {**salesforce_config, "max_retries": 1}
+    settings = dict(config)  # the SDK fills defaults into the dict it is given
     salesforce_sandbox.inject_fault(r"/composite/sobjects/", method="PATCH", status=500, count=1)
     run_target(config, [schema("customers"), customer("1", "Ada")])
-    assert len(_pending(config)) == 1
-    for name, value in config.items():
+    assert len(_pending(settings)) == 1
+    for name, value in settings.items():
         if not isinstance(value, float):  # the SDK parses integers and booleans from env, not floats
             monkeypatch.setenv(f"TARGET_SALESFORCE_{name.upper()}", str(value))
     assert replay([]) == 0
     assert salesforce_sandbox.org.find("Account", "QuickBooks_Id__c", CUSTOMER_EXT)["Name"] == "Ada"
+
+
+@pytest.mark.e2e
+def test_console_script_loads_stdin_and_echoes_state(salesforce_sandbox, salesforce_config, tmp_path):
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(salesforce_config))
+    state = {"type": "STATE", "value": {"bookmarks": {"customers": {"replication_key_value": "2026-11-01"}}}}
+    stdin = "\n".join(json.dumps(m) for m in [schema("customers"), customer("1", "Ada"), state]) + "\n"
+    run = subprocess.run([sys.executable, "-c", "from target_salesforce.cli import main; main()",
+                          "--config", str(config_file)], input=stdin, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == state["value"]
+    assert salesforce_sandbox.org.find("Account", "QuickBooks_Id__c", CUSTOMER_EXT)["Name"] == "Ada"
+    assert salesforce_config["client_secret"] not in run.stderr
+
+
+def test_token_endpoint_outage_is_retried(salesforce_sandbox, salesforce_config):
+    salesforce_sandbox.inject_fault(r"/services/oauth2/token$", method="POST", status=503, count=2)
+    run_target(salesforce_config, [schema("customers"), customer("1", "Ada")])
+    assert salesforce_sandbox.org.find("Account", "QuickBooks_Id__c", CUSTOMER_EXT) is not None

@@ -200,8 +200,9 @@ class HttpsSandbox:
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    def start(self) -> Self:
-        server = _Server(("127.0.0.1", 0), _Handler)
+    def start(self, port: int = 0) -> Self:
+        """Listen on 127.0.0.1:``port`` (0: a free port)."""
+        server = _Server(("127.0.0.1", port), _Handler)
         server.sandbox = self
         self._server = server
         self._thread = threading.Thread(

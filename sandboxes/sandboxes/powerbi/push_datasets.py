@@ -139,13 +139,11 @@ class PushDatasetStore:
         table = self._table_from_body(body)
         with self._lock:
             dataset = self._dataset(group_id, dataset_id)
-            existing = dataset.tables.get(table_name)
-            if existing is None and len(dataset.tables) >= self.limits.max_tables:
-                raise PowerBIError(400, "InvalidRequest",
-                                   f"a push dataset holds at most {self.limits.max_tables} tables")
-            if existing is not None:
-                # Rows survive a schema update; values of dropped columns go with them.
-                table.rows = [{k: v for k, v in row.items() if k in table.columns} for row in existing.rows]
+            # PutTable updates a table; Power BI cannot add a table to an existing push dataset
+            # and answers ItemNotFound (seen in the field, e.g. gbrueckl/PowerBI.API.Client#21).
+            existing = self._table(dataset, table_name)
+            # Rows survive a schema update; values of dropped columns go with them.
+            table.rows = [{k: v for k, v in row.items() if k in table.columns} for row in existing.rows]
             dataset.tables[table_name] = table
         return {"name": table_name}
 
@@ -175,7 +173,7 @@ class PushDatasetStore:
         table = dataset.tables.get(table_name)
         if table is None:
             raise PowerBIError(404, "ItemNotFound",
-                               f"Table {table_name} is not found in dataset {dataset.id}")
+                               f"Table '{table_name}' not found in dataset '{dataset.id}'")
         return table
 
     # --- rows --------------------------------------------------------------------------------

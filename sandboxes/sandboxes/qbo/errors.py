@@ -9,7 +9,7 @@ class QBOFault(Exception):
     """A 4xx/5xx answer with Intuit's `Fault` body."""
 
     def __init__(self, status: int, code: str, message: str, detail: str,
-                 fault_type: str = "ValidationFault", element: str = "") -> None:
+                 fault_type: str = "ValidationFault", element: str | None = None) -> None:
         super().__init__(f"{code} {message}: {detail}")
         self.status = status
         self.code = code
@@ -20,7 +20,7 @@ class QBOFault(Exception):
 
     def body(self, time: str) -> dict[str, Any]:
         error: dict[str, Any] = {"Message": self.message, "Detail": self.detail, "code": self.code}
-        if self.element:
+        if self.element is not None:
             error["element"] = self.element
         return {"Fault": {"Error": [error], "type": self.fault_type}, "time": time}
 
@@ -38,6 +38,7 @@ def not_found(entity: str, obj_id: str) -> QBOFault:
         400, "610", "Object Not Found",
         f"Object Not Found : Something you're trying to use has been made inactive. "
         f"Check the fields with accounts, customers, items, vendors or employees. ({entity} {obj_id})",
+        element="",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from .xsd_shape import schema
 
 CDC_MAX_DAYS = 30
 CDC_MAX_OBJECTS = 1000
+# Bump when generated data changes shape, so stale company files in a data_dir are rebuilt.
+GENERATOR_VERSION = 1
 
 
 @dataclass
@@ -56,10 +59,23 @@ class Realm:
         self.known_properties: dict[str, set[str]] = {}
 
     # generation --------------------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        spec = self.spec
+        return json.dumps({
+            "generator": GENERATOR_VERSION, "seed": spec.seed, "transactions": spec.transactions,
+            "company_name": spec.company_name, "timezone": spec.timezone, "days": spec.days,
+            "end": spec.end.isoformat() if spec.end else None, "multicurrency": spec.multicurrency,
+        }, sort_keys=True)
+
     def generate(self) -> dict[str, int]:
+        """Generate the company, or reuse the file in data_dir when it holds the same spec's company
+        (with whatever mutations were made to it since)."""
+        fingerprint = self.fingerprint()
         if self.store.count("CompanyInfo"):
-            self._last_s = self.store.max_updated()
-            return {}
+            if self.store.get_meta("spec") == fingerprint:
+                self._last_s = self.store.max_updated()
+                return {}
+            self.store.recreate()
         end = self.spec.end or (datetime.now(self.tz) - timedelta(minutes=1))
         started = time.perf_counter()
         result = CompanyGenerator(
@@ -70,6 +86,7 @@ class Realm:
         ).run()
         self.generation_seconds = time.perf_counter() - started
         self._last_s = self.store.max_updated()
+        self.store.set_meta("spec", fingerprint)
         return result.counts
 
     def now_s(self) -> int:

@@ -22,11 +22,13 @@ from .catalog import BY_URL_NAME, MIN_MINOR_VERSION
 from .errors import QBOFault, gateway_fault
 from .oauth import AccessDenied, OAuthError
 from .reports import REPORTS
+from .writes import apply_write, parse_body, write_kind
 
 if TYPE_CHECKING:
     from .sandbox import QBOSandbox
 
 API_PATH = re.compile(r"^/v3/company/(?P<realm>[^/]+)/(?P<rest>.+)$")
+QUERY_ENTITY = re.compile(r"\bfrom\s+([A-Za-z]+)", re.IGNORECASE)
 
 
 class DroppedConnection(Exception):
@@ -50,6 +52,7 @@ class Handler(BaseHTTPRequestHandler):
     server: SandboxHTTPServer
     protocol_version = "HTTP/1.1"
     before_send: Callable[[int], None] | None = None
+    write_label: str | None = None
 
     def log_message(self, format: str, *args: Any) -> None:
         # Request lines can carry authorization codes; the sandbox keeps no access log.
@@ -196,6 +199,10 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body() if method == "POST" else b""
         realm = sandbox.realms.get(realm_id)
         endpoint, entity = classify(rest)
+        if endpoint == "query":
+            # Counted per queried entity so benchmarks can report API calls per stream.
+            named = QUERY_ENTITY.search(body.decode(errors="replace") if method == "POST" else params.get("query", ""))
+            entity = named.group(1) if named else None
         throttle = realm.throttle if realm else None
         admitted = False
         booked = False
@@ -207,9 +214,11 @@ class Handler(BaseHTTPRequestHandler):
                 admitted = False
             if realm is not None and not booked:
                 booked = True
-                realm.stats.record(method, self.path, endpoint, entity, status)
+                label = self.write_label or endpoint
+                realm.stats.record(method, self.path, label, entity, status)
 
         self.before_send = book
+        self.write_label = None
         try:
             if sandbox.faults.take_drop(realm_id):
                 book(0)
@@ -281,6 +290,11 @@ class Handler(BaseHTTPRequestHandler):
             if name not in REPORTS:
                 raise QBOFault(400, "2500", "Invalid report name", f"Report {name} is not supported by this sandbox")
             return str(realm.report(name, params))
+        if endpoint == "read" and entity is not None and method == "POST" and "/" not in rest:
+            request = parse_body(body)
+            self.write_label = write_kind(params.get("operation"), request)
+            return apply_write(self.sandbox.realm(realm.realm_id), entity, params.get("operation"),
+                               request, realm.server_time())
         if endpoint == "read" and entity is not None and method == "GET":
             parts = rest.split("/")
             obj_id = parts[1] if len(parts) > 1 else "1"

@@ -13,6 +13,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import tempfile
 import typing as t
 from pathlib import Path
 
@@ -20,26 +21,38 @@ from pathlib import Path
 class Journal:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        # (file size, last seq) after our own last append: skips a rescan when nobody else wrote.
-        self._tail: tuple[int, int] | None = None
+        # (inode, file size, last seq) after our own last append: skips a rescan when nobody
+        # else wrote. The inode changes when prune() replaces the file.
+        self._tail: tuple[int, int, int] | None = None
 
     @contextlib.contextmanager
     def _locked(self, mode: str) -> t.Iterator[t.IO[str]]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, mode, encoding="utf-8") as handle:
+        while True:
+            handle = open(self.path, mode, encoding="utf-8")  # noqa: SIM115 - closed below
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
             try:
-                yield handle
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                current = os.stat(self.path).st_ino
+            except FileNotFoundError:
+                current = -1
+            if current == os.fstat(handle.fileno()).st_ino:
+                break
+            # prune() swapped the file while we waited for the lock: start over on the new one.
+            handle.close()
+        try:
+            yield handle
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
 
     def append(self, events: t.Sequence[dict[str, t.Any]], *, received_at: dt.datetime | None = None) -> int:
         """Append events; returns the last sequence number written."""
         received = (received_at or dt.datetime.now(dt.UTC)).isoformat()
         with self._locked("a+") as handle:
             size = handle.seek(0, os.SEEK_END)
-            if self._tail is not None and self._tail[0] == size:
-                seq = self._tail[1]
+            inode = os.fstat(handle.fileno()).st_ino
+            if self._tail is not None and self._tail[:2] == (inode, size):
+                seq = self._tail[2]
             else:
                 handle.seek(0)
                 seq = self._last_seq(handle)
@@ -53,7 +66,7 @@ class Journal:
             handle.write("".join(lines))
             handle.flush()
             os.fsync(handle.fileno())
-            self._tail = (handle.tell(), seq)
+            self._tail = (inode, handle.tell(), seq)
             return seq
 
     @staticmethod
@@ -92,3 +105,33 @@ class Journal:
             return 0
         with open(self.path, encoding="utf-8") as handle:
             return self._last_seq(handle)
+
+    def prune(self, through_seq: int) -> int:
+        """Drop events with ``seq <= through_seq`` (already committed downstream); returns how many.
+
+        The newest line always stays, so sequence numbers never restart below a stored bookmark.
+        """
+        if through_seq <= 0 or not self.path.exists():
+            return 0
+        with self._locked("r") as handle:
+            lines = [line for line in handle if line.endswith("\n")]
+            kept = []
+            for line in lines:
+                try:
+                    seq = int(json.loads(line)["seq"])
+                except (ValueError, KeyError, TypeError):
+                    continue
+                if seq > through_seq:
+                    kept.append(line)
+            if not kept and lines:
+                kept = [lines[-1]]
+            dropped = len(lines) - len(kept)
+            if dropped <= 0:
+                return 0
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write("".join(kept))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp_name, self.path)
+            return dropped

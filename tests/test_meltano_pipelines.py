@@ -1,0 +1,108 @@
+"""The pipelines run through Meltano itself (meltano.yml, the lock files, `meltano run`), end to end.
+
+Each test starts the sandboxes a user would replace with the real services, points the plugins at
+them through Meltano's setting environment variables over the `dev` environment, and checks what
+landed in the destination against the source.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pytest
+
+from .conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def _load_demo() -> Any:
+    spec = importlib.util.spec_from_file_location("demo", ROOT / "scripts" / "demo.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+demo = _load_demo()
+
+
+@pytest.fixture(scope="module")
+def meltano_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    work = tmp_path_factory.mktemp("meltano")
+    demo.WORK = work
+    demo.WAREHOUSE = work / "warehouse.duckdb"
+    env = demo.base_env()
+    result = demo.meltano(["install"], env, "install")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return env
+
+
+def _run(env: dict[str, str], tap: str, target: str) -> None:
+    result = demo.meltano(["run", tap, target], env, f"{tap}-{target}")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+
+def _warehouse_rows(sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(demo.WAREHOUSE), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _table(name: str) -> str:
+    rows = _warehouse_rows("select table_schema from information_schema.tables "
+                           f"where table_name = '{name}' and table_type = 'BASE TABLE'")
+    assert rows, f"no {name} table in the warehouse"
+    return f'"{rows[0][0]}"."{name}"'
+
+
+def test_qbo_into_the_warehouse_lands_every_invoice_to_the_cent_and_follows_edits(
+    meltano_env: dict[str, str],
+) -> None:
+    env = dict(meltano_env)
+    with demo.qbo_sandbox(120) as (qbo_env, sandbox):
+        env.update(qbo_env)
+        _run(env, "tap-quickbooks-online", "target-looker-warehouse")
+        realm = sandbox.realm(demo.REALM_ID)
+        invoices = _table("invoices")
+        (count, total), = _warehouse_rows(
+            f"select count(*), sum(total_amount) from {invoices} where _sdc_deleted_at is null")
+        source = [realm.get("Invoice", i) for i in realm.ids("Invoice")]
+        assert count == len(source)
+        assert Decimal(total) == sum(Decimal(str(inv["TotalAmt"])) for inv in source)
+
+        edited = realm.ids("Invoice")[0]
+        realm.update("Invoice", edited, {"PrivateNote": "edited after the first sync"})
+        deleted = realm.ids("Invoice")[1]
+        realm.delete("Invoice", deleted)
+        _run(env, "tap-quickbooks-online", "target-looker-warehouse")
+
+        (note, sync_token), = _warehouse_rows(
+            f"select private_note, sync_token from {invoices} where id = '{edited}'")
+        assert note == "edited after the first sync"
+        assert sync_token == int(realm.get("Invoice", edited)["SyncToken"])
+        (deleted_at,), = _warehouse_rows(f"select _sdc_deleted_at from {invoices} where id = '{deleted}'")
+        assert deleted_at is not None
+
+
+def test_qbd_into_the_warehouse_through_a_web_connector_session(meltano_env: dict[str, str]) -> None:
+    env = dict(meltano_env)
+    port = demo.free_port()
+    env.update(demo.qbd_env(port))
+    env["TAP_QUICKBOOKS_DESKTOP_RUN_SERVER_WAIT_SECONDS"] = "120"
+    company = demo.qbd_company(80)
+    sessions: list[Any] = []
+    connector = threading.Thread(target=demo.drive_web_connector, args=(port, company, sessions), daemon=True)
+    connector.start()
+    _run(env, "tap-quickbooks-desktop", "target-looker-warehouse")
+    connector.join(timeout=60)
+    assert sessions and sessions[0].outcome == "completed", sessions
+    bills = _table("bills")
+    (count,), = _warehouse_rows(f"select count(*) from {bills} where edition = 'qbd'")
+    assert count == company.count("Bill")
