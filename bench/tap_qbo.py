@@ -125,11 +125,14 @@ def main() -> None:
         "",
         "Records per stream (full sync): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
         "",
+        "Records per stream (no-change run): "
+        + (", ".join(f"{k} {v}" for k, v in sorted(inc_counts.items())) or "none"),
+        "",
         "The no-change run makes one `/cdc` call for every CDC-capable entity plus one query per entity Intuit's CDC "
         "does not cover (CompanyInfo, Preferences, TaxCode, TaxRate, CustomerType, Attachable, CompanyCurrency, "
-        "Budget); report streams, when selected, add one call each per run. Records emitted by the no-change run are "
-        "the `lookback_seconds` overlap (default 300 s) re-read before the bookmark; the generated company's newest "
-        "changes are one minute old, so they fall inside it.",
+        "Budget). Report streams, when selected, are re-read in full every run (one call each; GeneralLedger one "
+        "per `report_chunk_days` window). The `lookback_seconds` overlap is re-read but versions already sent are "
+        "skipped, so unchanged entity streams emit nothing.",
         "",
     ]
     RESULTS.write_text("\n".join(lines))

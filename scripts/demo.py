@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import shutil
 import socket
@@ -103,6 +104,39 @@ def databricks_warehouse() -> Iterator[tuple[dict[str, str], Any]]:
             "TARGET_DATABRICKS_CATALOG": warehouse.catalog,
             "TARGET_DATABRICKS_DEAD_LETTER_PATH": str(WORK / "databricks-dead-letters"),
         }, warehouse
+
+
+@contextlib.contextmanager
+def saas_sandbox(kind: str) -> Iterator[tuple[dict[str, str], Any]]:
+    """Power BI or Salesforce on 127.0.0.1 (TLS with their own CA), and the target's settings."""
+    if kind == "powerbi":
+        from sandboxes.powerbi.server import PowerBISandbox as Sandbox
+    else:
+        from sandboxes.salesforce.server import SalesforceSandbox as Sandbox  # type: ignore[assignment]
+    sandbox = Sandbox(workdir=WORK / kind)
+    sandbox.start()
+    try:
+        overrides = {"dead_letter_path": str(WORK / f"{kind}-dead-letters")}
+        if kind == "powerbi":
+            overrides["mirror_path"] = str(WORK / "powerbi-mirror.sqlite")
+        config = sandbox.target_config(**overrides)
+        prefix = f"TARGET_{kind.upper()}_"
+        yield {prefix + key.upper(): str(value) for key, value in config.items()}, sandbox
+    finally:
+        sandbox.stop()
+
+
+def powerbi_summary(sandbox: Any) -> list[str]:
+    lines = []
+    for dataset in sandbox.store.datasets_named(sandbox.target_config().get("dataset_name", "QuickBooks")):
+        for table in sorted(dataset.tables):
+            lines.append(f"  {dataset.name + '.' + table:42} {len(sandbox.store.rows(dataset.name, table)):>10,}")
+    return lines or ["  (no push dataset was created)"]
+
+
+def salesforce_summary(sandbox: Any) -> list[str]:
+    return [f"  {sobject:42} {len(records):>10,}"
+            for sobject, records in sorted(sandbox.org.records.items()) if records]
 
 
 def qbd_env(port: int) -> dict[str, str]:
@@ -248,6 +282,13 @@ def main() -> int:
         timed(run, "meltano run tap-quickbooks-online target-looker-warehouse",
               lambda: meltano(["run", "tap-quickbooks-online", "target-looker-warehouse"], env, "qbo-warehouse"))
 
+        saas: dict[str, Any] = {}
+        for kind in ("powerbi", "salesforce"):
+            saas_env, saas[kind] = stack.enter_context(saas_sandbox(kind))
+            env.update(saas_env)
+            timed(run, f"meltano run tap-quickbooks-online target-{kind}",
+                  functools.partial(meltano, ["run", "tap-quickbooks-online", f"target-{kind}"], env, f"qbo-{kind}"))
+
         port = free_port()
         env.update(qbd_env(port))
         sessions: list[Any] = []
@@ -270,6 +311,11 @@ def main() -> int:
                 print("\n".join(databricks_summary(warehouse)))
             except Exception as exc:
                 print(f"  could not read back: {exc}")
+
+        print("\nPower BI (push dataset rows, local Power BI service):")
+        print("\n".join(powerbi_summary(saas["powerbi"])))
+        print("\nSalesforce (records per object, local org):")
+        print("\n".join(salesforce_summary(saas["salesforce"])))
 
     for line in run.skipped:
         print(f"\nSkipped: {line}")

@@ -189,9 +189,11 @@ def _executable(name: str) -> str:
 
 def read_about(name: str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    out = subprocess.run([_executable(name), "--about", "--format=json"], check=True,
-                         capture_output=True, text=True, env=env).stdout
-    return json.loads(out)
+    result = subprocess.run([_executable(name), "--about", "--format=json"],
+                            capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"{name} --about failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout)
 
 
 def render(definitions: dict[str, dict[str, Any]]) -> dict[Path, str]:

@@ -199,3 +199,25 @@ def test_other_calls_pass_through_byte_for_byte() -> None:
     body = thrift_messages.call("GetOperationStatus", request)
     reply = ProtocolTranslator().handle("GetOperationStatus", body, spark)  # type: ignore[arg-type]
     assert reply == spark.post(body).body
+
+
+def test_failed_statement_gets_a_display_message_without_the_java_stack() -> None:
+    spark_error = (
+        "org.apache.hive.service.cli.HiveSQLException: Error running query: [TABLE_OR_VIEW_NOT_FOUND] "
+        "org.apache.spark.sql.AnalysisException: [TABLE_OR_VIEW_NOT_FOUND] The table or view `main`.`a`.`b` "
+        "cannot be found.\n\tat org.apache.spark.sql.hive.thriftserver.X.run(X.scala:1)\nCaused by: ..."
+    )
+    spark = ScriptedSpark(
+        {
+            "GetOperationStatus": lambda req: ttypes.TGetOperationStatusResp(
+                status=OK, operationState=ttypes.TOperationState.ERROR_STATE, errorMessage=spark_error
+            )
+        }
+    )
+    response = roundtrip(
+        ProtocolTranslator(), spark, "GetOperationStatus", ttypes.TGetOperationStatusReq(operationHandle=OPERATION)
+    )
+    assert response.displayMessage == (
+        "[TABLE_OR_VIEW_NOT_FOUND] The table or view `main`.`a`.`b` cannot be found."
+    )
+    assert response.errorMessage == spark_error

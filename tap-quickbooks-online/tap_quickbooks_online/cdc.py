@@ -71,6 +71,9 @@ class ChangeFeed:
 
     def prepare(self, participants: t.Sequence[Participant]) -> None:
         self.prepared = True
+        # Events up to here are covered by this run (fetched, or seen by the CDC / query that
+        # runs after this point); later ones are left for the next run.
+        self.journal_seq = self.journal.last_seq() if self.journal is not None else 0
         self.participants = {p.stream_name: p for p in participants}
         if not participants:
             return
@@ -134,8 +137,10 @@ class ChangeFeed:
     def _run_webhooks(self, participants: list[Participant]) -> None:
         assert self.journal is not None
         after = min(t.cast(int, p.webhook_after_seq) for p in participants)
-        events = self.journal.read(realm_id=self.client.realm_id, after_seq=after)
-        self.journal_seq = max([after, *(int(e["seq"]) for e in events)])
+        events = [
+            e for e in self.journal.read(realm_id=self.client.realm_id, after_seq=after)
+            if int(e["seq"]) <= self.journal_seq
+        ]
         wanted_after = {p.entity: t.cast(int, p.webhook_after_seq) for p in participants}
         latest: dict[tuple[str, str], dict[str, t.Any]] = {}
         for event in events:

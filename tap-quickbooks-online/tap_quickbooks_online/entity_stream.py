@@ -190,8 +190,8 @@ class EntityStream(QBOStream):
             swept_to.append(feed.server_time)
         if swept_to:
             state["cdc_swept_to"] = swept_to[0]
-        if self.sync_mode == "webhook" and feed.journal is not None:
-            state["webhook_seq"] = max(int(state.get("webhook_seq") or 0), feed.journal_seq or feed.journal.last_seq())
+        if self.sync_mode == "webhook":
+            state["webhook_seq"] = max(int(state.get("webhook_seq") or 0), feed.journal_seq)
 
     # -- *_lines children --------------------------------------------------------------------
 

@@ -21,6 +21,22 @@ if t.TYPE_CHECKING:
 
 _NUMBER = re.compile(r"^-?[\d,]*\.?\d+$")
 AGING_REPORTS = frozenset({"AgedPayables", "AgedReceivables"})
+# One row per posting: a year of a busy company is hundreds of MB of JSON in one answer, so this
+# report is requested in date chunks (each chunk is a complete General Ledger for its dates).
+CHUNKED_REPORTS = frozenset({"GeneralLedger"})
+
+
+def date_chunks(start: str, end: str, days: int) -> list[tuple[str, str]]:
+    """[start, end] cut into consecutive inclusive windows of at most ``days`` days."""
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if days <= 0 or first > last:
+        return [(start, end)]
+    chunks = []
+    while first <= last:
+        chunk_end = min(last, first + dt.timedelta(days=days - 1))
+        chunks.append((first.isoformat(), chunk_end.isoformat()))
+        first = chunk_end + dt.timedelta(days=1)
+    return chunks
 
 
 def report_window(config: t.Mapping[str, t.Any], today: dt.date | None = None) -> tuple[str, str]:
@@ -102,11 +118,16 @@ class ReportStream(QBOStream):
         realm_id = str(context["company_id"])
         start, end = report_window(self.config)
         method = str(self.config.get("accounting_method") or "Accrual")
-        params = {"start_date": start, "end_date": end, "accounting_method": method}
-        if self.report in AGING_REPORTS:
-            params = {"report_date": end, "accounting_method": method}
-        body = self.qbo.client(realm_id).report(self.report, params)
-        yield from flatten_report(body, company_id=realm_id, start_date=start, end_date=end, accounting_method=method)
+        windows = [(start, end)]
+        if self.report in CHUNKED_REPORTS:
+            windows = date_chunks(start, end, int(self.config.get("report_chunk_days", 31)))
+        for window_start, window_end in windows:
+            params = {"start_date": window_start, "end_date": window_end, "accounting_method": method}
+            if self.report in AGING_REPORTS:
+                params = {"report_date": window_end, "accounting_method": method}
+            body = self.qbo.client(realm_id).report(self.report, params)
+            yield from flatten_report(body, company_id=realm_id, start_date=window_start, end_date=window_end,
+                                      accounting_method=method)
 
 
 def _report_stream(stream_name: str, report: str) -> type[ReportStream]:

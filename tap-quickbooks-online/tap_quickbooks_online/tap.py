@@ -72,6 +72,8 @@ SETTINGS = th.PropertiesList(
     th.Property("report_start_date", th.DateType, description="First day of report streams (default: report_end_date minus report_window_days)."),
     th.Property("report_end_date", th.DateType, description="Last day of report streams (default: today, UTC)."),
     th.Property("report_window_days", th.IntegerType, default=365, description="Length of the report window when report_start_date is not set."),
+    th.Property("report_chunk_days", th.IntegerType, default=31,
+                description="GeneralLedger is requested in windows of this many days (one posting per row; 0: one request)."),
     th.Property("accounting_method", th.StringType(allowed_values=["Accrual", "Cash"]), default="Accrual",
                 description="Accounting method of the report streams."),
     th.Property("webhook_verifier_token", th.StringType, secret=True,

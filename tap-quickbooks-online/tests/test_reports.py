@@ -45,3 +45,11 @@ def test_report_window_from_days_or_explicit_dates():
     assert report_window({"report_window_days": 30}, today) == ("2026-10-21", "2026-11-20")
     assert report_window({"report_start_date": "2026-01-01", "report_end_date": "2026-06-30"}, today) == (
         "2026-01-01", "2026-06-30")
+
+
+def test_general_ledger_windows_cover_the_range_without_gaps_or_overlap():
+    from tap_quickbooks_online.reports import date_chunks
+
+    chunks = date_chunks("2026-01-01", "2026-03-15", 31)
+    assert chunks == [("2026-01-01", "2026-01-31"), ("2026-02-01", "2026-03-03"), ("2026-03-04", "2026-03-15")]
+    assert date_chunks("2026-01-01", "2026-12-31", 0) == [("2026-01-01", "2026-12-31")]

@@ -6,8 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-
-from target_looker_warehouse.column_types import Family, family_for_schema, family_from_database_type, widened
+from target_looker_warehouse.column_types import (
+    Family,
+    family_for_schema,
+    family_from_database_type,
+    widened,
+)
 from target_looker_warehouse.load_values import ValueConversionError, to_load_value
 
 

@@ -1,5 +1,5 @@
 """A batch the warehouse refuses is kept durably and can be replayed; transient errors retry."""
-# ruff: noqa: S608  (test SQL names fixed tables)
+
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Loading behaviour a warehouse user sees: upsert guard, deletions, evolution, types, audit."""
-# ruff: noqa: S608  (test SQL names fixed tables)
+
 
 from __future__ import annotations
 

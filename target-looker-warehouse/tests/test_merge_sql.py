@@ -7,7 +7,6 @@ import typing as t
 
 import duckdb
 import pytest
-
 from target_looker_warehouse import merge_sql
 from target_looker_warehouse.dialects import DuckDBDialect, PostgresDialect
 from target_looker_warehouse.versioning import compare_versions
@@ -36,7 +35,7 @@ def test_stored_is_newer_sql_matches_the_python_order(duck: duckdb.DuckDBPyConne
     rows = [[i, *v.values()] for i, v in enumerate(VERSIONS)]
     duck.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
     duck.executemany("INSERT INTO s VALUES (?, ?, ?, ?)", rows)
-    results = duck.execute(f"SELECT t.i, s.i, {expression} FROM t, s").fetchall()  # noqa: S608
+    results = duck.execute(f"SELECT t.i, s.i, {expression} FROM t, s").fetchall()
     assert len(results) == len(VERSIONS) ** 2
     for i, j, newer in results:
         assert newer == (compare_versions(VERSIONS[i], VERSIONS[j]) > 0), (VERSIONS[i], VERSIONS[j])

@@ -1,5 +1,5 @@
 """The modelled layer equals totals computed in Python straight from the raw Singer records."""
-# ruff: noqa: S608  (test SQL names fixed tables)
+
 
 from __future__ import annotations
 
@@ -156,3 +156,21 @@ def test_desktop_books_build_the_same_models(warehouse_config: dict[str, t.Any])
     assert aging_in_warehouse(warehouse_config, "ap_aging") == expected_aging(books.records["bills"])
     sources = query(warehouse_config, f"SELECT DISTINCT _sdc_source FROM {model(warehouse_config, 'fct_gl_entry')}")
     assert sources == [("qbd:acme-qbd",)]
+
+
+def test_sales_tax_posts_as_one_unitemised_row_per_invoice(warehouse_config: dict[str, t.Any]) -> None:
+    books = QuickBooksData(seed=5, invoices=4, bills=1, journals=1)
+    taxed = next(i for i in books.records["invoices"] if i["exchange_rate"] is None)
+    tax = Decimal("8.25")
+    taxed["total_amount"] += tax
+    _load(warehouse_config, books)
+    gl = model(warehouse_config, "fct_gl_entry")
+    rows = query(
+        warehouse_config,
+        f"SELECT account_id, credit_home, debit_home FROM {gl} WHERE source_type = 'invoice' AND source_id = :doc "
+        "AND line_id = 'unitemised'",
+        doc=taxed["id"],
+    )
+    assert rows == [(None, tax, Decimal(0))]
+    (balance,) = query(warehouse_config, f"SELECT SUM(amount_home) FROM {gl} WHERE source_id = :doc", doc=taxed["id"])
+    assert balance == (Decimal(0),)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from target_looker_warehouse.versioning import compare_versions, newest_per_key
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,29 @@ def _load_config(paths: list[Path]) -> dict[str, Any]:
     return config
 
 
+def _env_config(prefix: str) -> dict[str, Any]:
+    """Settings from ``<PREFIX>_<SETTING>`` variables, as Meltano exports them to plugin
+    commands, typed by the settings schema (the SDK's own parser leaves decimals as text)."""
+    config: dict[str, Any] = {}
+    for name, spec in TargetPowerBI.config_jsonschema["properties"].items():
+        raw = os.environ.get(f"{prefix}_{name.upper()}")
+        if raw is None:
+            continue
+        types = spec.get("type", [])
+        types = [types] if isinstance(types, str) else types
+        if "integer" in types:
+            config[name] = int(raw)
+        elif "number" in types:
+            config[name] = float(raw)
+        elif "boolean" in types:
+            config[name] = raw.strip().lower() in ("1", "true", "yes", "on")
+        elif "array" in types:
+            config[name] = json.loads(raw) if raw.lstrip().startswith("[") else [v.strip() for v in raw.split(",") if v.strip()]
+        else:
+            config[name] = raw
+    return config
+
+
 def replay(argv: list[str]) -> int:
     prefix = "TARGET_POWERBI"
     parser = argparse.ArgumentParser(
@@ -36,7 +60,7 @@ def replay(argv: list[str]) -> int:
     parser.add_argument("--list", action="store_true", help="list pending dead letters and exit")
     args = parser.parse_args(argv)
 
-    target = TargetPowerBI(config=_load_config(args.config), parse_env_config=True, validate_config=True)
+    target = TargetPowerBI(config={**_env_config(prefix), **_load_config(args.config)}, validate_config=True)
     logger = target.logger
     runtime = target.runtime
     pending = runtime.dead_letters.pending(args.stream)

@@ -197,3 +197,14 @@ def test_azure_ad_outage_is_retried_until_a_token_comes(powerbi_sandbox, powerbi
     config = {**powerbi_config, "backoff_base_seconds": 2, "backoff_max_seconds": 4}
     run_target(config, [schema_message("invoices"), _invoice(1)])
     assert len(powerbi_sandbox.store.rows("QuickBooks", "invoices")) == 1
+
+
+def test_replay_takes_typed_settings_from_meltano_environment_variables(powerbi_sandbox, powerbi_config, monkeypatch):
+    config = {**powerbi_config, "max_retries": 1}
+    settings = dict(config)  # the SDK fills defaults into the dict it is given
+    powerbi_sandbox.inject_fault(r"/rows$", method="POST", status=500, count=1)
+    run_target(config, [schema_message("invoices"), _invoice(1)])
+    for name, value in {**settings, "dimension_streams": ["customers"]}.items():
+        monkeypatch.setenv(f"TARGET_POWERBI_{name.upper()}", json.dumps(value) if isinstance(value, list) else str(value))
+    assert replay([]) == 0
+    assert [r["id"] for r in powerbi_sandbox.store.rows("QuickBooks", "invoices")] == ["1"]

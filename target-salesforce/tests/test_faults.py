@@ -157,8 +157,7 @@ def test_replay_takes_settings_from_environment_variables_as_meltano_passes_them
     run_target(config, [schema("customers"), customer("1", "Ada")])
     assert len(_pending(settings)) == 1
     for name, value in settings.items():
-        if not isinstance(value, float):  # the SDK parses integers and booleans from env, not floats
-            monkeypatch.setenv(f"TARGET_SALESFORCE_{name.upper()}", str(value))
+        monkeypatch.setenv(f"TARGET_SALESFORCE_{name.upper()}", str(value))
     assert replay([]) == 0
     assert salesforce_sandbox.org.find("Account", "QuickBooks_Id__c", CUSTOMER_EXT)["Name"] == "Ada"
 

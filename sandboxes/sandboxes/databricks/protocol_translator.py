@@ -4,6 +4,7 @@ warehouse does. Each rewrite fixes one difference the unmodified connector trips
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -21,6 +22,19 @@ REPORTED_PROTOCOL_VERSION = ttypes.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V
 # connector leaves unset in favour of the Databricks-only `client_protocol_i64`.
 SPARK_PROTOCOL_VERSION = ttypes.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10
 _METADATA_CACHE_SIZE = 4096
+
+
+_WRAPPER_PREFIXES = re.compile(
+    r"^(?:org\.apache\.hive\.service\.cli\.HiveSQLException: )?(?:Error running query: )?"
+    # Spark's classified errors repeat "[CLASS]" after the exception name; keep the rest whole.
+    r"(?:(?:\[[A-Z_.]+\] )?[a-z][\w.]*\.[A-Z]\w*(?:Exception|Error): (?=\[))?"
+)
+
+
+def display_message(error_message: str) -> str:
+    """The user-facing part of a Spark error: no wrapper exception names, no stack trace."""
+    message = error_message.split("\n\tat ", 1)[0].strip()
+    return _WRAPPER_PREFIXES.sub("", message, count=1)
 
 
 def _quote_identifier(name: str) -> str:
@@ -50,7 +64,7 @@ class ProtocolTranslator:
     """Shared by all adapter connections; each call brings that connection's backend client."""
 
     REWRITTEN = frozenset(
-        {"OpenSession", "GetResultSetMetadata", "FetchResults", "CloseOperation"}
+        {"OpenSession", "GetOperationStatus", "GetResultSetMetadata", "FetchResults", "CloseOperation"}
     )
 
     def __init__(self) -> None:
@@ -71,7 +85,9 @@ class ProtocolTranslator:
         reply = self._forward_decoded(call, backend)
         result = reply.body.success if reply.message_type == TMessageType.REPLY else None
         if result is not None:
-            if method == "GetResultSetMetadata":
+            if method == "GetOperationStatus":
+                self._fix_status(result)
+            elif method == "GetResultSetMetadata":
                 self._fix_metadata(result)
                 self._remember_metadata(request.operationHandle, result)
             elif method == "FetchResults":
@@ -129,6 +145,17 @@ class ProtocolTranslator:
         if response.status.statusCode == ttypes.TStatusCode.ERROR_STATUS:
             return response.status
         return None
+
+    @staticmethod
+    def _fix_status(status: Any) -> None:
+        # The connector shows displayMessage when there is one, as Databricks sends it: the
+        # error class and message, not the Java stack trace Spark puts in errorMessage.
+        if (
+            status.operationState == ttypes.TOperationState.ERROR_STATE
+            and status.errorMessage
+            and not status.displayMessage
+        ):
+            status.displayMessage = display_message(status.errorMessage)
 
     @staticmethod
     def _fix_metadata(metadata: Any) -> None:

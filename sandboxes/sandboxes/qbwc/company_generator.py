@@ -17,7 +17,7 @@ import random
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .company_kinds import family_of
 from .company_store import CompanyStore, NewObject
@@ -73,6 +73,14 @@ def ref(obj: NewObject) -> dict[str, str]:
     return {"ListID": obj.qb_id, "FullName": obj.name or ""}
 
 
+class _Settled(NamedTuple):
+    qb_id: str
+    txn_date: str
+    ref_number: str
+    party_ref: dict[str, str]
+    total: Decimal
+
+
 class _Ids:
     """QuickBooks-shaped ids: ListIDs ``80000001-1704067200``, TxnIDs ``1A3F-1704067200``."""
 
@@ -104,8 +112,10 @@ class CompanyGenerator:
         self.items: list[NewObject] = []
         self.item_prices: dict[str, Decimal] = {}
         self.classes: list[NewObject] = []
-        self.paid_invoices: list[tuple[NewObject, Decimal]] = []
-        self.paid_bills: list[tuple[NewObject, Decimal]] = []
+        # Only what a later payment needs, not whole records: at a million transactions these
+        # pools hold a hundred thousand entries.
+        self.paid_invoices: list[_Settled] = []
+        self.paid_bills: list[_Settled] = []
         self.ref_counter = 1000
 
     # -- helpers ----------------------------------------------------------------------------
@@ -132,6 +142,14 @@ class CompanyGenerator:
         city, state, postal = self.rng.choice(CITIES)
         return {"Addr1": f"{street_no} {self.rng.choice(ADJECTIVES)} St", "City": city,
                 "State": state, "PostalCode": postal, "Country": "US"}
+
+    def _take(self, pool: list[_Settled]) -> _Settled:
+        """Remove a random entry in O(1) (swap with the last), deterministically."""
+        index = self.rng.randrange(len(pool))
+        chosen = pool[index]
+        pool[index] = pool[-1]
+        pool.pop()
+        return chosen
 
     def _line_id(self, epoch: int) -> str:
         return self.ids.txn_id(epoch)
@@ -298,7 +316,8 @@ class CompanyGenerator:
         }, name=None, entity_id=customer.qb_id)
         obj.name = obj.data["RefNumber"]
         if paid:
-            self.paid_invoices.append((obj, total))
+            self.paid_invoices.append(_Settled(obj.qb_id, obj.txn_date or "", obj.data["RefNumber"],
+                                               obj.data["CustomerRef"], total))
         return obj
 
     def _bill(self, created: int) -> NewObject:
@@ -326,7 +345,8 @@ class CompanyGenerator:
         }, name=None, entity_id=vendor.qb_id)
         obj.name = obj.data["RefNumber"]
         if paid:
-            self.paid_bills.append((obj, total))
+            self.paid_bills.append(_Settled(obj.qb_id, obj.txn_date or "", obj.data["RefNumber"],
+                                            obj.data["VendorRef"], total))
         return obj
 
     def _purchase_order(self, created: int) -> NewObject:
@@ -372,12 +392,11 @@ class CompanyGenerator:
     def _payment(self, created: int) -> NewObject:
         applied: list[dict[str, Any]] = []
         if self.paid_invoices:
-            invoice, total = self.paid_invoices.pop(self.rng.randrange(len(self.paid_invoices)))
-            customer_ref = invoice.data["CustomerRef"]
-            amount = total
-            applied.append({"TxnID": invoice.qb_id, "TxnType": "Invoice",
-                            "TxnDate": invoice.txn_date, "RefNumber": invoice.data["RefNumber"],
-                            "BalanceRemaining": "0.00", "Amount": money(total)})
+            invoice = self._take(self.paid_invoices)
+            customer_ref, amount = invoice.party_ref, invoice.total
+            applied.append({"TxnID": invoice.qb_id, "TxnType": "Invoice", "TxnDate": invoice.txn_date,
+                            "RefNumber": invoice.ref_number, "BalanceRemaining": "0.00",
+                            "Amount": money(amount)})
             unused = Decimal(0)
         else:
             customer_ref = ref(self.rng.choice(self.customers))
@@ -410,10 +429,10 @@ class CompanyGenerator:
         by_card = self.rng.random() < 0.2
         applied: list[dict[str, Any]] = []
         if self.paid_bills:
-            bill, amount = self.paid_bills.pop(self.rng.randrange(len(self.paid_bills)))
-            vendor_ref = bill.data["VendorRef"]
+            bill = self._take(self.paid_bills)
+            vendor_ref, amount = bill.party_ref, bill.total
             applied.append({"TxnID": bill.qb_id, "TxnType": "Bill", "TxnDate": bill.txn_date,
-                            "RefNumber": bill.data["RefNumber"], "BalanceRemaining": "0.00",
+                            "RefNumber": bill.ref_number, "BalanceRemaining": "0.00",
                             "Amount": money(amount)})
         else:
             vendor_ref = ref(self.rng.choice(self.vendors))
