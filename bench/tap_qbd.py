@@ -60,6 +60,7 @@ def main() -> int:
     parser.add_argument("--max-returned", type=int, default=500)
     parser.add_argument("--queries-per-message", type=int, default=4)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep-workdir", action="store_true", help="Keep the company and buffer files.")
     parser.add_argument("--output", default=str(Path(__file__).parent / "results" / "tap_qbd.md"))
     args = parser.parse_args()
 
@@ -154,7 +155,10 @@ def main() -> int:
     ]
     Path(args.output).write_text("\n".join(lines))
     print("\n".join(lines))
-    shutil.rmtree(workdir, ignore_errors=True)
+    if args.keep_workdir:
+        print(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

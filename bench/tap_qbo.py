@@ -108,9 +108,7 @@ def main() -> None:
         "purchase_orders", "estimates", "deposits", "purchases", "refund_receipts", "vendor_credits", "transfers"})
     command = f"python bench/tap_qbo.py --transactions {args.transactions}" + (" --with-reports" if args.with_reports else "")
     lines = [
-        "# tap-quickbooks-online benchmark",
-        "",
-        f"Command (from the repo root, with tap-quickbooks-online and sandboxes installed): `{command}`",
+        f"## `{command}`",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}; "
         f"sandbox company generated in {generated_s:.1f} s. The sandbox serves from the same machine, so the "
@@ -135,8 +133,19 @@ def main() -> None:
         "skipped, so unchanged entity streams emit nothing.",
         "",
     ]
-    RESULTS.write_text("\n".join(lines))
+    write_section(command, lines)
     print("\n".join(lines))
+
+
+def write_section(command: str, lines: list[str]) -> None:
+    """Replace this command's section of the results file, keeping the other commands' sections."""
+    header = "# tap-quickbooks-online benchmark\n\nRun from the repo root with tap-quickbooks-online and sandboxes installed.\n"
+    sections: dict[str, str] = {}
+    if RESULTS.exists():
+        for chunk in RESULTS.read_text().split("\n## ")[1:]:
+            sections[chunk.split("\n", 1)[0]] = "## " + chunk.rstrip("\n")
+    sections[f"`{command}`"] = "\n".join(lines).rstrip("\n")
+    RESULTS.write_text(header + "\n" + "\n\n".join(sections[k] for k in sorted(sections)) + "\n")
 
 
 if __name__ == "__main__":

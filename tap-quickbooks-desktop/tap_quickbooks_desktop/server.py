@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import signal
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -118,12 +119,21 @@ class QbwcServer:
         return self
 
     def serve_forever(self) -> None:
+        """Serve until SIGINT/SIGTERM, then close the buffer cleanly (checkpointing its WAL)."""
+
+        def terminate(_signum: int, _frame: object) -> None:
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, terminate)
         self._server.prepare()
         logger.info("QBWC server listening on %s", self.url)
         try:
             self._server.serve()
+        except KeyboardInterrupt:
+            pass
         finally:
             self._server.stop()
+            self.buffer.close()
 
     def stop(self) -> None:
         self._server.stop()

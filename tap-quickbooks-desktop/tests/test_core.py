@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from sandboxes.qbwc import QuickBooksCompany
-from singer_sdk.testing import SuiteConfig, get_tap_test_class
+from singer_sdk.testing import get_tap_test_class
 from tap_quickbooks_desktop.config import server_config
 from tap_quickbooks_desktop.server import QbwcServer
 from tap_quickbooks_desktop.tap import TapQuickBooksDesktop
@@ -16,7 +16,7 @@ from .conftest import base_settings, connector_for
 
 def _buffer_with_one_session() -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="tap-qbd-core-"))
-    company = QuickBooksCompany.generate(seed=11, transactions=60, path=workdir / "company.sqlite", tz="-08:00")
+    company = QuickBooksCompany.generate(seed=11, transactions=150, path=workdir / "company.sqlite", tz="-08:00")
     company.control.delete("Invoice", company.control.ids("Invoice", limit=1)[0])
     settings = base_settings(workdir / "buffer.sqlite")
     with QbwcServer(server_config(settings)) as server:
@@ -28,6 +28,4 @@ def _buffer_with_one_session() -> dict:
 TestTapQuickBooksDesktop = get_tap_test_class(
     tap_class=TapQuickBooksDesktop,
     config=_buffer_with_one_session(),
-    # The sandbox company answers BillPaymentCheck/CreditCard queries with status 1030.
-    suite_config=SuiteConfig(ignore_no_records_for_streams=["bill_payments"]),
 )

@@ -29,6 +29,9 @@ def test_full_sync_emits_every_object_of_the_company(company, settings, start_se
                             ("accounts", "Account"), ("credit_memos", "CreditMemo")]:
         ids = [r["id"] for r in result.records(stream)]
         assert len(ids) == len(set(ids)) == company.count(qb_type), stream
+    bill_payments = result.records("bill_payments")
+    assert len(bill_payments) == company.count("BillPaymentCheck") + company.count("BillPaymentCreditCard")
+    assert {r["pay_type"] for r in bill_payments} <= {"check", "credit_card"}
     invoice = result.records("invoices")[0]
     assert invoice["company_id"] == COMPANY and invoice["edition"] == "qbd"
     assert invoice["updated_at"].endswith("-05:00")

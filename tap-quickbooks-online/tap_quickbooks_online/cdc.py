@@ -59,7 +59,6 @@ class ChangeFeed:
         self.client = client
         self.journal = journal
         self.max_concurrency = max_concurrency
-        self.prepared = False
         self.participants: dict[str, Participant] = {}
         self._objects: dict[str, dict[str, Obj]] = {}
         self._webhook_objects: dict[str, dict[str, Obj]] = {}
@@ -70,7 +69,6 @@ class ChangeFeed:
         self.cdc_calls = 0
 
     def prepare(self, participants: t.Sequence[Participant]) -> None:
-        self.prepared = True
         # Events up to here are covered by this run (fetched, or seen by the CDC / query that
         # runs after this point); later ones are left for the next run.
         self.journal_seq = self.journal.last_seq() if self.journal is not None else 0

@@ -81,11 +81,16 @@ def run_auth(argv: list[str]) -> int:
     if not realm_id:
         raise QBOError("No realmId in the redirect; pass --realm-id.")
     tokens = tap.oauth_client().exchange_code(code, tap.setting("redirect_uri"))
-    tap.token_store().save(realm_id, {
+    now = time.time()
+    entry = {
         "refresh_token": tokens["refresh_token"],
         "access_token": tokens["access_token"],
-        "access_token_expires_at": time.time() + float(tokens.get("expires_in", 3600)),
-    })
+        "access_token_expires_at": now + float(tokens.get("expires_in", 3600)),
+        "rotated_at": now,
+    }
+    if tokens.get("x_refresh_token_expires_in") is not None:
+        entry["refresh_token_expires_at"] = now + float(tokens["x_refresh_token_expires_in"])
+    tap.token_store().save(realm_id, entry)
     print(f"Stored the tokens of realm {realm_id} in {tap.setting('token_store_path')} (encrypted); "
           f"lifetimes {tokens_summary(tokens)}. Add realm_id {realm_id} to the tap's config.")
     return 0

@@ -108,7 +108,11 @@ class TapQuickBooksOnline(Tap):
 
     def discover_streams(self) -> list[Stream]:
         classes: list[type[Stream]] = [*LIST_STREAMS, *HEADER_STREAMS, *LINE_STREAMS, DeletedRecordsStream, *REPORT_STREAMS]
-        return [cls(tap=self) for cls in classes]  # type: ignore[call-arg]
+        streams = [cls(tap=self) for cls in classes]  # type: ignore[call-arg]
+        entity_streams = {s.name for s in streams if isinstance(s, EntityStream)}
+        for name in sorted(set(self.config.get("stream_sync_modes") or {}) - entity_streams):
+            self.logger.warning("stream_sync_modes names %r, which is not an entity stream; ignored", name)
+        return streams
 
     # -- realms and credentials --------------------------------------------------------------
 

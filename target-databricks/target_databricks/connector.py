@@ -20,7 +20,14 @@ from target_databricks.auth import (
     token_url_for,
 )
 from target_databricks.merge_sql import Column
-from target_databricks.retry import RetryPolicy, UnauthorizedError, call_with_retry, is_unauthorized
+from target_databricks.retry import (
+    RetryPolicy,
+    TransientWarehouseError,
+    UnauthorizedError,
+    call_with_retry,
+    is_transient,
+    is_unauthorized,
+)
 from target_databricks.type_mapping import ColumnPlan, normalize, plan_column
 
 USER_AGENT_ENTRY = "quickbooks-connectors-target-databricks"
@@ -87,8 +94,11 @@ class DatabricksConnector:
             "server_hostname": host,
             "http_path": self.config["http_path"],
             "user_agent_entry": USER_AGENT_ENTRY,
-            # One retry policy (ours, retry.py) decides what is retried, with jitter.
+            # One retry policy (ours, retry.py) decides what is retried, with jitter: the
+            # connector's own waits at least _retry_delay_max (>= 5 s) per retry. With a 1 s
+            # budget it raises at once instead of sleeping, and says it would have retried.
             "_retry_stop_after_attempts_count": 1,
+            "_retry_stop_after_attempts_duration": 1,
             "use_inline_params": False if self.native_parameters else "silent",
             "enable_telemetry": bool(self.config.get("connector_telemetry", True)),
         }
@@ -145,6 +155,8 @@ class DatabricksConnector:
             raise AuthenticationError(message) from None
         if is_unauthorized(exc):
             raise UnauthorizedError(message) from None
+        if is_transient(exc):
+            raise TransientWarehouseError(message) from None
         raise type(exc)(message) if _rebuildable(exc) else exc
 
     # Statements ------------------------------------------------------------------------
@@ -179,7 +191,7 @@ class DatabricksConnector:
             self.logger.debug("%.2f s: %s", time.monotonic() - started, statement[:120])
             return rows
         except Exception as exc:
-            if _connection_broken(exc) or is_unauthorized(exc):
+            if _connection_broken(exc) or is_unauthorized(exc) or is_transient(exc):
                 self._drop_connection()
             self._raise_clean(exc)
 

@@ -44,22 +44,44 @@ _AUTH_MARKERS = ("401", "unauthorized", "unauthenticated", "invalid access token
                  "invalid_token", "token is expired", "expired token")
 
 
+_TRANSIENT_HTTP = {429, 502, 503, 504}
+# The connector is configured never to sleep itself (connector.py); when it would have
+# retried, it raises with this text instead, so such a failure is one it judged retryable.
+_CONNECTOR_WANTED_RETRY = "would exceed retry policy max retry duration"
+
+
 class UnauthorizedError(RuntimeError):
     """The warehouse answered 401: refresh the token and reconnect once."""
 
 
+class TransientWarehouseError(RuntimeError):
+    """A failure that goes away on its own (throttled, starting, connection dropped)."""
+
+
+def _http_code(exc: BaseException) -> int | None:
+    context = getattr(exc, "context", None)
+    if isinstance(context, dict):
+        code = context.get("http-code")
+        return int(code) if isinstance(code, int) else None
+    return None
+
+
 def is_unauthorized(exc: BaseException) -> bool:
+    if isinstance(exc, UnauthorizedError) or _http_code(exc) == 401:
+        return True
     text = f"{type(exc).__name__}: {exc}".lower()
     return any(marker in text for marker in _AUTH_MARKERS)
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, AuthenticationError | UnauthorizedError) or is_unauthorized(exc):
+    if isinstance(exc, AuthenticationError) or is_unauthorized(exc):
         return False
-    if isinstance(exc, ConnectionError | TimeoutError):
+    if isinstance(exc, TransientWarehouseError | ConnectionError | TimeoutError):
+        return True
+    if _http_code(exc) in _TRANSIENT_HTTP:
         return True
     text = f"{type(exc).__name__}: {exc}".lower()
-    return any(marker in text for marker in _TRANSIENT_MARKERS)
+    return _CONNECTOR_WANTED_RETRY in text or any(m in text for m in _TRANSIENT_MARKERS)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-
 import logging
 import typing as t
 import uuid
@@ -11,7 +10,7 @@ import uuid
 import pytest
 
 try:
-    from sandboxes.databricks.fixtures import databricks_engine, databricks_faults  # noqa: F401
+    from sandboxes.databricks.fixtures import databricks_engine, databricks_faults
 except ImportError:  # sandboxes[spark] not installed: only the engine tests are skipped
     @pytest.fixture(scope="session")
     def databricks_engine() -> t.Any:

@@ -32,7 +32,7 @@ def invoice(id_: str, amount: str | None, updated_at: str, sync_token: int = 0,
 
 def stored(sql, config, table="invoices", columns="id, total_amount, _sdc_deleted_at"):
     name = f"`{config['catalog']}`.`{config['schema']}`.`{table}`"
-    return sql(f"SELECT {columns} FROM {name} ORDER BY 1")  # noqa: S608
+    return sql(f"SELECT {columns} FROM {name} ORDER BY 1")
 
 
 def test_money_is_stored_as_decimal_and_sums_exactly(target_config, sql):
@@ -45,12 +45,12 @@ def test_money_is_stored_as_decimal_and_sums_exactly(target_config, sql):
     run_target(target_config, messages)
 
     name = f"`{target_config['catalog']}`.`{target_config['schema']}`.`invoices`"
-    (total,) = sql(f"SELECT sum(total_amount) FROM {name}")[0]  # noqa: S608
+    (total,) = sql(f"SELECT sum(total_amount) FROM {name}")[0]
     assert total == sum(amounts)
     types = {row[0]: row[1] for row in sql(f"DESCRIBE TABLE {name}")}
     assert types["total_amount"] == "decimal(38,10)"
     assert types["updated_at"] == "timestamp"
-    row = sql(f"SELECT updated_at, _sdc_source FROM {name} LIMIT 1")[0]  # noqa: S608
+    row = sql(f"SELECT updated_at, _sdc_source FROM {name} LIMIT 1")[0]
     # 09:15:02-08:00 is 17:15:02 UTC; the connector shows the instant in the session zone (UTC)
     assert (row[0].hour, row[0].minute, row[1]) == (17, 15, "qbo:9130")
 
@@ -152,7 +152,7 @@ def test_schema_change_mid_stream_adds_columns_and_widens(target_config, sql):
     name = f"`{target_config['catalog']}`.`{target_config['schema']}`.`items`"
     types = {row[0]: row[1] for row in sql(f"DESCRIBE TABLE {name}")}
     assert types["quantity"].startswith("decimal(") and types["memo"] == "string"
-    rows = sql(f"SELECT id, quantity, memo FROM {name} ORDER BY 1")  # noqa: S608
+    rows = sql(f"SELECT id, quantity, memo FROM {name} ORDER BY 1")
     assert [(r[0], r[1], r[2]) for r in rows] == [("a", Decimal(3), None),
                                                   ("b", Decimal("2.5"), "half")]
 
@@ -181,7 +181,7 @@ def test_large_batch_is_staged_in_chunks_then_merged_once(target_config, sql):
     messages += [invoice(f"{i:05d}", f"{i}.01", "2026-11-02T10:00:00+00:00") for i in range(1500)]
     target = run_target(config, messages)
     name = f"`{config['catalog']}`.`{config['schema']}`.`invoices`"
-    count, total = sql(f"SELECT count(*), sum(total_amount) FROM {name}")[0]  # noqa: S608
+    count, total = sql(f"SELECT count(*), sum(total_amount) FROM {name}")[0]
     assert count == 1500
     assert total == sum(Decimal(f"{i}.01") for i in range(1500))
     tables = [r[1] for r in sql(f"SHOW TABLES IN `{config['catalog']}`.`{config['schema']}`")]

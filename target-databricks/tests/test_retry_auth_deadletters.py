@@ -7,7 +7,6 @@ import random
 from decimal import Decimal
 
 import pytest
-
 from target_databricks.auth import AuthenticationError, ClientCredentialsToken
 from target_databricks.cli import singer_messages
 from target_databricks.dead_letters import DeadLetterStore
@@ -120,7 +119,7 @@ def test_oauth_token_is_reused_then_renewed_before_its_hour_ends():
     assert token.access_token() == "tok1"
     now[0] += 400  # 56 minutes: inside the renewal margin
     assert token.access_token() == "tok2"
-    url, data, auth, verify = endpoint.posts[0]
+    _url, data, auth, verify = endpoint.posts[0]
     assert data == {"grant_type": "client_credentials", "scope": "all-apis"}
     assert auth == ("sp", "secret") and verify == "/ca.pem"
 

@@ -7,7 +7,6 @@ import json
 from decimal import Decimal
 
 import pytest
-
 from target_databricks.row_encoding import ValueRejected, encode_value, json_chunks
 from target_databricks.type_mapping import TypeSettings, plan_column, sql_type
 from target_databricks.versioning import newest_per_key

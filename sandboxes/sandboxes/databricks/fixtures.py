@@ -19,15 +19,26 @@ from .warehouse import LocalWarehouse
 
 _lock = threading.Lock()
 _shared: LocalWarehouse | None = None
+_start_error: Exception | None = None
 
 
 def shared_warehouse(config: pytest.Config) -> LocalWarehouse:
-    """Start the session's engine on first use; stopped when pytest finishes."""
-    global _shared
+    """Start the session's engine on first use; stopped when pytest finishes.
+
+    A failed start is remembered: every later test fails at once with the same error instead
+    of waiting for its own start to time out.
+    """
+    global _shared, _start_error
     with _lock:
+        if _start_error is not None:
+            raise _start_error
         if _shared is None:
             warehouse = LocalWarehouse()
-            warehouse.start()
+            try:
+                warehouse.start()
+            except Exception as exc:
+                _start_error = exc
+                raise
             _shared = warehouse
             config.add_cleanup(_stop_shared)
         return _shared

@@ -13,7 +13,7 @@ from typing import Any
 from databricks.sql.thrift_api.TCLIService import TCLIService
 from databricks.sql.thrift_api.TCLIService import ttypes as ttypes
 from thrift.protocol.TBinaryProtocol import TBinaryProtocolAccelerated
-from thrift.Thrift import TMessageType
+from thrift.Thrift import TApplicationException, TMessageType
 from thrift.transport.TTransport import TMemoryBuffer
 
 __all__ = ["ThriftMessage", "decode_call", "decode_reply", "encode", "ttypes"]
@@ -37,8 +37,6 @@ def _struct_class(name: str, suffix: str) -> type:
 
 
 def _read(data: bytes, suffix: str) -> ThriftMessage:
-    from thrift.Thrift import TApplicationException
-
     protocol = TBinaryProtocolAccelerated(TMemoryBuffer(data))
     name, message_type, seqid = protocol.readMessageBegin()
     body: Any

@@ -85,6 +85,7 @@ class SparkThriftServer:
             "spark.driver.extraJavaOptions": (
                 f"-Dderby.system.home={self.work_dir} -Duser.timezone=UTC -XX:+UseSerialGC"
             ),
+            "spark.local.dir": str(self.work_dir / "tmp"),
             "spark.driver.host": "127.0.0.1",
             "spark.driver.bindAddress": "127.0.0.1",
         }
@@ -95,6 +96,11 @@ class SparkThriftServer:
             "hive.server2.thrift.bind.host": "127.0.0.1",
             "hive.server2.authentication": "NOSASL",
             "hive.server2.enable.doAs": "false",
+            # Hive's defaults write under /tmp/<user>; keep everything inside the work directory.
+            "hive.server2.logging.operation.enabled": "false",
+            "hive.exec.scratchdir": str(self.work_dir / "hive-scratch"),
+            "hive.exec.local.scratchdir": str(self.work_dir / "hive-local-scratch"),
+            "hive.querylog.location": str(self.work_dir / "hive-querylog"),
         }
         command = [
             str(spark_submit),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,11 @@ HTTP_PATH = f"/sql/1.0/warehouses/{WAREHOUSE_ID}"
 
 @dataclass
 class StartupReport:
+    """Seconds spent preparing jars, starting Spark, and in all (the adapter takes the rest)."""
+
     jars_s: float = 0.0
     engine_s: float = 0.0
     total_s: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class LocalWarehouse:
@@ -139,11 +141,11 @@ class LocalWarehouse:
         began = time.monotonic()
         jars = prepare_jars(self._cache_dir)
         self.startup.jars_s = time.monotonic() - began
-        engine = SparkThriftServer(jars, self.work_dir / "engine", self._settings)
-        self.engine = engine
-        engine.start()
-        self.startup.engine_s = time.monotonic() - began - self.startup.jars_s
         try:
+            engine = SparkThriftServer(jars, self.work_dir / "engine", self._settings)
+            self.engine = engine
+            engine.start()
+            self.startup.engine_s = time.monotonic() - began - self.startup.jars_s
             adapter = WarehouseAdapter(
                 backend_port=engine.port,
                 backend_path=THRIFT_HTTP_PATH,
@@ -154,9 +156,12 @@ class LocalWarehouse:
             adapter.start()
             self.adapter = adapter
         except BaseException:
+            # The error already carries the tail of Spark's log; nothing may be left running.
             self.stop()
             raise
         self.startup.total_s = time.monotonic() - began
+        # A JVM outlives the Python process that started it; make an abrupt exit stop it too.
+        atexit.register(self.stop)
         return self
 
     def reset(self) -> None:
@@ -172,6 +177,7 @@ class LocalWarehouse:
         return self.engine.rss_bytes() if self.engine else 0
 
     def stop(self) -> None:
+        atexit.unregister(self.stop)
         if self.adapter is not None:
             self.adapter.stop()
             self.adapter = None
