@@ -3,7 +3,8 @@
 Starts the QBWC server as a subprocess (`tap-quickbooks-desktop serve`), drives it with
 the sandbox Web Connector over a seeded QuickBooks company, then runs the tap
 (`tap-quickbooks-desktop --config ...`) as a subprocess and counts its records.
-Peak RSS is each subprocess's own (os.wait4), so the sandbox's memory is not counted.
+Peak RSS is each command's own (measured by a small wrapper process), so the sandbox's
+memory is not counted.
 
     python bench/tap_qbd.py --transactions 100000 [--max-returned 500]
 """
@@ -47,11 +48,28 @@ def wait_until_up(url: str, deadline: float) -> None:
     raise RuntimeError("QBWC server did not start")
 
 
-def reap(process: subprocess.Popen) -> tuple[int, float, float]:
-    """Exit code, peak RSS (MiB) and CPU seconds of one child, from its own rusage."""
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+# Linux counts a forked child's pre-exec pages (a copy of this large process) in its
+# ru_maxrss, so each measured command runs under a small Python that forks it and
+# writes the command's own peak RSS (KiB), CPU seconds and exit code to a file.
+_MEASURE = (
+    "import os, signal, subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[2:])\n"
+    "signal.signal(signal.SIGTERM, lambda *_: child.terminate())\n"
+    "_pid, status, usage = os.wait4(child.pid, 0)\n"
+    "with open(sys.argv[1], 'w') as out:\n"
+    "    out.write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime} {os.waitstatus_to_exitcode(status)}')\n"
+)
+
+
+def measured(command: list[str], report: Path, **popen: object) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", _MEASURE, str(report), *command], **popen)  # type: ignore[call-overload]
+
+
+def reap(process: subprocess.Popen, report: Path) -> tuple[int, float, float]:
+    """Exit code, peak RSS (MiB) and CPU seconds of the measured command."""
+    process.wait()
+    max_rss_kib, cpu, code = report.read_text().split()
+    return int(code), int(max_rss_kib) / 1024, float(cpu)
 
 
 def main() -> int:
@@ -81,8 +99,8 @@ def main() -> int:
     subprocess.run([EXE, "qwc", "--config", str(config_path), "--output", str(workdir)], check=True,
                    stdout=subprocess.DEVNULL)
 
-    server = subprocess.Popen([EXE, "serve", "--config", str(config_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = measured([EXE, "serve", "--config", str(config_path)], workdir / "server.rusage",
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/", time.monotonic() + 30)
         connector = WebConnector(qwc=QWCFile.load(str(workdir / "bench.qwc")), password=PASSWORD,
@@ -92,7 +110,7 @@ def main() -> int:
         session_seconds = time.monotonic() - started
     finally:
         server.terminate()
-        _code, server_rss, server_cpu = reap(server)
+        _code, server_rss, server_cpu = reap(server, workdir / "server.rusage")
     if report.outcome != "completed":
         print(f"session ended {report.outcome}: {report.errors} {report.last_error}", file=sys.stderr)
         return 1
@@ -101,15 +119,15 @@ def main() -> int:
     tap_config = workdir / "tap.json"
     tap_config.write_text(json.dumps({"company": "bench", "buffer_path": config["buffer_path"]}))
     started = time.monotonic()
-    tap = subprocess.Popen([EXE, "--config", str(tap_config)], stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL)
+    tap = measured([EXE, "--config", str(tap_config)], workdir / "tap.rusage",
+                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     counts: Counter[str] = Counter()
     assert tap.stdout is not None
     prefix = b'{"type":"RECORD","stream":"'
     for line in tap.stdout:
         if line.startswith(prefix):
             counts[line[len(prefix):line.index(b'"', len(prefix))].decode()] += 1
-    code, tap_rss, tap_cpu = reap(tap)
+    code, tap_rss, tap_cpu = reap(tap, workdir / "tap.rusage")
     drain_seconds = time.monotonic() - started
     if code != 0:
         print("tap run failed", file=sys.stderr)

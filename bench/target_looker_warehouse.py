@@ -86,8 +86,8 @@ def make_input(rows: int) -> Path:
     return path
 
 
-def run(command: list[str], config: dict, input_path: Path) -> tuple[float, int]:
-    """Run a target on the input; return (wall seconds, peak RSS bytes of that process)."""
+def run(command: list[str], config: dict, input_path: Path) -> tuple[float, float, int]:
+    """Run a target on the input; return (wall s, CPU s, peak RSS bytes) of that process."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(config, handle)
     started = time.perf_counter()
@@ -99,7 +99,7 @@ def run(command: list[str], config: dict, input_path: Path) -> tuple[float, int]
             err.seek(0)
             raise SystemExit(f"{command[0]} failed:\n{err.read().decode(errors='replace')[-3000:]}")
     os.unlink(handle.name)
-    return elapsed, usage.ru_maxrss * 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
 def count_rows_postgres(dsn: str, schema: str) -> int:
@@ -126,26 +126,29 @@ def main() -> None:
     args = parser.parse_args()
 
     input_path = make_input(args.rows)
-    results: list[tuple[str, float, int, int]] = []
+    results: list[tuple[str, float, float, int, int]] = []
+    load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="bench-tlw-"))
     common = {"batch_size_rows": args.batch_size, "model_enabled": False, "dead_letter_path": str(work / "dl")}
 
     duck_path = str(work / "bench.duckdb")
-    seconds, rss = run(TARGET, {**common, "dialect": "duckdb", "duckdb_path": duck_path}, input_path)
-    results.append(("target-looker-warehouse -> DuckDB", seconds, rss, count_rows_duckdb(duck_path)))
+    seconds, cpu, rss = run(TARGET, {**common, "dialect": "duckdb", "duckdb_path": duck_path}, input_path)
+    results.append(("target-looker-warehouse -> DuckDB", seconds, cpu, rss, count_rows_duckdb(duck_path)))
 
     with PostgresCluster() as cluster:
         url = cluster.sqlalchemy_url()
-        seconds, rss = run(TARGET, {**common, "dialect": "postgres", "sqlalchemy_url": url,
-                                    "default_target_schema": "tlw"}, input_path)
-        results.append(("target-looker-warehouse -> PostgreSQL (COPY)", seconds, rss, count_rows_postgres(cluster.dsn, "tlw")))
+        seconds, cpu, rss = run(TARGET, {**common, "dialect": "postgres", "sqlalchemy_url": url,
+                                         "default_target_schema": "tlw"}, input_path)
+        results.append(("target-looker-warehouse -> PostgreSQL (COPY)", seconds, cpu, rss,
+                        count_rows_postgres(cluster.dsn, "tlw")))
         if args.meltanolabs_python:
             command = [args.meltanolabs_python, "-c", "from target_postgres.target import TargetPostgres; TargetPostgres.cli()"]
             config = {"host": "127.0.0.1", "port": cluster.port, "user": "postgres", "password": "",
                       "database": "postgres", "default_target_schema": "mltp", "batch_size_rows": args.batch_size,
                       "add_record_metadata": True}
-            seconds, rss = run(command, config, input_path)
-            results.append(("meltanolabs-target-postgres -> PostgreSQL", seconds, rss, count_rows_postgres(cluster.dsn, "mltp")))
+            seconds, cpu, rss = run(command, config, input_path)
+            results.append(("meltanolabs-target-postgres -> PostgreSQL", seconds, cpu, rss,
+                            count_rows_postgres(cluster.dsn, "mltp")))
 
     lines = [
         "# target-looker-warehouse benchmark",
@@ -157,13 +160,19 @@ def main() -> None:
         f"Machine: {platform.machine()}, {os.cpu_count()} cores (shared with other jobs), Python {platform.python_version()}. "
         f"Input: {args.rows} `invoice_lines` records (29 columns, version-guarded upsert key "
         f"company_id+invoice_id+line_id), one process per run, empty warehouse each time, modelled layer off "
-        "(raw load only). PostgreSQL 15 throwaway cluster on 127.0.0.1 with fsync off.",
+        "(raw load only). PostgreSQL 15 throwaway cluster on 127.0.0.1 with fsync off. "
+        f"Load average {load_before:.1f} at the start and {os.getloadavg()[0]:.1f} at the end: other jobs "
+        "shared the 2 cores, so wall-clock rows/s understate; CPU s (the target process's user+system "
+        "time, not counting the database server's) compare the targets more fairly.",
         "",
-        "| target -> warehouse | wall s | rows loaded | rows/s | peak RSS |",
-        "|---|---|---|---|---|",
+        "| target -> warehouse | wall s | rows loaded | rows/s (wall) | CPU s | rows per CPU s | peak RSS |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name, seconds, rss, loaded in results:
-        lines.append(f"| {name} | {seconds:.1f} | {loaded} | {loaded / seconds:,.0f} | {rss / 2**20:.0f} MB |")
+    for name, seconds, cpu, rss, loaded in results:
+        lines.append(
+            f"| {name} | {seconds:.1f} | {loaded} | {loaded / seconds:,.0f} | {cpu:.1f} | {loaded / cpu:,.0f} "
+            f"| {rss / 2**20:.0f} MB |"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

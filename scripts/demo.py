@@ -126,11 +126,23 @@ def saas_sandbox(kind: str) -> Iterator[tuple[dict[str, str], Any]]:
         sandbox.stop()
 
 
+SUMMARY_TABLES = ("accounts", "customers", "vendors", "invoices", "invoice_lines", "bills", "bill_lines",
+                  "payments", "bill_payments", "journal_entry_lines")
+
+
+def shown(table: str) -> bool:
+    """The tables a finance reader looks at first: core streams and the modelled layer."""
+    return table in SUMMARY_TABLES or table.startswith(("dim_", "fct_", "ap_", "ar_"))
+
+
 def powerbi_summary(sandbox: Any) -> list[str]:
     lines = []
     for dataset in sandbox.store.datasets_named(sandbox.target_config().get("dataset_name", "QuickBooks")):
-        for table in sorted(dataset.tables):
-            lines.append(f"  {dataset.name + '.' + table:42} {len(sandbox.store.rows(dataset.name, table)):>10,}")
+        for table in SUMMARY_TABLES:
+            if table in dataset.tables:
+                rows = len(sandbox.store.rows(dataset.name, table))
+                lines.append(f"  {dataset.name + '.' + table:42} {rows:>10,}")
+        lines.append(f"  ({len(dataset.tables)} tables in the push dataset)")
     return lines or ["  (no push dataset was created)"]
 
 
@@ -215,9 +227,12 @@ def warehouse_summary() -> list[str]:
             "where table_type = 'BASE TABLE' order by 1, 2").fetchall()
         lines.append(f"  {'table':42} {'rows':>10}")
         for schema, table in tables:
+            if not shown(table):
+                continue
             row = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()  # noqa: S608
             count = row[0] if row else 0
             lines.append(f"  {schema + '.' + table:42} {count:>10,}")
+        lines.append(f"  ({len(tables)} tables in all)")
         bills = next((f'"{s}"."{t}"' for s, t in tables if t == "bills"), None)
         if bills:
             lines.append("")
@@ -240,9 +255,10 @@ def databricks_summary(warehouse: Any) -> list[str]:
         cursor.execute(f"SHOW TABLES IN {warehouse.catalog}.quickbooks")
         names = sorted(row[1] for row in cursor.fetchall())
         lines.append(f"  {'table':42} {'rows':>10}")
-        for name in names:
+        for name in filter(shown, names):
             cursor.execute(f"SELECT count(*) FROM {warehouse.catalog}.quickbooks.{name}")  # noqa: S608
             lines.append(f"  {'quickbooks.' + name:42} {cursor.fetchone()[0]:>10,}")
+        lines.append(f"  ({len(names)} tables in all)")
         if "invoices" in names:
             cursor.execute(f"SELECT sum(total_amount), sum(balance) FROM {warehouse.catalog}.quickbooks.invoices "  # noqa: S608
                            "WHERE _sdc_deleted_at IS NULL")

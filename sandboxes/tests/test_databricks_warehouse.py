@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from sandboxes.databricks.faults import Faults
 from sandboxes.databricks.fixtures import (  # noqa: F401
     databricks_engine,
     databricks_faults,
+    shared_warehouse,
     unique_schema,
 )
 from urllib3.exceptions import MaxRetryError
@@ -203,13 +205,37 @@ def test_small_pages_walk_the_whole_result(databricks_engine: LocalWarehouse) ->
     assert [r.id for r in first + rest] == list(range(2500))
 
 
+def test_concurrent_connections_each_get_their_own_complete_results(
+    databricks_engine: LocalWarehouse,
+) -> None:
+    def count_up_to(n: int) -> tuple[int, int]:
+        with databricks_engine.connect() as connection, connection.cursor(arraysize=5000) as cursor:
+            cursor.execute(f"SELECT id FROM range({n})")
+            ids = [row.id for row in cursor.fetchall()]
+        return len(ids), sum(ids)
+
+    sizes = [12_000, 7_001, 20_000]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(count_up_to, sizes))
+    assert results == [(n, n * (n - 1) // 2) for n in sizes]
+
+
+def test_the_session_shares_one_engine(
+    databricks_engine: LocalWarehouse, pytestconfig: pytest.Config
+) -> None:
+    pid = databricks_engine.engine.pid if databricks_engine.engine else None
+    again = shared_warehouse(pytestconfig)
+    assert again is databricks_engine
+    assert again.engine is not None and again.engine.pid == pid
+
+
 # Authentication ------------------------------------------------------------------------------
 
 
 def test_wrong_bearer_token_is_refused(databricks_engine: LocalWarehouse, databricks_faults: Faults) -> None:
-    with pytest.raises(RequestError):
+    with pytest.raises(RequestError, match="Invalid access token"):
         databricks_engine.connect(access_token="dapi-not-a-real-token", **NO_RETRIES)
-    assert databricks_faults.count("warehouse.unauthorised") >= 1
+    assert databricks_faults.count("warehouse.unauthorised") == 1
 
 
 def test_request_without_bearer_token_gets_401(databricks_engine: LocalWarehouse) -> None:

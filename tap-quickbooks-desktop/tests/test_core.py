@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -15,7 +17,9 @@ from .conftest import base_settings, connector_for
 
 
 def _buffer_with_one_session() -> dict:
+    # get_tap_test_class needs its config at import time, before any fixture runs.
     workdir = Path(tempfile.mkdtemp(prefix="tap-qbd-core-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
     company = QuickBooksCompany.generate(seed=11, transactions=150, path=workdir / "company.sqlite", tz="-08:00")
     company.control.delete("Invoice", company.control.ids("Invoice", limit=1)[0])
     settings = base_settings(workdir / "buffer.sqlite")

@@ -31,16 +31,21 @@ if t.TYPE_CHECKING:
 SOURCE_COLUMN = "_sdc_source"
 
 
+_TRANSIENT_MARKERS = (
+    "connection", "timeout", "terminat", "could not connect", "server closed",
+    # Sinks drain in parallel: a header's deletion cascade can meet its lines' merge.
+    "deadlock detected", "could not serialize", "transaction conflict", "conflict on",
+)
+
+
 def is_transient(error: BaseException) -> bool:
-    """Connection-level failures are worth retrying; SQL and data errors are not."""
-    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
-        return True
-    if isinstance(error, sa.exc.OperationalError):
+    """Connection drops, deadlocks and write conflicts are worth retrying; SQL and data
+    errors are not."""
+    if isinstance(error, sa.exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
         text = str(error.orig or error).lower()
-        return any(
-            marker in text
-            for marker in ("connection", "timeout", "terminat", "could not connect", "server closed")
-        )
+        return any(marker in text for marker in _TRANSIENT_MARKERS)
     return isinstance(error, ConnectionError | TimeoutError)
 
 
@@ -202,22 +207,25 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
             failures.append(letter_id)
 
     def _load(self, records: list[dict[str, t.Any]]) -> None:
-        conformed = [self.conform_record(r) for r in records]
+        # Rows are read straight from the SDK's records through a name map: a conformed
+        # copy of every record would double the batch's memory.
+        original = {self.conform_name(name): name for name in self.schema["properties"]}
         keys = list(self.key_properties)
         if keys and self.config.get("load_method", "upsert") != "append-only":
-            conformed, dropped = newest_per_key(conformed, keys)
+            records, dropped = newest_per_key(records, [original.get(k, k) for k in keys])
             if dropped:
                 self.tally_duplicate_merged(dropped)
-        properties = self.conform_schema(self.schema)["properties"]
-        columns = [c for c in properties if c in self._columns]
+        columns = [c for c in original if c in self._columns]
         # ensure_table left every column able to hold the schema's values: load in its family.
         families = [self._columns[c] for c in columns]
+        sources = [original[c] for c in columns]
         scale = self.connector.dialect.scale
         rows = [
             tuple(
-                to_load_value(record.get(c), f, c, scale) for c, f in zip(columns, families, strict=True)
+                to_load_value(record.get(source), family, column, scale)
+                for source, family, column in zip(sources, families, columns, strict=True)
             )
-            for record in conformed
+            for record in records
         ]
         self._merge(columns, families, rows, keys)
         self.tally_record_written(len(rows))

@@ -150,3 +150,11 @@ def test_replay_reads_settings_from_the_environment_like_meltano_invoke(
         main(["replay"])
     assert replay.value.code == 0
     assert query(config, f"SELECT COUNT(*) FROM {raw(config, 'bills')}") == [(2,)]
+
+
+def test_deadlock_is_transient_but_a_type_error_is_not() -> None:
+    from target_looker_warehouse.sinks import is_transient
+
+    assert is_transient(sa.exc.OperationalError("UPDATE", {}, Exception("deadlock detected")))
+    assert not is_transient(sa.exc.DataError("COPY", {}, Exception("invalid input syntax for type numeric")))
+    assert not is_transient(_permission_error())

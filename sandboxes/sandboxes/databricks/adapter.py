@@ -26,6 +26,10 @@ from .tls import ServerCertificate
 logger = logging.getLogger(__name__)
 
 _MAX_BODY_BYTES = 256 * 1024 * 1024
+# The SQL gateway explains its own (non-thrift) errors in these headers; the connector puts
+# them into the RequestError it raises.
+_ERROR_HEADER = "x-databricks-error-or-redirect-message"
+_REASON_HEADER = "x-databricks-reason-phrase"
 _FAULT_MESSAGES = {
     429: ("REQUEST_LIMIT_EXCEEDED", "Too many requests. Please retry after some time."),
     500: ("INTERNAL_ERROR", "Internal error in the SQL gateway."),
@@ -102,6 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         code, message = _FAULT_MESSAGES.get(verdict.http_status, ("INJECTED_FAULT", "Injected fault."))
         reply = workspace_endpoints.error(verdict.http_status, code, message)
+        if endpoint == WAREHOUSE:
+            reply.headers[_ERROR_HEADER] = message
         if verdict.retry_after is not None:
             reply.headers["Retry-After"] = str(verdict.retry_after)
         self._send_json(reply)
@@ -151,9 +157,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not self._authorised():
             faults.record("warehouse.unauthorised")
-            self._send_json(
-                workspace_endpoints.error(401, "UNAUTHENTICATED", "Invalid access token.")
-            )
+            refusal = workspace_endpoints.error(401, "UNAUTHENTICATED", "Invalid access token.")
+            refusal.headers[_ERROR_HEADER] = "Unauthorized"
+            refusal.headers[_REASON_HEADER] = "Invalid access token."
+            self._send_json(refusal)
             return
         if self._backend is None:
             self._backend = BackendClient(self.adapter.backend_port, self.adapter.backend_path)

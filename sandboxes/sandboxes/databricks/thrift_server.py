@@ -19,6 +19,21 @@ from .engine_jars import EngineJars, EngineSetupError, find_java
 
 THRIFT_HTTP_PATH = "cliservice"
 DEFAULT_STARTUP_TIMEOUT_S = 180.0
+# Runs the server and ends it if the Python process that started it goes away without
+# stopping it (a killed pytest, a CI timeout): a JVM would otherwise live on, holding ~0.6 GB.
+_WATCHDOG = """
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 143' TERM INT
+while kill -0 "$QBC_PARENT_PID" 2>/dev/null; do
+  if ! kill -0 "$child" 2>/dev/null; then wait "$child"; exit $?; fi
+  sleep 1
+done
+kill -TERM "$child" 2>/dev/null
+sleep 10
+kill -KILL "$child" 2>/dev/null
+if [ -n "$QBC_ORPHAN_CLEANUP_DIR" ]; then rm -rf -- "$QBC_ORPHAN_CLEANUP_DIR"; fi
+"""
 
 
 @dataclass(frozen=True)
@@ -46,8 +61,17 @@ def _port_open(port: int) -> bool:
 class SparkThriftServer:
     """One Spark Thrift Server process, owning its work directory under ``work_dir``."""
 
-    def __init__(self, jars: EngineJars, work_dir: Path, settings: SparkSettings | None = None):
+    def __init__(
+        self,
+        jars: EngineJars,
+        work_dir: Path,
+        settings: SparkSettings | None = None,
+        orphan_cleanup_dir: Path | None = None,
+    ):
+        """``orphan_cleanup_dir`` is removed if the server has to end itself because the
+        process that started it died."""
         self.jars = jars
+        self.orphan_cleanup_dir = orphan_cleanup_dir
         self.work_dir = work_dir
         self.settings = settings or SparkSettings()
         self.port = 0
@@ -134,9 +158,11 @@ class SparkThriftServer:
         env.setdefault("JAVA_HOME", str(Path(os.path.realpath(java)).parents[1]))
         env["SPARK_LOCAL_IP"] = "127.0.0.1"
         env.pop("PYSPARK_SUBMIT_ARGS", None)
+        env["QBC_PARENT_PID"] = str(os.getpid())
+        env["QBC_ORPHAN_CLEANUP_DIR"] = str(self.orphan_cleanup_dir or "")
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(
-                self.command(),
+                ["bash", "-c", _WATCHDOG, "spark-thrift-server", *self.command()],
                 cwd=self.work_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -188,8 +214,8 @@ class SparkThriftServer:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
-        # The server runs in its own session; signalling that group by its id reaches the JVM
-        # that spark-submit exec'd and nothing else.
+        # The server runs in its own session; signalling that group by its id reaches the
+        # watchdog and the JVM that spark-submit exec'd, and nothing else.
         try:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=timeout_s)

@@ -142,7 +142,12 @@ class LocalWarehouse:
         jars = prepare_jars(self._cache_dir)
         self.startup.jars_s = time.monotonic() - began
         try:
-            engine = SparkThriftServer(jars, self.work_dir / "engine", self._settings)
+            engine = SparkThriftServer(
+                jars,
+                self.work_dir / "engine",
+                self._settings,
+                orphan_cleanup_dir=self.work_dir if self._owns_work_dir else None,
+            )
             self.engine = engine
             engine.start()
             self.startup.engine_s = time.monotonic() - began - self.startup.jars_s

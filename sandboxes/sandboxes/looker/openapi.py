@@ -19,21 +19,16 @@ import jsonschema
 import referencing
 from referencing.jsonschema import DRAFT7
 
+from sandboxes import reference_path  # type: ignore[attr-defined]  # mypy run from the repo root sees the project folder
+
 _URI = "urn:looker-4.0"
 
 
 def spec_path() -> pathlib.Path:
-    """$LOOKER_OAS_JSON, else ``shared/reference/looker/Looker.4.0.oas.json`` beside the repo."""
+    """$LOOKER_OAS_JSON, else ``looker/Looker.4.0.oas.json`` in the shared vendor references."""
     if os.environ.get("LOOKER_OAS_JSON"):
         return pathlib.Path(os.environ["LOOKER_OAS_JSON"])
-    here = pathlib.Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "shared" / "reference" / "looker" / "Looker.4.0.oas.json"
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError(
-        "Looker.4.0.oas.json not found: set LOOKER_OAS_JSON or keep shared/ beside the repository"
-    )
+    return reference_path("looker", "Looker.4.0.oas.json")
 
 
 def _strict(node: t.Any) -> t.Any:
