@@ -19,6 +19,7 @@ def _load_definitions_module() -> Any:
     spec = importlib.util.spec_from_file_location("plugin_definitions", ROOT / "scripts" / "plugin_definitions.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

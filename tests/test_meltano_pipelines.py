@@ -8,6 +8,7 @@ landed in the destination against the source.
 from __future__ import annotations
 
 import importlib.util
+import sys
 import threading
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ def _load_demo() -> Any:
     spec = importlib.util.spec_from_file_location("demo", ROOT / "scripts" / "demo.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

@@ -25,6 +25,7 @@ from sandboxes.databricks.fixtures import (  # noqa: F401
     shared_warehouse,
     unique_schema,
 )
+from sandboxes.loopback_http import loopback_session
 from urllib3.exceptions import MaxRetryError
 
 # The connector's own retry settings at their smallest allowed values, so tests fail in seconds.
@@ -239,13 +240,10 @@ def test_wrong_bearer_token_is_refused(databricks_engine: LocalWarehouse, databr
 
 
 def test_request_without_bearer_token_gets_401(databricks_engine: LocalWarehouse) -> None:
-    session = requests.Session()
-    session.trust_env = False
-    response = session.post(
+    response = loopback_session(databricks_engine.ca_file).post(
         databricks_engine.host_url + databricks_engine.http_path,
         data=b"\x80\x01\x00\x01\x00\x00\x00\x0bOpenSession\x00\x00\x00\x00\x00",
         headers={"Content-Type": "application/x-thrift"},
-        verify=databricks_engine.ca_file,
         timeout=10,
     )
     assert response.status_code == 401
@@ -299,16 +297,18 @@ def test_service_principal_oauth_m2m_through_databricks_sdk(
     assert databricks_faults.count("oauth.token_requests") == 1
 
 
-def test_token_endpoint_refuses_a_wrong_client_secret(databricks_engine: LocalWarehouse) -> None:
-    session = requests.Session()
-    session.trust_env = False
-    response = session.post(
-        databricks_engine.host_url + "/oidc/v1/token",
+def _client_credentials_grant(engine: LocalWarehouse, client_secret: str | None = None) -> requests.Response:
+    """POST the workspace token endpoint with the engine's client id (and its secret by default)."""
+    return loopback_session(engine.ca_file).post(
+        engine.host_url + "/oidc/v1/token",
         data={"grant_type": "client_credentials", "scope": "all-apis"},
-        auth=(databricks_engine.client_id, "wrong-secret"),
-        verify=databricks_engine.ca_file,
+        auth=(engine.client_id, client_secret or engine.client_secret),
         timeout=10,
     )
+
+
+def test_token_endpoint_refuses_a_wrong_client_secret(databricks_engine: LocalWarehouse) -> None:
+    response = _client_credentials_grant(databricks_engine, "wrong-secret")
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
 
@@ -316,16 +316,8 @@ def test_token_endpoint_refuses_a_wrong_client_secret(databricks_engine: LocalWa
 def test_oauth_tokens_expire_after_their_lifetime(
     databricks_engine: LocalWarehouse, databricks_faults: Faults
 ) -> None:
-    session = requests.Session()
-    session.trust_env = False
     databricks_engine.credentials.oauth_lifetime_s = 0
-    response = session.post(
-        databricks_engine.host_url + "/oidc/v1/token",
-        data={"grant_type": "client_credentials", "scope": "all-apis"},
-        auth=(databricks_engine.client_id, databricks_engine.client_secret),
-        verify=databricks_engine.ca_file,
-        timeout=10,
-    )
+    response = _client_credentials_grant(databricks_engine)
     assert response.status_code == 200 and response.json()["expires_in"] == 0
     with pytest.raises(RequestError):
         databricks_engine.connect(access_token=response.json()["access_token"], **NO_RETRIES)
@@ -383,12 +375,7 @@ def test_token_endpoint_faults_are_separate_from_warehouse_faults(
     databricks_engine: LocalWarehouse, databricks_faults: Faults
 ) -> None:
     databricks_faults.fail_next(1, http_status=503, endpoint="token")
-    session = requests.Session()
-    session.trust_env = False
-    url = databricks_engine.host_url + "/oidc/v1/token"
-    form = {"grant_type": "client_credentials", "scope": "all-apis"}
-    auth = (databricks_engine.client_id, databricks_engine.client_secret)
-    first = session.post(url, data=form, auth=auth, verify=databricks_engine.ca_file, timeout=10)
-    second = session.post(url, data=form, auth=auth, verify=databricks_engine.ca_file, timeout=10)
+    first = _client_credentials_grant(databricks_engine)
+    second = _client_credentials_grant(databricks_engine)
     assert (first.status_code, second.status_code) == (503, 200)
     assert run(databricks_engine, "SELECT 1 AS one")[0].one == 1

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import requests
+from sandboxes.loopback_http import loopback_session
 from sandboxes.powerbi import PowerBISandbox, PushLimits, fixtures
 from sandboxes.powerbi.azure_ad import POWERBI_SCOPE
 
@@ -22,10 +23,7 @@ powerbi_sandbox = fixtures.powerbi_sandbox
 
 
 def _http(sandbox: PowerBISandbox) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise replace the sandbox CA
-    session.verify = str(sandbox.ca_file)
-    return session
+    return loopback_session(sandbox.ca_file)
 
 
 def _token(sandbox: PowerBISandbox, http: requests.Session, secret: str | None = None) -> requests.Response:
@@ -159,9 +157,7 @@ def test_command_line_serves_with_the_given_identity_and_writes_its_ca(tmp_path)
     try:
         assert proc.stdout is not None
         config = json.loads(proc.stdout.readline())
-        http = requests.Session()
-        http.trust_env = False
-        http.verify = str(ca_copy)
+        http = loopback_session(ca_copy)
         response = http.get(f"{config['api_url']}/dev-tenant/v2.0/.well-known/openid-configuration", timeout=10)
         assert response.status_code == 200
         assert config["workspace_id"] == "11111111-1111-4111-8111-111111111111"

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-import requests
+from sandboxes.loopback_http import loopback_session
 
 
 def test_cli_prints_credentials_and_serves(tmp_path) -> None:
@@ -24,8 +24,7 @@ def test_cli_prints_credentials_and_serves(tmp_path) -> None:
                 info = json.loads(line)
                 break
         assert info is not None
-        s = requests.Session()
-        s.trust_env = False
+        s = loopback_session()
         token = s.post(info["token_url"], data={"grant_type": "refresh_token",
                                                 "refresh_token": info["realms"]["9130350000000001"]["refresh_token"]},
                        auth=(info["client_id"], info["client_secret"]), timeout=10).json()

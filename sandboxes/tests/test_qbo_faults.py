@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from sandboxes.loopback_http import loopback_session
 from sandboxes.qbo import QBOSandbox, RealmSpec
 from sandboxes.qbo.client import SandboxClient
 from sandboxes.qbo.fixtures import qbo_sandbox_factory_fixture, qbo_sandbox_fixture  # noqa: F401
@@ -44,8 +45,7 @@ def test_more_than_max_concurrent_in_flight_is_throttled(qbo_sandbox_factory: Ca
     client_tokens = sb.issue_tokens(REALM)
 
     def call(_: int) -> int:
-        s = requests.Session()
-        s.trust_env = False
+        s = loopback_session()
         return s.get(f"{sb.api_url(REALM)}/query", params={"query": "select * from Term"},
                      headers={"Authorization": f"Bearer {client_tokens['access_token']}", "Accept": "application/json"},
                      timeout=10).status_code
@@ -89,8 +89,7 @@ def test_dropped_connection_gives_no_response(qbo_sandbox: QBOSandbox) -> None:
 def test_token_endpoint_fault(qbo_sandbox: QBOSandbox) -> None:
     qbo_sandbox.faults.fail_token_endpoint(1, status=502)
     tokens = qbo_sandbox.issue_tokens(REALM)
-    s = requests.Session()
-    s.trust_env = False
+    s = loopback_session()
     data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     auth = (qbo_sandbox.client_id, qbo_sandbox.client_secret)
     assert s.post(qbo_sandbox.token_url, data=data, auth=auth, timeout=10).status_code == 502
@@ -113,8 +112,7 @@ def test_stats_count_calls_per_endpoint_and_entity(qbo_sandbox: QBOSandbox) -> N
 
 def test_json_only_without_accept_header(qbo_sandbox: QBOSandbox) -> None:
     tokens = qbo_sandbox.issue_tokens(REALM)
-    s = requests.Session()
-    s.trust_env = False
+    s = loopback_session()
     response = s.get(f"{qbo_sandbox.api_url(REALM)}/query", params={"query": "select * from Term"},
                      headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/xml"}, timeout=10)
     assert response.status_code == 406

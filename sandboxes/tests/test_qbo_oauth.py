@@ -7,6 +7,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from sandboxes.loopback_http import loopback_session
 from sandboxes.qbo import QBOSandbox, RealmSpec
 from sandboxes.qbo.client import SandboxClient
 from sandboxes.qbo.fixtures import qbo_sandbox_factory_fixture, qbo_sandbox_fixture  # noqa: F401
@@ -14,14 +15,8 @@ from sandboxes.qbo.fixtures import qbo_sandbox_factory_fixture, qbo_sandbox_fixt
 REALM = "9130350000000001"
 
 
-def session() -> requests.Session:
-    s = requests.Session()
-    s.trust_env = False
-    return s
-
-
 def token_call(sb: QBOSandbox, data: dict[str, str], auth: tuple[str, str] | None = None) -> requests.Response:
-    return session().post(sb.token_url, data=data, auth=auth or (sb.client_id, sb.client_secret),
+    return loopback_session().post(sb.token_url, data=data, auth=auth or (sb.client_id, sb.client_secret),
                           headers={"Accept": "application/json"}, timeout=10)
 
 
@@ -36,7 +31,7 @@ def small(factory: Callable[..., QBOSandbox], **kwargs: object) -> QBOSandbox:
 def test_authorization_code_flow_through_authorize_url(qbo_sandbox_factory: Callable[..., QBOSandbox]) -> None:
     sb = small(qbo_sandbox_factory)
     redirect = "http://localhost:8765/callback"
-    response = session().get(sb.authorize_url, params={
+    response = loopback_session().get(sb.authorize_url, params={
         "client_id": sb.client_id, "response_type": "code", "scope": "com.intuit.quickbooks.accounting",
         "redirect_uri": redirect, "state": "xyz"}, allow_redirects=False, timeout=10)
     assert response.status_code == 302
@@ -111,7 +106,7 @@ def test_expire_access_tokens_mid_run_then_refresh_recovers(qbo_sandbox_factory:
 def test_revoked_refresh_token_is_invalid_grant(qbo_sandbox_factory: Callable[..., QBOSandbox]) -> None:
     sb = small(qbo_sandbox_factory)
     tokens = sb.issue_tokens(REALM)
-    revoke = session().post(sb.revoke_url, json={"token": tokens["refresh_token"]},
+    revoke = loopback_session().post(sb.revoke_url, json={"token": tokens["refresh_token"]},
                             auth=(sb.client_id, sb.client_secret), timeout=10)
     assert revoke.status_code == 200
     assert refresh(sb, str(tokens["refresh_token"])).json()["error"] == "invalid_grant"
@@ -129,7 +124,7 @@ def test_token_for_another_realm_is_forbidden(qbo_sandbox_factory: Callable[...,
 
 
 def test_missing_bearer_is_401(qbo_sandbox: QBOSandbox) -> None:
-    response = session().get(f"{qbo_sandbox.api_url(REALM)}/query", params={"query": "select * from Term"},
+    response = loopback_session().get(f"{qbo_sandbox.api_url(REALM)}/query", params={"query": "select * from Term"},
                              headers={"Accept": "application/json"}, timeout=10)
     assert response.status_code == 401
     assert qbo_sandbox.stats().by_status[401] == 1

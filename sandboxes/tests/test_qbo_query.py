@@ -96,7 +96,7 @@ def test_paging_by_last_updated_time_is_complete_and_stable(client: SandboxClien
     position = 1
     while True:
         page = client.query_json(
-            "select * from Invoice where MetaData.LastUpdatedTime >= '2000-01-01' "  # noqa: S608 (QBO query, not SQL)
+            "select * from Invoice where MetaData.LastUpdatedTime >= '2000-01-01' "
             f"orderby MetaData.LastUpdatedTime startposition {position} maxresults 37"
         )["QueryResponse"]
         batch = page.get("Invoice", [])
@@ -115,7 +115,7 @@ def test_last_updated_filter_compares_instants_across_offsets(client: SandboxCli
     expected = sum(1 for s in stamps if s >= pivot)
     as_utc = pivot.astimezone(UTC).isoformat()
     count = client.query_json(
-        f"select count(*) from Invoice where MetaData.LastUpdatedTime >= '{as_utc}'"  # noqa: S608 (QBO query)
+        f"select count(*) from Invoice where MetaData.LastUpdatedTime >= '{as_utc}'"
     )["QueryResponse"]["totalCount"]
     assert count == expected
 

@@ -4,6 +4,7 @@ sObject Collections, Bulk API 2.0, SOQL look-ups, sessions and limits."""
 from __future__ import annotations
 
 import requests
+from sandboxes.loopback_http import loopback_session
 from sandboxes.salesforce import SalesforceSandbox, fixtures
 
 V = "/services/data/v62.0"
@@ -12,10 +13,7 @@ salesforce_sandbox = fixtures.salesforce_sandbox
 
 
 def _http(sandbox: SalesforceSandbox) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise replace the sandbox CA
-    session.verify = str(sandbox.ca_file)
-    return session
+    return loopback_session(sandbox.ca_file)
 
 
 def _login(sandbox: SalesforceSandbox) -> requests.Session:

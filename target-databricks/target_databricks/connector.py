@@ -24,7 +24,6 @@ from target_databricks.retry import (
     RetryPolicy,
     TransientWarehouseError,
     UnauthorizedError,
-    call_with_retry,
     is_transient,
     is_unauthorized,
 )
@@ -195,18 +194,12 @@ class DatabricksConnector:
                 self._drop_connection()
             self._raise_clean(exc)
 
-    def execute_with_retry(self, statement: str, what: str) -> list[t.Any]:
-        """For idempotent statements (DDL, DESCRIBE) outside a batch."""
-        return call_with_retry(
-            lambda: self.execute(statement), self.retry_policy, what=what, logger=self.logger
-        )
-
     # Tables ----------------------------------------------------------------------------
 
     def table_columns(self, table: str) -> dict[str, str] | None:
         """``{column: TYPE}`` of a stored table, or None when it does not exist."""
         try:
-            rows = self.execute_with_retry(merge_sql.describe_table(table), f"DESCRIBE {table}")
+            rows = self.execute(merge_sql.describe_table(table))
         except AuthenticationError:
             raise
         except Exception as exc:
@@ -237,9 +230,8 @@ class DatabricksConnector:
         """
         existing = self.table_columns(table)
         if existing is None:
-            self.execute_with_retry(
-                merge_sql.create_table(table, desired, provider=provider, properties=properties),
-                f"CREATE TABLE {table}",
+            self.execute(
+                merge_sql.create_table(table, desired, provider=provider, properties=properties)
             )
             return list(desired)
 
@@ -262,8 +254,7 @@ class DatabricksConnector:
 
         added = [c for c in desired if c.name not in existing]
         if added:
-            self.execute_with_retry(merge_sql.add_columns(table, added),
-                                    f"ALTER TABLE {table} ADD COLUMNS")
+            self.execute(merge_sql.add_columns(table, added))
         widened = {name: plan.new_type for name, plan in plans.items() if plan.action == "widen"}
         if widened:
             self._widen(table, existing, widened, provider=provider, properties=properties)

@@ -163,10 +163,7 @@ class DatabricksSink(BatchSink):
 
     def _prepare(self) -> list[Column]:
         if self.columns is None:
-            self.connector.execute_with_retry(
-                merge_sql.create_schema(self.catalog, self.schema_name),
-                f"CREATE SCHEMA {self.schema_name}",
-            )
+            self.connector.execute(merge_sql.create_schema(self.catalog, self.schema_name))
             self.columns = self.connector.ensure_table(
                 self.table, self.desired_columns, self.keys,
                 provider=self.provider, properties=self.properties,

@@ -9,10 +9,9 @@ from pathlib import Path
 from singer_sdk import typing as th
 from singer_sdk.target_base import Target
 
-from target_databricks import merge_sql
 from target_databricks.connector import DatabricksConnector
 from target_databricks.dead_letters import DeadLetterStore
-from target_databricks.sinks import DatabricksSink, conform_name
+from target_databricks.sinks import DatabricksSink
 
 DEFAULT_DEAD_LETTER_PATH = ".meltano/target-databricks/dead_letters"
 
@@ -147,10 +146,3 @@ class TargetDatabricks(Target):
 
     def table_exists(self, table: str) -> bool:
         return self.connector.table_columns(table) is not None
-
-    def table(self, stream_name: str) -> str:
-        """The three-part name a stream is loaded into (for tools and tests)."""
-        schema = self.config.get("schema") or self.config.get("default_target_schema")
-        return merge_sql.table_name(self.config.get("catalog") or None,
-                                    conform_name(schema or "quickbooks"),
-                                    conform_name(stream_name.split("-")[-1]))

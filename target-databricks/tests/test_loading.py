@@ -187,3 +187,21 @@ def test_large_batch_is_staged_in_chunks_then_merged_once(target_config, sql):
     tables = [r[1] for r in sql(f"SHOW TABLES IN `{config['catalog']}`.`{config['schema']}`")]
     assert tables == ["invoices"]  # the staging table is dropped at the end
     assert not target.rejected_batches
+
+
+def test_nested_values_load_as_struct_and_array_columns(target_config, sql):
+    config = {**target_config, "nested_as": "struct"}
+    address = {"type": ["object", "null"], "properties": {"city": {"type": ["string", "null"]},
+                                                         "line1": {"type": ["string", "null"]}}}
+    applied = {"type": ["array", "null"], "items": {"type": "object", "properties": {
+        "txn_id": {"type": "string"}, "amount": {"type": ["number", "null"]}}}}
+    run_target(config, [
+        schema_message("payments", {"id": {"type": "string"}, "billing_address": address,
+                                    "applied": applied}, ["id"]),
+        record("payments", id="p1", billing_address={"city": "Reno", "line1": "1 Main St"},
+               applied=[{"txn_id": "i1", "amount": Decimal("10.05")},
+                        {"txn_id": "i2", "amount": Decimal("0.0000000001")}]),
+    ])
+    name = f"`{config['catalog']}`.`{config['schema']}`.`payments`"
+    row = sql(f"SELECT billing_address.city, applied[1].amount, size(applied) FROM {name}")[0]
+    assert (row[0], row[1], row[2]) == ("Reno", Decimal("1E-10"), 2)

@@ -8,11 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
-import threading
 from pathlib import Path
 
+from ..cli import StopSignal
 from .engine_jars import EngineSetupError, default_cache_dir, prepare_jars
 from .warehouse import LocalWarehouse
 
@@ -42,9 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = StopSignal()
     try:
         settings = warehouse.connection_settings()
         if args.json:

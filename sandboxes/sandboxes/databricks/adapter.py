@@ -10,18 +10,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import ssl
 import struct
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..server_thread import ServerThread
+from ..tls import LoopbackCertificate
 from . import thrift_messages, workspace_endpoints
 from .backend_client import BackendClient, BackendError
 from .credentials import CredentialStore
 from .faults import TOKEN, WAREHOUSE, Faults
 from .protocol_translator import ProtocolTranslator
-from .tls import ServerCertificate
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +192,7 @@ class WarehouseAdapter:
         backend_port: int,
         backend_path: str,
         http_path: str,
-        certificate: ServerCertificate,
+        certificate: LoopbackCertificate,
         credentials: CredentialStore,
     ) -> None:
         self.backend_port = backend_port
@@ -203,23 +202,20 @@ class WarehouseAdapter:
         self.credentials = credentials
         self.faults = Faults(credentials)
         self.translator = ProtocolTranslator()
-        self._server: _AdapterServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServerThread | None = None
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("adapter not started")
-        return int(self._server.server_address[1])
+        return self._serving.port
 
     @property
     def base_url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self.certificate.cert_file, self.certificate.key_file)
+        context = self.certificate.server_context()
         server = _AdapterServer(("127.0.0.1", 0), _Handler)
         server.adapter = self
         # The handshake runs in each connection's own thread, on first read, so a client that
@@ -227,17 +223,9 @@ class WarehouseAdapter:
         server.socket = context.wrap_socket(
             server.socket, server_side=True, do_handshake_on_connect=False
         )
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, name="databricks-sandbox-adapter", daemon=True
-        )
-        self._thread.start()
+        self._serving = ServerThread.start(server, name="databricks-sandbox-adapter")
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.stop(join_timeout=10)

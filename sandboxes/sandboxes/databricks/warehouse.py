@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..tls import make_loopback_certificate
 from .adapter import WarehouseAdapter
 from .credentials import DEFAULT_OAUTH_LIFETIME_S, CredentialStore
 from .engine_jars import prepare_jars
 from .faults import Faults
 from .thrift_server import THRIFT_HTTP_PATH, SparkSettings, SparkThriftServer
-from .tls import make_server_certificate
 
 WAREHOUSE_ID = "qbc0sandbox0001"
 HTTP_PATH = f"/sql/1.0/warehouses/{WAREHOUSE_ID}"
@@ -155,7 +155,7 @@ class LocalWarehouse:
                 backend_port=engine.port,
                 backend_path=THRIFT_HTTP_PATH,
                 http_path=HTTP_PATH,
-                certificate=make_server_certificate(self.work_dir / "tls"),
+                certificate=make_loopback_certificate(self.work_dir / "tls", "databricks"),
                 credentials=self.credentials,
             )
             adapter.start()

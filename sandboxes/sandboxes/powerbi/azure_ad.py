@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sandboxes.powerbi.https_server import Request, Response
+from sandboxes.https_server import Request, Response
 
 POWERBI_SCOPE = "https://analysis.windows.net/powerbi/api/.default"
 

@@ -18,12 +18,8 @@ __all__ = ["powerbi_config", "powerbi_sandbox"]
 
 @pytest.fixture
 def powerbi_sandbox(tmp_path: Path) -> Iterator[PowerBISandbox]:
-    sandbox = PowerBISandbox(workdir=tmp_path / "powerbi-sandbox")
-    sandbox.start()
-    try:
+    with PowerBISandbox(workdir=tmp_path / "powerbi-sandbox") as sandbox:
         yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture

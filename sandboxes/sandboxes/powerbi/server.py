@@ -11,8 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sandboxes.https_server import HttpsSandbox, Request, Response, bearer_token
 from sandboxes.powerbi.azure_ad import TokenIssuer
-from sandboxes.powerbi.https_server import HttpsSandbox, Request, Response, bearer_token
 from sandboxes.powerbi.push_datasets import PowerBIError, PushDatasetStore, PushLimits
 
 _GROUP = r"/v1\.0/myorg/groups/(?P<group>[0-9a-fA-F-]{36})"

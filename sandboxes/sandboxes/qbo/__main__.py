@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from pathlib import Path
 
+from ..cli import StopSignal
 from .realm import RealmSpec
 from .sandbox import QBOSandbox
 
@@ -36,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
                          port=args.port)
     print(f"generating {args.transactions} transactions for {len(realms)} realm(s)...", file=sys.stderr, flush=True)
     sandbox.start()
+    stop = StopSignal()
     info = {
         "base_url": sandbox.base_url,
         "token_url": sandbox.token_url,
@@ -53,13 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     for realm_id, realm_info in info["realms"].items():  # type: ignore[attr-defined]
         print(f"realm {realm_id}: refresh token {realm_info['refresh_token']}")
     print(json.dumps(info), flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        stop.wait()
     finally:
         sandbox.stop()
     return 0

@@ -6,6 +6,7 @@ from typing import Any
 
 import requests
 
+from ..loopback_http import loopback_session
 from . import jsonfmt
 from .sandbox import QBOSandbox
 
@@ -15,8 +16,7 @@ class SandboxClient:
         self.sandbox = sandbox
         self.realm_id = realm_id or sandbox.realm_ids[0]
         self.minorversion = minorversion
-        self.session = requests.Session()
-        self.session.trust_env = False
+        self.session = loopback_session()
         self.tokens = sandbox.issue_tokens(self.realm_id)
 
     @property

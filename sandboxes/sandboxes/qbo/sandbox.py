@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from ..server_thread import ServerThread
 from .control import RealmHandle
 from .limits import FaultInjector, RealmStats
 from .oauth import ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, TokenAuthority, TokenStats
@@ -51,29 +51,22 @@ class QBOSandbox:
         self.faults.expire_hook = self.authority.expire_access_tokens
         self.faults.revoke_hook = self.authority.revoke
         self.webhooks = WebhookSender(lambda: self.realms, self.webhook_verifier_token)
-        self._server: SandboxHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServerThread | None = None
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> QBOSandbox:
-        if self._server is not None:
+        if self._serving is not None:
             return self
         for realm_id, realm in self.realms.items():
             self.generated[realm_id] = realm.generate()
-        self._server = SandboxHTTPServer(self, self.requested_port)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="qbo-sandbox", daemon=True)
-        self._thread.start()
+        self._serving = ServerThread.start(SandboxHTTPServer(self, self.requested_port), name="qbo-sandbox",
+                                           poll_interval=0.05)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
         for realm in self.realms.values():
             realm.store.close()
         if self._own_dir:
@@ -87,15 +80,15 @@ class QBOSandbox:
         self.stop()
 
     def serve_forever(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
+        if self._serving is not None:
+            self._serving.wait()
 
     # addresses and credentials ---------------------------------------------------------------
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("sandbox not started")
-        return int(self._server.server_address[1])
+        return self._serving.port
 
     @property
     def base_url(self) -> str:

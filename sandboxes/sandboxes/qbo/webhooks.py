@@ -19,8 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import requests
-
+from ..loopback_http import loopback_session
 from . import clock
 from .realm import Realm
 
@@ -118,8 +117,7 @@ class WebhookSender:
                 batches.insert(self._rng.randrange(len(batches) + 1) if reorder else index + 1, batches[index])
         results: list[tuple[int, bytes]] = []
         done = {events[i].seq for i in dropped}
-        session = requests.Session()
-        session.trust_env = False
+        session = loopback_session()
         try:
             for chunk in batches:
                 payload = cloudevents_body(chunk) if fmt == "cloudevents" else legacy_body(chunk)

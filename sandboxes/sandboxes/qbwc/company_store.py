@@ -46,8 +46,9 @@ COLUMNS = (
 
 
 @dataclass
-class StoredObject:
-    seq: int
+class NewObject:
+    """An object about to be inserted: the store numbers it (``seq``) on insert."""
+
     kind: str
     family: str
     qb_id: str
@@ -58,30 +59,26 @@ class StoredObject:
     created: int
     modified: int
     edit_sequence: str
-    deleted: int | None
     data: dict[str, Any]
-
-    @classmethod
-    def from_row(cls, row: Sequence[Any]) -> StoredObject:
-        return cls(
-            row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8],
-            row[9], row[10], row[11], json.loads(row[12]),
-        )
 
 
 @dataclass
-class NewObject:
-    kind: str
-    family: str
-    qb_id: str
-    name: str | None
-    entity_id: str | None
-    txn_date: str | None
-    is_active: bool
-    created: int
-    modified: int
-    edit_sequence: str
-    data: dict[str, Any]
+class StoredObject(NewObject):
+    """An object as the company file holds it: its insertion order and deletion time too."""
+
+    seq: int
+    deleted: int | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> StoredObject:
+        # In COLUMNS order, which every SELECT here asks for.
+        (seq, kind, family, qb_id, name, entity_id, txn_date, is_active, created, modified,
+         edit_sequence, deleted, data) = row
+        return cls(
+            kind=kind, family=family, qb_id=qb_id, name=name, entity_id=entity_id,
+            txn_date=txn_date, is_active=bool(is_active), created=created, modified=modified,
+            edit_sequence=edit_sequence, data=json.loads(data), seq=seq, deleted=deleted,
+        )
 
 
 class CompanyStore:

@@ -6,45 +6,15 @@ Prints one JSON line with the target settings (``target_config``) so a dev envir
 
 from __future__ import annotations
 
-import argparse
-import json
-import shutil
-import signal
 import sys
-import threading
-from pathlib import Path
 
+from sandboxes.cli import https_sandbox_parser, serve_https_sandbox
 from sandboxes.salesforce.server import SalesforceSandbox
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandboxes.salesforce", description=__doc__)
-    parser.add_argument("--workdir", type=Path, help="where the TLS files go (default: a temp dir)")
-    parser.add_argument("--config-out", type=Path, help="also write the target settings JSON here")
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--ca-out", type=Path, help="also copy the sandbox CA certificate (PEM) here")
-    parser.add_argument("--client-id", help="client id the sandbox accepts (default: a fixed test value)")
-    parser.add_argument("--client-secret", help="client secret the sandbox accepts (default: a fixed test value)")
-    args = parser.parse_args(argv)
-    identity = {name: getattr(args, name) for name in ("client_id", "client_secret") if getattr(args, name)}
-    sandbox = SalesforceSandbox(workdir=args.workdir, **identity).start(args.port)
-    if args.ca_out:
-        args.ca_out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(sandbox.ca_file, args.ca_out)
-    config = sandbox.target_config()
-    text = json.dumps(config)
-    if args.config_out:
-        args.config_out.write_text(text + "\n", encoding="utf-8")
-    print(text, flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sandbox.stop()
-    return 0
+    args = https_sandbox_parser("python -m sandboxes.salesforce", __doc__).parse_args(argv)
+    return serve_https_sandbox(SalesforceSandbox, args, ("client_id", "client_secret"))
 
 
 if __name__ == "__main__":

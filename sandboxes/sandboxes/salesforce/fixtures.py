@@ -18,12 +18,8 @@ __all__ = ["salesforce_config", "salesforce_sandbox"]
 
 @pytest.fixture
 def salesforce_sandbox(tmp_path: Path) -> Iterator[SalesforceSandbox]:
-    sandbox = SalesforceSandbox(workdir=tmp_path / "salesforce-sandbox")
-    sandbox.start()
-    try:
+    with SalesforceSandbox(workdir=tmp_path / "salesforce-sandbox") as sandbox:
         yield sandbox
-    finally:
-        sandbox.stop()
 
 
 @pytest.fixture

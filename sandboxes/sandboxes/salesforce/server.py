@@ -19,7 +19,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from sandboxes.powerbi.https_server import HttpsSandbox, Request, Response, bearer_token
+from sandboxes.https_server import HttpsSandbox, Request, Response, bearer_token
 from sandboxes.salesforce.bulk_ingest import BulkIngest
 from sandboxes.salesforce.sobjects import Org, SalesforceError
 

@@ -1,9 +1,9 @@
-"""Self-signed certificate authority and server certificate for loopback sandboxes.
+"""A throwaway certificate authority and a server certificate for 127.0.0.1 / localhost.
 
-Microsoft's msal refuses an ``http://`` authority and simple-salesforce hard-codes ``https://``,
-so these sandboxes must speak real TLS. A throwaway CA signs a leaf for ``127.0.0.1`` and
-``localhost``; clients trust the CA file (``ca_file``), exactly as they would trust a
-corporate CA bundle in production.
+The sandboxed clients only speak ``https`` (msal refuses an ``http://`` authority,
+simple-salesforce and the Databricks connector hard-code ``https://``), so the sandboxes must
+serve real TLS. A fresh CA signs a leaf for ``127.0.0.1`` and ``localhost``; clients trust the
+CA file (``ca_file``), exactly as they would trust a corporate CA bundle in production.
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ def _name(common_name: str) -> x509.Name:
 
 
 def make_loopback_certificate(directory: Path, label: str = "sandbox") -> LoopbackCertificate:
-    """Write ``ca.pem``, ``server.pem`` and ``server.key`` into ``directory``."""
+    """Write ``ca.pem``, ``server.pem`` (leaf + CA chain) and ``server.key`` into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC)
+    # Five minutes back tolerates a client clock slightly behind; two days outlives any test run.
     valid_from, valid_to = now - dt.timedelta(minutes=5), now + dt.timedelta(days=2)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())

@@ -23,7 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
 
-from sandboxes.powerbi.tls import LoopbackCertificate, make_loopback_certificate
+from sandboxes.server_thread import ServerThread
+from sandboxes.tls import LoopbackCertificate, make_loopback_certificate
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
@@ -183,8 +184,7 @@ class HttpsSandbox:
         self._lock = threading.RLock()
         self._faults: list[Fault] = []
         self.request_log: list[LoggedRequest] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServerThread | None = None
 
     @property
     def ca_file(self) -> Path:
@@ -192,9 +192,9 @@ class HttpsSandbox:
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError(f"{self.label} sandbox is not started")
-        return int(self._server.server_address[1])
+        return self._serving.port
 
     @property
     def url(self) -> str:
@@ -204,22 +204,13 @@ class HttpsSandbox:
         """Listen on 127.0.0.1:``port`` (0: a free port)."""
         server = _Server(("127.0.0.1", port), _Handler)
         server.sandbox = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True,
-            name=f"{self.label}-sandbox",
-        )
-        self._thread.start()
+        self._serving = ServerThread.start(server, name=f"{self.label}-sandbox", poll_interval=0.2)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -270,6 +261,10 @@ class HttpsSandbox:
             return [r for r in self.request_log if r.method == method and pattern.search(r.path)]
 
     def route(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    def target_config(self, **overrides: Any) -> dict[str, Any]:
+        """Settings that point this sandbox's target plugin at it (the CLI prints them)."""
         raise NotImplementedError
 
 
