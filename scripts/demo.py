@@ -27,7 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".meltano" / "demo"
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
-WAREHOUSE = ROOT / ".meltano" / "warehouse" / "quickbooks.duckdb"
+WAREHOUSE = ROOT / ".meltano" / "warehouse" / "warehouse.duckdb"
 REALM_ID = "9130350000000001"
 QBD_PASSWORD = "demo-web-connector-password"  # noqa: S105 - the local sandbox's, printed nowhere
 
@@ -319,7 +319,7 @@ def main() -> int:
             print(f"       Web Connector session: {report.outcome}, {report.requests_answered} qbXML request sets",
                   flush=True)
 
-        print("\nWarehouse (DuckDB, .meltano/warehouse/quickbooks.duckdb):")
+        print("\nWarehouse (DuckDB, .meltano/warehouse/warehouse.duckdb):")
         print("\n".join(warehouse_summary()))
         if warehouse is not None:
             print("\nDatabricks (local Spark SQL warehouse, catalog main):")

@@ -108,3 +108,25 @@ def test_qbd_into_the_warehouse_through_a_web_connector_session(meltano_env: dic
     bills = _table("bills")
     (count,), = _warehouse_rows(f"select count(*) from {bills} where edition = 'qbd'")
     assert count == company.count("Bill")
+
+
+def test_qbo_into_databricks_lands_decimal_money_that_sums_exactly_to_the_source(
+    meltano_env: dict[str, str],
+) -> None:
+    env = dict(meltano_env)
+    with demo.qbo_sandbox(120) as (qbo_env, sandbox), demo.databricks_warehouse() as (dbx_env, warehouse):
+        env.update(qbo_env)
+        env.update(dbx_env)
+        _run(env, "tap-quickbooks-online", "target-databricks")
+        realm = sandbox.realm(demo.REALM_ID)
+        source_bills = [realm.get("Bill", i) for i in realm.ids("Bill")]
+        with warehouse.connect() as connection, connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*), sum(total_amount), sum(balance) "
+                           f"FROM {warehouse.catalog}.quickbooks.bills WHERE _sdc_deleted_at IS NULL")
+            count, total, balance = cursor.fetchone()
+            cursor.execute(f"DESCRIBE TABLE {warehouse.catalog}.quickbooks.bills")
+            types = {row[0]: row[1].lower() for row in cursor.fetchall()}
+        assert count == len(source_bills)
+        assert isinstance(total, Decimal) and types["total_amount"].startswith("decimal")
+        assert total == sum(Decimal(str(bill["TotalAmt"])) for bill in source_bills)
+        assert balance == sum(Decimal(str(bill["Balance"])) for bill in source_bills)

@@ -133,13 +133,31 @@ def _cast(expression: str, sql_type: str) -> str:
     return f"CAST({expression} AS {sql_type})"
 
 
-def json_rows_source(columns: t.Sequence[Column], param: str) -> str:
-    """A SELECT that turns the one JSON parameter back into typed rows."""
-    projection = ", ".join(
-        f"{_cast(f'r[{i}]', c.sql_type)} AS {quote_ident(c.name)}" for i, c in enumerate(columns)
-    )
+def json_rows_source(
+    columns: t.Sequence[Column],
+    param: str,
+    constants: t.Mapping[int, str | None] | None = None,
+) -> str:
+    """A SELECT that turns the one JSON parameter back into typed rows.
+
+    ``constants`` maps a column's position to the placeholder of a parameter holding the
+    value every row shares (or None when all are NULL); such columns are left out of the
+    JSON rows, which shrinks each statement by the audit and company columns.
+    """
+    constants = constants or {}
+    projection = []
+    position = 0
+    for i, column in enumerate(columns):
+        if i in constants:
+            placeholder = constants[i]
+            expression = (_cast(placeholder, column.sql_type) if placeholder is not None
+                          else f"CAST(NULL AS {column.sql_type})")
+        else:
+            expression = _cast(f"r[{position}]", column.sql_type)
+            position += 1
+        projection.append(f"{expression} AS {quote_ident(column.name)}")
     return (
-        f"SELECT {projection} FROM "
+        f"SELECT {', '.join(projection)} FROM "
         f"(SELECT explode(from_json({param}, {quote_string(ROWS_SCHEMA)})) AS r) AS rows_json"
     )
 

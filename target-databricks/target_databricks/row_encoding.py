@@ -151,3 +151,19 @@ def json_chunks(rows: t.Iterable[list[str | None]], max_bytes: int) -> t.Iterato
         size += length
     if parts:
         yield "[" + ",".join(parts) + "]"
+
+
+def split_constant_columns(
+    rows: list[list[str | None]],
+) -> tuple[dict[int, str | None], list[list[str | None]]]:
+    """Columns whose value is the same in every row, and the rows without them."""
+    if not rows:
+        return {}, rows
+    first = rows[0]
+    constant = [i for i in range(len(first)) if all(row[i] == first[i] for row in rows)]
+    if not constant:
+        return {}, rows
+    if len(constant) == len(first):
+        constant = constant[:-1]  # keep one column so each row is still a JSON element
+    keep = [i for i in range(len(first)) if i not in set(constant)]
+    return {i: first[i] for i in constant}, [[row[i] for i in keep] for row in rows]

@@ -13,7 +13,12 @@ from target_databricks.auth import AuthenticationError
 from target_databricks.connector import TableValidationError
 from target_databricks.merge_sql import Column
 from target_databricks.retry import call_with_retry, is_transient
-from target_databricks.row_encoding import ValueRejected, encode_row, json_chunks
+from target_databricks.row_encoding import (
+    ValueRejected,
+    encode_row,
+    json_chunks,
+    split_constant_columns,
+)
 from target_databricks.type_mapping import STRING, TIMESTAMP, TypeSettings, sql_type
 from target_databricks.versioning import DEFAULT_VERSION_COLUMNS, newest_per_key
 
@@ -173,15 +178,20 @@ class DatabricksSink(BatchSink):
     def _write(self, rows: list[dict]) -> None:
         columns = self._prepare()
         spec = [(c.name, c.sql_type) for c in columns]
-        chunks = list(json_chunks((encode_row(r, spec) for r in rows), self.chunk_bytes))
-        placeholder = self.connector.placeholder(ROWS_PARAMETER)
+        constants, varying = split_constant_columns([encode_row(r, spec) for r in rows])
+        chunks = list(json_chunks(varying, self.chunk_bytes))
+        placeholders = {i: (self.connector.placeholder(f"c{i}") if v is not None else None)
+                        for i, v in constants.items()}
+        shared = {f"c{i}": v for i, v in constants.items() if v is not None}
+        rows_source = merge_sql.json_rows_source(
+            columns, self.connector.placeholder(ROWS_PARAMETER), placeholders)
         overwrite = (self.load_method == "overwrite"
                      and self.table not in self.target.overwritten_tables)
         if len(chunks) == 1 and self.staging_mode == "insert":
-            source = merge_sql.json_rows_source(columns, placeholder)
-            parameters: dict[str, t.Any] | None = {ROWS_PARAMETER: chunks[0]}
+            source = rows_source
+            parameters: dict[str, t.Any] | None = {ROWS_PARAMETER: chunks[0], **shared}
         else:
-            self._stage(columns, chunks, placeholder, rows)
+            self._stage(columns, chunks, rows_source, shared, rows)
             source, parameters = merge_sql.select_all(self._stage_table), None
 
         if self.keys and self.load_method == "upsert":
@@ -198,18 +208,17 @@ class DatabricksSink(BatchSink):
             self.target.overwritten_tables.add(self.table)
         self._flag_deleted_lines(rows)
 
-    def _stage(self, columns: list[Column], chunks: list[str], placeholder: str,
-               rows: list[dict]) -> None:
+    def _stage(self, columns: list[Column], chunks: list[str], rows_source: str,
+               shared: t.Mapping[str, t.Any], rows: list[dict]) -> None:
         self.connector.execute(merge_sql.create_table(
             self._stage_table, columns, provider=self.provider, replace=True))
         self._stage_created = True
         if self.staging_mode == "volume":
             self.target.volume_stager.stage(self, columns, rows)
             return
-        insert = merge_sql.insert_select(
-            self._stage_table, columns, merge_sql.json_rows_source(columns, placeholder))
+        insert = merge_sql.insert_select(self._stage_table, columns, rows_source)
         for chunk in chunks:
-            self.connector.execute(insert, {ROWS_PARAMETER: chunk})
+            self.connector.execute(insert, {ROWS_PARAMETER: chunk, **shared})
 
     def _flag_deleted_lines(self, rows: list[dict]) -> None:
         """A deleted header's lines are flagged too (record-model.md), when a lines table exists."""

@@ -157,3 +157,11 @@ def test_volume_staging_statements():
 
 def test_string_literals_escape_quotes_and_backslashes():
     assert merge_sql.quote_string("it's a \\path") == "'it\\'s a \\\\path'"
+
+
+def test_columns_shared_by_every_row_travel_once_as_their_own_parameter():
+    sql = merge_sql.json_rows_source(COLUMNS[:4], ":rows", {0: ":c0", 3: None})
+    assert "CAST(:c0 AS STRING)" not in sql and ":c0 AS `company_id`" in sql
+    assert "CAST(NULL AS TIMESTAMP) AS `updated_at`" in sql
+    # the remaining columns are renumbered inside each JSON row
+    assert "r[0] AS `id`" in sql and "CAST(r[1] AS DECIMAL(38,10)) AS `total_amount`" in sql

@@ -7,7 +7,12 @@ import json
 from decimal import Decimal
 
 import pytest
-from target_databricks.row_encoding import ValueRejected, encode_value, json_chunks
+from target_databricks.row_encoding import (
+    ValueRejected,
+    encode_value,
+    json_chunks,
+    split_constant_columns,
+)
 from target_databricks.type_mapping import TypeSettings, plan_column, sql_type
 from target_databricks.versioning import newest_per_key
 
@@ -157,3 +162,13 @@ def test_dedupe_breaks_ties_by_sync_token_then_numeric_edit_sequence():
 def test_dedupe_equal_versions_keep_the_last_arrival():
     records = [{"id": 1, "v": "first"}, {"id": 1, "v": "second"}]
     assert newest_per_key(records, ["id"], [])[0]["v"] == "second"
+
+
+def test_constant_columns_are_split_out_of_the_rows():
+    rows = [["c1", "qbo", "1", None], ["c1", "qbo", "2", None]]
+    constants, varying = split_constant_columns(rows)
+    assert constants == {0: "c1", 1: "qbo", 3: None}
+    assert varying == [["1"], ["2"]]
+    # a single row keeps one column so it is still a JSON element
+    constants, varying = split_constant_columns([["a", "b"]])
+    assert constants == {0: "a"} and varying == [["b"]]

@@ -74,13 +74,30 @@ class WarehouseDialect(abc.ABC):
 class DuckDBDialect(WarehouseDialect):
     name = "duckdb"
 
+    def __init__(self, config: t.Mapping[str, t.Any]) -> None:
+        super().__init__(config)
+        self._refuse_catalog_named_like_a_schema(self.database_path())
+
     def database_path(self) -> pathlib.Path:
-        return pathlib.Path(self.config.get("duckdb_path") or ".meltano/warehouse/quickbooks.duckdb")
+        return pathlib.Path(self.config.get("duckdb_path") or ".meltano/warehouse/warehouse.duckdb")
 
     def sqlalchemy_url(self) -> str | sa.URL:
         path = self.database_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"duckdb:///{path}"
+
+    def _refuse_catalog_named_like_a_schema(self, path: pathlib.Path) -> None:
+        # DuckDB names a file's catalog after the file; a schema of the same name makes every
+        # two-part name ambiguous ("Ambiguous reference to catalog or schema"), mid-load.
+        schemas = {self.config.get("default_target_schema") or "quickbooks",
+                   self.config.get("model_schema") or "finance"}
+        if path.stem in schemas:
+            raise ValueError(
+                f"duckdb_path {str(path)!r}: DuckDB names the database after its file, "
+                f"{path.stem!r}, which is also a schema this target writes; rename the file "
+                f"(for example to warehouse.duckdb) or set another default_target_schema / "
+                "model_schema."
+            )
 
     def engine_kwargs(self) -> dict[str, t.Any]:
         # No network here or on many warehouse hosts: never fetch extensions at run time.

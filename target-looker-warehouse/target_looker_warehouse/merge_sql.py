@@ -100,7 +100,8 @@ def update_from_staging_sql(
 
     A staged deletion keeps the stored value of every column it leaves null
     (QuickBooks deletions carry little more than the key), and a stored deletion is
-    not undone by a staged row that is not newer than the deletion itself.
+    not undone by a staged row older than the deletion itself (a row of the very
+    version that flagged it, e.g. a line re-sent in the next batch, does undo it).
     """
     settable = [c for c in columns if c not in keys]
     if not settable:
@@ -121,7 +122,7 @@ def update_from_staging_sql(
     if has_deleted and "updated_at" in version_columns:
         d, u = flavor.quote(DELETED_AT), flavor.quote("updated_at")
         conditions.append(
-            f"NOT (t.{d} IS NOT NULL AND s.{d} IS NULL AND COALESCE(s.{u} <= t.{d}, TRUE))"
+            f"NOT (t.{d} IS NOT NULL AND s.{d} IS NULL AND COALESCE(s.{u} < t.{d}, TRUE))"
         )
     return (
         f"UPDATE {target} AS t SET {', '.join(assignments)} "
@@ -155,6 +156,24 @@ def cascade_header_deletion_sql(
         f"WHERE s.{d} IS NOT NULL AND l.{d} IS NULL "
         f"AND l.{flavor.quote('company_id')} = s.{flavor.quote('company_id')} "
         f"AND l.{flavor.quote(header_column)} = s.{flavor.quote('id')}"
+    )
+
+
+def flag_dropped_lines_sql(flavor: SqlFlavor, lines_table: str, header_column: str, staging: str) -> str:
+    """Flag stored lines of a document that a newer version of it no longer has.
+
+    Every line row repeats its header's ``updated_at``, so a line still stored with an
+    older ``updated_at`` than the document's newest lines was removed in QuickBooks.
+    Lines of one version split over two batches share that version and stay.
+    """
+    d, u = flavor.quote(DELETED_AT), flavor.quote("updated_at")
+    company, header = flavor.quote("company_id"), flavor.quote(header_column)
+    return (
+        f"UPDATE {lines_table} AS l SET {d} = s.newest "
+        f"FROM (SELECT {company}, {header}, MAX({u}) AS newest FROM {flavor.quote(staging)} "
+        f"WHERE {d} IS NULL GROUP BY {company}, {header}) AS s "
+        f"WHERE l.{company} = s.{company} AND l.{header} = s.{header} "
+        f"AND l.{d} IS NULL AND l.{u} < s.newest"
     )
 
 

@@ -269,6 +269,15 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
                 )
                 if hard:
                     conn.exec_driver_sql(merge_sql.hard_delete_sql(flavor, lines_table))
+        line_headers = {lines: column for lines, column in merge_sql.HEADER_LINES.values()}
+        line_header = line_headers.get(self.table_name)
+        upsert = self.config.get("load_method", "upsert") != "append-only"
+        if (
+            upsert
+            and line_header
+            and {"company_id", line_header, "updated_at", merge_sql.DELETED_AT} <= set(columns)
+        ):
+            conn.exec_driver_sql(merge_sql.flag_dropped_lines_sql(flavor, self.table, line_header, staging))
         if self.table_name == "deleted_records" and {"stream", "company_id", "id", "deleted_at"} <= set(columns):
             streams = [
                 str(r[0])

@@ -9,6 +9,7 @@ from singer_sdk.sql import SQLTarget
 
 from target_looker_warehouse.connector import WarehouseConnector
 from target_looker_warehouse.dead_letter import DEFAULT_PATH
+from target_looker_warehouse.dialects import dialect_for
 from target_looker_warehouse.sinks import WarehouseSink
 
 
@@ -28,7 +29,7 @@ class TargetLookerWarehouse(SQLTarget):
         th.Property(
             "duckdb_path",
             th.StringType,
-            default=".meltano/warehouse/quickbooks.duckdb",
+            default=".meltano/warehouse/warehouse.duckdb",
             description="DuckDB database file (dialect 'duckdb'); its folder is created.",
         ),
         th.Property(
@@ -165,6 +166,7 @@ class TargetLookerWarehouse(SQLTarget):
         super().__init__(*args, **kwargs)
         self.dead_lettered_batches: list[int] = []
         self.after_load_report: dict[str, t.Any] = {}
+        dialect_for(self.config)  # a config the warehouse would refuse fails now, before any input
         if self.config.get("dialect", "duckdb") == "duckdb":
             # DuckDB runs one writer at a time: parallel drains only add thread overhead.
             self.max_parallelism = 1

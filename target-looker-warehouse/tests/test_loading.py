@@ -204,3 +204,17 @@ def test_activate_version_flags_rows_of_older_versions(duckdb_config: dict[str, 
     run_target(duckdb_config, versioned("2", 2) + '{"type":"ACTIVATE_VERSION","stream":"invoices","version":2}\n')
     rows = query(duckdb_config, f"SELECT id, _sdc_deleted_at IS NOT NULL FROM {raw(duckdb_config, 'invoices')} ORDER BY id")
     assert rows == [("1", True), ("2", False)]
+
+
+def test_line_removed_from_an_edited_document_is_flagged(warehouse_config: dict[str, t.Any]) -> None:
+    def line(line_id: str, updated_at: str) -> dict[str, t.Any]:
+        return {**_line("1", line_id, "5.00"), "updated_at": updated_at}
+
+    v1, v2 = "2026-11-02T09:00:00-08:00", "2026-11-03T09:00:00-08:00"
+    run_target(warehouse_config, singer_lines({"invoice_lines": [line("1", v1), line("2", v1), line("3", v1)]}))
+    # The edited invoice keeps lines 1 and 3; they arrive in two batches of the same version.
+    config = {**warehouse_config, "batch_size_rows": 1}
+    run_target(config, singer_lines({"invoice_lines": [line("1", v2), line("3", v2)]}))
+    rows = query(warehouse_config,
+                 f"SELECT line_id, _sdc_deleted_at IS NOT NULL FROM {raw(warehouse_config, 'invoice_lines')} ORDER BY line_id")
+    assert rows == [("1", False), ("2", True), ("3", False)]
