@@ -60,35 +60,39 @@ SCHEMA = {
 CELLS_PER_STATEMENT = 20_000
 
 
-def rows(count: int) -> t.Iterator[dict[str, t.Any]]:
+def rows(count: int, version: int = 1) -> t.Iterator[dict[str, t.Any]]:
+    """``version`` 2 is the same records edited an hour later with new amounts."""
     base = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=-8)))
+    base += datetime.timedelta(hours=version - 1)
     for i in range(count):
         yield {
             "company_id": "9130354", "edition": "qbo", "id": str(100000 + i),
             "doc_number": f"INV-{i:07d}", "customer_name": f"Customer {i % 5000} O'Hara",
-            "total_amount": Decimal(f"{(i * 7919) % 1000000}.{i % 100:02d}"),
+            "total_amount": Decimal(f"{(i * 7919 * version) % 1000000}.{i % 100:02d}"),
             "balance": Decimal(f"{(i * 31) % 10000}.{(i * 3) % 100:02d}"),
             "txn_date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
             "updated_at": (base + datetime.timedelta(seconds=i)).isoformat(),
-            "sync_token": i % 7,
+            "sync_token": i % 7 + version,
         }
 
 
 class SingerInput:
     """Singer messages generated while the target reads them (no 1M-line buffer)."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, version: int = 1) -> None:
         self.count = count
+        self.version = version
 
     def __iter__(self) -> t.Iterator[str]:
         yield to_json_text({"type": "SCHEMA", "stream": "invoices", "schema":
                             {"type": "object", "properties": SCHEMA},
                             "key_properties": ["company_id", "id"]}) + "\n"
-        for row in rows(self.count):
+        for row in rows(self.count, self.version):
             yield to_json_text({"type": "RECORD", "stream": "invoices", "record": row}) + "\n"
 
 
-def load_with_target(warehouse: LocalWarehouse, schema: str, count: int, batch_rows: int) -> float:
+def load_with_target(warehouse: LocalWarehouse, schema: str, count: int, batch_rows: int,
+                     version: int = 1) -> float:
     config = {
         "server_hostname": warehouse.server_hostname, "http_path": warehouse.http_path,
         "access_token": warehouse.access_token, "catalog": warehouse.catalog, "schema": schema,
@@ -98,7 +102,7 @@ def load_with_target(warehouse: LocalWarehouse, schema: str, count: int, batch_r
     }
     target = TargetDatabricks(config=config, parse_env_config=False)
     started = time.monotonic()
-    target.listen(file_input=SingerInput(count))  # type: ignore[arg-type]
+    target.listen(file_input=SingerInput(count, version))  # type: ignore[arg-type]
     elapsed = time.monotonic() - started
     target.connector.close()
     if target.rejected_batches:
@@ -142,7 +146,8 @@ class BaselineTarget(Target):
     config_jsonschema = th.PropertiesList(th.Property("table", th.StringType)).to_dict()
 
 
-def load_with_baseline(warehouse: LocalWarehouse, schema: str, count: int, batch_rows: int) -> float:
+def load_with_baseline(warehouse: LocalWarehouse, schema: str, count: int, batch_rows: int,
+                       version: int = 1) -> float:
     """The same Singer input through the same SDK (parsing, validation), baseline sink."""
     table = f"`{warehouse.catalog}`.`{schema}`.`invoices`"
     connection = warehouse.connect(use_inline_params="silent", enable_telemetry=False)
@@ -155,7 +160,7 @@ def load_with_baseline(warehouse: LocalWarehouse, schema: str, count: int, batch
         BaselineSink.table = table  # type: ignore[attr-defined]
         target = BaselineTarget(config={"batch_size_rows": batch_rows, "table": table},
                                 parse_env_config=False)
-        target.listen(file_input=SingerInput(count))  # type: ignore[arg-type]
+        target.listen(file_input=SingerInput(count, version))  # type: ignore[arg-type]
     elapsed = time.monotonic() - started
     connection.close()
     return elapsed
@@ -198,10 +203,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batch-rows", type=int, default=50_000)
+    parser.add_argument("--update-rows", type=int, default=20_000)
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     expected = sum(r["total_amount"] for r in rows(args.rows))
+    expected_up = expected - sum(r["total_amount"] for r in rows(args.update_rows)) + sum(
+        r["total_amount"] for r in rows(args.update_rows, 2))
 
     with LocalWarehouse() as warehouse:
         # A fresh JVM compiles as it goes: warm both paths up so neither pays for it alone.
@@ -210,17 +218,22 @@ def main() -> None:
         ours = load_with_target(warehouse, "bench_ours", args.rows, args.batch_rows)
         ours_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         ours_count, ours_sum = check(warehouse, "bench_ours", args.rows)
-        base = base_count = base_sum = None
+        ours_up = load_with_target(warehouse, "bench_ours", args.update_rows, args.batch_rows, 2)
+        ours_up_sum = check(warehouse, "bench_ours", args.rows)[1]
+        base = base_count = base_sum = base_up = base_up_sum = None
         if not args.skip_baseline:
             base = load_with_baseline(warehouse, "bench_base", args.rows, args.batch_rows)
             base_count, base_sum = check(warehouse, "bench_base", args.rows)
+            base_up = load_with_baseline(warehouse, "bench_base", args.update_rows,
+                                         args.batch_rows, 2)
+            base_up_sum = check(warehouse, "bench_base", args.rows)[1]
         engine_rss = warehouse.rss_bytes() / 2**20
 
-    lines = [
+    lines: list[str] = [
         "# target-databricks: load throughput on the local Spark SQL warehouse",
         "",
         f"Command: `python bench/target_databricks.py --rows {args.rows} "
-        f"--batch-rows {args.batch_rows}`",
+        f"--batch-rows {args.batch_rows} --update-rows {args.update_rows}`",
         "",
         f"Machine: {platform.machine()}, {platform.python_version()}, shared 2-core box "
         "(other engineers' test suites were running; absolute numbers are noisy, the ratio "
@@ -241,7 +254,23 @@ def main() -> None:
             f"{base:.1f} | {args.rows / base:,.0f} | {base_count:,} | "
             f"{Decimal(str(base_sum)) == expected} ({base_sum!r} vs {expected}) |"
         )
-        lines += ["", f"Speed-up: {base / ours:.1f}x."]
+        lines += ["", f"Initial load, target-databricks vs baseline: {base / ours:.2f}x."]
+    lines += [
+        "",
+        f"Then {args.update_rows:,} of those records arrive again, edited (newer updated_at, "
+        f"new amounts), into the {args.rows:,}-row table:",
+        "",
+        "| loader | rows | seconds | rows/s | sum exact after update? |",
+        "|---|---:|---:|---:|---|",
+        f"| target-databricks | {args.update_rows:,} | {ours_up:.1f} | "
+        f"{args.update_rows / ours_up:,.0f} | {ours_up_sum == expected_up} |",
+    ]
+    if base_up is not None:
+        lines.append(
+            f"| baseline | {args.update_rows:,} | {base_up:.1f} | "
+            f"{args.update_rows / base_up:,.0f} | "
+            f"{Decimal(str(base_up_sum)) == expected_up} |")
+        lines += ["", f"Update run, target-databricks vs baseline: {base_up / ours_up:.2f}x."]
     lines += [
         "",
         f"Peak RSS of the Python process (target + bench): {ours_rss:,.0f} MiB; Spark engine "
@@ -256,4 +285,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

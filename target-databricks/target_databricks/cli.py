@@ -46,7 +46,9 @@ def replay(config: dict[str, t.Any], *, parse_env_config: bool = True) -> tuple[
     A batch that fails again is written back to the store by the sink with its new error,
     and the old file is removed either way, so each batch is kept exactly once.
     """
-    store = DeadLetterStore(config.get("dead_letter_path") or DEFAULT_DEAD_LETTER_PATH)
+    # Settings may come from the environment (Meltano), so read the path from a parsed config.
+    settings = TargetDatabricks(config=config, parse_env_config=parse_env_config).config
+    store = DeadLetterStore(settings.get("dead_letter_path") or DEFAULT_DEAD_LETTER_PATH)
     loaded = failed = 0
     for path in store.list():
         letter = store.read(path)
