@@ -76,6 +76,8 @@ def qbo_sandbox(transactions: int) -> Iterator[tuple[dict[str, str], Any]]:
     from sandboxes.qbo import QBOSandbox, RealmSpec
 
     spec = RealmSpec(realm_id=REALM_ID, seed=42, transactions=transactions)
+    token_store = WORK / "qbo-tokens.enc"
+    token_store.unlink(missing_ok=True)  # tokens of an earlier sandbox, under an earlier key
     with QBOSandbox(realms=[spec], data_dir=WORK / "qbo") as sandbox:
         tokens = sandbox.issue_tokens(REALM_ID)
         yield {
@@ -86,7 +88,7 @@ def qbo_sandbox(transactions: int) -> Iterator[tuple[dict[str, str], Any]]:
             "TAP_QUICKBOOKS_ONLINE_CLIENT_SECRET": sandbox.client_secret,
             "TAP_QUICKBOOKS_ONLINE_REALM_ID": REALM_ID,
             "TAP_QUICKBOOKS_ONLINE_REFRESH_TOKEN": tokens["refresh_token"],
-            "TAP_QUICKBOOKS_ONLINE_TOKEN_STORE_PATH": str(WORK / "qbo-tokens.enc"),
+            "TAP_QUICKBOOKS_ONLINE_TOKEN_STORE_PATH": str(token_store),
             "QBO_TOKEN_STORE_KEY": Fernet.generate_key().decode(),
         }, sandbox
 

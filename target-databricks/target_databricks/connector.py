@@ -140,6 +140,7 @@ class DatabricksConnector:
     def close(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, []
+            self._local = threading.local()  # no thread may reuse a closed connection
         for connection in connections:
             with contextlib.suppress(Exception):  # closing at exit; nothing to recover
                 connection.close()

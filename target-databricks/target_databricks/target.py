@@ -126,6 +126,14 @@ class TargetDatabricks(Target):
 
             self.volume_stager = VolumeStager(self)
 
+    def process_endofpipe(self) -> None:
+        """Drain as usual, then end the warehouse sessions while the warehouse is listening
+        (an atexit close can run after logging has shut down)."""
+        try:
+            super().process_endofpipe()
+        finally:
+            self.connector.close()
+
     @property
     def max_parallelism(self) -> int:
         return int(self.config.get("max_parallel_streams", 4))
