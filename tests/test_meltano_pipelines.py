@@ -44,9 +44,16 @@ def meltano_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
+SECRET_SETTINGS = ("CLIENT_SECRET", "REFRESH_TOKEN", "ACCESS_TOKEN", "PASSWORD", "QBO_TOKEN_STORE_KEY")
+
+
 def _run(env: dict[str, str], tap: str, target: str) -> None:
     result = demo.meltano(["run", tap, target], env, f"{tap}-{target}")
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    leaked = [name for name, value in env.items()
+              if name.endswith(SECRET_SETTINGS) and len(value) >= 8 and value in output]
+    assert not leaked, f"secrets in the pipeline's log: {leaked}"
 
 
 def _warehouse_rows(sql: str) -> list[tuple[Any, ...]]:

@@ -18,7 +18,7 @@ import msal
 import msal.exceptions
 import requests
 
-from target_powerbi.retry import TransientError
+from qbc_plugin_kit.retry import TransientError
 
 POWERBI_SCOPE = "https://analysis.windows.net/powerbi/api/.default"
 # msal reports an unreachable or failing token endpoint as these errors rather than raising.

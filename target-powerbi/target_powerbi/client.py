@@ -10,7 +10,7 @@ import requests
 import simplejson
 
 from target_powerbi.auth import PowerBITokenProvider
-from target_powerbi.retry import RetryPolicy, TransientError, call_with_retries
+from qbc_plugin_kit.retry import RetryPolicy, TransientError, call_with_retries
 
 
 class PowerBIRequestError(Exception):

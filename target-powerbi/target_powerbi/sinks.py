@@ -10,7 +10,7 @@ from singer_sdk.sinks import BatchSink
 
 from target_powerbi.loader import LoadFailed
 from target_powerbi.schema_mapping import json_safe
-from target_powerbi.versioning import version_text
+from qbc_plugin_kit.versioning import version_text
 
 if TYPE_CHECKING:
     from target_powerbi.runtime import Runtime

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from target_powerbi.cli import replay
-from target_powerbi.dead_letters import DeadLetterStore
+from qbc_plugin_kit.dead_letters import DeadLetterStore
 
 from .singer_io import customer, record_message, run_target, schema_message, singer_lines
 

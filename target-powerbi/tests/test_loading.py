@@ -146,7 +146,7 @@ def test_new_stream_recreates_the_dataset_with_every_table_refilled(powerbi_sand
 def test_new_stream_with_missing_table_action_fail_is_dead_lettered(powerbi_sandbox, powerbi_config):
     from pathlib import Path
 
-    from target_powerbi.dead_letters import DeadLetterStore
+    from qbc_plugin_kit.dead_letters import DeadLetterStore
     config = {**powerbi_config, "missing_table_action": "fail"}
     run_target(config, [schema_message("customers"),
                         record_message("customers", customer("1", "Ada", "2026-11-01T09:00:00Z", 0))])

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import requests
 from simple_salesforce import Salesforce
 
-from target_salesforce.retry import TransientError
+from qbc_plugin_kit.retry import TransientError
 
 
 class SalesforceAuthError(Exception):

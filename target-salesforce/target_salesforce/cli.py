@@ -2,72 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import logging
-import os
-import sys
-from pathlib import Path
-from typing import Any
+from qbc_plugin_kit.plugin_cli import dispatch, print_pending, print_replay_summary, replay_config, replay_parser
 
 from target_salesforce.auth import SalesforceAuthError
 from target_salesforce.loader import LoadFailed
 from target_salesforce.target import TargetSalesforce
 
-
-def _load_config(paths: list[Path]) -> dict[str, Any]:
-    config: dict[str, Any] = {}
-    for path in paths:
-        config.update(json.loads(path.read_text(encoding="utf-8")))
-    return config
-
-
-def _env_config(prefix: str) -> dict[str, Any]:
-    """Settings from ``<PREFIX>_<SETTING>`` variables, as Meltano exports them to plugin
-    commands, typed by the settings schema (the SDK's own parser leaves decimals as text)."""
-    config: dict[str, Any] = {}
-    for name, spec in TargetSalesforce.config_jsonschema["properties"].items():
-        raw = os.environ.get(f"{prefix}_{name.upper()}")
-        if raw is None:
-            continue
-        types = spec.get("type", [])
-        types = [types] if isinstance(types, str) else types
-        if "integer" in types:
-            config[name] = int(raw)
-        elif "number" in types:
-            config[name] = float(raw)
-        elif "boolean" in types:
-            config[name] = raw.strip().lower() in ("1", "true", "yes", "on")
-        elif "array" in types:
-            config[name] = json.loads(raw) if raw.lstrip().startswith("[") else [v.strip() for v in raw.split(",") if v.strip()]
-        else:
-            config[name] = raw
-    return config
+ENV_PREFIX = "TARGET_SALESFORCE"
 
 
 def replay(argv: list[str]) -> int:
-    prefix = "TARGET_SALESFORCE"
-    parser = argparse.ArgumentParser(
-        prog="target-salesforce replay",
-        description="Re-send batches kept in the dead-letter store to Salesforce (QuickBooks is not contacted). "
-                    "The version guard still applies: a record older than what Salesforce holds is skipped.",
-    )
-    parser.add_argument("--config", type=Path, action="append", default=[],
-                        help="config JSON file (repeatable; later files win). Settings also come from "
-                             f"{prefix}_* environment variables, as Meltano passes them")
-    parser.add_argument("--stream", help="replay only this stream's dead letters")
-    parser.add_argument("--list", action="store_true", help="list pending dead letters and exit")
-    args = parser.parse_args(argv)
-
-    target = TargetSalesforce(config={**_env_config(prefix), **_load_config(args.config)}, validate_config=True)
+    args = replay_parser("target-salesforce", "Salesforce", ENV_PREFIX).parse_args(argv)
+    config = replay_config(args, ENV_PREFIX, TargetSalesforce.config_jsonschema["properties"])
+    target = TargetSalesforce(config=config, validate_config=True)
     logger = target.logger
     runtime = target.runtime
     pending = runtime.dead_letters.pending(args.stream)
     if args.list:
-        for letter in pending:
-            print(json.dumps({"id": letter.id, "stream": letter.stream, "records": len(letter.records),
-                              "attempts": letter.attempts, "created_at": letter.created_at,
-                              "error": letter.error}))
+        print_pending(pending)
         return 0
     failed = 0
     try:
@@ -92,13 +44,8 @@ def replay(argv: list[str]) -> int:
                         letter.id, letter.stream, report.written, report.skipped)
     finally:
         runtime.close()
-    print(json.dumps({"replayed": len(pending) - failed, "failed": failed}))
-    return 1 if failed else 0
+    return print_replay_summary(len(pending), failed)
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] == "replay":
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-        sys.exit(replay(args[1:]))
-    TargetSalesforce.cli(args=args)
+    dispatch(argv, replay, TargetSalesforce.cli)

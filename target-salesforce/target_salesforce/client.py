@@ -23,7 +23,7 @@ from simple_salesforce.exceptions import (
 )
 
 from target_salesforce.auth import SalesforceSessionProvider
-from target_salesforce.retry import RetryPolicy, TransientError, call_with_retries
+from qbc_plugin_kit.retry import RetryPolicy, TransientError, call_with_retries
 
 T = TypeVar("T")
 COLLECTION_LIMIT = 200

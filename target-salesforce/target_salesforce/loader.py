@@ -24,7 +24,7 @@ from target_salesforce.mapping import (
     opportunity_write,
     tombstone,
 )
-from target_salesforce.retry import TransientError
+from qbc_plugin_kit.retry import TransientError
 
 SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, "invoices", "invoice_lines")
 # Parents first, so references by external id resolve within one run.

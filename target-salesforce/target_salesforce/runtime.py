@@ -10,11 +10,11 @@ from typing import Any
 
 from target_salesforce.auth import SalesforceSessionProvider, login_base_url
 from target_salesforce.client import SalesforceWriter
-from target_salesforce.dead_letters import DeadLetterStore
-from target_salesforce.http_session import CaBundleSession
+from qbc_plugin_kit.dead_letters import DeadLetterStore
+from qbc_plugin_kit.http_session import CaBundleSession
 from target_salesforce.loader import SalesforceLoader
 from target_salesforce.mapping import MappingSettings
-from target_salesforce.retry import RetryPolicy
+from qbc_plugin_kit.retry import RetryPolicy
 
 USER_AGENT = "target-salesforce/0.1 (+https://github.com/quickbooks-connectors)"
 

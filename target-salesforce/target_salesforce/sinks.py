@@ -10,7 +10,7 @@ from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
 from target_salesforce.loader import LOAD_ORDER, SUPPORTED_STREAMS, LoadFailed
-from target_salesforce.versioning import version_text
+from qbc_plugin_kit.versioning import version_text
 
 if TYPE_CHECKING:
     from target_salesforce.runtime import Runtime

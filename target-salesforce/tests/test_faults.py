@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from target_salesforce.cli import replay
-from target_salesforce.dead_letters import DeadLetterStore
+from qbc_plugin_kit.dead_letters import DeadLetterStore
 
 from .singer_io import customer, invoice, line, record, run_target, schema
 

@@ -1,4 +1,4 @@
-"""Durable store of batches Salesforce did not accept, for ``target-salesforce replay``.
+"""Durable store of batches a vendor did not accept, for a target's ``replay`` command.
 
 One SQLite file (``dead_letters.sqlite`` under ``dead_letter_path``), written with
 ``synchronous=FULL`` before the run moves on, so a failed write is never only in memory.
