@@ -4,9 +4,8 @@ from typing import Any
 
 import pytest
 import requests
-from requests.adapters import BaseAdapter
-
 from qbc_plugin_kit.http_session import CaBundleSession
+from requests.adapters import BaseAdapter
 
 
 class RecordingAdapter(BaseAdapter):

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from qbc_plugin_kit.dead_letters import DeadLetterStore
 from qbc_plugin_kit.plugin_cli import (
     dispatch,

@@ -3,7 +3,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from qbc_plugin_kit.retry import RetryPolicy, TransientError, call_with_retries
 
 LOGGER = logging.getLogger("test-retry")

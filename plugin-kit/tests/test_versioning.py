@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from qbc_plugin_kit.versioning import version_text
 
 

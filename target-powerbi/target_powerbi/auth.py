@@ -17,7 +17,6 @@ from collections.abc import Callable
 import msal
 import msal.exceptions
 import requests
-
 from qbc_plugin_kit.retry import TransientError
 
 POWERBI_SCOPE = "https://analysis.windows.net/powerbi/api/.default"

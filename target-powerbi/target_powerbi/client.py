@@ -8,9 +8,9 @@ from typing import Any
 
 import requests
 import simplejson
+from qbc_plugin_kit.retry import RetryPolicy, TransientError, call_with_retries
 
 from target_powerbi.auth import PowerBITokenProvider
-from qbc_plugin_kit.retry import RetryPolicy, TransientError, call_with_retries
 
 
 class PowerBIRequestError(Exception):

@@ -24,12 +24,12 @@ from typing import Any
 
 import requests
 import simplejson
+from qbc_plugin_kit.retry import TransientError
 
 from target_powerbi.auth import PowerBIAuthError
 from target_powerbi.client import PowerBIClient, PowerBIRequestError
 from target_powerbi.mirror import Mirror, StagedRow
 from target_powerbi.pacing import PushPacer
-from qbc_plugin_kit.retry import TransientError
 from target_powerbi.schema_mapping import Column, RowShaper, table_columns, table_definition
 
 # header stream -> (lines stream, the lines' column holding the header id)

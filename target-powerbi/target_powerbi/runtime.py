@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from target_powerbi.auth import PowerBITokenProvider
-from target_powerbi.client import PowerBIClient
 from qbc_plugin_kit.dead_letters import DeadLetterStore
 from qbc_plugin_kit.http_session import CaBundleSession
+from qbc_plugin_kit.retry import RetryPolicy
+
+from target_powerbi.auth import PowerBITokenProvider
+from target_powerbi.client import PowerBIClient
 from target_powerbi.loader import DEFAULT_DIMENSION_STREAMS, PushLoader
 from target_powerbi.mirror import Mirror
 from target_powerbi.pacing import PushLimits, PushPacer
-from qbc_plugin_kit.retry import RetryPolicy
 
 USER_AGENT = "target-powerbi/0.1 (+https://github.com/quickbooks-connectors)"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from qbc_plugin_kit.versioning import version_text
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
 from target_powerbi.loader import LoadFailed
 from target_powerbi.schema_mapping import json_safe
-from qbc_plugin_kit.versioning import version_text
 
 if TYPE_CHECKING:
     from target_powerbi.runtime import Runtime

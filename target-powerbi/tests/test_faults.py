@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from target_powerbi.cli import replay
 from qbc_plugin_kit.dead_letters import DeadLetterStore
+from target_powerbi.cli import replay
 
 from .singer_io import customer, record_message, run_target, schema_message, singer_lines
 

@@ -14,9 +14,8 @@ import time
 from collections.abc import Callable
 
 import requests
-from simple_salesforce import Salesforce
-
 from qbc_plugin_kit.retry import TransientError
+from simple_salesforce import Salesforce
 
 
 class SalesforceAuthError(Exception):

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from qbc_plugin_kit.plugin_cli import dispatch, print_pending, print_replay_summary, replay_config, replay_parser
+from qbc_plugin_kit.plugin_cli import (
+    dispatch,
+    print_pending,
+    print_replay_summary,
+    replay_config,
+    replay_parser,
+)
 
 from target_salesforce.auth import SalesforceAuthError
 from target_salesforce.loader import LoadFailed

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import requests
 import simplejson
+from qbc_plugin_kit.retry import RetryPolicy, TransientError, call_with_retries
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceError,
@@ -23,7 +24,6 @@ from simple_salesforce.exceptions import (
 )
 
 from target_salesforce.auth import SalesforceSessionProvider
-from qbc_plugin_kit.retry import RetryPolicy, TransientError, call_with_retries
 
 T = TypeVar("T")
 COLLECTION_LIMIT = 200

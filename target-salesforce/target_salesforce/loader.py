@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from qbc_plugin_kit.retry import TransientError
 
 from target_salesforce.client import RecordResult, SalesforceRequestError, SalesforceWriter
 from target_salesforce.mapping import (
@@ -24,7 +25,6 @@ from target_salesforce.mapping import (
     opportunity_write,
     tombstone,
 )
-from qbc_plugin_kit.retry import TransientError
 
 SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, "invoices", "invoice_lines")
 # Parents first, so references by external id resolve within one run.

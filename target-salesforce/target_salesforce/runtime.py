@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from target_salesforce.auth import SalesforceSessionProvider, login_base_url
-from target_salesforce.client import SalesforceWriter
 from qbc_plugin_kit.dead_letters import DeadLetterStore
 from qbc_plugin_kit.http_session import CaBundleSession
+from qbc_plugin_kit.retry import RetryPolicy
+
+from target_salesforce.auth import SalesforceSessionProvider, login_base_url
+from target_salesforce.client import SalesforceWriter
 from target_salesforce.loader import SalesforceLoader
 from target_salesforce.mapping import MappingSettings
-from qbc_plugin_kit.retry import RetryPolicy
 
 USER_AGENT = "target-salesforce/0.1 (+https://github.com/quickbooks-connectors)"
 

@@ -6,11 +6,11 @@ import datetime as dt
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from qbc_plugin_kit.versioning import version_text
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
 from target_salesforce.loader import LOAD_ORDER, SUPPORTED_STREAMS, LoadFailed
-from qbc_plugin_kit.versioning import version_text
 
 if TYPE_CHECKING:
     from target_salesforce.runtime import Runtime

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from target_salesforce.cli import replay
 from qbc_plugin_kit.dead_letters import DeadLetterStore
+from target_salesforce.cli import replay
 
 from .singer_io import customer, invoice, line, record, run_target, schema
 
