@@ -55,7 +55,7 @@ make_venv() {
   local inputs; inputs=$(cat sandboxes/pyproject.toml plugin-kit/pyproject.toml "${PACKAGES[@]/%//pyproject.toml}" 2>/dev/null | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$inputs" ]; then
     log "installing the plugins, the sandboxes and the test tools into $VENV"
-    local args=(-e "./sandboxes[spark]")
+    local args=(-e "./sandboxes[spark,powerbi,looker]")
     for pkg in "${PACKAGES[@]}"; do
       [ -f "$pkg/pyproject.toml" ] && args+=(-e "./$pkg[test]")
     done
