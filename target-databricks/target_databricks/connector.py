@@ -77,6 +77,9 @@ class DatabricksConnector:
             )
         self.native_parameters = config.get("parameter_style", "native") == "native"
         self.reconnect_count = 0
+        # Round trips are what a small load spends its time on; counted for the run's summary.
+        self.statement_count = 0
+        self.statement_seconds = 0.0
 
     # Parameters ------------------------------------------------------------------------
 
@@ -145,6 +148,10 @@ class DatabricksConnector:
             with contextlib.suppress(Exception):  # closing at exit; nothing to recover
                 connection.close()
 
+    def statements_on_this_thread(self) -> int:
+        """Statements this thread has run (a sink drains a batch on a single thread)."""
+        return int(getattr(self._local, "statements", 0))
+
     def _secrets(self) -> list[str | None]:
         return [self.config.get("access_token"), self.config.get("client_secret")]
 
@@ -187,8 +194,13 @@ class DatabricksConnector:
             with connection.cursor() as cursor:
                 cursor.execute(statement, parameters)
                 rows = cursor.fetchall() if cursor.description else []
+            elapsed = time.monotonic() - started
+            self._local.statements = self.statements_on_this_thread() + 1
+            with self._lock:
+                self.statement_count += 1
+                self.statement_seconds += elapsed
             # The statement text holds no values (they are parameters), so it is safe to log.
-            self.logger.debug("%.2f s: %s", time.monotonic() - started, statement[:120])
+            self.logger.debug("%.2f s: %s", elapsed, statement[:120])
             return rows
         except Exception as exc:
             if _connection_broken(exc) or is_unauthorized(exc) or is_transient(exc):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 import typing as t
 from dataclasses import dataclass
@@ -40,8 +41,11 @@ _TRANSIENT_MARKERS = (
     "delta_concurrent",
     "commitfailedexception",
 )
-_AUTH_MARKERS = ("401", "unauthorized", "unauthenticated", "invalid access token",
+_AUTH_MARKERS = ("unauthorized", "unauthenticated", "invalid access token",
                  "invalid_token", "token is expired", "expired token")
+# "401" only as a number of its own: Spark's error text carries query and operation ids whose
+# hex digits contain "401" now and then, and a missing table must not read as a bad token.
+_HTTP_401 = re.compile(r"(?<![0-9a-z])401(?![0-9a-z])")
 
 
 _TRANSIENT_HTTP = {429, 502, 503, 504}
@@ -70,7 +74,7 @@ def is_unauthorized(exc: BaseException) -> bool:
     if isinstance(exc, UnauthorizedError) or _http_code(exc) == 401:
         return True
     text = f"{type(exc).__name__}: {exc}".lower()
-    return any(marker in text for marker in _AUTH_MARKERS)
+    return any(marker in text for marker in _AUTH_MARKERS) or bool(_HTTP_401.search(text))
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import typing as t
 import uuid
 
@@ -124,11 +125,16 @@ class DatabricksSink(BatchSink):
         records: list[dict] = context.get("records", [])
         if not records:
             return
+        started = time.monotonic()
+        before = self.connector.statements_on_this_thread()
         try:
             self._load_batch(records)
         except BatchRejected:
             return
         self.tally_record_written(len(records))
+        self.logger.info("Loaded %d records into %s in %.2f s, %d statements", len(records),
+                         self.table, time.monotonic() - started,
+                         self.connector.statements_on_this_thread() - before)
 
     def _conformed(self, records: list[dict]) -> list[dict]:
         return [{conform_name(k): v for k, v in r.items()} for r in records]
@@ -168,7 +174,7 @@ class DatabricksSink(BatchSink):
 
     def _prepare(self) -> list[Column]:
         if self.columns is None:
-            self.connector.execute(merge_sql.create_schema(self.catalog, self.schema_name))
+            self.target.ensure_schema(self.catalog, self.schema_name)
             self.columns = self.connector.ensure_table(
                 self.table, self.desired_columns, self.keys,
                 provider=self.provider, properties=self.properties,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import atexit
+import threading
 import typing as t
 from pathlib import Path
 
 from singer_sdk import typing as th
 from singer_sdk.target_base import Target
 
+from target_databricks import merge_sql
 from target_databricks.connector import DatabricksConnector
 from target_databricks.dead_letters import DeadLetterStore
 from target_databricks.sinks import DatabricksSink
@@ -119,7 +121,9 @@ class TargetDatabricks(Target):
         )
         self.rejected_batches: list[Path] = []
         self.overwritten_tables: set[str] = set()
-        self._tables_seen: dict[str, bool] = {}
+        self._tables_seen: set[str] = set()
+        self._schemas_created: set[tuple[str | None, str]] = set()
+        self._schema_lock = threading.Lock()
         self.volume_stager: t.Any = None
         if self.config.get("staging") == "volume":
             from target_databricks.volume_staging import VolumeStager
@@ -133,6 +137,8 @@ class TargetDatabricks(Target):
             super().process_endofpipe()
         finally:
             self.connector.close()
+            self.logger.info("Ran %d statements on the warehouse, %.1f s in total",
+                             self.connector.statement_count, self.connector.statement_seconds)
 
     @property
     def max_parallelism(self) -> int:
@@ -152,5 +158,21 @@ class TargetDatabricks(Target):
             return {"delta.enableTypeWidening": "true"}
         return {}
 
+    def ensure_schema(self, catalog: str | None, schema: str) -> None:
+        """CREATE SCHEMA once per run, not once per stream: every stream shares the schema,
+        and each statement is a round trip (several HTTP requests) to the warehouse."""
+        with self._schema_lock:  # sinks drain on parallel threads
+            if (catalog, schema) in self._schemas_created:
+                return
+            self.connector.execute(merge_sql.create_schema(catalog, schema))
+            self._schemas_created.add((catalog, schema))
+
     def table_exists(self, table: str) -> bool:
-        return self.connector.table_columns(table) is not None
+        # Only "exists" is remembered: tables are not dropped during a run, but a missing one
+        # may be created by another stream's sink at any time.
+        if table in self._tables_seen:
+            return True
+        if self.connector.table_columns(table) is None:
+            return False
+        self._tables_seen.add(table)
+        return True

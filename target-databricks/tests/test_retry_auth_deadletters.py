@@ -10,7 +10,7 @@ import pytest
 from target_databricks.auth import AuthenticationError, ClientCredentialsToken
 from target_databricks.cli import singer_messages
 from target_databricks.dead_letters import DeadLetterStore
-from target_databricks.retry import RetryPolicy, call_with_retry, is_transient
+from target_databricks.retry import RetryPolicy, call_with_retry, is_transient, is_unauthorized
 
 LOG = logging.getLogger("test")
 
@@ -38,6 +38,15 @@ def test_transient_failures_are_retried(message):
 )
 def test_sql_and_auth_failures_fail_fast(exc):
     assert not is_transient(exc)
+
+
+def test_a_401_inside_an_operation_id_is_not_an_auth_failure():
+    # Spark quotes query ids in its errors; a missing table must not end the run as a 401.
+    missing = RuntimeError("[TABLE_OR_VIEW_NOT_FOUND] The table `main`.`qb`.`payments` cannot be "
+                           "found. SQLSTATE: 42P01; operation 3f1a4015-c401b-9e27-1429bb92ad43")
+    assert not is_unauthorized(missing)
+    assert is_unauthorized(RuntimeError("Error during request to server: 401 Unauthorized"))
+    assert is_unauthorized(RuntimeError("HTTP Response with status code 401"))
 
 
 def test_backoff_is_jittered_and_capped():
