@@ -75,7 +75,7 @@ def fetch_request(max_rows: int) -> Any:
     )
 
 
-def test_open_session_reports_protocol_v7_and_sends_spark_a_hive_version() -> None:
+def test_open_session_reports_protocol_v8_and_sends_spark_a_hive_version() -> None:
     spark = ScriptedSpark(
         {
             "OpenSession": lambda req: ttypes.TOpenSessionResp(
@@ -87,7 +87,8 @@ def test_open_session_reports_protocol_v7_and_sends_spark_a_hive_version() -> No
         client_protocol=None, client_protocol_i64=ttypes.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V7
     )
     response = roundtrip(ProtocolTranslator(), spark, "OpenSession", request)
-    assert response.serverProtocolVersion == ttypes.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V7
+    # V8 is where the connector starts sending native query parameters, as to a SQL warehouse.
+    assert response.serverProtocolVersion == ttypes.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8
     assert response.canUseMultipleCatalogs is True
     assert spark.calls[0][1].client_protocol == ttypes.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10
 

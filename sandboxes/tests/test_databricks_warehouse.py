@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -83,7 +84,10 @@ def test_parameterised_multi_row_insert_keeps_decimal_38_10_exact(
         Decimal("-0.0000000001"),
         Decimal("0.1"),
     ]
-    with databricks_engine.connect() as connection, connection.cursor() as cursor:
+    # Inline: the connector renders each Decimal as a literal. (Natively it would declare the
+    # parameter's type itself, and it declares Decimal("-1E-10") as DECIMAL(6,0), which any
+    # warehouse then rounds to 0; target-databricks sends money as text and casts in SQL.)
+    with databricks_engine.connect(use_inline_params=True) as connection, connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {schema}.lines (id BIGINT, amount DECIMAL(38,10), memo STRING)")
         cursor.executemany(
             f"INSERT INTO {schema}.lines VALUES (%(id)s, %(amount)s, %(memo)s)",
@@ -100,6 +104,30 @@ def test_parameterised_multi_row_insert_keeps_decimal_38_10_exact(
     assert {r.memo for r in rows} == {"it's \"quoted\"; --"}
     with decimal.localcontext(prec=60):
         assert total == sum(amounts)
+
+
+def test_native_parameters_arrive_as_values_not_sql(databricks_engine: LocalWarehouse) -> None:
+    # A JSON payload of nested JSON, quotes and backslashes: what target-databricks sends as
+    # one parameter. A warehouse binds it as a value; nothing in it is parsed as SQL.
+    payload = json.dumps([[json.dumps({"memo": "it's \\ \"quoted\"", "amount": "0.10"})]] * 2000)
+    with databricks_engine.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) AS n, max(r[0]) AS first, :memo AS memo, :amount AS amount "
+            "FROM (SELECT explode(from_json(:rows, 'ARRAY<ARRAY<STRING>>')) AS r)",
+            {"rows": payload, "memo": "'; DROP TABLE x; --", "amount": Decimal("12.30")},
+        )
+        rows = cursor.fetchall()
+    assert rows[0].n == 2000
+    assert json.loads(rows[0].first) == {"memo": "it's \\ \"quoted\"", "amount": "0.10"}
+    assert rows[0].memo == "'; DROP TABLE x; --" and rows[0].amount == Decimal("12.30")
+
+
+def test_parameters_past_the_documented_1_mb_are_refused(databricks_engine: LocalWarehouse) -> None:
+    with databricks_engine.connect(**NO_RETRIES) as connection, connection.cursor() as cursor:
+        with pytest.raises(TRANSIENT_FAILURES):
+            cursor.execute("SELECT length(:s)", {"s": "x" * 1_000_001})
+        cursor.execute("SELECT length(:s) AS n", {"s": "x" * 1_000_000})
+        assert cursor.fetchone().n == 1_000_000
 
 
 def test_timestamps_are_stored_as_utc_instants(databricks_engine: LocalWarehouse, schema: str) -> None:

@@ -38,9 +38,9 @@ def _json_default(value: t.Any) -> str:
 
 
 def to_json_text(value: t.Any) -> str:
-    """JSON text with Decimals written as exact numbers."""
+    """JSON text with Decimals written as exact numbers and text as itself (not \\u escapes)."""
     return str(simplejson.dumps(value, use_decimal=True, default=_json_default,
-                                separators=(",", ":"), ignore_nan=True))
+                                separators=(",", ":"), ignore_nan=True, ensure_ascii=False))
 
 
 def _parse_datetime(value: t.Any) -> datetime.datetime:

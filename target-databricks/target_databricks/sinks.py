@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 import typing as t
@@ -101,6 +102,7 @@ class DatabricksSink(BatchSink):
         self.hard_delete = bool(config.get("hard_delete", False))
         self.staging_mode = config.get("staging", "insert")
         self.chunk_bytes = int(config.get("stage_chunk_bytes", 900_000))
+        self.encoded_payload = not self.connector.native_parameters
         self.columns: list[Column] | None = None
         self._stage_table = merge_sql.table_name(
             self.catalog, self.schema_name, f"_sdc_stage_{self.table_base}_{uuid.uuid4().hex[:8]}"
@@ -190,12 +192,14 @@ class DatabricksSink(BatchSink):
                         for i, v in constants.items()}
         shared = {f"c{i}": v for i, v in constants.items() if v is not None}
         rows_source = merge_sql.json_rows_source(
-            columns, self.connector.placeholder(ROWS_PARAMETER), placeholders)
+            columns, self.connector.placeholder(ROWS_PARAMETER), placeholders,
+            encoded=self.encoded_payload)
         overwrite = (self.load_method == "overwrite"
                      and self.table not in self.target.overwritten_tables)
         if len(chunks) == 1 and self.staging_mode == "insert":
             source = rows_source
-            parameters: dict[str, t.Any] | None = {ROWS_PARAMETER: chunks[0], **shared}
+            parameters: dict[str, t.Any] | None = {ROWS_PARAMETER: self._payload(chunks[0]),
+                                                   **shared}
         else:
             self._stage(columns, chunks, rows_source, shared, rows)
             source, parameters = merge_sql.select_all(self._stage_table), None
@@ -224,7 +228,11 @@ class DatabricksSink(BatchSink):
             return
         insert = merge_sql.insert_select(self._stage_table, columns, rows_source)
         for chunk in chunks:
-            self.connector.execute(insert, {ROWS_PARAMETER: chunk, **shared})
+            self.connector.execute(insert, {ROWS_PARAMETER: self._payload(chunk), **shared})
+
+    def _payload(self, chunk: str) -> str:
+        """The rows parameter as sent: JSON, or base64 when the connector inlines it as SQL."""
+        return base64.b64encode(chunk.encode()).decode() if self.encoded_payload else chunk
 
     def _flag_deleted_lines(self, rows: list[dict]) -> None:
         """A deleted header's lines are flagged too (record-model.md), when a lines table exists."""
@@ -237,13 +245,14 @@ class DatabricksSink(BatchSink):
             return
         columns = [Column("company_id", STRING), Column("id", STRING), Column(DELETED_AT, TIMESTAMP)]
         spec = [(c.name, c.sql_type) for c in columns]
-        source = merge_sql.json_rows_source(columns, self.connector.placeholder(ROWS_PARAMETER))
+        source = merge_sql.json_rows_source(columns, self.connector.placeholder(ROWS_PARAMETER),
+                                            encoded=self.encoded_payload)
         statement = merge_sql.flag_children_deleted(
             child, [("company_id", "company_id"), (f"{header}_id", "id")], source,
             hard_delete=self.hard_delete,
         )
         for chunk in json_chunks((encode_row(r, spec) for r in deleted), self.chunk_bytes):
-            self.connector.execute(statement, {ROWS_PARAMETER: chunk})
+            self.connector.execute(statement, {ROWS_PARAMETER: self._payload(chunk)})
 
     def clean_up(self) -> None:
         if self._stage_created:

@@ -32,8 +32,8 @@ def schema_name() -> str:
 
 @pytest.fixture
 def target_config(databricks_engine: t.Any, schema_name: str, tmp_path: t.Any) -> dict[str, t.Any]:
-    """Production settings pointed at the sandbox: its CA file, Iceberg as the table format,
-    and inline parameters (Spark's Thrift server drops native ones)."""
+    """Production settings pointed at the sandbox: its CA file and Iceberg as the table format
+    (Delta's jars cannot be fetched here). Native parameters, the production default."""
     return {
         "server_hostname": databricks_engine.server_hostname,
         "http_path": databricks_engine.http_path,
@@ -42,7 +42,6 @@ def target_config(databricks_engine: t.Any, schema_name: str, tmp_path: t.Any) -
         "schema": schema_name,
         "tls_ca_file": str(databricks_engine.ca_file),
         "table_provider": "iceberg",
-        "parameter_style": "inline",
         "connector_telemetry": False,
         "dead_letter_path": str(tmp_path / "dead_letters"),
         "retry_base_delay_seconds": 0.05,

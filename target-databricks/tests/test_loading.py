@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from decimal import Decimal
 
@@ -205,3 +206,24 @@ def test_nested_values_load_as_struct_and_array_columns(target_config, sql):
     name = f"`{config['catalog']}`.`{config['schema']}`.`payments`"
     row = sql(f"SELECT billing_address.city, applied[1].amount, size(applied) FROM {name}")[0]
     assert (row[0], row[1], row[2]) == ("Reno", Decimal("1E-10"), 2)
+
+
+@pytest.mark.parametrize("parameter_style", ["native", "inline"])
+def test_text_and_nested_json_round_trip_exactly_in_either_parameter_style(
+        target_config, sql, parameter_style):
+    # Quotes, backslashes and non-ASCII inside nested JSON: escapes everywhere. Inline, the
+    # connector splices the payload into the SQL text, so it must survive the SQL parser too.
+    config = {**target_config, "parameter_style": parameter_style, "stage_chunk_bytes": 4_000}
+    memo = 'it\'s "quoted" \\ back\\\\slash, café ✓ -- /* not a comment */ :not_a_marker ?'
+    lines = {"type": ["array", "null"], "items": {"type": "object", "properties": {
+        "memo": {"type": ["string", "null"]}, "amount": {"type": ["number", "null"]}}}}
+    schema = {"id": {"type": "string"}, "memo": {"type": ["string", "null"]}, "lines": lines}
+    messages = [schema_message("notes", schema, ["id"])]
+    messages += [record("notes", id=f"{i:03d}", memo=f"{memo} {i}",
+                        lines=[{"memo": memo, "amount": Decimal(f"{i}.10")}]) for i in range(60)]
+    target = run_target(config, messages)
+    assert not target.rejected_batches
+    rows = stored(sql, config, "notes", "id, memo, lines")
+    assert len(rows) == 60
+    assert [r[1] for r in rows] == [f"{memo} {i}" for i in range(60)]
+    assert rows[7][2] == '[{"memo":' + json.dumps(memo, ensure_ascii=False) + ',"amount":7.10}]'

@@ -165,3 +165,9 @@ def test_columns_shared_by_every_row_travel_once_as_their_own_parameter():
     assert "CAST(NULL AS TIMESTAMP) AS `updated_at`" in sql
     # the remaining columns are renumbered inside each JSON row
     assert "r[0] AS `id`" in sql and "CAST(r[1] AS DECIMAL(38,10)) AS `total_amount`" in sql
+
+
+def test_an_encoded_payload_is_decoded_from_base64_before_parsing():
+    sql = merge_sql.json_rows_source(COLUMNS[:2], "%(rows)s", encoded=True)
+    assert "from_json(CAST(unbase64(%(rows)s) AS STRING), 'ARRAY<ARRAY<STRING>>')" in sql
+    assert sql.count("%(rows)s") == 1

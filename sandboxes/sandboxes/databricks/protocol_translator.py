@@ -11,13 +11,14 @@ from typing import Any
 
 from thrift.Thrift import TMessageType
 
-from . import thrift_messages
-from .backend_client import BackendClient, BackendError
-from .thrift_messages import ThriftMessage, ttypes
+from . import parameters, thrift_messages, workspace_endpoints
+from .backend_client import BackendClient, BackendError, BackendResponse
+from .thrift_messages import TCLIService, ThriftMessage, ttypes
 
 # The connector refuses servers below SPARK_CLI_SERVICE_PROTOCOL_V2; from V8 on it sends
-# native query parameters, which Spark silently drops. V7 is the newest version Spark honours.
-REPORTED_PROTOCOL_VERSION = ttypes.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V7
+# native query parameters (as every current SQL warehouse takes them). Spark would drop them,
+# so ExecuteStatement binds them first (parameters.py).
+REPORTED_PROTOCOL_VERSION = ttypes.TProtocolVersion.SPARK_CLI_SERVICE_PROTOCOL_V8
 # What Spark 3.5's server itself speaks; it requires the Hive `client_protocol` field that the
 # connector leaves unset in favour of the Databricks-only `client_protocol_i64`.
 SPARK_PROTOCOL_VERSION = ttypes.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10
@@ -64,7 +65,8 @@ class ProtocolTranslator:
     """Shared by all adapter connections; each call brings that connection's backend client."""
 
     REWRITTEN = frozenset(
-        {"OpenSession", "GetOperationStatus", "GetResultSetMetadata", "FetchResults", "CloseOperation"}
+        {"OpenSession", "ExecuteStatement", "GetOperationStatus", "GetResultSetMetadata",
+         "FetchResults", "CloseOperation"}
     )
 
     def __init__(self) -> None:
@@ -82,6 +84,8 @@ class ProtocolTranslator:
         request = call.body.req
         if method == "OpenSession":
             return self._open_session(call, request, backend)
+        if method == "ExecuteStatement":
+            return self._execute_statement(call, request, body, backend)
         reply = self._forward_decoded(call, backend)
         result = reply.body.success if reply.message_type == TMessageType.REPLY else None
         if result is not None:
@@ -131,6 +135,30 @@ class ProtocolTranslator:
             else:
                 result.initialNamespace = namespace
         return thrift_messages.encode(reply)
+
+    def _execute_statement(
+        self, call: ThriftMessage, request: Any, body: bytes, backend: BackendClient
+    ) -> bytes:
+        if not request.parameters:
+            return self._forward(body, backend)
+        try:
+            request.statement = parameters.bind(request.statement, request.parameters)
+        except parameters.ParameterLimitExceeded as exc:
+            refusal = workspace_endpoints.error(400, "BAD_REQUEST", str(exc))
+            raise BackendError(BackendResponse(400, refusal.body(), "application/json")) from None
+        except parameters.BindingError as exc:
+            status = ttypes.TStatus(
+                statusCode=ttypes.TStatusCode.ERROR_STATUS, sqlState=exc.sql_state,
+                errorMessage=str(exc), displayMessage=str(exc),
+            )
+            result = TCLIService.ExecuteStatement_result(
+                success=ttypes.TExecuteStatementResp(status=status)
+            )
+            return thrift_messages.encode(
+                ThriftMessage(call.name, TMessageType.REPLY, call.seqid, result)
+            )
+        request.parameters = None
+        return self._forward(thrift_messages.encode(call), backend)
 
     @staticmethod
     def _use_namespace(session: Any, namespace: Any, backend: BackendClient) -> Any | None:

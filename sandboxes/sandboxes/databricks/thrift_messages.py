@@ -16,7 +16,7 @@ from thrift.protocol.TBinaryProtocol import TBinaryProtocolAccelerated
 from thrift.Thrift import TApplicationException, TMessageType
 from thrift.transport.TTransport import TMemoryBuffer
 
-__all__ = ["ThriftMessage", "decode_call", "decode_reply", "encode", "ttypes"]
+__all__ = ["TCLIService", "ThriftMessage", "decode_call", "decode_reply", "encode", "ttypes"]
 
 
 @dataclass

@@ -117,9 +117,9 @@ class LocalWarehouse:
     def connect(self, **kwargs: Any) -> Any:
         """Open a databricks-sql-connector connection with production-style options.
 
-        ``use_inline_params`` is on because Spark drops native (named) parameters; pass any
-        connector keyword to override a default, e.g. ``access_token=`` or
-        ``credentials_provider=``.
+        Native query parameters, as on a SQL warehouse (the adapter binds them for Spark); pass
+        any connector keyword to override a default, e.g. ``use_inline_params=True``,
+        ``access_token=`` or ``credentials_provider=``.
         """
         from databricks import sql
 
@@ -128,7 +128,7 @@ class LocalWarehouse:
             "_port": self.port,
             "http_path": self.http_path,
             "_tls_trusted_ca_file": self.ca_file,
-            "use_inline_params": True,
+            "use_inline_params": False,
             "enable_telemetry": False,
         }
         if "credentials_provider" not in kwargs and "access_token" not in kwargs:
