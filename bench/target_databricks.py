@@ -97,7 +97,7 @@ def load_with_target(warehouse: LocalWarehouse, schema: str, count: int, batch_r
         "server_hostname": warehouse.server_hostname, "http_path": warehouse.http_path,
         "access_token": warehouse.access_token, "catalog": warehouse.catalog, "schema": schema,
         "tls_ca_file": str(warehouse.ca_file), "table_provider": "iceberg",
-        "parameter_style": "inline", "connector_telemetry": False,
+        "connector_telemetry": False,
         "batch_size_rows": batch_rows, "dead_letter_path": "/tmp/bench-target-databricks-dl",
     }
     target = TargetDatabricks(config=config, parse_env_config=False)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import time
 import typing as t
 import uuid
 
 from singer_sdk.sinks import BatchSink
+from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 from target_databricks import merge_sql
 from target_databricks.auth import AuthenticationError
@@ -22,6 +24,7 @@ from target_databricks.row_encoding import (
     split_constant_columns,
 )
 from target_databricks.type_mapping import STRING, TIMESTAMP, TypeSettings, sql_type
+from target_databricks.validation import CompiledSchemaValidator
 from target_databricks.versioning import DEFAULT_VERSION_COLUMNS, newest_per_key
 
 if t.TYPE_CHECKING:
@@ -36,6 +39,7 @@ _TOMBSTONE_AUDIT = ("_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at",
                     "_sdc_sequence", "_sdc_table_version", SOURCE_COLUMN)
 
 
+@functools.lru_cache(maxsize=4096)  # called for every key of every record
 def conform_name(name: str) -> str:
     """Lower-case letters, digits and underscores: valid in Delta without column mapping."""
     conformed = _INVALID.sub("_", name.lower()) or "_"
@@ -113,6 +117,9 @@ class DatabricksSink(BatchSink):
     def include_sdc_metadata_properties(self) -> bool:
         """Audit columns are always written (ARCHITECTURE.md section 5)."""
         return True
+
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        return CompiledSchemaValidator(self.schema) if self.validate_schema else None
 
     # Records --------------------------------------------------------------------------
 

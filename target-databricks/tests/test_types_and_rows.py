@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime
+import io
 import json
 from decimal import Decimal
 
 import pytest
+from singer_sdk.exceptions import InvalidRecord
 from target_databricks.row_encoding import (
     ValueRejected,
     encode_value,
     json_chunks,
     split_constant_columns,
 )
+from target_databricks.target import TargetDatabricks
 from target_databricks.type_mapping import TypeSettings, plan_column, sql_type
+from target_databricks.validation import CompiledSchemaValidator
 from target_databricks.versioning import newest_per_key
 
 DEFAULTS = TypeSettings()
@@ -172,3 +176,32 @@ def test_constant_columns_are_split_out_of_the_rows():
     # a single row keeps one column so it is still a JSON element
     constants, varying = split_constant_columns([["a", "b"]])
     assert constants == {0: "a"} and varying == [["b"]]
+
+
+INVOICE_SCHEMA = {"type": "object", "properties": {
+    "id": {"type": "string"}, "total_amount": {"type": ["number", "null"]},
+    "sync_token": {"type": ["integer", "null"]},
+    "updated_at": {"type": ["string", "null"], "format": "date-time"}}}
+
+
+def test_records_are_validated_against_their_schema_with_exact_decimals():
+    validator = CompiledSchemaValidator(INVOICE_SCHEMA)
+    validator.validate({"id": "1", "total_amount": Decimal("10.10"), "sync_token": 3,
+                        "updated_at": "2026-11-02T09:15:02-08:00"})
+    validator.validate({"id": "2", "total_amount": None, "sync_token": None})
+    with pytest.raises(InvalidRecord, match="total_amount"):
+        validator.validate({"id": "3", "total_amount": "ten"})
+    with pytest.raises(InvalidRecord, match="sync_token"):
+        validator.validate({"id": "4", "sync_token": Decimal("1.5")})
+
+
+def test_a_record_that_breaks_its_schema_stops_the_run_naming_the_field(tmp_path):
+    target = TargetDatabricks(config={
+        "server_hostname": "127.0.0.1:9", "http_path": "/sql/1.0/warehouses/x",
+        "access_token": "dapi-test", "dead_letter_path": str(tmp_path)}, parse_env_config=False)
+    lines = [json.dumps({"type": "SCHEMA", "stream": "invoices", "schema": INVOICE_SCHEMA,
+                         "key_properties": ["id"]}),
+             json.dumps({"type": "RECORD", "stream": "invoices",
+                         "record": {"id": "1", "total_amount": "ten"}})]
+    with pytest.raises(InvalidRecord, match="total_amount"):
+        target.listen(file_input=io.StringIO("\n".join(lines) + "\n"))
