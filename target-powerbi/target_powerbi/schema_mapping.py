@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -99,15 +98,6 @@ def table_definition(name: str, columns: Iterable[Column]) -> dict[str, Any]:
     return {"name": name, "columns": [{"name": c.name, "dataType": c.data_type} for c in columns]}
 
 
-def json_safe(value: Any) -> Any:
-    """Make a record value storable as JSON without losing precision or offsets."""
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return value
 
 
 class RowShaper:

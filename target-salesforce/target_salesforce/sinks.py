@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from qbc_plugin_kit.versioning import version_text
-from singer_sdk.exceptions import InvalidRecord
-from singer_sdk.sinks import BatchSink
+from qbc_plugin_kit.audited_sink import AuditedBatchSink, json_safe
 
 from target_salesforce.loader import LOAD_ORDER, SUPPORTED_STREAMS, LoadFailed
 
 if TYPE_CHECKING:
     from target_salesforce.runtime import Runtime
 
-_REJECTED = "__target_salesforce_rejected__"
 
-
-def json_safe(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return value
-
-
-class SalesforceSink(BatchSink):
+class SalesforceSink(AuditedBatchSink):
     """customers/vendors -> Account, invoices -> Opportunity, invoice_lines -> line items."""
 
     def __init__(self, target: Any, stream_name: str, schema: dict, key_properties: Any) -> None:
@@ -40,39 +25,13 @@ class SalesforceSink(BatchSink):
                              "(mapped: %s)", stream_name, ", ".join(SUPPORTED_STREAMS))
 
     @property
-    def include_sdc_metadata_properties(self) -> bool:
-        return True
-
-    @property
     def max_size(self) -> int:
         return int(self.config.get("batch_size_rows", 5000))
-
-    def _validate_and_parse(self, record: dict) -> dict:
-        try:
-            return super()._validate_and_parse(record)
-        except InvalidRecord as exc:
-            record[_REJECTED] = f"record does not match the stream schema: {exc}"
-            return record
-        except ValueError as exc:  # the SDK's date-time parsing of a malformed timestamp
-            record[_REJECTED] = f"unreadable date-time value: {exc}"
-            return record
-
-    def preprocess_record(self, record: dict, context: dict) -> dict:
-        if _REJECTED in record:
-            return record
-        record = json_safe(record)
-        edition, company_id = record.get("edition"), record.get("company_id")
-        record["_sdc_source"] = f"{edition}:{company_id}" if edition and company_id else self.stream_name
-        try:
-            record["_sdc_version"] = version_text(record)
-        except ValueError as exc:
-            record[_REJECTED] = f"unreadable version fields: {exc}"
-        return record
 
     def process_record(self, record: dict, context: dict) -> None:
         if self.stream_name not in SUPPORTED_STREAMS:
             return
-        reason = record.pop(_REJECTED, None)
+        reason = self.rejection(record)
         if reason is not None:
             self._dead_letter([json_safe(record)], reason)
             return
@@ -83,9 +42,7 @@ class SalesforceSink(BatchSink):
         if not records:
             return
         self._drain_parents()
-        batched_at = dt.datetime.now(dt.UTC).isoformat()
-        for record in records:
-            record["_sdc_batched_at"] = batched_at
+        self.stamp_batch(records)
         try:
             report = self._runtime.loader.load(self.stream_name, records)
         except LoadFailed as exc:
