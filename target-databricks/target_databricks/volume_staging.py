@@ -37,7 +37,9 @@ class VolumeStager:
         encoded = [encode_row(r, spec) for r in rows]
         arrays = [pa.array([row[i] for row in encoded], type=pa.string()) for i in range(len(spec))]
         table = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(spec))])
-        file_name = f"_sdc_stage_{sink.table_base}_{uuid.uuid4().hex}.parquet"
+        # No leading "_" or ".": Spark's file listing (and so COPY INTO) skips such names as
+        # hidden files, even when the path names the file itself ([UNABLE_TO_INFER_SCHEMA]).
+        file_name = f"sdc_stage_{sink.table_base}_{uuid.uuid4().hex}.parquet"
         local = os.path.join(self.local_dir, file_name)
         remote = merge_sql.volume_path(self.catalog, sink.schema_name, self.volume, file_name)
         pq.write_table(table, local)
@@ -46,6 +48,15 @@ class VolumeStager:
             try:
                 sink.connector.execute(merge_sql.copy_into(sink._stage_table, columns, remote))
             finally:
-                sink.connector.execute(merge_sql.remove_file(remote))
+                self._remove(sink, remote)
         finally:
             os.unlink(local)
+
+    @staticmethod
+    def _remove(sink: DatabricksSink, remote: str) -> None:
+        # Best effort: a file left behind is never loaded again (each name is unique), while
+        # failing here would hide a COPY INTO error or fail a batch that was loaded.
+        try:
+            sink.connector.execute(merge_sql.remove_file(remote))
+        except Exception as exc:
+            sink.logger.warning("Could not remove staging file %s from the volume: %s", remote, exc)

@@ -12,6 +12,7 @@ import logging
 import socket
 import struct
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from ..server_thread import ServerThread
@@ -21,6 +22,7 @@ from .backend_client import BackendClient, BackendError
 from .credentials import CredentialStore
 from .faults import TOKEN, WAREHOUSE, Faults
 from .protocol_translator import ProtocolTranslator
+from .volumes import URL_PREFIX, VolumeStore
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +114,36 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(reply)
         return True
 
+    def _volume_file(self, method: str) -> bool:
+        """Serve a presigned volume URL (volumes.py); False when the path is not one."""
+        path = self._path()
+        if not path.startswith(URL_PREFIX):
+            return False
+        self.adapter.faults.record("volume_files")
+        body = None
+        if method == "PUT":
+            body = self._read_body()
+            if body is None:
+                return True
+        status, payload = self.adapter.volumes.serve(method, path, body)
+        self._send(status, payload, "application/octet-stream" if status == 200 else "text/plain")
+        return True
+
+    def do_PUT(self) -> None:
+        if not self._volume_file("PUT"):
+            self._send_json(
+                workspace_endpoints.error(404, "ENDPOINT_NOT_FOUND", f"No API found for 'PUT {self._path()}'")
+            )
+
+    def do_DELETE(self) -> None:
+        if not self._volume_file("DELETE"):
+            self._send_json(
+                workspace_endpoints.error(404, "ENDPOINT_NOT_FOUND", f"No API found for 'DELETE {self._path()}'")
+            )
+
     def do_GET(self) -> None:
+        if self._volume_file("GET"):
+            return
         path = self._path()
         self.adapter.faults.record("http.get")
         reply = workspace_endpoints.discovery(self.adapter.base_url, path)
@@ -194,6 +225,7 @@ class WarehouseAdapter:
         http_path: str,
         certificate: LoopbackCertificate,
         credentials: CredentialStore,
+        volumes_dir: Path,
     ) -> None:
         self.backend_port = backend_port
         self.backend_path = backend_path
@@ -201,7 +233,8 @@ class WarehouseAdapter:
         self.certificate = certificate
         self.credentials = credentials
         self.faults = Faults(credentials)
-        self.translator = ProtocolTranslator()
+        self.volumes = VolumeStore(volumes_dir)
+        self.translator = ProtocolTranslator(self.volumes)
         self._serving: ServerThread | None = None
 
     @property
@@ -224,6 +257,7 @@ class WarehouseAdapter:
             server.socket, server_side=True, do_handshake_on_connect=False
         )
         self._serving = ServerThread.start(server, name="databricks-sandbox-adapter")
+        self.volumes.base_url = self.base_url
 
     def stop(self) -> None:
         serving, self._serving = self._serving, None

@@ -157,6 +157,7 @@ class LocalWarehouse:
                 http_path=HTTP_PATH,
                 certificate=make_loopback_certificate(self.work_dir / "tls", "databricks"),
                 credentials=self.credentials,
+                volumes_dir=self.work_dir / "volumes",
             )
             adapter.start()
             self.adapter = adapter

@@ -1,0 +1,131 @@
+"""`staging: volume`: batches go through a Parquet file in a Unity Catalog Volume and COPY INTO,
+on the local warehouse (which serves Volumes, the connector's PUT/REMOVE and COPY INTO)."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import record, run_target, schema_message
+from target_databricks.connector import DatabricksConnector
+
+pytest.importorskip("pyarrow", reason="staging: volume needs the `volume` extra (pyarrow)")
+
+pytestmark = pytest.mark.e2e
+
+BILL = {
+    "company_id": {"type": "string"},
+    "id": {"type": "string"},
+    "vendor": {"type": ["string", "null"]},
+    "total_amount": {"type": ["number", "null"]},
+    "updated_at": {"type": ["string", "null"], "format": "date-time"},
+    "sync_token": {"type": ["integer", "null"]},
+}
+KEYS = ["company_id", "id"]
+
+
+def bill(id_: int, amount: Decimal, sync_token: int, vendor: str | None) -> dict:
+    return record(
+        "bills",
+        company_id="9130",
+        id=str(id_),
+        vendor=vendor,
+        total_amount=amount,
+        updated_at=f"2026-11-02T{9 + sync_token:02d}:00:00-08:00",
+        sync_token=sync_token,
+    )
+
+
+@pytest.fixture
+def volume_config(target_config, sql, tmp_path):
+    """The settings a user writes for volume staging, after creating the schema and volume
+    (a volume needs its schema, and the target does not create volumes)."""
+    catalog, schema = target_config["catalog"], target_config["schema"]
+    sql(f"CREATE SCHEMA IF NOT EXISTS `{catalog}`.`{schema}`")
+    sql(f"CREATE VOLUME `{catalog}`.`{schema}`.`staging`")
+    local = tmp_path / "parquet"
+    local.mkdir()
+    return {
+        **target_config,
+        "staging": "volume",
+        "staging_volume": "staging",
+        "staging_local_path": str(local),
+        "stage_chunk_bytes": 2_000,
+    }
+
+
+def test_a_large_batch_loads_through_the_volume_exactly(volume_config, sql, databricks_faults):
+    rng = random.Random(7)
+    amounts = [Decimal(rng.randint(-(10**9), 10**12)) / 100 for _ in range(300)]
+    vendors = [None if i % 7 == 0 else f"Vendor {i} 'quoted' ünïcode" for i in range(300)]
+    run_target(
+        volume_config,
+        [schema_message("bills", BILL, KEYS)]
+        + [bill(i, a, 1, v) for i, (a, v) in enumerate(zip(amounts, vendors, strict=True))],
+    )
+
+    name = f"`{volume_config['catalog']}`.`{volume_config['schema']}`.`bills`"
+    count, total = sql(f"SELECT COUNT(*), SUM(total_amount) FROM {name}")[0]
+    assert (count, total) == (300, sum(amounts))
+    stored = {r[0]: (r[1], r[2]) for r in sql(f"SELECT id, vendor, total_amount FROM {name}")}
+    assert stored["0"] == (None, amounts[0])
+    assert stored["299"] == (vendors[299], amounts[299])
+    # The batch really went through the volume: one PUT and one REMOVE of the presigned URLs.
+    assert databricks_faults.count("volume_files") >= 2
+
+
+def test_updates_merge_from_the_volume_and_leave_nothing_behind(volume_config, sql):
+    messages = [schema_message("bills", BILL, KEYS)]
+    run_target(
+        volume_config, messages + [bill(i, Decimal("10.00") + i, 1, "first") for i in range(50)]
+    )
+    # Newer versions of half the bills, and an older one that must not win.
+    run_target(
+        volume_config,
+        messages
+        + [bill(i, Decimal("0.01") * i, 2, "second") for i in range(0, 50, 2)]
+        + [bill(1, Decimal("999.99"), 0, "stale")],
+    )
+
+    catalog, schema = volume_config["catalog"], volume_config["schema"]
+    rows = {
+        r[0]: (r[1], r[2])
+        for r in sql(f"SELECT id, vendor, total_amount FROM `{catalog}`.`{schema}`.`bills`")
+    }
+    assert len(rows) == 50
+    assert rows["2"] == ("second", Decimal("0.02"))
+    assert rows["1"] == ("first", Decimal("11.00"))
+    # The staging files are removed from the volume and from the local directory, and the
+    # staging tables are dropped.
+    assert sql(f"LIST '/Volumes/{catalog}/{schema}/staging'") == []
+    assert list(Path(volume_config["staging_local_path"]).iterdir()) == []
+    tables = [r[1] for r in sql(f"SHOW TABLES IN `{catalog}`.`{schema}`")]
+    assert tables == ["bills"]
+
+
+def test_a_staging_file_that_cannot_be_removed_does_not_fail_the_loaded_batch(
+    volume_config, sql, monkeypatch
+):
+    execute = DatabricksConnector.execute
+
+    def refuse_remove(self, statement, parameters=None):
+        if statement.startswith("REMOVE "):
+            raise RuntimeError("volume is read-only")
+        return execute(self, statement, parameters)
+
+    monkeypatch.setattr(DatabricksConnector, "execute", refuse_remove)
+    run_target(
+        volume_config,
+        [schema_message("bills", BILL, KEYS)]
+        + [bill(i, Decimal("1.10"), 1, "v") for i in range(20)],
+    )
+    monkeypatch.undo()
+
+    catalog, schema = volume_config["catalog"], volume_config["schema"]
+    assert sql(f"SELECT SUM(total_amount) FROM `{catalog}`.`{schema}`.`bills`") == [
+        (Decimal("22.00"),)
+    ]
+    # The batch is loaded; the file it could not remove is left (and logged), never reloaded.
+    assert len(sql(f"LIST '/Volumes/{catalog}/{schema}/staging'")) == 1
