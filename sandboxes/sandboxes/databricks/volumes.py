@@ -15,6 +15,9 @@ statements a warehouse answers without Spark:
   record of loaded files is kept in table properties, so it goes when the table is dropped,
   as Delta's log does.
 
+The statements' text is read in ``volume_sql.py``, their thrift replies are built in
+``statement_results.py``, and what they need from Spark goes through ``spark_session.py``.
+
 Error texts follow what the connector's own end-to-end tests expect from a warehouse
 (``FILE_IN_STAGING_PATH_ALREADY_EXISTS``, ``NOT_FOUND: Catalog ...``, an HTTP 404 from the
 presigned URL for a missing file); see the README for the ones that are guesses.
@@ -22,7 +25,6 @@ presigned URL for a missing file); see the README for the ones that are guesses.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -32,226 +34,39 @@ import shutil
 import tempfile
 import threading
 import time
-import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .backend_client import BackendClient
-from .protocol_translator import display_message
+from .spark_session import SparkSession
+from .statement_results import StatementFailed, failed_statement, failure, result_set
 from .thrift_messages import ttypes
+from .volume_sql import (
+    COPY_HEAD,
+    CREATE_VOLUME,
+    DROP_VOLUME,
+    GET,
+    LIST,
+    PUT,
+    REMOVE,
+    is_volume_statement,
+    parse_copy_into,
+    quote,
+    split_name,
+    sql_string,
+    strip_statement,
+    unquote_string,
+)
 
 URL_PREFIX = "/volume-files/"
 DEFAULT_URL_LIFETIME_S = 900.0
 _MAX_GRANTS = 10_000
-_MAX_FETCH_PAGES = 1_000
-_FETCH_PAGE_ROWS = 10_000
 # Prefix of the table properties that record which files COPY INTO loaded (one per file).
 _LOADED_PROPERTY = "sandbox.copy_into.loaded."
-
-_LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
-_STRING = r"'(?:[^'\\]|\\.)*'"
-_NAME = r"(?:`(?:[^`]|``)+`|[A-Za-z_][\w]*)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[A-Za-z_][\w]*))*"
-_CREATE_VOLUME = re.compile(
-    rf"^CREATE\s+(?P<external>EXTERNAL\s+)?VOLUME\s+(?P<if_not_exists>IF\s+NOT\s+EXISTS\s+)?"
-    rf"(?P<name>{_NAME})(?:\s+LOCATION\s+(?P<location>{_STRING}))?"
-    rf"(?:\s+COMMENT\s+{_STRING})?$",
-    re.IGNORECASE | re.DOTALL,
-)
-_DROP_VOLUME = re.compile(
-    rf"^DROP\s+VOLUME\s+(?P<if_exists>IF\s+EXISTS\s+)?(?P<name>{_NAME})$", re.IGNORECASE | re.DOTALL
-)
-_PUT = re.compile(
-    rf"^PUT\s+(?P<local>{_STRING})\s+INTO\s+(?P<remote>{_STRING})(?P<overwrite>\s+OVERWRITE)?$",
-    re.IGNORECASE | re.DOTALL,
-)
-_GET = re.compile(
-    rf"^GET\s+(?P<remote>{_STRING})\s+TO\s+(?P<local>{_STRING})$", re.IGNORECASE | re.DOTALL
-)
-_REMOVE = re.compile(rf"^REMOVE\s+(?P<remote>{_STRING})$", re.IGNORECASE | re.DOTALL)
-_LIST = re.compile(
-    rf"^LIST\s+(?P<remote>{_STRING})(?:\s+LIMIT\s+(?P<limit>\d+))?$", re.IGNORECASE | re.DOTALL
-)
-_COPY_HEAD = re.compile(rf"^COPY\s+INTO\s+(?P<table>{_NAME})\s+FROM\s+", re.IGNORECASE | re.DOTALL)
-_COPY_SELECT = re.compile(
-    rf"^\s*SELECT\s+(?P<projection>.+)\s+FROM\s+(?P<source>{_STRING})\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_COPY_TAIL = re.compile(
-    r"^\s*FILEFORMAT\s*=\s*(?P<format>\w+)"
-    r"(?:\s+FORMAT_OPTIONS\s*\((?P<format_options>[^)]*)\))?"
-    r"(?:\s+COPY_OPTIONS\s*\((?P<copy_options>[^)]*)\))?\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_OPTION = re.compile(rf"\s*(?P<key>{_STRING})\s*=\s*(?P<value>{_STRING}|\w+)\s*(?:,|$)", re.DOTALL)
 _VALID_NAME = re.compile(r"[^./\s\x00-\x1f\x7f]{1,255}")
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "0": "\0", "Z": "\x1a"}
-# LIST alone would also catch Spark's own LIST FILE / LIST JAR.
-_STATEMENT_START = re.compile(
-    r"^(?:CREATE\s+(?:EXTERNAL\s+)?VOLUME\b|DROP\s+VOLUME\b|(?:PUT|GET|REMOVE|LIST)\s+'|COPY\s+INTO\b)",
-    re.IGNORECASE,
-)
-
-
-class StatementFailed(Exception):
-    """The statement fails as the warehouse fails it: an error class and SQLSTATE."""
-
-    def __init__(self, message: str, sql_state: str) -> None:
-        super().__init__(message)
-        self.sql_state = sql_state
-
-
-def _failure(error_class: str, sql_state: str, detail: str) -> StatementFailed:
-    return StatementFailed(f"[{error_class}] {detail}", sql_state)
-
-
-def _unquote_string(literal: str) -> str:
-    body, out, i = literal[1:-1], [], 0
-    while i < len(body):
-        if body[i] == "\\" and i + 1 < len(body):
-            out.append(_ESCAPES.get(body[i + 1], body[i + 1]))
-            i += 2
-        else:
-            out.append(body[i])
-            i += 1
-    return "".join(out)
-
-
-def _split_name(name: str) -> list[str]:
-    parts = re.findall(r"`((?:[^`]|``)+)`|([A-Za-z_]\w*)", name)
-    return [(quoted.replace("``", "`") if quoted else plain) for quoted, plain in parts]
-
-
-def _quote(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _strip_statement(statement: str) -> str:
-    text = _LEADING_NOISE.sub("", statement, count=1).strip()
-    return text[:-1].rstrip() if text.endswith(";") else text
-
-
-def _matching_paren(text: str, start: int) -> int:
-    """Index just past the ``)`` closing the ``(`` at ``start``, skipping literals."""
-    depth, i = 0, start
-    while i < len(text):
-        c = text[i]
-        if c in "'\"`":
-            i += 1
-            while i < len(text) and text[i] != c:
-                i += 2 if c != "`" and text[i] == "\\" else 1
-            i += 1
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    raise _failure(
-        "PARSE_SYNTAX_ERROR", "42601", "Syntax error: unbalanced parentheses in COPY INTO."
-    )
-
-
-# Result sets ----------------------------------------------------------------------------------
-def _success() -> Any:
-    return ttypes.TStatus(statusCode=ttypes.TStatusCode.SUCCESS_STATUS)
-
-
-def _operation_handle(*, has_result_set: bool) -> Any:
-    return ttypes.TOperationHandle(
-        operationId=ttypes.THandleIdentifier(guid=uuid.uuid4().bytes, secret=uuid.uuid4().bytes),
-        operationType=ttypes.TOperationType.EXECUTE_STATEMENT,
-        hasResultSet=has_result_set,
-    )
-
-
-def _column_desc(name: str, type_id: int, position: int) -> Any:
-    entry = ttypes.TTypeEntry(primitiveEntry=ttypes.TPrimitiveTypeEntry(type=type_id))
-    return ttypes.TColumnDesc(
-        columnName=name, typeDesc=ttypes.TTypeDesc(types=[entry]), position=position
-    )
-
-
-def _nulls(values: Sequence[Any]) -> bytes:
-    bitmap = bytearray((len(values) + 7) // 8)
-    for i, value in enumerate(values):
-        if value is None:
-            bitmap[i // 8] |= 1 << (i % 8)
-    return bytes(bitmap)
-
-
-def _column(type_id: int, values: Sequence[Any]) -> Any:
-    if type_id == ttypes.TTypeId.BIGINT_TYPE:
-        return ttypes.TColumn(
-            i64Val=ttypes.TI64Column(values=[v or 0 for v in values], nulls=_nulls(values))
-        )
-    return ttypes.TColumn(
-        stringVal=ttypes.TStringColumn(values=[v or "" for v in values], nulls=_nulls(values))
-    )
-
-
-def result_set(
-    columns: Sequence[tuple[str, int]], rows: Sequence[Sequence[Any]], *, staging: bool = False
-) -> Any:
-    """A finished statement with its whole result in the reply, closed server side.
-
-    A warehouse hands small results back this way (``directResults``), so the connector makes
-    no further call for the operation: the synthetic handle is never seen by Spark.
-    """
-    handle = _operation_handle(has_result_set=True)
-    schema = ttypes.TTableSchema(
-        columns=[_column_desc(n, t, i + 1) for i, (n, t) in enumerate(columns)]
-    )
-    row_set = ttypes.TRowSet(
-        startRowOffset=0,
-        rows=[],
-        columns=[_column(t, [row[i] for row in rows]) for i, (_, t) in enumerate(columns)],
-    )
-    direct = ttypes.TSparkDirectResults(
-        operationStatus=ttypes.TGetOperationStatusResp(
-            status=_success(), operationState=ttypes.TOperationState.FINISHED_STATE
-        ),
-        resultSetMetadata=ttypes.TGetResultSetMetadataResp(
-            status=_success(),
-            schema=schema,
-            resultFormat=ttypes.TSparkRowSetType.COLUMN_BASED_SET,
-            lz4Compressed=False,
-            isStagingOperation=staging,
-        ),
-        resultSet=ttypes.TFetchResultsResp(status=_success(), hasMoreRows=False, results=row_set),
-        closeOperation=ttypes.TCloseOperationResp(status=_success()),
-    )
-    return ttypes.TExecuteStatementResp(
-        status=_success(), operationHandle=handle, directResults=direct
-    )
-
-
-def failed_statement(failure: StatementFailed) -> Any:
-    """The statement ran and failed: the connector raises ServerOperationError, as for Spark's."""
-    handle = _operation_handle(has_result_set=False)
-    message = str(failure)
-    status = ttypes.TGetOperationStatusResp(
-        status=_success(),
-        operationState=ttypes.TOperationState.ERROR_STATE,
-        sqlState=failure.sql_state,
-        errorMessage=message,
-        displayMessage=message,
-    )
-    direct = ttypes.TSparkDirectResults(
-        operationStatus=status, closeOperation=ttypes.TCloseOperationResp(status=_success())
-    )
-    return ttypes.TExecuteStatementResp(
-        status=_success(), operationHandle=handle, directResults=direct
-    )
-
 
 _STAGING_COLUMNS = [
     ("operation", ttypes.TTypeId.STRING_TYPE),
@@ -272,82 +87,6 @@ _COPY_COLUMNS = [
 ]
 
 
-# Spark, for what the adapter needs to look up -----------------------------------------------
-class _SparkSession:
-    """Runs statements synchronously on the caller's own Spark session."""
-
-    def __init__(self, backend: BackendClient, session: Any) -> None:
-        self._backend = backend
-        self._session = session
-
-    def rows(self, statement: str) -> list[list[Any]]:
-        response = self._backend.call(
-            "ExecuteStatement",
-            ttypes.TExecuteStatementReq(
-                sessionHandle=self._session, statement=statement, runAsync=False
-            ),
-        )
-        status = response.status
-        if status.statusCode == ttypes.TStatusCode.ERROR_STATUS:
-            if response.operationHandle is not None:
-                self._close(response.operationHandle)
-            raise StatementFailed(
-                display_message(status.errorMessage or ""), status.sqlState or "XX000"
-            )
-        handle = response.operationHandle
-        if handle is None:
-            return []
-        try:
-            return self._fetch_all(handle) if handle.hasResultSet else []
-        finally:
-            self._close(handle)
-
-    def _fetch_all(self, handle: Any) -> list[list[Any]]:
-        rows: list[list[Any]] = []
-        for _ in range(_MAX_FETCH_PAGES):
-            page = self._backend.call(
-                "FetchResults",
-                ttypes.TFetchResultsReq(
-                    operationHandle=handle,
-                    orientation=ttypes.TFetchOrientation.FETCH_NEXT,
-                    maxRows=_FETCH_PAGE_ROWS,
-                ),
-            )
-            columns = (
-                [_column_values(c) for c in (page.results.columns or [])] if page.results else []
-            )
-            if not columns or not columns[0]:
-                return rows
-            rows.extend([list(row) for row in zip(*columns, strict=True)])
-        raise RuntimeError("result larger than the sandbox reads back")
-
-    def _close(self, handle: Any) -> None:
-        with contextlib.suppress(Exception):
-            self._backend.call("CloseOperation", ttypes.TCloseOperationReq(operationHandle=handle))
-
-
-def _column_values(column: Any) -> list[Any]:
-    for field in (
-        "stringVal",
-        "i64Val",
-        "i32Val",
-        "i16Val",
-        "byteVal",
-        "doubleVal",
-        "boolVal",
-        "binaryVal",
-    ):
-        typed = getattr(column, field)
-        if typed is not None:
-            nulls = typed.nulls or b""
-            return [
-                None if i // 8 < len(nulls) and nulls[i // 8] >> (i % 8) & 1 else value
-                for i, value in enumerate(typed.values)
-            ]
-    return []
-
-
-# Volumes --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class VolumeFile:
     catalog: str
@@ -379,7 +118,7 @@ def parse_volume_path(path: str, *, whole_volume: bool = False) -> VolumeFile:
         or parts[1] != "Volumes"
         or not all(_VALID_NAME.fullmatch(p) for p in parts[2:5])
     ):
-        raise _failure(
+        raise failure(
             "INVALID_VOLUME_PATH",
             "42K05",
             f"The path '{path}' is not a volume path: expected /Volumes/<catalog>/<schema>/<volume>/<path>.",
@@ -387,7 +126,7 @@ def parse_volume_path(path: str, *, whole_volume: bool = False) -> VolumeFile:
     relative = parts[5:]
     # Nothing may climb out of the volume's directory.
     if any(p in ("", ".", "..") or "\x00" in p for p in relative):
-        raise _failure(
+        raise failure(
             "INVALID_VOLUME_PATH",
             "42K05",
             f"The path '{path}' is not a valid file path in a volume.",
@@ -417,47 +156,47 @@ class VolumeStore:
     @staticmethod
     def claims(statement: str) -> bool:
         """Whether ``statement`` is one the adapter answers instead of Spark."""
-        return bool(_STATEMENT_START.match(_LEADING_NOISE.sub("", statement, count=1)))
+        return is_volume_statement(statement)
 
     def execute(self, statement: str, backend: BackendClient, session: Any) -> Any:
         """The ``TExecuteStatementResp`` for a statement :meth:`claims`."""
-        text = _strip_statement(statement)
-        spark = _SparkSession(backend, session)
+        text = strip_statement(statement)
+        spark = SparkSession(backend, session)
         try:
             return self._execute(text, spark)
-        except StatementFailed as failure:
-            return failed_statement(failure)
+        except StatementFailed as error:
+            return failed_statement(error)
 
-    def _execute(self, text: str, spark: _SparkSession) -> Any:
+    def _execute(self, text: str, spark: SparkSession) -> Any:
         for pattern, handler in (
-            (_CREATE_VOLUME, self._create_volume),
-            (_DROP_VOLUME, self._drop_volume),
-            (_PUT, self._put),
-            (_GET, self._get),
-            (_REMOVE, self._remove),
-            (_LIST, self._list),
+            (CREATE_VOLUME, self._create_volume),
+            (DROP_VOLUME, self._drop_volume),
+            (PUT, self._put),
+            (GET, self._get),
+            (REMOVE, self._remove),
+            (LIST, self._list),
         ):
             match = pattern.match(text)
             if match:
                 return handler(match, spark)
-        head = _COPY_HEAD.match(text)
+        head = COPY_HEAD.match(text)
         if head:
             return self._copy_into(head, text, spark)
         if re.match(r"COPY\s+INTO\b", text, re.IGNORECASE):
-            raise _failure(
+            raise failure(
                 "UNSUPPORTED_FEATURE",
                 "0A000",
                 "The local warehouse serves COPY INTO <table> FROM <source> only "
                 "(no BY POSITION or column list).",
             )
-        raise _failure(
+        raise failure(
             "PARSE_SYNTAX_ERROR", "42601", f"Syntax error at or near '{text.split()[0]}'."
         )
 
-    def _volume_name(self, name: str, spark: _SparkSession) -> tuple[str, str, str]:
-        parts = _split_name(name)
+    def _volume_name(self, name: str, spark: SparkSession) -> tuple[str, str, str]:
+        parts = split_name(name)
         if len(parts) > 3:
-            raise _failure(
+            raise failure(
                 "INVALID_VOLUME_NAME", "42602", f"The volume name {name} has too many parts."
             )
         if len(parts) < 3:
@@ -466,13 +205,13 @@ class VolumeStore:
         catalog, schema, volume = (_checked_name(p) for p in parts)
         return catalog, schema, volume
 
-    def _require_schema(self, catalog: str, schema: str, spark: _SparkSession) -> None:
+    def _require_schema(self, catalog: str, schema: str, spark: SparkSession) -> None:
         catalogs = {str(r[0]).lower() for r in spark.rows("SHOW CATALOGS")}
         if catalog not in catalogs:
             raise StatementFailed(f"NOT_FOUND: Catalog '{catalog}' does not exist.", "42704")
-        schemas = {str(r[0]).lower() for r in spark.rows(f"SHOW SCHEMAS IN {_quote(catalog)}")}
+        schemas = {str(r[0]).lower() for r in spark.rows(f"SHOW SCHEMAS IN {quote(catalog)}")}
         if schema not in schemas:
-            raise _failure(
+            raise failure(
                 "SCHEMA_NOT_FOUND",
                 "42704",
                 f"The schema `{catalog}`.`{schema}` cannot be found. Verify the spelling and "
@@ -482,9 +221,9 @@ class VolumeStore:
     def _volume_dir(self, key: tuple[str, str, str]) -> Path:
         return self.root.joinpath(*key)
 
-    def _create_volume(self, match: re.Match[str], spark: _SparkSession) -> Any:
+    def _create_volume(self, match: re.Match[str], spark: SparkSession) -> Any:
         if match.group("external") or match.group("location"):
-            raise _failure(
+            raise failure(
                 "UNSUPPORTED_FEATURE",
                 "0A000",
                 "External volumes are not served by the local warehouse; create a managed volume.",
@@ -495,7 +234,7 @@ class VolumeStore:
             if key in self._volumes:
                 if match.group("if_not_exists"):
                     return result_set([], [])
-                raise _failure(
+                raise failure(
                     "VOLUME_ALREADY_EXISTS",
                     "42000",
                     f"Cannot create volume `{key[0]}`.`{key[1]}`.`{key[2]}` because it already exists.",
@@ -504,7 +243,7 @@ class VolumeStore:
             self._volumes.add(key)
         return result_set([], [])
 
-    def _drop_volume(self, match: re.Match[str], spark: _SparkSession) -> Any:
+    def _drop_volume(self, match: re.Match[str], spark: SparkSession) -> Any:
         key = self._volume_name(match.group("name"), spark)
         with self._lock:
             if key not in self._volumes:
@@ -521,7 +260,7 @@ class VolumeStore:
         return StatementFailed(f"NOT_FOUND: Volume '{'.'.join(key)}' does not exist.", "42704")
 
     def _existing(
-        self, remote: str, spark: _SparkSession, *, whole_volume: bool = False
+        self, remote: str, spark: SparkSession, *, whole_volume: bool = False
     ) -> tuple[VolumeFile, Path]:
         """The file (or, with ``whole_volume``, directory) a volume path names.
 
@@ -536,50 +275,50 @@ class VolumeStore:
         path = self._volume_dir(key)
         return target, path.joinpath(*target.relative.split("/")) if target.relative else path
 
-    def _put(self, match: re.Match[str], spark: _SparkSession) -> Any:
-        local = _unquote_string(match.group("local"))
+    def _put(self, match: re.Match[str], spark: SparkSession) -> Any:
+        local = unquote_string(match.group("local"))
         if not local:
-            raise _failure(
+            raise failure(
                 "EMPTY_LOCAL_FILE_IN_STAGING_ACCESS_QUERY",
                 "22023",
                 "The local file path in a staging access query is empty.",
             )
-        target, path = self._existing(_unquote_string(match.group("remote")), spark)
+        target, path = self._existing(unquote_string(match.group("remote")), spark)
         overwrite = bool(match.group("overwrite"))
         if path.is_dir() or (path.exists() and not overwrite):
-            raise _failure(
+            raise failure(
                 "FILE_IN_STAGING_PATH_ALREADY_EXISTS",
                 "42K04",
                 f"File in staging path {target.display} already exists but OVERWRITE is not specified.",
             )
         return self._staging_row("PUT", path, local, overwrite)
 
-    def _get(self, match: re.Match[str], spark: _SparkSession) -> Any:
-        local = _unquote_string(match.group("local"))
+    def _get(self, match: re.Match[str], spark: SparkSession) -> Any:
+        local = unquote_string(match.group("local"))
         if not local:
-            raise _failure(
+            raise failure(
                 "EMPTY_LOCAL_FILE_IN_STAGING_ACCESS_QUERY",
                 "22023",
                 "The local file path in a staging access query is empty.",
             )
         # A missing file is the presigned URL's 404, as on a warehouse.
-        _, path = self._existing(_unquote_string(match.group("remote")), spark)
+        _, path = self._existing(unquote_string(match.group("remote")), spark)
         return self._staging_row("GET", path, local, False)
 
-    def _remove(self, match: re.Match[str], spark: _SparkSession) -> Any:
-        _, path = self._existing(_unquote_string(match.group("remote")), spark)
+    def _remove(self, match: re.Match[str], spark: SparkSession) -> Any:
+        _, path = self._existing(unquote_string(match.group("remote")), spark)
         return self._staging_row("DELETE", path, None, False)
 
-    def _list(self, match: re.Match[str], spark: _SparkSession) -> Any:
+    def _list(self, match: re.Match[str], spark: SparkSession) -> Any:
         target, base = self._existing(
-            _unquote_string(match.group("remote")), spark, whole_volume=True
+            unquote_string(match.group("remote")), spark, whole_volume=True
         )
         if base.is_file():
             entries = [base]
         elif base.is_dir():
             entries = sorted(p for p in base.iterdir() if not p.name.startswith(".upload-"))
         else:
-            raise _failure("PATH_NOT_FOUND", "42K03", f"Path does not exist: {target.display}.")
+            raise failure("PATH_NOT_FOUND", "42K03", f"Path does not exist: {target.display}.")
         limit = int(match.group("limit")) if match.group("limit") else None
         prefix = target.display.rstrip("/")
         rows = []
@@ -654,71 +393,34 @@ class VolumeStore:
             return any(self._volume_dir(k) in path.parents for k in self._volumes)
 
     # COPY INTO ----------------------------------------------------------------------------
-    def _copy_into(self, head: re.Match[str], text: str, spark: _SparkSession) -> Any:
-        table = head.group("table")
-        rest = text[head.end() :]
-        if rest.startswith("("):
-            end = _matching_paren(rest, 0)
-            select = _COPY_SELECT.match(rest[1 : end - 1])
-            if not select:
-                raise _failure(
-                    "PARSE_SYNTAX_ERROR",
-                    "42601",
-                    "COPY INTO takes (SELECT <expressions> FROM '<path>') as its source.",
-                )
-            projection, source, rest = (
-                select.group("projection"),
-                select.group("source"),
-                rest[end:],
-            )
-        else:
-            source_match = re.match(_STRING, rest)
-            if not source_match:
-                raise _failure(
-                    "PARSE_SYNTAX_ERROR", "42601", "COPY INTO needs a source path after FROM."
-                )
-            projection, source, rest = "*", source_match.group(0), rest[source_match.end() :]
-        tail = _COPY_TAIL.match(rest)
-        if not tail:
-            raise _failure(
-                "PARSE_SYNTAX_ERROR",
-                "42601",
-                f"Syntax error in COPY INTO near '{rest.strip()[:40]}'.",
-            )
-        if tail.group("format").upper() != "PARQUET":
-            raise _failure(
-                "UNSUPPORTED_FEATURE",
-                "0A000",
-                "The local warehouse's COPY INTO reads FILEFORMAT = PARQUET only.",
-            )
-        options = _options(tail.group("copy_options") or "")
-        force = options.get("force", "false").lower() == "true"
-        files = self._source_files(_unquote_string(source), spark)
-        loaded = self._loaded_properties(table, spark)
-        fresh = [(f, p) for f, p in files if force or _loaded_key(f) not in loaded]
+    def _copy_into(self, head: re.Match[str], text: str, spark: SparkSession) -> Any:
+        copy = parse_copy_into(head, text)
+        files = self._source_files(copy.source, spark)
+        loaded = self._loaded_properties(copy.table, spark)
+        fresh = [(f, p) for f, p in files if copy.force or _loaded_key(f) not in loaded]
         if not fresh:
             return result_set(_COPY_COLUMNS, [[0, 0, 0]])
         # S608: the table and projection are the client's own SQL, run on the client's own
         # session, which could send them to Spark directly; file paths are quoted identifiers.
         union = " UNION ALL ".join(
-            f"SELECT {projection} FROM parquet.{_quote(str(p))}"  # noqa: S608
+            f"SELECT {copy.projection} FROM parquet.{quote(str(p))}"  # noqa: S608
             for _, p in fresh
         )
         count = int(spark.rows(f"SELECT COUNT(*) FROM ({union})")[0][0])  # noqa: S608
         # COPY INTO matches the source's columns to the table's by name, not position.
-        spark.rows(f"INSERT INTO {table} BY NAME SELECT * FROM ({union})")  # noqa: S608
+        spark.rows(f"INSERT INTO {copy.table} BY NAME SELECT * FROM ({union})")  # noqa: S608
         marks = ", ".join(
-            f"{_sql_string(_loaded_key(f))} = {_sql_string(f.display)}" for f, _ in fresh
+            f"{sql_string(_loaded_key(f))} = {sql_string(f.display)}" for f, _ in fresh
         )
-        spark.rows(f"ALTER TABLE {table} SET TBLPROPERTIES ({marks})")
+        spark.rows(f"ALTER TABLE {copy.table} SET TBLPROPERTIES ({marks})")
         return result_set(_COPY_COLUMNS, [[count, count, 0]])
 
-    def _source_files(self, source: str, spark: _SparkSession) -> list[tuple[VolumeFile, Path]]:
+    def _source_files(self, source: str, spark: SparkSession) -> list[tuple[VolumeFile, Path]]:
         target, base = self._existing(source, spark, whole_volume=True)
         if base.is_file():
             return [(target, base)]
         if not base.is_dir():
-            raise _failure("PATH_NOT_FOUND", "42K03", f"Path does not exist: {target.display}.")
+            raise failure("PATH_NOT_FOUND", "42K03", f"Path does not exist: {target.display}.")
         found = []
         for path in sorted(base.rglob("*")):
             if path.is_file() and not path.name.startswith((".", "_")):
@@ -736,7 +438,7 @@ class VolumeStore:
         return found
 
     @staticmethod
-    def _loaded_properties(table: str, spark: _SparkSession) -> set[str]:
+    def _loaded_properties(table: str, spark: SparkSession) -> set[str]:
         return {
             str(r[0])
             for r in spark.rows(f"SHOW TBLPROPERTIES {table}")
@@ -751,7 +453,7 @@ def _checked_name(name: str) -> str:
     must not get through; Unity Catalog refuses periods, slashes, spaces and control characters.
     """
     if not _VALID_NAME.fullmatch(name):
-        raise _failure(
+        raise failure(
             "INVALID_SCHEMA_OR_RELATION_NAME",
             "42602",
             f"`{name}` is not a valid name for a volume.",
@@ -765,13 +467,3 @@ def _digest(token: str) -> str:
 
 def _loaded_key(file: VolumeFile) -> str:
     return _LOADED_PROPERTY + hashlib.sha256(file.display.encode()).hexdigest()[:40]
-
-
-def _options(text: str) -> dict[str, str]:
-    options: dict[str, str] = {}
-    for match in _OPTION.finditer(text):
-        value = match.group("value")
-        options[_unquote_string(match.group("key")).lower()] = (
-            _unquote_string(value) if value.startswith("'") else value
-        )
-    return options
