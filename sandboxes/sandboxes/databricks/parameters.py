@@ -6,10 +6,13 @@ drops that field, so the adapter binds each marker itself before forwarding: nam
 (``:name``) or unnamed ones (``?``), found outside string literals, quoted identifiers and
 comments, as the warehouse's parser finds them.
 
-Each value becomes ``CAST(CAST(X'<utf-8 hex>' AS STRING) AS <type>)``. A hex literal carries
-any text without escapes: Spark's parser unescapes an ordinary string literal in time
-proportional to (backslash escapes x length), which a JSON payload of nested JSON turns into
-minutes, while a real warehouse never parses a parameter value at all.
+Each value becomes ``CAST(<text> AS <type>)`` where ``<text>`` is a raw string literal,
+``R'...'``, which Spark takes verbatim. An ordinary string literal would not do: Spark's parser
+unescapes it with regex attempts at every character, in time proportional to (backslash
+escapes x length) -- a JSON payload of nested JSON took a minute to parse -- while a real
+warehouse never parses a parameter value at all. A raw literal cannot hold a quote, so a value
+with apostrophes travels with a character it does not contain in their place, put back by
+``replace``.
 
 The documented limits are enforced (databricks-sql-connector "native parameters": at most 255
 markers and 1 MB of values per statement); the warehouse refuses a larger request with HTTP 400.
@@ -130,8 +133,16 @@ def _literal(parameter: Any) -> str:
     text = None if value is None else value.stringValue
     if sql_type == "VOID" or text is None:
         return "NULL" if sql_type == "VOID" else f"CAST(NULL AS {sql_type})"
-    hex_text = f"CAST(X'{text.encode('utf-8').hex()}' AS STRING)"
-    return hex_text if sql_type == "STRING" else f"CAST({hex_text} AS {sql_type})"
+    literal = text_literal(text)
+    return literal if sql_type == "STRING" else f"CAST({literal} AS {sql_type})"
+
+
+def text_literal(text: str) -> str:
+    """A Spark SQL expression whose value is exactly ``text``, with nothing to unescape."""
+    if "'" not in text:
+        return f"R'{text}'"
+    stand_in = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
+    return f"replace(R'{text.replace(chr(39), stand_in)}', R'{stand_in}', chr(39))"
 
 
 def check_limits(parameters: Sequence[Any]) -> None:
