@@ -33,6 +33,8 @@ if t.TYPE_CHECKING:
 SOURCE_COLUMN = "_sdc_source"
 DELETED_AT = merge_sql.DELETED_AT
 ROWS_PARAMETER = "rows"
+# Databricks' documented cap on one statement's native parameter values.
+MAX_PARAMETER_BYTES = 1_000_000
 _INVALID = re.compile(r"[^0-9a-z_]+")
 # Audit columns a soft deletion still writes (the record's other values are kept).
 _TOMBSTONE_AUDIT = ("_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at",
@@ -198,6 +200,8 @@ class DatabricksSink(BatchSink):
         placeholders = {i: (self.connector.placeholder(f"c{i}") if v is not None else None)
                         for i, v in constants.items()}
         shared = {f"c{i}": v for i, v in constants.items() if v is not None}
+        if self.staging_mode == "insert":
+            self._check_parameter_size(chunks, shared)
         rows_source = merge_sql.json_rows_source(
             columns, self.connector.placeholder(ROWS_PARAMETER), placeholders,
             encoded=self.encoded_payload)
@@ -236,6 +240,19 @@ class DatabricksSink(BatchSink):
         insert = merge_sql.insert_select(self._stage_table, columns, rows_source)
         for chunk in chunks:
             self.connector.execute(insert, {ROWS_PARAMETER: self._payload(chunk), **shared})
+
+    def _check_parameter_size(self, chunks: list[str], shared: t.Mapping[str, str]) -> None:
+        """Refuse up front what the warehouse would answer with a bare HTTP 400."""
+        if not self.connector.native_parameters:
+            return
+        shared_bytes = sum(len(v.encode()) for v in shared.values())
+        largest = max(len(chunk.encode()) for chunk in chunks) + shared_bytes
+        if largest > MAX_PARAMETER_BYTES:
+            raise ValueRejected(
+                f"a record of this batch needs {largest:,} bytes of query parameters, more than the "
+                f"{MAX_PARAMETER_BYTES:,} a statement may carry; load this stream with "
+                "`staging: volume` (or `parameter_style: inline`)"
+            )
 
     def _payload(self, chunk: str) -> str:
         """The rows parameter as sent: JSON, or base64 when the connector inlines it as SQL."""

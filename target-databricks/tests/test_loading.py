@@ -227,3 +227,18 @@ def test_text_and_nested_json_round_trip_exactly_in_either_parameter_style(
     assert len(rows) == 60
     assert [r[1] for r in rows] == [f"{memo} {i}" for i in range(60)]
     assert rows[7][2] == '[{"memo":' + json.dumps(memo, ensure_ascii=False) + ',"amount":7.10}]'
+
+
+def test_a_record_too_large_for_native_parameters_is_dead_lettered_with_what_to_do(
+        target_config, sql):
+    schema = {"id": {"type": "string"}, "memo": {"type": ["string", "null"]}}
+    target = run_target(target_config, [
+        schema_message("notes", schema, ["id"]),
+        record("notes", id="big", memo="x" * 1_100_000),
+        schema_message("tags", schema, ["id"]),
+        record("tags", id="t1", memo="fine"),
+    ])
+    assert len(target.rejected_batches) == 1
+    letter = target.rejected_batches[0].read_text(encoding="utf-8")
+    assert "staging: volume" in letter and "1,000,000" in letter
+    assert [r[0] for r in stored(sql, target_config, "tags", "id")] == ["t1"]

@@ -92,6 +92,14 @@ class SparkThriftServer:
         spark_submit = self.jars.spark_home / "bin" / "spark-submit"
         conf = {
             "spark.ui.enabled": "false",
+            # Even without the UI, Spark keeps each statement's text and plan for its status
+            # store (1,000 SQL executions, 200 thrift statements by default). A warehouse client
+            # sends ~1 MB of parameter values per statement, so that history filled the 1 GB
+            # heap within a million rows and statements began failing with OutOfMemoryError.
+            "spark.sql.ui.retainedExecutions": "20",
+            "spark.sql.thriftServer.ui.retainedStatements": "20",
+            "spark.sql.thriftServer.ui.retainedSessions": "20",
+            "spark.sql.maxPlanStringLength": "20000",
             "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
             f"spark.sql.catalog.{catalog}": "org.apache.iceberg.spark.SparkCatalog",
             f"spark.sql.catalog.{catalog}.type": "hadoop",
