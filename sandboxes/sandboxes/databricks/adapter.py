@@ -193,16 +193,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(refusal)
             return
         if self._backend is None:
-            self._backend = BackendClient(self.adapter.backend_port, self.adapter.backend_path)
+            self._backend = BackendClient(
+                self.adapter.backend_port, self.adapter.backend_path, faults=self.adapter.faults
+            )
         try:
             reply = self.adapter.translator.handle(method, body, self._backend)
         except BackendError as exc:
             self._send(exc.response.status, exc.response.body, exc.response.content_type)
             return
         except OSError:
-            logger.exception("Spark thrift endpoint unreachable for %s", method)
+            # Unreachable, or the answer was lost after Spark may have run the call
+            # (BackendUnavailable): a gateway answers 502 either way and the client retries.
+            logger.exception("no answer from the Spark thrift endpoint for %s", method)
             self._send_json(
-                workspace_endpoints.error(502, "BAD_GATEWAY", "The SQL engine behind the sandbox is unreachable.")
+                workspace_endpoints.error(502, "BAD_GATEWAY", "The SQL engine behind the sandbox did not answer.")
             )
             return
         self._send(200, reply, "application/x-thrift")

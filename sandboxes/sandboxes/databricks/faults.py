@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 WAREHOUSE = "warehouse"
 TOKEN = "token"
+# The adapter's own connection to Spark, behind the warehouse endpoint.
+SPARK_LINK = "spark-link"
 
 
 @dataclass
@@ -66,6 +68,25 @@ class Faults:
         """Reset the TCP connection (RST, no HTTP response) on the next ``n`` matching requests,
         before they reach Spark."""
         self._arm(_Armed(n, endpoint, method))
+
+    def lose_answers_next(self, n: int = 1, *, method: str | None = None) -> None:
+        """Let the next ``n`` matching thrift calls reach Spark and run, then lose Spark's
+        answer on the way back (the adapter's link to Spark resets), as a network fault between
+        a warehouse's gateway and its compute does."""
+        self._arm(_Armed(n, SPARK_LINK, method))
+
+    def answer_lost(self, method: str) -> bool:
+        """Consume an armed ``lose_answers_next`` fault matching ``method``, if any."""
+        with self._lock:
+            for armed in self._armed:
+                if armed.endpoint != SPARK_LINK or (armed.method and armed.method != method):
+                    continue
+                armed.remaining -= 1
+                if armed.remaining == 0:
+                    self._armed.remove(armed)
+                self.counts["faults.answers_lost"] += 1
+                return True
+        return False
 
     def expire_tokens(self) -> None:
         """Refuse (401) every access token issued so far, personal or OAuth."""
