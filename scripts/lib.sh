@@ -52,7 +52,7 @@ make_venv() {
     "$python" -m venv "$VENV"
   fi
   local stamp="$VENV/.installed"
-  local inputs; inputs=$(cat sandboxes/pyproject.toml plugin-kit/pyproject.toml "${PACKAGES[@]/%//pyproject.toml}" 2>/dev/null | sha256sum | cut -c1-16)
+  local inputs; inputs=$(cat sandboxes/pyproject.toml plugin_kit/pyproject.toml "${PACKAGES[@]/%//pyproject.toml}" 2>/dev/null | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$inputs" ]; then
     log "installing the plugins, the sandboxes and the test tools into $VENV"
     local args=(-e "./sandboxes[spark,powerbi,looker]")
@@ -62,7 +62,7 @@ make_venv() {
     quiet_pip "$VENV/bin/pip" "${args[@]}" pytest pytest-xdist ruff mypy pyyaml types-PyYAML types-requests
     # A second call: pip refuses an editable plugin-kit next to the plugins' direct reference to
     # the same folder in one resolve; this one swaps the copy they pulled in for an editable one.
-    quiet_pip "$VENV/bin/pip" -e ./plugin-kit
+    quiet_pip "$VENV/bin/pip" -e ./plugin_kit
     echo "$inputs" > "$stamp"
   fi
 }
