@@ -12,12 +12,12 @@ from sandboxes.databricks.backend_client import BackendError, BackendResponse
 from sandboxes.databricks.parameters import (
     MAX_PARAMETERS,
     MAX_VALUE_BYTES,
-    BindingError,
     ParameterLimitExceeded,
     bind,
     find_markers,
 )
 from sandboxes.databricks.protocol_translator import ProtocolTranslator
+from sandboxes.databricks.statement_results import StatementFailed
 from sandboxes.databricks.thrift_messages import ttypes
 
 OK = ttypes.TStatus(statusCode=ttypes.TStatusCode.SUCCESS_STATUS)
@@ -64,19 +64,19 @@ def test_unnamed_markers_take_parameters_in_order() -> None:
 
 
 def test_an_unbound_marker_is_the_statement_s_error() -> None:
-    with pytest.raises(BindingError) as refused:
+    with pytest.raises(StatementFailed) as refused:
         bind("SELECT :a, :missing", [param("1", "a")])
-    assert refused.value.error_class == "UNBOUND_SQL_PARAMETER"
-    assert "missing" in str(refused.value)
+    assert str(refused.value) == "[UNBOUND_SQL_PARAMETER] Found the unbound parameter: missing."
+    assert refused.value.sql_state == "42P02"
 
 
 def test_named_and_unnamed_parameters_cannot_be_mixed() -> None:
-    with pytest.raises(BindingError, match="INVALID_QUERY_MIXED_QUERY_PARAMETERS"):
+    with pytest.raises(StatementFailed, match="INVALID_QUERY_MIXED_QUERY_PARAMETERS"):
         bind("SELECT :a, ?", [param("1", "a"), param("2")])
 
 
 def test_a_type_that_is_not_a_type_name_is_refused_not_spliced() -> None:
-    with pytest.raises(BindingError, match="INVALID_PARAMETER_TYPE"):
+    with pytest.raises(StatementFailed, match="INVALID_PARAMETER_TYPE"):
         bind("SELECT :a", [param("1", "a", "INT) FROM x; DROP TABLE y; --")])
 
 
@@ -120,8 +120,8 @@ def test_execute_statement_reaches_spark_bound_and_without_the_parameters_field(
 
 def test_an_unbound_parameter_fails_the_statement_before_spark_sees_it() -> None:
     spark = RecordingSpark()
-    status = execute(spark, "SELECT :nope", [param("v", "a")]).status
-    assert status.statusCode == ttypes.TStatusCode.ERROR_STATUS
+    status = execute(spark, "SELECT :nope", [param("v", "a")]).directResults.operationStatus
+    assert status.operationState == ttypes.TOperationState.ERROR_STATE
     assert status.sqlState == "42P02" and "nope" in status.errorMessage
     assert spark.statements == []
 

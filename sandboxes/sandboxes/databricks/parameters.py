@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .statement_results import failure
+
 MAX_PARAMETERS = 255
 MAX_VALUE_BYTES = 1_000_000
 
@@ -36,18 +38,6 @@ _TYPE = re.compile(r"^(?:[A-Z_]+|DECIMAL\(\d+,\s*\d+\))$")
 
 class ParameterLimitExceeded(Exception):
     """The request breaks a documented limit; the warehouse answers it with HTTP 400."""
-
-
-@dataclass(frozen=True)
-class BindingError(Exception):
-    """The statement cannot run with these parameters; reported as the statement's error."""
-
-    error_class: str
-    sql_state: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"[{self.error_class}] {self.detail}"
 
 
 @dataclass(frozen=True)
@@ -128,7 +118,7 @@ def _end_of_block_comment(text: str, start: int) -> int:
 def _literal(parameter: Any) -> str:
     sql_type = (parameter.type or "STRING").strip().upper()
     if not _TYPE.match(sql_type):
-        raise BindingError("INVALID_PARAMETER_TYPE", "22023", f"unsupported parameter type {parameter.type!r}")
+        raise failure("INVALID_PARAMETER_TYPE", "22023", f"unsupported parameter type {parameter.type!r}")
     value = parameter.value
     text = None if value is None else value.stringValue
     if sql_type == "VOID" or text is None:
@@ -168,10 +158,10 @@ def bind(statement: str, parameters: Sequence[Any]) -> str:
     named = {p.name: p for p in parameters if p.name}
     unnamed = [p for p in parameters if not p.name]
     if named and unnamed:
-        raise BindingError("INVALID_QUERY_MIXED_QUERY_PARAMETERS", "42613",
+        raise failure("INVALID_QUERY_MIXED_QUERY_PARAMETERS", "42613",
                            "Parameterized query must either use positional, or named parameters, but not both.")
     if any(m.name is None for m in markers) and any(m.name is not None for m in markers):
-        raise BindingError("UNBOUND_SQL_PARAMETER", "42P02",
+        raise failure("UNBOUND_SQL_PARAMETER", "42P02",
                            "A statement cannot mix named (:name) and unnamed (?) parameter markers.")
     pieces: list[str] = []
     position = 0
@@ -179,11 +169,11 @@ def bind(statement: str, parameters: Sequence[Any]) -> str:
         if marker.name is not None:
             parameter = named.get(marker.name)
             if parameter is None:
-                raise BindingError("UNBOUND_SQL_PARAMETER", "42P02",
+                raise failure("UNBOUND_SQL_PARAMETER", "42P02",
                                    f"Found the unbound parameter: {marker.name}.")
         else:
             if index >= len(unnamed):
-                raise BindingError("UNBOUND_SQL_PARAMETER", "42P02",
+                raise failure("UNBOUND_SQL_PARAMETER", "42P02",
                                    f"Found the unbound parameter: _{index + 1}.")
             parameter = unnamed[index]
         pieces += [statement[position:marker.start], _literal(parameter)]

@@ -13,6 +13,7 @@ from thrift.Thrift import TMessageType
 
 from . import parameters, thrift_messages, workspace_endpoints
 from .backend_client import BackendClient, BackendError, BackendResponse
+from .statement_results import StatementFailed, failed_statement
 from .thrift_messages import TCLIService, ThriftMessage, ttypes
 
 if TYPE_CHECKING:
@@ -150,14 +151,8 @@ class ProtocolTranslator:
         except parameters.ParameterLimitExceeded as exc:
             refusal = workspace_endpoints.error(400, "BAD_REQUEST", str(exc))
             raise BackendError(BackendResponse(400, refusal.body(), "application/json")) from None
-        except parameters.BindingError as exc:
-            status = ttypes.TStatus(
-                statusCode=ttypes.TStatusCode.ERROR_STATUS, sqlState=exc.sql_state,
-                errorMessage=str(exc), displayMessage=str(exc),
-            )
-            result = TCLIService.ExecuteStatement_result(
-                success=ttypes.TExecuteStatementResp(status=status)
-            )
+        except StatementFailed as exc:
+            result = TCLIService.ExecuteStatement_result(success=failed_statement(exc))
             return thrift_messages.encode(
                 ThriftMessage(call.name, TMessageType.REPLY, call.seqid, result)
             )

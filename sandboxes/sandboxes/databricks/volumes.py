@@ -276,13 +276,7 @@ class VolumeStore:
         return target, path.joinpath(*target.relative.split("/")) if target.relative else path
 
     def _put(self, match: re.Match[str], spark: SparkSession) -> Any:
-        local = unquote_string(match.group("local"))
-        if not local:
-            raise failure(
-                "EMPTY_LOCAL_FILE_IN_STAGING_ACCESS_QUERY",
-                "22023",
-                "The local file path in a staging access query is empty.",
-            )
+        local = _local_file(match)
         target, path = self._existing(unquote_string(match.group("remote")), spark)
         overwrite = bool(match.group("overwrite"))
         if path.is_dir() or (path.exists() and not overwrite):
@@ -294,13 +288,7 @@ class VolumeStore:
         return self._staging_row("PUT", path, local, overwrite)
 
     def _get(self, match: re.Match[str], spark: SparkSession) -> Any:
-        local = unquote_string(match.group("local"))
-        if not local:
-            raise failure(
-                "EMPTY_LOCAL_FILE_IN_STAGING_ACCESS_QUERY",
-                "22023",
-                "The local file path in a staging access query is empty.",
-            )
+        local = _local_file(match)
         # A missing file is the presigned URL's 404, as on a warehouse.
         _, path = self._existing(unquote_string(match.group("remote")), spark)
         return self._staging_row("GET", path, local, False)
@@ -467,3 +455,14 @@ def _digest(token: str) -> str:
 
 def _loaded_key(file: VolumeFile) -> str:
     return _LOADED_PROPERTY + hashlib.sha256(file.display.encode()).hexdigest()[:40]
+
+
+def _local_file(match: re.Match[str]) -> str:
+    local = unquote_string(match.group("local"))
+    if not local:
+        raise failure(
+            "EMPTY_LOCAL_FILE_IN_STAGING_ACCESS_QUERY",
+            "22023",
+            "The local file path in a staging access query is empty.",
+        )
+    return local
