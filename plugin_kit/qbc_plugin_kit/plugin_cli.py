@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from qbc_plugin_kit.dead_letters import DeadLetter
+from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
 
 
 def load_config(paths: Iterable[Path]) -> dict[str, Any]:
@@ -75,6 +75,49 @@ def print_pending(letters: Iterable[DeadLetter]) -> None:
         print(json.dumps({"id": letter.id, "stream": letter.stream, "records": len(letter.records),
                           "attempts": letter.attempts, "created_at": letter.created_at,
                           "error": letter.error}))
+
+
+class StillRefused(Exception):
+    """Some of a letter's records were refused again: only they stay pending."""
+
+    def __init__(self, records: list[dict[str, Any]], reason: str) -> None:
+        super().__init__(reason)
+        self.records = records
+        self.reason = reason
+
+
+def replay_letters(
+    letters: Iterable[DeadLetter],
+    store: DeadLetterStore,
+    logger: logging.Logger,
+    send: Callable[[DeadLetter], str],
+    errors: tuple[type[Exception], ...],
+) -> int:
+    """Re-send each letter with ``send`` and return how many failed again.
+
+    ``send`` returns what to log for a letter that went through. A letter whose ``send`` raises
+    one of ``errors`` stays pending with the new error; one that raises StillRefused keeps only
+    the refused records. Any other exception is a bug and ends the replay.
+    """
+    failed = 0
+    for letter in letters:
+        try:
+            outcome = send(letter)
+        except StillRefused as exc:
+            failed += 1
+            store.keep_pending(letter.id, exc.records, exc.reason)
+            logger.error("dead letter %d (%s): %d record(s) still refused: %s",
+                         letter.id, letter.stream, len(exc.records), exc.reason)
+            continue
+        except errors as exc:
+            failed += 1
+            store.record_failure(letter.id, str(exc))
+            logger.error("dead letter %d (%s, %d records) failed again: %s",
+                         letter.id, letter.stream, len(letter.records), exc)
+            continue
+        store.mark_replayed(letter.id)
+        logger.info("dead letter %d (%s): %s", letter.id, letter.stream, outcome)
+    return failed
 
 
 def print_replay_summary(pending: int, failed: int) -> int:

@@ -1,18 +1,21 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
-from qbc_plugin_kit.dead_letters import DeadLetterStore
+from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
 from qbc_plugin_kit.plugin_cli import (
+    StillRefused,
     dispatch,
     env_config,
     load_config,
     print_pending,
     print_replay_summary,
     replay_config,
+    replay_letters,
     replay_parser,
 )
 
@@ -103,3 +106,28 @@ def test_dispatch_routes_replay_and_hands_the_rest_to_the_sdk() -> None:
     dispatch(["--about", "--format=json"], replay, sdk_cli)
     assert sdk_calls == [["--about", "--format=json"]]
     assert replayed == [["--list"]]
+
+
+def test_replay_letters_marks_sent_keeps_refused_records_and_counts_failures(tmp_path: Path) -> None:
+    schema = {"type": "object", "properties": {"id": {"type": "string"}}}
+    store = DeadLetterStore(tmp_path)
+    sent = store.add("customers", schema, ["id"], [{"id": "a"}], "HTTP 503")
+    partly = store.add("invoices", schema, ["id"], [{"id": "b"}, {"id": "c"}], "missing parent")
+    down = store.add("vendors", schema, ["id"], [{"id": "d"}], "HTTP 503")
+
+    def send(letter: DeadLetter) -> str:
+        if letter.stream == "invoices":
+            raise StillRefused([{"id": "c"}], "REQUIRED_FIELD_MISSING")
+        if letter.stream == "vendors":
+            raise ConnectionError("still down")
+        return "1 record(s) written"
+
+    failed = replay_letters(store.pending(), store, logging.getLogger("test"), send,
+                            (ConnectionError,))
+    left = {letter.id: letter for letter in store.pending()}
+    store.close()
+    assert failed == 2
+    assert sent not in left
+    assert left[partly].records == [{"id": "c"}] and left[partly].error == "REQUIRED_FIELD_MISSING"
+    assert left[down].records == [{"id": "d"}] and left[down].error == "still down"
+    assert left[down].attempts == 2

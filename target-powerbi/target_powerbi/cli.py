@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from qbc_plugin_kit.dead_letters import DeadLetter
 from qbc_plugin_kit.plugin_cli import (
     dispatch,
     print_pending,
     print_replay_summary,
     replay_config,
+    replay_letters,
     replay_parser,
 )
 
@@ -28,21 +30,16 @@ def replay(argv: list[str]) -> int:
     if args.list:
         print_pending(pending)
         return 0
-    failed = 0
+
+    def send(letter: DeadLetter) -> str:
+        runtime.loader.register_schema(letter.stream, letter.schema, letter.key_properties)
+        report = runtime.loader.load(letter.stream, letter.key_properties, letter.records)
+        return (f"{report.accepted} record(s) pushed, "
+                f"{report.skipped_as_older_or_duplicate} skipped as older or duplicate")
+
     try:
-        for letter in pending:
-            try:
-                runtime.loader.register_schema(letter.stream, letter.schema, letter.key_properties)
-                report = runtime.loader.load(letter.stream, letter.key_properties, letter.records)
-            except (LoadFailed, SchemaTooWideError, PowerBIAuthError, ValueError) as exc:
-                failed += 1
-                runtime.dead_letters.record_failure(letter.id, str(exc))
-                logger.error("dead letter %d (%s, %d records) failed again: %s",
-                             letter.id, letter.stream, len(letter.records), exc)
-                continue
-            runtime.dead_letters.mark_replayed(letter.id)
-            logger.info("dead letter %d (%s): %d record(s) pushed, %d skipped as older or duplicate",
-                        letter.id, letter.stream, report.accepted, report.skipped_as_older_or_duplicate)
+        failed = replay_letters(pending, runtime.dead_letters, logger, send,
+                                (LoadFailed, SchemaTooWideError, PowerBIAuthError, ValueError))
         try:
             flushed = runtime.loader.flush_pending()
         except LoadFailed as exc:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from qbc_plugin_kit.dead_letters import DeadLetter
 from qbc_plugin_kit.plugin_cli import (
+    StillRefused,
     dispatch,
     print_pending,
     print_replay_summary,
     replay_config,
+    replay_letters,
     replay_parser,
 )
 
@@ -27,27 +30,17 @@ def replay(argv: list[str]) -> int:
     if args.list:
         print_pending(pending)
         return 0
-    failed = 0
+
+    def send(letter: DeadLetter) -> str:
+        report = runtime.loader.load(letter.stream, letter.records)
+        if report.rejected:
+            reasons = "; ".join(sorted({error for _, error in report.rejected}))
+            raise StillRefused([record for record, _ in report.rejected], reasons)
+        return f"{report.written} record(s) written, {report.skipped} skipped as older or duplicate"
+
     try:
-        for letter in pending:
-            try:
-                report = runtime.loader.load(letter.stream, letter.records)
-            except (LoadFailed, SalesforceAuthError) as exc:
-                failed += 1
-                runtime.dead_letters.record_failure(letter.id, str(exc))
-                logger.error("dead letter %d (%s, %d records) failed again: %s",
-                             letter.id, letter.stream, len(letter.records), exc)
-                continue
-            if report.rejected:
-                failed += 1
-                errors = sorted({error for _, error in report.rejected})
-                runtime.dead_letters.keep_pending(letter.id, [r for r, _ in report.rejected], "; ".join(errors))
-                logger.error("dead letter %d (%s): %d record(s) still refused: %s",
-                             letter.id, letter.stream, len(report.rejected), "; ".join(errors))
-                continue
-            runtime.dead_letters.mark_replayed(letter.id)
-            logger.info("dead letter %d (%s): %d record(s) written, %d skipped as older or duplicate",
-                        letter.id, letter.stream, report.written, report.skipped)
+        failed = replay_letters(pending, runtime.dead_letters, logger, send,
+                                (LoadFailed, SalesforceAuthError))
     finally:
         runtime.close()
     return print_replay_summary(len(pending), failed)
