@@ -243,7 +243,7 @@ class DatabricksSink(BatchSink):
 
     def _check_parameter_size(self, chunks: list[str], shared: t.Mapping[str, str]) -> None:
         """Refuse up front what the warehouse would answer with a bare HTTP 400."""
-        if not self.connector.native_parameters:
+        if self.encoded_payload:  # inline: the payload is SQL text, not a parameter
             return
         shared_bytes = sum(len(v.encode()) for v in shared.values())
         largest = max(len(chunk.encode()) for chunk in chunks) + shared_bytes

@@ -70,7 +70,7 @@ class BackendClient:
         method = thrift_messages.message_name(body)
         first_may_have_run = False
         try:
-            return self._post_once(body)
+            return self._post_once(body, method)
         except _NotSent:
             pass  # Spark never had the whole request: sending it again is safe
         except (OSError, http.client.HTTPException) as exc:
@@ -78,14 +78,14 @@ class BackendClient:
                 raise BackendUnavailable(f"Spark's answer to {method} was lost; it may have run") from exc
             first_may_have_run = True
         try:
-            response = self._post_once(body)
+            response = self._post_once(body, method)
         except _NotSent as exc:
             raise BackendUnavailable(f"could not send {method} to Spark") from exc.__cause__
         except (OSError, http.client.HTTPException) as exc:
             raise BackendUnavailable(f"Spark's answer to {method} was lost") from exc
         return _closed_already_is_success(method, response) if first_may_have_run else response
 
-    def _post_once(self, body: bytes) -> BackendResponse:
+    def _post_once(self, body: bytes, method: str) -> BackendResponse:
         if self._connection is not None and _peer_closed(self._connection):
             # Jetty closes idle keep-alive connections; finding that out before sending is the
             # only moment a resend is known to be safe.
@@ -115,9 +115,7 @@ class BackendClient:
         try:
             response = connection.getresponse()
             payload = response.read()
-            if self._faults is not None and self._faults.answer_lost(
-                thrift_messages.message_name(body)
-            ):
+            if self._faults is not None and self._faults.answer_lost(method):
                 raise ConnectionResetError("injected fault: Spark's answer was lost")
         except BaseException:
             # A half-read exchange leaves http.client unable to send the next request
