@@ -12,7 +12,7 @@ from typing import Any
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 
-from qbc_plugin_kit.versioning import version_text
+from qbc_plugin_kit.version_order import version_text
 
 REJECTED = "__qbc_rejected__"
 

@@ -1,32 +1,40 @@
-"""Durable store of batches a vendor did not accept, for a target's ``replay`` command.
+"""The dead-letter store every target shares: one letter per record set aside.
 
-One SQLite file (``dead_letters.sqlite`` under ``dead_letter_path``), written with
-``synchronous=FULL`` before the run moves on, so a failed write is never only in memory.
+A letter keeps the input line exactly as it arrived (NaN, Infinity, 40-digit numbers and any
+unicode survive because nothing is re-serialised), the stream's SCHEMA message, the record's
+key, why it was set aside and how often it was tried. One SQLite file
+(``dead_letters.sqlite`` under the target's ``dead_letter_path``), written with
+``synchronous=FULL`` before the run moves on, so a record is never only in memory once the
+target emits a STATE that covers it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import simplejson
+PENDING, REPLAYED, DISCARDED = "pending", "replayed", "discarded"
+FILE_NAME = "dead_letters.sqlite"
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS dead_letters (
+CREATE TABLE IF NOT EXISTS record_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     created_at TEXT NOT NULL,
-    stream TEXT NOT NULL,
-    schema_json TEXT NOT NULL,
-    key_properties_json TEXT NOT NULL,
-    records_json TEXT NOT NULL,
-    error TEXT NOT NULL,
+    stream TEXT,
+    record_key TEXT,
+    line TEXT NOT NULL,
+    schema_message TEXT,
+    reason TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 1,
     status TEXT NOT NULL DEFAULT 'pending',
     resolved_at TEXT
 );
+CREATE INDEX IF NOT EXISTS record_letters_pending ON record_letters (status, stream);
 """
 
 
@@ -34,63 +42,117 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 class DeadLetter:
     id: int
     created_at: str
-    stream: str
-    schema: dict[str, Any]
-    key_properties: list[str]
-    records: list[dict[str, Any]]
-    error: str
+    stream: str | None
+    key: dict[str, Any] | None
+    line: str
+    schema_message: str | None
+    reason: str
     attempts: int
+    status: str
+
+    def summary(self) -> dict[str, Any]:
+        """What ``replay --list`` prints for the letter."""
+        return {"id": self.id, "stream": self.stream, "key": self.key, "reason": self.reason,
+                "attempts": self.attempts, "created_at": self.created_at, "status": self.status,
+                "line": self.line}
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
+def _key_text(key: dict[str, Any] | None) -> str | None:
+    return None if key is None else json.dumps(key, default=str, ensure_ascii=False, sort_keys=True)
+
+
 class DeadLetterStore:
-    def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / "dead_letters.sqlite"
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+    """Thread-safe: sinks drain in parallel threads of one process."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / FILE_NAME
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                db.executescript(_SCHEMA)
+            except (OSError, sqlite3.Error) as exc:
+                raise DeadLetterStoreUnavailable(
+                    f"the dead-letter store {self.path} cannot be written ({exc}): set "
+                    "dead_letter_path to a folder this user can write"
+                ) from exc
+            self._db = db
+        return self._db
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
-    def add(self, stream: str, schema: dict[str, Any], key_properties: list[str],
-            records: list[dict[str, Any]], error: str) -> int:
-        cursor = self._db.execute(
-            "INSERT INTO dead_letters (created_at, stream, schema_json, key_properties_json, records_json, error) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (_now(), stream, simplejson.dumps(schema), simplejson.dumps(key_properties),
-             simplejson.dumps(records, use_decimal=True), error),
-        )
-        return int(cursor.lastrowid or 0)
+    def add(self, *, stream: str | None, line: str, reason: str, key: dict[str, Any] | None = None,
+            schema_message: str | None = None) -> int:
+        with self._lock:
+            cursor = self._connection().execute(
+                "INSERT INTO record_letters (created_at, stream, record_key, line, schema_message, reason)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (_now(), stream, _key_text(key), line, schema_message, reason),
+            )
+            return int(cursor.lastrowid or 0)
 
-    def pending(self, stream: str | None = None) -> list[DeadLetter]:
-        sql = ("SELECT id, created_at, stream, schema_json, key_properties_json, records_json, error, attempts "
-               "FROM dead_letters WHERE status = 'pending'")
-        params: tuple[Any, ...] = ()
-        if stream:
+    def letters(self, *, status: str | None = PENDING, stream: str | None = None,
+                ids: list[int] | None = None, max_attempts: int | None = None) -> list[DeadLetter]:
+        if not self.path.exists():
+            return []
+        sql = ("SELECT id, created_at, stream, record_key, line, schema_message, reason, attempts, status "
+               "FROM record_letters WHERE 1 = 1")
+        params: list[Any] = []
+        if status is not None:
+            sql += " AND status = ?"
+            params.append(status)
+        if stream is not None:
             sql += " AND stream = ?"
-            params = (stream,)
+            params.append(stream)
+        if ids:
+            sql += f" AND id IN ({', '.join('?' for _ in ids)})"
+            params.extend(ids)
+        if max_attempts is not None:
+            sql += " AND attempts < ?"
+            params.append(max_attempts)
+        with self._lock:
+            rows = self._connection().execute(sql + " ORDER BY id", params).fetchall()
         return [
-            DeadLetter(row[0], row[1], row[2], simplejson.loads(row[3]), simplejson.loads(row[4]),
-                       simplejson.loads(row[5], use_decimal=True), row[6], row[7])
-            for row in self._db.execute(sql + " ORDER BY id", params)
+            DeadLetter(id=row[0], created_at=row[1], stream=row[2],
+                       key=None if row[3] is None else json.loads(row[3]), line=row[4],
+                       schema_message=row[5], reason=row[6], attempts=row[7], status=row[8])
+            for row in rows
         ]
 
+    def _resolve(self, letter_id: int, status: str) -> None:
+        with self._lock:
+            self._connection().execute(
+                "UPDATE record_letters SET status = ?, resolved_at = ? WHERE id = ?",
+                (status, _now(), letter_id))
+
     def mark_replayed(self, letter_id: int) -> None:
-        self._db.execute("UPDATE dead_letters SET status = 'replayed', resolved_at = ? WHERE id = ?",
-                         (_now(), letter_id))
+        self._resolve(letter_id, REPLAYED)
 
-    def keep_pending(self, letter_id: int, records: list[dict[str, Any]], error: str) -> None:
-        """After a partial replay: only the records still refused stay in the letter."""
-        self._db.execute(
-            "UPDATE dead_letters SET attempts = attempts + 1, error = ?, records_json = ? WHERE id = ?",
-            (error, simplejson.dumps(records, use_decimal=True), letter_id))
+    def discard(self, letter_id: int) -> None:
+        self._resolve(letter_id, DISCARDED)
 
-    def record_failure(self, letter_id: int, error: str) -> None:
-        self._db.execute("UPDATE dead_letters SET attempts = attempts + 1, error = ? WHERE id = ?",
-                         (error, letter_id))
+    def refused_again(self, letter_id: int, reason: str) -> None:
+        """The letter stays pending, with its new reason and one more attempt."""
+        with self._lock:
+            self._connection().execute(
+                "UPDATE record_letters SET attempts = attempts + 1, reason = ? WHERE id = ?",
+                (reason, letter_id))
+
+
+class DeadLetterStoreUnavailable(Exception):
+    """The store cannot be opened or written: nothing may be set aside, so the run stops."""

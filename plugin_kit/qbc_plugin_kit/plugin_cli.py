@@ -1,136 +1,135 @@
-"""The generic half of a target's console entry point: ``replay`` is routed to the plugin,
-everything else to the SDK's ``Target.cli``; settings come from config files and from
-``<PREFIX>_<SETTING>`` variables, as Meltano exports them to plugin commands.
+"""The console entry point every target shares: ``replay`` (docs/delivery-contract.md) and
+every SDK command, each ending on one line that names the cause and the fix when it fails.
+
+Settings come from ``--config`` files and from ``<TARGET>_<SETTING>`` variables, as Meltano
+passes them to plugin commands (``meltano invoke target-x:replay``).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
-import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
+from singer_sdk.exceptions import ConfigValidationError
+
+from qbc_plugin_kit.dead_letters import PENDING, DeadLetterStoreUnavailable
+from qbc_plugin_kit.failures import RecordsSetAside, SystemicFailure
+from qbc_plugin_kit.singer_input import parse_line
+from qbc_plugin_kit.validation import RecordValidator
+
+EXPECTED_FAILURES = (SystemicFailure, RecordsSetAside, DeadLetterStoreUnavailable)
 
 
-def load_config(paths: Iterable[Path]) -> dict[str, Any]:
+def load_config(paths: list[Path]) -> dict[str, Any]:
     """Merged config files; a later file wins."""
     config: dict[str, Any] = {}
     for path in paths:
-        config.update(json.loads(path.read_text(encoding="utf-8")))
+        try:
+            config.update(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError as exc:
+            raise SystemicFailure(f"the config file {str(path)!r} does not exist",
+                                  "pass --config with the path of an existing JSON file") from exc
+        except json.JSONDecodeError as exc:
+            raise SystemicFailure(f"the config file {str(path)!r} is not JSON ({exc})",
+                                  "fix the file's JSON") from exc
     return config
 
 
-def env_config(prefix: str, properties: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Settings from ``<PREFIX>_<SETTING>`` variables, typed by the settings schema's
-    ``properties`` (the SDK's own parser leaves decimals as text)."""
-    config: dict[str, Any] = {}
-    for name, spec in properties.items():
-        raw = os.environ.get(f"{prefix}_{name.upper()}")
-        if raw is None:
-            continue
-        types = spec.get("type", [])
-        types = [types] if isinstance(types, str) else types
-        if "integer" in types:
-            config[name] = int(raw)
-        elif "number" in types:
-            config[name] = float(raw)
-        elif "boolean" in types:
-            config[name] = raw.strip().lower() in ("1", "true", "yes", "on")
-        elif "array" in types:
-            config[name] = json.loads(raw) if raw.lstrip().startswith("[") else [v.strip() for v in raw.split(",") if v.strip()]
-        else:
-            config[name] = raw
-    return config
+def config_error_line(prog: str, exc: ConfigValidationError) -> str:
+    """Which settings are wrong, by name (the SDK's own message names none)."""
+    details = "; ".join(str(e) for e in (exc.errors or [])) or str(exc)
+    return f"{prog}: the configuration is not valid: {details}. Fix: set these settings (meltano config {prog} set ...) and run again"
 
 
-def replay_parser(prog: str, vendor: str, env_prefix: str) -> argparse.ArgumentParser:
-    """``<target> replay [--config FILE]... [--stream NAME] [--list]``."""
+def fail(prog: str, message: str) -> int:
+    logging.getLogger(prog).debug("failure", exc_info=True)
+    print(f"{prog}: {message}", file=sys.stderr)
+    return 1
+
+
+def replay_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"{prog} replay",
-        description=f"Re-send batches kept in the dead-letter store to {vendor} (QuickBooks is not contacted). "
-                    f"The version guard still applies: a record older than what {vendor} holds is skipped.",
+        description="Re-send the records kept in the dead-letter store, each on its own, through the same "
+                    "checks and version guard as a run (QuickBooks is not contacted). A record refused again "
+                    "stays in the store with its new reason; its values are never changed.",
     )
     parser.add_argument("--config", type=Path, action="append", default=[],
-                        help="config JSON file (repeatable; later files win). Settings also come from "
-                             f"{env_prefix}_* environment variables, as Meltano passes them")
-    parser.add_argument("--stream", help="replay only this stream's dead letters")
-    parser.add_argument("--list", action="store_true", help="list pending dead letters and exit")
+                        help="config JSON file (repeatable; later files win); settings also come from "
+                             "the environment variables Meltano sets")
+    parser.add_argument("--stream", help="only this stream's records")
+    parser.add_argument("--id", type=int, action="append", default=[], help="only this letter (repeatable)")
+    parser.add_argument("--list", action="store_true", help="print the pending letters as JSON lines and exit")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="say whether each letter would pass this target's checks now, send nothing")
+    parser.add_argument("--discard", action="store_true", help="give the selected letters up (kept as 'discarded')")
     return parser
 
 
-def replay_config(args: argparse.Namespace, env_prefix: str,
-                  properties: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Environment settings overlaid by config files, as ``Target.cli`` would merge them."""
-    return {**env_config(env_prefix, properties), **load_config(args.config)}
+def dry_run_verdict(line: str, schema_message: str | None) -> str | None:
+    """None when the letter's record would pass the checks made before sending, else why not."""
+    if schema_message is None:
+        return "no SCHEMA message is known for the record's stream"
+    try:
+        message = parse_line(line)
+    except ValueError as exc:
+        return f"the line is not JSON ({exc})"
+    record = message.get("record") if isinstance(message, dict) else None
+    if not isinstance(record, dict):
+        return "the line is not a RECORD message"
+    return RecordValidator(parse_line(schema_message)["schema"]).validate(record)
 
 
-def print_pending(letters: Iterable[DeadLetter]) -> None:
-    """One JSON line per pending letter, for ``replay --list``."""
-    for letter in letters:
-        print(json.dumps({"id": letter.id, "stream": letter.stream, "records": len(letter.records),
-                          "attempts": letter.attempts, "created_at": letter.created_at,
-                          "error": letter.error}))
+def replay(argv: list[str], prog: str, target_class: Callable[..., Any]) -> int:
+    args = replay_parser(prog).parse_args(argv)
+    target = target_class(config=load_config(args.config), parse_env_config=True, validate_config=True)
+    store = target.delivery.store
+    letters = store.letters(status=PENDING, stream=args.stream, ids=args.id or None)
+    if args.list:
+        for letter in letters:
+            print(json.dumps(letter.summary(), ensure_ascii=False, default=str))
+        return 0
+    if args.discard:
+        for letter in letters:
+            store.discard(letter.id)
+        print(json.dumps({"discarded": [letter.id for letter in letters]}))
+        return 0
+    if args.dry_run:
+        for letter in letters:
+            reason = dry_run_verdict(letter.line, letter.schema_message)
+            print(json.dumps({"id": letter.id, "stream": letter.stream, "would_pass": reason is None,
+                              "reason": reason}, ensure_ascii=False))
+        return 0
+    target.replay_selection = letters
+    target.listen(io.StringIO(""))
+    still = store.letters(status=PENDING, ids=[letter.id for letter in letters]) if letters else []
+    print(json.dumps({"replayed": len(letters) - len(still), "still_pending": len(still)}))
+    if still:
+        print(f"{prog}: {len(still)} record(s) were refused again and stay in the store; see why with "
+              f"`{prog} replay --list`, fix the cause (or `{prog} replay --discard --id N`)", file=sys.stderr)
+        return 1
+    return 0
 
 
-class StillRefused(Exception):
-    """Some of a letter's records were refused again: only they stay pending."""
-
-    def __init__(self, records: list[dict[str, Any]], reason: str) -> None:
-        super().__init__(reason)
-        self.records = records
-        self.reason = reason
-
-
-def replay_letters(
-    letters: Iterable[DeadLetter],
-    store: DeadLetterStore,
-    logger: logging.Logger,
-    send: Callable[[DeadLetter], str],
-    errors: tuple[type[Exception], ...],
-) -> int:
-    """Re-send each letter with ``send`` and return how many failed again.
-
-    ``send`` returns what to log for a letter that went through. A letter whose ``send`` raises
-    one of ``errors`` stays pending with the new error; one that raises StillRefused keeps only
-    the refused records. Any other exception is a bug and ends the replay.
-    """
-    failed = 0
-    for letter in letters:
-        try:
-            outcome = send(letter)
-        except StillRefused as exc:
-            failed += 1
-            store.keep_pending(letter.id, exc.records, exc.reason)
-            logger.error("dead letter %d (%s): %d record(s) still refused: %s",
-                         letter.id, letter.stream, len(exc.records), exc.reason)
-            continue
-        except errors as exc:
-            failed += 1
-            store.record_failure(letter.id, str(exc))
-            logger.error("dead letter %d (%s, %d records) failed again: %s",
-                         letter.id, letter.stream, len(letter.records), exc)
-            continue
-        store.mark_replayed(letter.id)
-        logger.info("dead letter %d (%s): %s", letter.id, letter.stream, outcome)
-    return failed
-
-
-def print_replay_summary(pending: int, failed: int) -> int:
-    """The last line of ``replay``; the exit status is 1 when any letter still failed."""
-    print(json.dumps({"replayed": pending - failed, "failed": failed}))
-    return 1 if failed else 0
-
-
-def dispatch(argv: list[str] | None, replay: Callable[[list[str]], int],
-             sdk_cli: Callable[..., Any]) -> None:
-    """Run ``replay`` for ``<target> replay ...``; hand every other command line to the SDK."""
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] == "replay":
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-        sys.exit(replay(args[1:]))
-    sdk_cli(args=args)
+def main(argv: list[str] | None, prog: str, target_class: Any,
+         commands: dict[str, Callable[[list[str]], int]] | None = None) -> None:
+    """``<target> replay ...``, any extra command of the plugin, else the SDK's CLI."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    handlers: dict[str, Callable[[list[str]], int]] = {
+        "replay": lambda rest: replay(rest, prog, target_class), **(commands or {})}
+    try:
+        if args and args[0] in handlers:
+            logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+            sys.exit(handlers[args[0]](args[1:]))
+        target_class.cli(args=args)
+    except ConfigValidationError as exc:
+        print(config_error_line(prog, exc), file=sys.stderr)
+        sys.exit(1)
+    except EXPECTED_FAILURES as exc:
+        sys.exit(fail(prog, str(exc)))

@@ -1,0 +1,377 @@
+"""The delivery contract (docs/delivery-contract.md) as two mixins every target uses.
+
+``class TargetX(DeliveryTarget, <SDK Target>)`` and ``class SinkX(DeliverySink, <SDK Sink>)``:
+
+* every input line is kept as it arrived until its record is delivered or set aside;
+* a record that cannot be delivered (schema, NaN, a line that is not JSON, a record before its
+  SCHEMA, a missing key, a value the destination refuses) is set aside **alone** in the
+  dead-letter store; the rest of its batch lands;
+* a sink's batch goes through :func:`deliver_batch`: transient errors are retried, systemic
+  ones stop the run (no STATE is emitted past the last committed batch, since the SDK writes
+  STATE only after every sink drained), and refused records are isolated by splitting;
+* letters still pending are re-sent before new input (``dead_letter_retry_attempts``);
+* the run ends with one line per stream that set records aside, and exits 1 unless
+  ``on_data_failure`` is ``warn``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from singer_sdk import typing as th
+from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
+
+from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
+from qbc_plugin_kit.failures import Kind, RecordRefused, RecordsSetAside, SystemicFailure, Verdict
+from qbc_plugin_kit.retry import RetryPolicy
+from qbc_plugin_kit.singer_input import PreludeLine, RawLineReader
+from qbc_plugin_kit.validation import RecordValidator, non_finite_field
+from qbc_plugin_kit.version_order import version_key
+
+# Private keys a record carries through a sink: its input line and, when replayed, its letter.
+LINE = "__qbc_line__"
+LETTER = "__qbc_letter__"
+PRIVATE_KEYS = (LINE, LETTER)
+
+FAIL, WARN = "fail", "warn"
+UNKNOWN_STREAM = "(unreadable lines)"
+
+
+def default_dead_letter_path(target_name: str) -> str:
+    return f".meltano/{target_name}/dead_letters"
+
+
+def delivery_settings(target_name: str) -> list[th.Property]:
+    """The settings of the delivery contract, declared once for every target."""
+    return [
+        th.Property("dead_letter_path", th.StringType, default=default_dead_letter_path(target_name),
+                    description="Folder of the dead-letter store (one SQLite file) where records the "
+                    "destination cannot hold are kept exactly as they arrived."),
+        th.Property("on_data_failure", th.StringType(allowed_values=[FAIL, WARN]), default=FAIL,
+                    description="When records were set aside but everything else was delivered: "
+                    "'fail' ends the run with exit status 1 so an orchestrator alerts (state is "
+                    "still saved); 'warn' logs the same summary and exits 0."),
+        th.Property("dead_letter_retry_attempts", th.IntegerType, default=3,
+                    description="Each run first re-sends records still in the dead-letter store, "
+                    "until a record has been tried this many times (then only `replay` sends it)."),
+        th.Property("max_retries", th.IntegerType, default=5,
+                    description="Retries (jittered exponential backoff) of a batch after a transient "
+                    "error (timeouts, dropped connections, throttling, 5xx) before the run stops."),
+    ]
+
+
+def private_keys_removed(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as the destination should see it (no input line, no letter id)."""
+    return {k: v for k, v in record.items() if k not in PRIVATE_KEYS}
+
+
+class DeliveryLedger:
+    """What the run set aside and re-delivered, per stream; thread-safe (parallel drains)."""
+
+    def __init__(self, store: DeadLetterStore, target_name: str, logger: logging.Logger) -> None:
+        self.store = store
+        self.target_name = target_name
+        self.logger = logger
+        self.schema_lines: dict[str, str] = {}
+        self.set_aside_counts: Counter[str] = Counter()
+        self.refused_again: Counter[str] = Counter()
+        self.redelivered: Counter[str] = Counter()
+        self.refused_letters: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    def set_aside(self, *, stream: str | None, line: str, reason: str, key: dict[str, Any] | None,
+                  letter: int | None) -> None:
+        label = stream or UNKNOWN_STREAM
+        with self._lock:
+            if letter is not None:
+                self.store.refused_again(letter, reason)
+                self.refused_again[label] += 1
+                self.refused_letters[letter] = reason
+                self.logger.warning("%s: dead letter %d refused again: %s", label, letter, reason)
+                return
+            letter_id = self.store.add(stream=stream, line=line, reason=reason, key=key,
+                                       schema_message=self.schema_lines.get(stream or ""))
+            self.set_aside_counts[label] += 1
+        self.logger.warning("%s: record %s set aside as dead letter %d: %s",
+                            label, key if key is not None else "", letter_id, reason)
+
+    def delivered(self, stream: str, records: Iterable[dict[str, Any]]) -> None:
+        """Letters among ``records`` reached the destination (or were superseded there)."""
+        letters = [r[LETTER] for r in records if r.get(LETTER) is not None]
+        with self._lock:
+            for letter in letters:
+                self.store.mark_replayed(letter)
+            self.redelivered[stream] += len(letters)
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        for stream, count in sorted(self.redelivered.items()):
+            if count:
+                lines.append(f"{stream}: {count} record(s) from the dead-letter store delivered")
+        for stream, count in sorted(self.refused_again.items()):
+            lines.append(f"{stream}: {count} record(s) from the dead-letter store refused again "
+                         f"(see `{self.target_name} replay --list --stream {stream}`)")
+        for stream, count in sorted(self.set_aside_counts.items()):
+            selection = "" if stream == UNKNOWN_STREAM else f" --stream {stream}"
+            lines.append(f"{stream}: {count} record(s) set aside in {self.store.path}; "
+                         f"see them with `{self.target_name} replay --list{selection}`")
+        return lines
+
+
+class DeliveryTarget:
+    """Mixin for the target class; put it before the SDK's Target class."""
+
+    message_reader_class = RawLineReader
+    name: str
+    config: Any
+    logger: logging.Logger
+    message_reader: RawLineReader
+    mapper: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        directory = self.config.get("dead_letter_path") or default_dead_letter_path(self.name)
+        self.delivery = DeliveryLedger(DeadLetterStore(Path(directory)), self.name, self.logger)
+        self.replay_selection: list[DeadLetter] | None = None
+        self.message_reader.unreadable_handler = self._set_aside_unreadable
+        self.message_reader.prelude = self._prelude
+
+    # -- input ---------------------------------------------------------------------------
+
+    def _prelude(self) -> Iterator[PreludeLine]:
+        """Letters to re-send before the input: the ones ``replay`` chose, else those pending
+        with attempts left."""
+        letters = self.replay_selection
+        if letters is None:
+            attempts = int(self.config.get("dead_letter_retry_attempts", 3))
+            letters = self.delivery.store.letters(max_attempts=attempts) if attempts > 0 else []
+        for letter in letters:
+            if letter.stream is None or letter.schema_message is None:
+                if self.replay_selection is not None:
+                    self.delivery.set_aside(stream=letter.stream, line=letter.line, key=letter.key,
+                                            letter=letter.id, reason=letter.reason)
+                continue
+            yield PreludeLine(letter.schema_message, None)
+            yield PreludeLine(letter.line, letter.id)
+
+    def _set_aside_unreadable(self, reason: str, stream: Any) -> None:
+        reader = self.message_reader
+        self.delivery.set_aside(stream=stream if isinstance(stream, str) else None, line=reader.current_line,
+                                reason=reason, key=None, letter=reader.current_letter)
+
+    def _process_schema_message(self, message_dict: dict) -> None:
+        super()._process_schema_message(message_dict)  # type: ignore[misc]
+        self.delivery.schema_lines[message_dict["stream"]] = self.message_reader.current_line
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        reader = self.message_reader
+        line, letter = reader.current_line, reader.current_letter
+        stream, record = message_dict.get("stream"), message_dict.get("record")
+        if not isinstance(stream, str) or not isinstance(record, dict):
+            self.delivery.set_aside(stream=stream if isinstance(stream, str) else None, line=line, key=None,
+                                    letter=letter, reason="RECORD message without a 'stream' name and a 'record' object")
+            return
+        if stream not in self.mapper.stream_maps:
+            self.delivery.set_aside(stream=stream, line=line, key=None, letter=letter,
+                                    reason=f"the record arrived before a SCHEMA message for stream '{stream}'")
+            return
+        record[LINE] = line
+        if letter is not None:
+            record[LETTER] = letter
+        try:
+            super()._process_record_message(message_dict)  # type: ignore[misc]
+        except (InvalidRecord, MissingKeyPropertiesError, RecordRefused) as exc:
+            keys = self.mapper.stream_maps[stream][0].raw_key_properties or []
+            missing = [k for k in keys if k not in record]
+            reason = (f"the record has no value for key propert{'ies' if len(missing) > 1 else 'y'} "
+                      f"{', '.join(missing)}" if missing else str(getattr(exc, "reason", exc)))
+            self.delivery.set_aside(stream=stream, line=line, letter=letter, reason=reason,
+                                    key={k: record.get(k) for k in keys if k in record} or None)
+
+    def listen(self, file_input: IO[str] | None = None) -> None:  # type: ignore[misc]
+        try:
+            super().listen(file_input)  # type: ignore[misc]
+        finally:
+            for line in self.delivery.summary_lines():
+                self.logger.warning(line)
+        if self.delivery.set_aside_counts and self.config.get("on_data_failure", FAIL) == FAIL:
+            total = sum(self.delivery.set_aside_counts.values())
+            raise RecordsSetAside(
+                f"{total} record(s) could not be delivered and were set aside (everything else was "
+                f"delivered and the state saved): see them with `{self.name} replay --list`, fix the "
+                f"cause, then run `{self.name} replay` (or set on_data_failure: warn to exit 0)"
+            )
+
+
+class DeliverySink:
+    """Mixin for a target's sink; put it before the SDK's Sink class."""
+
+    stream_name: str
+    schema: dict[str, Any]
+    key_properties: Sequence[str]
+    config: Any
+    logger: logging.Logger
+    validate_schema: bool
+
+    def __init__(self, target: Any, *args: Any, **kwargs: Any) -> None:
+        self._delivery: DeliveryLedger = target.delivery
+        self._record_validator: RecordValidator | None = None
+        super().__init__(target, *args, **kwargs)  # type: ignore[call-arg]
+
+    def get_validator(self) -> None:
+        # The kit's validator replaces the SDK's (see qbc_plugin_kit.validation).
+        return None
+
+    @property
+    def record_validator(self) -> RecordValidator | None:
+        if self._record_validator is None and self.validate_schema:
+            self._record_validator = RecordValidator(self.schema)
+        return self._record_validator
+
+    def _validate_and_parse(self, record: dict) -> dict:
+        private = {k: record.pop(k) for k in PRIVATE_KEYS if k in record}
+        try:
+            validator = self.record_validator
+            if validator is not None:
+                reason = validator.validate(record)
+            else:
+                field = non_finite_field(record)
+                reason = f"field '{field}' is NaN or Infinity, which is not a JSON number" if field else None
+            if reason:
+                raise RecordRefused(reason)
+            try:
+                super()._validate_and_parse(record)  # type: ignore[misc]  # parses date-times
+                version_key(record)
+            except ValueError as exc:
+                raise RecordRefused(f"unreadable value: {exc}") from exc
+        finally:
+            record.update(private)
+        return record
+
+    # -- delivery ------------------------------------------------------------------------
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_attempts=int(self.config.get("max_retries", 5)) + 1)
+
+    def record_key(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        return {k: record.get(k) for k in self.key_properties} or None
+
+    def set_aside(self, record: dict[str, Any], reason: str) -> None:
+        self._delivery.set_aside(stream=self.stream_name, line=str(record.get(LINE, "")), reason=reason,
+                                 key=self.record_key(record), letter=record.get(LETTER))
+
+    def delivered(self, records: Iterable[dict[str, Any]]) -> None:
+        self._delivery.delivered(self.stream_name, records)
+
+    def deliver(self, records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]], None],
+                classify: Callable[[BaseException], Verdict]) -> list[dict[str, Any]]:
+        """Deliver ``records`` with ``load`` (one atomic write); returns those that landed.
+
+        Records ``load`` refuses are isolated and set aside; letters among the landed records
+        are marked delivered. Raises SystemicFailure when the run must stop.
+        """
+        landed = deliver_batch(records, load=load, classify=classify, set_aside=self.set_aside,
+                               policy=self.retry_policy, logger=self.logger, describe=self.stream_name)
+        self.delivered(landed)
+        return landed
+
+
+def _attempt(records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]], None],
+             classify: Callable[[BaseException], Verdict], policy: RetryPolicy,
+             logger: logging.Logger, describe: str, sleep: Callable[[float], None]) -> Verdict | None:
+    """Load with retries; None when it landed, else the verdict on the refusal."""
+    attempt = 1
+    while True:
+        try:
+            load(records)
+            return None
+        except (SystemicFailure, RecordsSetAside):
+            raise
+        except RecordRefused as exc:
+            return Verdict(Kind.DATA, exc.reason)
+        except Exception as exc:
+            verdict = classify(exc)
+            if verdict.kind is Kind.SYSTEMIC:
+                raise SystemicFailure(verdict.message, verdict.fix or "see the error above") from exc
+            if verdict.kind is not Kind.TRANSIENT:
+                return verdict
+            if attempt >= policy.max_attempts:
+                raise SystemicFailure(
+                    f"{describe}: the destination still failed after {attempt} attempts: {verdict.message}",
+                    "check that the destination is reachable and healthy (or raise max_retries), then "
+                    "run again; nothing after the last delivered batch was marked done",
+                ) from exc
+            wait = policy.delay(attempt, verdict.retry_after)
+            logger.warning("%s: %s; retry %d/%d in %.1fs", describe, verdict.message, attempt,
+                           policy.max_attempts - 1, wait)
+            sleep(wait)
+            attempt += 1
+
+
+def deliver_batch(records: list[dict[str, Any]], *, load: Callable[[list[dict[str, Any]]], None],
+                  classify: Callable[[BaseException], Verdict],
+                  set_aside: Callable[[dict[str, Any], str], None], policy: RetryPolicy,
+                  logger: logging.Logger, describe: str,
+                  sleep: Callable[[float], None] = time.sleep) -> list[dict[str, Any]]:
+    """Deliver a batch; isolate the records the destination refuses. Returns those landed."""
+    if not records:
+        return []
+    verdict = _attempt(records, load, classify, policy, logger, describe, sleep)
+    if verdict is None:
+        return list(records)
+    if len(records) == 1:
+        set_aside(records[0], verdict.message)
+        return []
+    if verdict.kind is Kind.REFUSED:
+        # An error the target cannot attribute: if the batch's first and last records are each
+        # refused alone with the same error, the destination refuses everything (a systemic
+        # failure), and splitting 2N times would only hide that.
+        first = _attempt(records[:1], load, classify, policy, logger, describe, sleep)
+        if first is not None and first.message == verdict.message:
+            last = _attempt(records[-1:], load, classify, policy, logger, describe, sleep)
+            if last is not None and last.message == verdict.message:
+                raise SystemicFailure(
+                    f"{describe}: the destination refused the whole batch of {len(records)} records, "
+                    f"and its first and last records alone, with: {verdict.message}",
+                    "fix the destination or the setting this error names, then run again; nothing "
+                    "after the last delivered batch was marked done",
+                )
+            landed = [] if last is not None else records[-1:]
+            if last is not None:
+                set_aside(records[-1], last.message)
+            set_aside(records[0], first.message)
+            middle = records[1:-1]
+        else:
+            landed = records[:1] if first is None else []
+            if first is not None:
+                set_aside(records[0], first.message)
+            middle = records[1:]
+        return landed + _split(middle, load, classify, set_aside, policy, logger, describe, sleep)
+    # The whole batch was just refused: go straight to its halves.
+    half = len(records) // 2
+    return (_split(records[:half], load, classify, set_aside, policy, logger, describe, sleep)
+            + _split(records[half:], load, classify, set_aside, policy, logger, describe, sleep))
+
+
+def _split(records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]], None],
+           classify: Callable[[BaseException], Verdict], set_aside: Callable[[dict[str, Any], str], None],
+           policy: RetryPolicy, logger: logging.Logger, describe: str,
+           sleep: Callable[[float], None]) -> list[dict[str, Any]]:
+    if not records:
+        return []
+    verdict = _attempt(records, load, classify, policy, logger, describe, sleep)
+    if verdict is None:
+        return list(records)
+    if len(records) == 1:
+        set_aside(records[0], verdict.message)
+        return []
+    middle = len(records) // 2
+    return (_split(records[:middle], load, classify, set_aside, policy, logger, describe, sleep)
+            + _split(records[middle:], load, classify, set_aside, policy, logger, describe, sleep))

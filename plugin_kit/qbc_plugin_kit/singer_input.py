@@ -1,0 +1,78 @@
+"""The Singer reader every target uses: it remembers each input line as it arrived.
+
+A record set aside must be kept exactly as it arrived, so the reader hands the raw line to the
+target along with the parsed message. Lines that are not JSON, or not a Singer message, are
+passed on as :data:`UNREADABLE` messages for the target to set aside instead of ending the run.
+Before the input, the reader can replay earlier letters (``prelude``) through the same path.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from singer_sdk.singerlib.encoding import SimpleSingerReader
+
+UNREADABLE = "__qbc_unreadable__"
+
+
+@dataclass(frozen=True)
+class PreludeLine:
+    """An input line replayed from the dead-letter store, with the letter it came from."""
+
+    line: str
+    letter_id: int | None
+
+
+def parse_line(line: str) -> dict[str, Any]:
+    """A Singer message; numbers with a fraction or exponent as Decimal, exactly as sent.
+
+    Python's json accepts NaN and Infinity (they are not JSON): they are read as floats so that
+    validation can name the field, and the original line is what is kept.
+    """
+    return json.loads(line, parse_float=decimal.Decimal)  # type: ignore[no-any-return]
+
+
+class RawLineReader(SimpleSingerReader):
+    def __init__(self) -> None:
+        super().__init__()
+        self.current_line = ""
+        self.current_letter: int | None = None
+        self.prelude: Callable[[], Iterable[PreludeLine]] | None = None
+        self.unreadable_handler: Callable[[str, Any], None] | None = None
+
+    def deserialize_json(self, line: str) -> dict[str, Any]:
+        self.current_line = line.rstrip("\r\n")
+        try:
+            message = parse_line(line)
+        except (ValueError, RecursionError) as exc:
+            return {"type": UNREADABLE, "reason": f"the line is not JSON ({exc})"}
+        if not isinstance(message, dict) or "type" not in message:
+            return {"type": UNREADABLE, "reason": "the line is not a Singer message (no 'type')"}
+        return message
+
+    def _lines(self, file_input: IO[str] | None) -> Iterator[str]:
+        prelude = list(self.prelude()) if self.prelude else []
+        for item in prelude:
+            self.current_letter = item.letter_id
+            yield item.line
+        self.current_letter = None
+        yield from (file_input or self.default_input)
+
+    def process_lines(self, file_input: IO[str] | None, callbacks: dict[str, Any]) -> Any:  # type: ignore[override]
+        # Blank lines carry nothing (a trailing newline, an editor's last line): skip them.
+        lines = (line for line in self._lines(file_input) if line.strip())
+        return super().process_lines(lines, {**callbacks, UNREADABLE: self._unreadable})  # type: ignore[arg-type]
+
+    def _unreadable(self, message_dict: dict[str, Any]) -> None:
+        if self.unreadable_handler is None:
+            raise ValueError(message_dict.get("reason", "unreadable input line"))
+        self.unreadable_handler(str(message_dict.get("reason")), message_dict.get("stream"))
+
+    def _process_unknown_message(self, message_dict: dict) -> None:
+        # An unknown message type is a line this target cannot use: set aside, not fatal.
+        self._unreadable({"reason": f"unknown Singer message type {message_dict.get('type')!r}",
+                          "stream": message_dict.get("stream")})

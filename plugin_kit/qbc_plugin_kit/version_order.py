@@ -1,0 +1,176 @@
+"""The record-model version order (docs/delivery-contract.md), written once.
+
+A record replaces the stored version of its key only if it is **not older**, comparing in turn:
+
+1. ``updated_at`` as a UTC instant (missing is the oldest);
+2. at the same instant a deletion is newer than a live version: QuickBooks cannot restore a
+   deleted object, and a deletion carries no ``sync_token`` or ``edit_sequence`` (QBD's
+   ``TxnDeletedQuery`` answers only ``TimeDeleted``);
+3. ``sync_token`` as an integer (missing is the oldest);
+4. ``edit_sequence``: missing, then all-digit values as integers, then other text by code point.
+
+The same order has three forms, all tested on one table of cases: a Python key
+(:func:`version_key`), a sortable text for destinations that store a version
+(:func:`version_text`), and SQL for the SQL targets (:func:`supersedes_sql`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+UPDATED_AT = "updated_at"
+SYNC_TOKEN = "sync_token"  # noqa: S105 - a column name, not a secret
+EDIT_SEQUENCE = "edit_sequence"
+DELETED_AT = "_sdc_deleted_at"
+VERSION_COLUMNS = (UPDATED_AT, SYNC_TOKEN, EDIT_SEQUENCE, DELETED_AT)
+
+_EPOCH_FLOOR = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+
+VersionKey = tuple[dt.datetime, int, int, int, int, str]
+
+
+def _instant(value: Any) -> dt.datetime:
+    if value is None or value == "":
+        return _EPOCH_FLOOR
+    if isinstance(value, str):
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    elif isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        raise ValueError(f"updated_at {value!r} is not a timestamp")
+    if parsed.tzinfo is None:
+        # Record-model timestamps carry their offset; a naive one is read as UTC.
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def _sync_token(value: Any) -> int:
+    if value is None or value == "":
+        return -1
+    token = int(value)
+    if token < 0:
+        raise ValueError(f"sync_token {value!r} is negative")
+    return token
+
+
+def _edit_sequence(value: Any) -> tuple[int, int, str]:
+    """(kind, digits, text): missing < all digits (as integers) < other text."""
+    if value is None or value == "":
+        return (0, 0, "")
+    text = str(value)
+    if text.isascii() and text.isdigit():
+        significant = text.lstrip("0") or "0"
+        # Length first, then text: integer order for any number of digits, no overflow.
+        return (1, len(significant), significant)
+    return (2, 0, text)
+
+
+def version_key(record: Mapping[str, Any]) -> VersionKey:
+    """The record's place in the version order; a larger key is a newer version.
+
+    Raises ValueError when a version field cannot be read (a data failure for the record).
+    """
+    kind, digits, text = _edit_sequence(record.get(EDIT_SEQUENCE))
+    return (
+        _instant(record.get(UPDATED_AT)),
+        0 if record.get(DELETED_AT) in (None, "") else 1,
+        _sync_token(record.get(SYNC_TOKEN)),
+        kind,
+        digits,
+        text,
+    )
+
+
+def supersedes(incoming: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
+    """True when ``incoming`` may replace ``stored`` (it is not older)."""
+    return version_key(incoming) >= version_key(stored)
+
+
+def version_text(record: Mapping[str, Any]) -> str:
+    """The version as text whose plain string order is the version order."""
+    instant, deleted, token, kind, digits, text = version_key(record)
+    sequence = "0" if kind == 0 else (f"1{digits:04d}{text}" if kind == 1 else f"2{text}")
+    return "|".join((
+        instant.strftime("%Y-%m-%dT%H:%M:%S.%f").rjust(26, "0"),
+        str(deleted),
+        "0" + "0" * 20 if token < 0 else "1" + f"{token:020d}",
+        sequence,
+    ))
+
+
+def newest_per_key(
+    records: Iterable[dict[str, Any]], key_fields: Sequence[str]
+) -> tuple[list[dict[str, Any]], int]:
+    """One record per key, the newest version (the later arrival on a tie); and how many
+    older or repeated versions were dropped."""
+    kept: dict[tuple[Any, ...], tuple[VersionKey, dict[str, Any]]] = {}
+    dropped = 0
+    for record in records:
+        key = tuple(record.get(field) for field in key_fields)
+        version = version_key(record)
+        current = kept.get(key)
+        if current is not None:
+            dropped += 1
+            if version < current[0]:
+                continue
+        kept[key] = (version, record)
+    return [record for _, record in kept.values()], dropped
+
+
+# -- SQL ---------------------------------------------------------------------------------
+
+DIALECTS = ("duckdb", "postgres", "databricks")
+
+_DIGITS_TEST: dict[str, Callable[[str], str]] = {
+    "duckdb": lambda e: f"regexp_full_match({e}, '[0-9]+')",
+    "postgres": lambda e: f"({e} ~ '^[0-9]+$')",
+    "databricks": lambda e: f"({e} RLIKE '^[0-9]+$')",
+}
+# Code-point order whatever the database's locale (Python compares str by code point).
+_BINARY_TEXT: dict[str, Callable[[str], str]] = {
+    "duckdb": lambda e: e,
+    "postgres": lambda e: f'({e} COLLATE "C")',
+    "databricks": lambda e: e,
+}
+_FLOOR_TIMESTAMP = {
+    "duckdb": "TIMESTAMPTZ '0001-01-01 00:00:00+00'",
+    "postgres": "TIMESTAMPTZ '0001-01-01 00:00:00+00'",
+    "databricks": "TIMESTAMP '0001-01-01 00:00:00'",
+}
+
+
+def _sql_components(dialect: str, column: Callable[[str], str]) -> list[str]:
+    """The SQL expressions of version_key's six components for one row."""
+    updated, deleted = column(UPDATED_AT), column(DELETED_AT)
+    token, sequence = column(SYNC_TOKEN), column(EDIT_SEQUENCE)
+    text = f"CAST({sequence} AS {'STRING' if dialect == 'databricks' else 'VARCHAR'})"
+    digits = _DIGITS_TEST[dialect](text)
+    significant = f"COALESCE(NULLIF(regexp_replace({text}, '^0+', ''), ''), '0')"
+    return [
+        f"COALESCE({updated}, {_FLOOR_TIMESTAMP[dialect]})",
+        f"CASE WHEN {deleted} IS NULL THEN 0 ELSE 1 END",
+        f"COALESCE(CAST({token} AS BIGINT), -1)",
+        f"CASE WHEN {sequence} IS NULL OR {text} = '' THEN 0 WHEN {digits} THEN 1 ELSE 2 END",
+        f"CASE WHEN {sequence} IS NOT NULL AND {digits} THEN length({significant}) ELSE 0 END",
+        _BINARY_TEXT[dialect](
+            f"CASE WHEN {sequence} IS NULL THEN '' WHEN {digits} THEN {significant} ELSE {text} END"
+        ),
+    ]
+
+
+def supersedes_sql(dialect: str, incoming: Callable[[str], str], stored: Callable[[str], str]) -> str:
+    """A boolean SQL expression: the incoming row is not older than the stored one.
+
+    ``incoming`` and ``stored`` map a column name to its qualified, quoted SQL reference
+    (e.g. ``lambda c: f's."{c}"'``). Row-value comparison is not in Spark SQL, so the
+    lexicographic order is spelled out.
+    """
+    if dialect not in DIALECTS:
+        raise ValueError(f"no version guard for dialect {dialect!r}; one of {', '.join(DIALECTS)}")
+    new, old = _sql_components(dialect, incoming), _sql_components(dialect, stored)
+    expression = f"({new[-1]} >= {old[-1]})"
+    for a, b in zip(reversed(new[:-1]), reversed(old[:-1]), strict=True):
+        expression = f"({a} > {b} OR ({a} = {b} AND {expression}))"
+    return expression
