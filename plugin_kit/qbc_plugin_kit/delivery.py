@@ -319,10 +319,11 @@ def deliver_batch(records: list[dict[str, Any]], *, load: Callable[[list[dict[st
                   classify: Callable[[BaseException], Verdict],
                   set_aside: Callable[[dict[str, Any], str], None], policy: RetryPolicy,
                   logger: logging.Logger, describe: str,
-                  sleep: Callable[[float], None] = time.sleep) -> list[dict[str, Any]]:
+                  sleep: Callable[[float], None] | None = None) -> list[dict[str, Any]]:
     """Deliver a batch; isolate the records the destination refuses. Returns those landed."""
     if not records:
         return []
+    sleep = sleep or time.sleep
     verdict = _attempt(records, load, classify, policy, logger, describe, sleep)
     if verdict is None:
         return list(records)

@@ -26,7 +26,8 @@ class Kind(Enum):
 class Verdict:
     kind: Kind
     message: str
-    retry_after: float | None = None
+    fix: str = ""  # for SYSTEMIC: what the user changes (the setting or file by name)
+    retry_after: float | None = None  # for TRANSIENT: the server's own wait hint, seconds
 
 
 class SystemicFailure(Exception):

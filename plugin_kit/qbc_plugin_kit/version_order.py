@@ -17,7 +17,7 @@ The same order has three forms, all tested on one table of cases: a Python key
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 UPDATED_AT = "updated_at"
@@ -160,16 +160,19 @@ def _sql_components(dialect: str, column: Callable[[str], str]) -> list[str]:
     ]
 
 
-def supersedes_sql(dialect: str, incoming: Callable[[str], str], stored: Callable[[str], str]) -> str:
+def supersedes_sql(dialect: str, incoming: Callable[[str], str], stored: Callable[[str], str],
+                   present: Collection[str] = VERSION_COLUMNS) -> str:
     """A boolean SQL expression: the incoming row is not older than the stored one.
 
     ``incoming`` and ``stored`` map a column name to its qualified, quoted SQL reference
-    (e.g. ``lambda c: f's."{c}"'``). Row-value comparison is not in Spark SQL, so the
-    lexicographic order is spelled out.
+    (e.g. ``lambda c: f's."{c}"'``); a version column not in ``present`` (the table lacks
+    it) counts as missing on both sides, as :func:`version_key` counts an absent field.
+    Row-value comparison is not in Spark SQL, so the lexicographic order is spelled out.
     """
     if dialect not in DIALECTS:
         raise ValueError(f"no version guard for dialect {dialect!r}; one of {', '.join(DIALECTS)}")
-    new, old = _sql_components(dialect, incoming), _sql_components(dialect, stored)
+    new = _sql_components(dialect, lambda c: incoming(c) if c in present else "NULL")
+    old = _sql_components(dialect, lambda c: stored(c) if c in present else "NULL")
     expression = f"({new[-1]} >= {old[-1]})"
     for a, b in zip(reversed(new[:-1]), reversed(old[:-1]), strict=True):
         expression = f"({a} > {b} OR ({a} = {b} AND {expression}))"
