@@ -40,8 +40,6 @@ class WarehouseDialect(abc.ABC):
     def quote(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
 
-    @abc.abstractmethod
-    def all_digits(self, expression: str) -> str: ...
 
     def type_sql(self, family: Family) -> str:
         return {
@@ -110,8 +108,6 @@ class DuckDBDialect(WarehouseDialect):
             }
         }
 
-    def all_digits(self, expression: str) -> str:
-        return f"regexp_full_match({expression}, '[0-9]+')"
 
     def bulk_load(
         self,
@@ -166,8 +162,6 @@ class PostgresDialect(WarehouseDialect):
             query={"sslmode": self.config["sslmode"]} if self.config.get("sslmode") else {},
         )
 
-    def all_digits(self, expression: str) -> str:
-        return f"({expression} ~ '^[0-9]+$')"
 
     def alter_column_type_sql(self, table: str, column: str, family: Family) -> str:
         q = self.quote(column)

@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 import typing as t
 
+from qbc_plugin_kit.validation import decimal_fits
 from singer_sdk.singerlib.json import serialize_json
 
 from target_looker_warehouse.column_types import Family
@@ -18,7 +19,7 @@ class ValueConversionError(ValueError):
     """A record value cannot be stored in its column without losing data."""
 
 
-def _decimal(value: t.Any, column: str, scale: int) -> decimal.Decimal:
+def _decimal(value: t.Any, column: str, scale: int, precision: int) -> decimal.Decimal:
     if isinstance(value, bool):
         raise ValueConversionError(f"column '{column}': boolean {value!r} is not a number")
     if isinstance(value, decimal.Decimal):
@@ -39,6 +40,11 @@ def _decimal(value: t.Any, column: str, scale: int) -> decimal.Decimal:
         raise ValueConversionError(
             f"column '{column}': {number} has more than {scale} decimal places; "
             "raise the decimal_scale setting to store it exactly"
+        )
+    if not decimal_fits(number, precision, scale):
+        raise ValueConversionError(
+            f"column '{column}': {number} has more than {precision - scale} digits before the "
+            f"decimal point, which DECIMAL({precision}, {scale}) cannot hold"
         )
     return number
 
@@ -64,12 +70,12 @@ def _date(value: t.Any, column: str) -> dt.date:
     raise ValueConversionError(f"column '{column}': {value!r} is not a date")
 
 
-def to_load_value(value: t.Any, family: Family, column: str, scale: int) -> t.Any:
+def to_load_value(value: t.Any, family: Family, column: str, scale: int, precision: int = 38) -> t.Any:
     """Return ``value`` as the Python object the warehouse column of ``family`` stores."""
     if value is None:
         return None
     if family == Family.DECIMAL:
-        return _decimal(value, column, scale)
+        return _decimal(value, column, scale, precision)
     if family == Family.INTEGER:
         if isinstance(value, decimal.Decimal) and value == value.to_integral_value():
             return int(value)

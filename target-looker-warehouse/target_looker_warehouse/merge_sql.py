@@ -15,25 +15,19 @@ from __future__ import annotations
 
 import typing as t
 
-DELETED_AT = "_sdc_deleted_at"
+from qbc_plugin_kit.record_model import HEADER_LINES
+from qbc_plugin_kit.version_order import DELETED_AT, supersedes_sql
 
-# Header stream -> (line stream, the line column holding the header id).
-HEADER_LINES: dict[str, tuple[str, str]] = {
-    "invoices": ("invoice_lines", "invoice_id"),
-    "bills": ("bill_lines", "bill_id"),
-    "purchase_orders": ("purchase_order_lines", "purchase_order_id"),
-    "journal_entries": ("journal_entry_lines", "journal_entry_id"),
-    "credit_memos": ("credit_memo_lines", "credit_memo_id"),
-    "sales_receipts": ("sales_receipt_lines", "sales_receipt_id"),
-}
+# The header->lines relation is the record model's, kept once in the kit.
+__all__ = ["HEADER_LINES"]
 
 
 class SqlFlavor(t.Protocol):
     """The few dialect-specific expressions the merge needs."""
 
-    def quote(self, name: str) -> str: ...
+    name: t.ClassVar[str]
 
-    def all_digits(self, expression: str) -> str: ...
+    def quote(self, name: str) -> str: ...
 
 
 def qualified(flavor: SqlFlavor, schema: str | None, table: str) -> str:
@@ -49,41 +43,6 @@ def drop_staging_sql(flavor: SqlFlavor, staging: str) -> str:
     return f"DROP TABLE IF EXISTS {flavor.quote(staging)}"
 
 
-def _gt(a: str, b: str) -> str:
-    return f"COALESCE({a} > {b}, FALSE)"
-
-
-def _eq(a: str, b: str) -> str:
-    return f"COALESCE({a} = {b}, TRUE)"
-
-
-def _edit_sequence_gt(flavor: SqlFlavor, a: str, b: str) -> str:
-    return (
-        f"COALESCE(CASE WHEN {flavor.all_digits(a)} AND {flavor.all_digits(b)} "
-        f"THEN CAST({a} AS DECIMAL(38, 0)) > CAST({b} AS DECIMAL(38, 0)) "
-        f"ELSE {a} > {b} END, FALSE)"
-    )
-
-
-def stored_is_newer_sql(flavor: SqlFlavor, version_columns: t.Sequence[str]) -> str | None:
-    """SQL true when the stored row ``t`` is strictly newer than the staged row ``s``.
-
-    ``version_columns`` lists which of updated_at / sync_token / edit_sequence the
-    table has, in that order; ``None`` when it has none (plain last-write-wins).
-    """
-    parts: list[tuple[str, str]] = []
-    for column in version_columns:
-        a, b = f"t.{flavor.quote(column)}", f"s.{flavor.quote(column)}"
-        gt = _edit_sequence_gt(flavor, a, b) if column == "edit_sequence" else _gt(a, b)
-        parts.append((gt, _eq(a, b)))
-    if not parts:
-        return None
-    expression = parts[-1][0]
-    for gt, eq in reversed(parts[:-1]):
-        expression = f"({gt} OR ({eq} AND {expression}))"
-    return expression
-
-
 def _key_match(flavor: SqlFlavor, keys: t.Sequence[str], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{flavor.quote(k)} = {right}.{flavor.quote(k)}" for k in keys)
 
@@ -94,14 +53,14 @@ def update_from_staging_sql(
     staging: str,
     keys: t.Sequence[str],
     columns: t.Sequence[str],
-    version_columns: t.Sequence[str],
+    version_columns: t.Collection[str],
 ) -> str | None:
-    """Replace stored rows by staged rows that are not older.
+    """Replace stored rows by staged rows that are not older (the kit's version order,
+    generated for this dialect from the ``version_columns`` the table has; with none of
+    them the last write wins).
 
     A staged deletion keeps the stored value of every column it leaves null
-    (QuickBooks deletions carry little more than the key), and a stored deletion is
-    not undone by a staged row older than the deletion itself (a row of the very
-    version that flagged it, e.g. a line re-sent in the next batch, does undo it).
+    (QuickBooks deletions carry little more than the key).
     """
     settable = [c for c in columns if c not in keys]
     if not settable:
@@ -116,14 +75,10 @@ def update_from_staging_sql(
             value = f"s.{q}"
         assignments.append(f"{q} = {value}")
     conditions = [_key_match(flavor, keys, "t", "s")]
-    newer = stored_is_newer_sql(flavor, version_columns)
-    if newer:
-        conditions.append(f"NOT {newer}")
-    if has_deleted and "updated_at" in version_columns:
-        d, u = flavor.quote(DELETED_AT), flavor.quote("updated_at")
-        conditions.append(
-            f"NOT (t.{d} IS NOT NULL AND s.{d} IS NULL AND COALESCE(s.{u} < t.{d}, TRUE))"
-        )
+    if set(version_columns) - {DELETED_AT}:
+        conditions.append(supersedes_sql(
+            flavor.name, lambda c: f"s.{flavor.quote(c)}", lambda c: f"t.{flavor.quote(c)}", version_columns
+        ))
     return (
         f"UPDATE {target} AS t SET {', '.join(assignments)} "
         f"FROM {flavor.quote(staging)} AS s WHERE {' AND '.join(conditions)}"

@@ -7,73 +7,27 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
-import time
 import typing as t
 import uuid
 
-import fastjsonschema
 import sqlalchemy as sa
-from singer_sdk.exceptions import InvalidRecord
-from singer_sdk.sinks.core import BaseJSONSchemaValidator
+from qbc_plugin_kit.delivery import DeliverySink
+from qbc_plugin_kit.failures import RecordRefused
+from qbc_plugin_kit.record_model import SOURCE_COLUMN, audit_source
+from qbc_plugin_kit.version_order import VERSION_COLUMNS, newest_per_key
 from singer_sdk.sql import SQLSink
 
 from target_looker_warehouse import merge_sql
 from target_looker_warehouse.column_types import Family
 from target_looker_warehouse.connector import WarehouseConnector
-from target_looker_warehouse.dead_letter import DEFAULT_PATH, DeadLetterStore
-from target_looker_warehouse.load_values import to_load_value
-from target_looker_warehouse.versioning import VERSION_COLUMNS, newest_per_key
+from target_looker_warehouse.load_values import ValueConversionError, to_load_value
+from target_looker_warehouse.warehouse_errors import classify
 
 if t.TYPE_CHECKING:
     from singer_sdk.target_base import Target
 
-SOURCE_COLUMN = "_sdc_source"
 
-
-_TRANSIENT_MARKERS = (
-    "connection", "timeout", "terminat", "could not connect", "server closed",
-    # Sinks drain in parallel: a header's deletion cascade can meet its lines' merge.
-    "deadlock detected", "could not serialize", "transaction conflict", "conflict on",
-)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Connection drops, deadlocks and write conflicts are worth retrying; SQL and data
-    errors are not."""
-    if isinstance(error, sa.exc.DBAPIError):
-        if error.connection_invalidated:
-            return True
-        text = str(error.orig or error).lower()
-        return any(marker in text for marker in _TRANSIENT_MARKERS)
-    return isinstance(error, ConnectionError | TimeoutError)
-
-
-# The SDK checks string formats only when asked to; fastjsonschema checks them by default.
-_UNCHECKED_FORMATS = {
-    name: (lambda _value: True)
-    for name in ("date", "date-time", "time", "email", "hostname", "ipv4", "ipv6", "uri", "uuid", "regex")
-}
-
-
-class FastJSONSchemaValidator(BaseJSONSchemaValidator):
-    """Record validation compiled to Python (fastjsonschema): the SDK's default validator
-    was half of the target's CPU time in the benchmark."""
-
-    def __init__(self, schema: dict[str, t.Any], *, validate_formats: bool) -> None:
-        super().__init__(schema)
-        self._validate = fastjsonschema.compile(
-            schema, formats={} if validate_formats else _UNCHECKED_FORMATS, use_default=False
-        )
-
-    def validate(self, record: dict) -> None:
-        try:
-            self._validate(record)
-        except fastjsonschema.JsonSchemaValueException as error:
-            raise InvalidRecord(f"Record Message Validation Error: {error.message}", record) from error
-
-
-class WarehouseSink(SQLSink[WarehouseConnector]):
+class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
     connector_class = WarehouseConnector
     MAX_SIZE_DEFAULT = 50000
 
@@ -89,16 +43,6 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
         self._record_mappings: dict[tuple[str, ...], tuple[str, ...]] = {}
         super().__init__(target, stream_name, schema, key_properties, connector)
         self._columns: dict[str, Family] = {}
-        self.dead_letters = DeadLetterStore(self.config.get("dead_letter_path") or DEFAULT_PATH)
-        self._target = target
-
-    def get_validator(self) -> BaseJSONSchemaValidator | None:
-        if not self.validate_schema:
-            return None
-        try:
-            return FastJSONSchemaValidator(self.schema, validate_formats=self.validate_field_string_format)
-        except fastjsonschema.JsonSchemaDefinitionException:
-            return super().get_validator()
 
     def conform_name(self, name: str, object_type: str | None = None) -> str:
         # Called for every key of every record by the SDK: memoise the regex work.
@@ -131,8 +75,7 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
         # Replayed dead letters carry the original extraction time in the record.
         if record.get("_sdc_extracted_at") is None and extracted is not None:
             record["_sdc_extracted_at"] = extracted
-        edition, company = record.get("edition"), record.get("company_id")
-        record[SOURCE_COLUMN] = f"{edition}:{company}" if edition and company else self.stream_name
+        record[SOURCE_COLUMN] = audit_source(self.stream_name, record)
 
     @property
     def table(self) -> str:
@@ -152,24 +95,8 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
 
     def process_batch(self, context: dict) -> None:
         records: list[dict[str, t.Any]] = context.get("records", [])
-        if not records:
-            return
-        attempts = int(self.config.get("max_retries", 3)) + 1
-        for attempt in range(1, attempts + 1):
-            try:
-                self._load(records)
-                return
-            except Exception as error:
-                if is_transient(error) and attempt < attempts:
-                    delay = min(30.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random())
-                    self.logger.warning(
-                        "Transient error loading %s (attempt %d/%d), retrying in %.1fs: %s",
-                        self.stream_name, attempt, attempts, delay, type(error).__name__,
-                    )
-                    time.sleep(delay)
-                    continue
-                self._dead_letter(records, error)
-                return
+        if records:
+            self.deliver(records, self._load, classify)
 
     def activate_version(self, new_version: int) -> None:
         """Rows of older table versions are flagged deleted (or removed with hard_delete)."""
@@ -190,22 +117,6 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
         with self.connector.engine.connect() as conn, conn.begin():
             conn.execute(sa.text(sql), params)
 
-    def _dead_letter(self, records: list[dict[str, t.Any]], error: Exception) -> None:
-        message = f"{type(error).__name__}: {error}"
-        if not self.config.get("dead_letter_enabled", True):
-            raise error
-        letter_id = self.dead_letters.add(
-            self.stream_name, self.original_schema, list(self._key_properties), records, message[:4000]
-        )
-        self.logger.error(
-            "Batch of %d %s records failed and was kept as dead letter #%d in %s "
-            "(re-send with `target-looker-warehouse replay --config ...`): %s",
-            len(records), self.stream_name, letter_id, self.dead_letters.path, message[:500],
-        )
-        failures = getattr(self._target, "dead_lettered_batches", None)
-        if isinstance(failures, list):
-            failures.append(letter_id)
-
     def _load(self, records: list[dict[str, t.Any]]) -> None:
         # Rows are read straight from the SDK's records through a name map: a conformed
         # copy of every record would double the batch's memory.
@@ -215,20 +126,33 @@ class WarehouseSink(SQLSink[WarehouseConnector]):
             records, dropped = newest_per_key(records, [original.get(k, k) for k in keys])
             if dropped:
                 self.tally_duplicate_merged(dropped)
+        if len(records) == 1:
+            self._check_values(records[0], original)
         columns = [c for c in original if c in self._columns]
         # ensure_table left every column able to hold the schema's values: load in its family.
         families = [self._columns[c] for c in columns]
         sources = [original[c] for c in columns]
-        scale = self.connector.dialect.scale
+        scale, precision = self.connector.dialect.scale, self.connector.dialect.precision
         rows = [
             tuple(
-                to_load_value(record.get(source), family, column, scale)
+                to_load_value(record.get(source), family, column, scale, precision)
                 for source, family, column in zip(sources, families, columns, strict=True)
             )
             for record in records
         ]
         self._merge(columns, families, rows, keys)
         self.tally_record_written(len(rows))
+
+    def _check_values(self, record: dict[str, t.Any], original: dict[str, str]) -> None:
+        """A lone record whose value its column cannot hold is this record's failure."""
+        scale, precision = self.connector.dialect.scale, self.connector.dialect.precision
+        for column, family in self._columns.items():
+            source = original.get(column)
+            if source is not None:
+                try:
+                    to_load_value(record.get(source), family, column, scale, precision)
+                except ValueConversionError as error:
+                    raise RecordRefused(str(error)) from error
 
     def _merge(
         self,

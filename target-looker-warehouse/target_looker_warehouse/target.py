@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import typing as t
 
+from qbc_plugin_kit.delivery import DeliveryTarget, delivery_settings
 from singer_sdk import typing as th
 from singer_sdk.sql import SQLTarget
 
 from target_looker_warehouse.connector import WarehouseConnector
-from target_looker_warehouse.dead_letter import DEFAULT_PATH
 from target_looker_warehouse.dialects import dialect_for
 from target_looker_warehouse.sinks import WarehouseSink
 
 
-class TargetLookerWarehouse(SQLTarget):
+class TargetLookerWarehouse(DeliveryTarget, SQLTarget):
     """Loads QuickBooks records into the warehouse Looker queries and keeps it modelled."""
 
     name = "target-looker-warehouse"
@@ -81,26 +81,7 @@ class TargetLookerWarehouse(SQLTarget):
             description="'upsert': one row per key, version-guarded (record-model.md order). "
             "'append-only': every record appended as it arrives (history tables).",
         ),
-        th.Property(
-            "dead_letter_enabled",
-            th.BooleanType,
-            default=True,
-            description="Keep a batch the warehouse refuses in the dead-letter store and go on "
-            "(false: fail the run).",
-        ),
-        th.Property(
-            "dead_letter_path",
-            th.StringType,
-            default=DEFAULT_PATH,
-            description="Folder of the dead-letter store (a SQLite file).",
-        ),
-        th.Property(
-            "max_retries",
-            th.IntegerType,
-            default=3,
-            description="Retries (jittered exponential backoff) of a batch after a transient "
-            "connection error.",
-        ),
+        *delivery_settings("target-looker-warehouse"),
         th.Property(
             "model_enabled",
             th.BooleanType,
@@ -164,7 +145,6 @@ class TargetLookerWarehouse(SQLTarget):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self.dead_lettered_batches: list[int] = []
         self.after_load_report: dict[str, t.Any] = {}
         dialect_for(self.config)  # a config the warehouse would refuse fails now, before any input
         if self.config.get("dialect", "duckdb") == "duckdb":
@@ -177,12 +157,6 @@ class TargetLookerWarehouse(SQLTarget):
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
-        if self.dead_lettered_batches:
-            self.logger.error(
-                "%d batch(es) were kept in the dead-letter store: %s",
-                len(self.dead_lettered_batches),
-                self.dead_lettered_batches,
-            )
         from target_looker_warehouse.after_load import run_after_load
 
         self.after_load_report = run_after_load(self.warehouse_connector, dict(self.config), self.logger)

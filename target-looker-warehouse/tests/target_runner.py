@@ -15,7 +15,11 @@ def run_target(config: t.Mapping[str, t.Any], singer_text: str) -> tuple[TargetL
     target = TargetLookerWarehouse(config=dict(config), validate_config=True)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        target.listen(io.StringIO(singer_text))
+        try:
+            target.listen(io.StringIO(singer_text))
+        except Exception as error:
+            error.add_note(f"stdout: {out.getvalue()}")  # what the target emitted before failing
+            raise
     return target, out.getvalue()
 
 

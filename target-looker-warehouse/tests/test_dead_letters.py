@@ -1,5 +1,5 @@
-"""A batch the warehouse refuses is kept durably and can be replayed; transient errors retry."""
-
+"""The delivery contract in the warehouse target: systemic failures stop the run, a record the
+warehouse cannot hold is set aside alone exactly as it arrived, and replay sends it again."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from qbc_plugin_kit.dead_letters import DeadLetterStore
+from qbc_plugin_kit.failures import RecordsSetAside, SystemicFailure
 from target_looker_warehouse import dialects
 from target_looker_warehouse.cli import main
-from target_looker_warehouse.dead_letter import DeadLetterStore
+from target_looker_warehouse.warehouse_errors import classify
 
 from tests.qb_records import singer_lines
 from tests.target_runner import query, raw, run_target
@@ -53,108 +55,116 @@ def _permission_error() -> Exception:
     return sa.exc.ProgrammingError("INSERT", {}, Exception("permission denied for table bills"))
 
 
-def test_refused_batch_is_kept_and_the_run_goes_on(
+def _letters(config: dict[str, t.Any]) -> list[t.Any]:
+    return DeadLetterStore(config["dead_letter_path"]).letters()
+
+
+def test_a_refused_permission_stops_the_run_with_no_state(
     warehouse_config: dict[str, t.Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = {**warehouse_config, "dead_letter_enabled": True}
     _Refusal(monkeypatch, _permission_error(), failures=1)
-    target, stdout = run_target(config, singer_lines({"bills": _bills(3)}, state={"bookmark": 1}))
-    letters = DeadLetterStore(config["dead_letter_path"]).pending()
-    assert [(x.stream, len(x.records)) for x in letters] == [("bills", 3)]
-    assert "permission denied" in letters[0].error
-    assert letters[0].records[0]["total_amount"] == Decimal("12.34")
-    assert target.dead_lettered_batches == [letters[0].id]
-    assert stdout.strip().endswith('{"bookmark": 1}')
-    assert query(config, f"SELECT COUNT(*) FROM {raw(config, 'bills')}") == [(0,)]
+    with pytest.raises(SystemicFailure) as stopped:
+        run_target(warehouse_config, singer_lines({"bills": _bills(3)}, state={"bookmark": 1}))
+    assert "permission" in str(stopped.value) and "Fix: grant" in str(stopped.value)
+    assert "bookmark" not in str(stopped.value.__notes__), "no state past what was committed"
+    assert _letters(warehouse_config) == [], "a systemic failure sets nothing aside"
 
 
-def test_replay_loads_dead_letters_once(
-    warehouse_config: dict[str, t.Any], monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
+def test_one_value_the_column_cannot_hold_sets_aside_that_record_only(warehouse_config: dict[str, t.Any]) -> None:
+    bills = _bills(4)
+    bills[2]["total_amount"] = Decimal("1.00000000001")  # 11 places: DECIMAL(38, 10) would round it
+    text = singer_lines({"bills": bills}, state={"bookmark": 1})
+    with pytest.raises(RecordsSetAside) as ended:
+        run_target(warehouse_config, text)
+    assert '{"bookmark": 1}' in str(ended.value.__notes__), "the rest was committed: state is emitted"
+    rows = query(warehouse_config, f"SELECT id, total_amount FROM {raw(warehouse_config, 'bills')} ORDER BY id")
+    assert rows == [("0", Decimal("12.34")), ("1", Decimal("12.34")), ("3", Decimal("12.34"))]
+    (letter,) = _letters(warehouse_config)
+    assert letter.key == {"company_id": "9130", "id": "2"}
+    assert "decimal_scale" in letter.reason
+    (sent,) = [line for line in text.splitlines() if '"id": "2"' in line]
+    assert letter.line == sent, "kept byte for byte as it arrived"
+
+
+def test_on_data_failure_warn_ends_the_same_run_with_exit_zero(warehouse_config: dict[str, t.Any]) -> None:
+    bills = _bills(2)
+    bills[0]["total_amount"] = Decimal("1" * 40)
+    run_target({**warehouse_config, "on_data_failure": "warn"}, singer_lines({"bills": bills}))
+    assert query(warehouse_config, f"SELECT id FROM {raw(warehouse_config, 'bills')}") == [("1",)]
+    assert "cannot hold" in _letters(warehouse_config)[0].reason
+
+
+def test_nan_is_set_aside_as_sent_and_replay_never_loads_it_as_null(
+    duckdb_config: dict[str, t.Any], tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = {**warehouse_config, "dead_letter_enabled": True}
-    refusal = _Refusal(monkeypatch, _permission_error(), failures=1)
-    run_target(config, singer_lines({"bills": _bills(3)}))
+    text = singer_lines({"bills": _bills(2)}).replace('"total_amount": 12.34', '"total_amount": NaN', 1)
+    with pytest.raises(RecordsSetAside):
+        run_target(duckdb_config, text)
     config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(config))
-
-    with pytest.raises(SystemExit) as first:
+    config_file.write_text(json.dumps(duckdb_config))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as listed:
+        main(["replay", "--list", "--config", str(config_file)])
+    assert listed.value.code == 0
+    (shown,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert '"total_amount": NaN' in shown["line"] and "NaN" in shown["reason"]
+    with pytest.raises(SystemExit) as replayed:
         main(["replay", "--config", str(config_file)])
-    assert first.value.code == 0
-    rows = query(config, f"SELECT id, total_amount, _sdc_source FROM {raw(config, 'bills')} ORDER BY id")
-    assert rows == [(str(i), Decimal("12.34"), "qbo:9130") for i in range(3)]
-    assert DeadLetterStore(config["dead_letter_path"]).pending() == []
-    # The replay also rebuilt the model from the now complete raw data.
-    assert query(config, f'SELECT COUNT(*) FROM "{config.get("model_schema", "finance")}"."ap_aging"') == [(3,)]
-
-    calls = refusal.calls
-    with pytest.raises(SystemExit) as second:
-        main(["replay", "--config", str(config_file)])
-    assert second.value.code == 0
-    assert refusal.calls == calls, "nothing left to replay"
+    assert replayed.value.code == 1, "a letter refused again keeps the replay failing"
+    assert query(duckdb_config, f"SELECT COUNT(*) FROM {raw(duckdb_config, 'bills')}") == [(1,)]
+    (letter,) = _letters(duckdb_config)
+    assert letter.attempts == 2 and '"total_amount": NaN' in letter.line
 
 
-def test_replay_that_fails_again_keeps_the_letter(
-    duckdb_config: dict[str, t.Any], monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
-) -> None:
-    config = {**duckdb_config, "dead_letter_enabled": True}
-    _Refusal(monkeypatch, _permission_error(), failures=2)
-    run_target(config, singer_lines({"bills": _bills(2)}))
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(config))
-    with pytest.raises(SystemExit) as replay:
-        main(["replay", "--config", str(config_file)])
-    assert replay.value.code == 1
-    assert len(DeadLetterStore(config["dead_letter_path"]).pending()) == 1
-
-
-def test_transient_connection_error_is_retried_not_dead_lettered(
+def test_a_record_refused_once_is_resent_by_the_next_run(
     duckdb_config: dict[str, t.Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = {**duckdb_config, "dead_letter_enabled": True}
-    monkeypatch.setattr("target_looker_warehouse.sinks.time.sleep", lambda _s: None)
+    refusal = _Refusal(monkeypatch, sa.exc.DataError("COPY", {}, Exception("value too long for type")), failures=10)
+    with pytest.raises(RecordsSetAside):
+        run_target(duckdb_config, singer_lines({"bills": _bills(1)}))
+    assert len(_letters(duckdb_config)) == 1
+    refusal.remaining = 0
+    run_target(duckdb_config, singer_lines({"vendors": []}))
+    assert _letters(duckdb_config) == []
+    assert query(duckdb_config, f"SELECT id FROM {raw(duckdb_config, 'bills')}") == [("0",)]
+
+
+def test_transient_connection_error_is_retried_then_lands(
+    duckdb_config: dict[str, t.Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("qbc_plugin_kit.delivery.time.sleep", lambda _s: None)
     dropped = sa.exc.OperationalError("COPY", {}, Exception("server closed the connection unexpectedly"))
     refusal = _Refusal(monkeypatch, dropped, failures=2)
-    run_target(config, singer_lines({"bills": _bills(2)}))
+    run_target(duckdb_config, singer_lines({"bills": _bills(2)}))
     assert refusal.calls == 3
-    assert DeadLetterStore(config["dead_letter_path"]).pending() == []
-    assert query(config, f"SELECT COUNT(*) FROM {raw(config, 'bills')}") == [(2,)]
-
-
-def test_with_dead_letters_disabled_a_refused_batch_fails_the_run(
-    duckdb_config: dict[str, t.Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _Refusal(monkeypatch, _permission_error(), failures=1)
-    with pytest.raises(sa.exc.ProgrammingError):
-        run_target({**duckdb_config, "dead_letter_enabled": False}, singer_lines({"bills": _bills(1)}))
-
-
-def test_value_too_precise_for_the_column_is_refused_not_rounded(duckdb_config: dict[str, t.Any]) -> None:
-    config = {**duckdb_config, "dead_letter_enabled": True}
-    bills = _bills(1)
-    bills[0]["total_amount"] = Decimal("1.00000000001")
-    run_target(config, singer_lines({"bills": bills}))
-    (letter,) = DeadLetterStore(config["dead_letter_path"]).pending()
-    assert "decimal_scale" in letter.error
-    assert letter.records[0]["total_amount"] == Decimal("1.00000000001")
+    assert _letters(duckdb_config) == []
+    assert query(duckdb_config, f"SELECT COUNT(*) FROM {raw(duckdb_config, 'bills')}") == [(2,)]
 
 
 def test_replay_reads_settings_from_the_environment_like_meltano_invoke(
     duckdb_config: dict[str, t.Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = {**duckdb_config, "dead_letter_enabled": True}
-    _Refusal(monkeypatch, _permission_error(), failures=1)
-    run_target(config, singer_lines({"bills": _bills(2)}))
-    for key, value in config.items():
+    refusal = _Refusal(monkeypatch, sa.exc.DataError("COPY", {}, Exception("value too long for type")), failures=10)
+    with pytest.raises(RecordsSetAside):
+        run_target({**duckdb_config, "dead_letter_retry_attempts": 0}, singer_lines({"bills": _bills(1)}))
+    refusal.remaining = 0
+    for key, value in duckdb_config.items():
         monkeypatch.setenv(f"TARGET_LOOKER_WAREHOUSE_{key.upper()}", str(value).lower() if isinstance(value, bool) else str(value))
     with pytest.raises(SystemExit) as replay:
         main(["replay"])
     assert replay.value.code == 0
-    assert query(config, f"SELECT COUNT(*) FROM {raw(config, 'bills')}") == [(2,)]
+    assert query(duckdb_config, f"SELECT COUNT(*) FROM {raw(duckdb_config, 'bills')}") == [(1,)]
 
 
-def test_deadlock_is_transient_but_a_type_error_is_not() -> None:
-    from target_looker_warehouse.sinks import is_transient
-
-    assert is_transient(sa.exc.OperationalError("UPDATE", {}, Exception("deadlock detected")))
-    assert not is_transient(sa.exc.DataError("COPY", {}, Exception("invalid input syntax for type numeric")))
-    assert not is_transient(_permission_error())
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (sa.exc.OperationalError("UPDATE", {}, Exception("deadlock detected")), "transient"),
+        (sa.exc.DataError("COPY", {}, Exception("invalid input syntax for type numeric")), "data"),
+        (_permission_error(), "systemic"),
+        (sa.exc.OperationalError("connect", {}, Exception('password authentication failed for user "x"')), "systemic"),
+        (sa.exc.ProgrammingError("INSERT", {}, Exception("syntax error at or near")), "refused"),
+    ],
+)
+def test_warehouse_errors_are_classified(error: Exception, kind: str) -> None:
+    assert classify(error).kind.value == kind

@@ -9,12 +9,13 @@ import duckdb
 import pytest
 from target_looker_warehouse import merge_sql
 from target_looker_warehouse.dialects import DuckDBDialect, PostgresDialect
-from target_looker_warehouse.versioning import compare_versions
+from qbc_plugin_kit.version_order import supersedes
 
 VERSIONS = [
-    {"updated_at": u, "sync_token": s, "edit_sequence": e}
-    for u, s, e in itertools.product(
-        [None, "2026-11-02 10:00:00+00", "2026-11-02 11:00:00+00"], [None, 1, 2], [None, "9", "10", "A"]
+    {"updated_at": u, "sync_token": s, "edit_sequence": e, "_sdc_deleted_at": d}
+    for u, s, e, d in itertools.product(
+        [None, "2026-11-02 10:00:00+00", "2026-11-02 11:00:00+00"], [None, 1, 2], [None, "9", "10", "A"],
+        [None, "2026-11-02 10:00:00+00"],
     )
 ]
 
@@ -26,34 +27,35 @@ def duck() -> t.Iterator[duckdb.DuckDBPyConnection]:
     conn.close()
 
 
-def test_stored_is_newer_sql_matches_the_python_order(duck: duckdb.DuckDBPyConnection) -> None:
-    dialect = DuckDBDialect({})
-    expression = merge_sql.stored_is_newer_sql(dialect, ["updated_at", "sync_token", "edit_sequence"])
-    assert expression is not None
-    cols = "i INTEGER, updated_at TIMESTAMPTZ, sync_token BIGINT, edit_sequence VARCHAR"
-    duck.execute(f"CREATE TABLE t ({cols}); CREATE TABLE s ({cols})")
-    rows = [[i, *v.values()] for i, v in enumerate(VERSIONS)]
-    duck.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
-    duck.executemany("INSERT INTO s VALUES (?, ?, ?, ?)", rows)
-    results = duck.execute(f"SELECT t.i, s.i, {expression} FROM t, s").fetchall()
-    assert len(results) == len(VERSIONS) ** 2
-    for i, j, newer in results:
-        assert newer == (compare_versions(VERSIONS[i], VERSIONS[j]) > 0), (VERSIONS[i], VERSIONS[j])
+def test_the_merge_replaces_exactly_the_rows_the_kit_order_allows(duck: duckdb.DuckDBPyConnection) -> None:
+    cols = "i INTEGER, v INTEGER, updated_at TIMESTAMPTZ, sync_token BIGINT, edit_sequence VARCHAR, _sdc_deleted_at TIMESTAMPTZ"
+    duck.execute(f"CREATE TABLE s ({cols}); CREATE TABLE t ({cols})")
+    columns = ["i", "v", "updated_at", "sync_token", "edit_sequence", "_sdc_deleted_at"]
+    sql = merge_sql.update_from_staging_sql(DuckDBDialect({}), "t", "s", ["i"], columns,
+                                            ["updated_at", "sync_token", "edit_sequence", "_sdc_deleted_at"])
+    assert sql is not None
+    pairs = list(itertools.product(range(len(VERSIONS)), repeat=2))
+    duck.executemany("INSERT INTO t VALUES (?, 0, ?, ?, ?, ?)",
+                     [[n, *VERSIONS[old].values()] for n, (_new, old) in enumerate(pairs)])
+    duck.executemany("INSERT INTO s VALUES (?, 1, ?, ?, ?, ?)",
+                     [[n, *VERSIONS[new].values()] for n, (new, _old) in enumerate(pairs)])
+    duck.execute(sql)
+    replaced = dict(duck.execute("SELECT i, v FROM t").fetchall())
+    for n, (new, old) in enumerate(pairs):
+        assert bool(replaced[n]) == supersedes(VERSIONS[new], VERSIONS[old]), (VERSIONS[new], VERSIONS[old])
 
 
-def test_update_keeps_stored_values_for_a_deletion_and_guards_resurrection() -> None:
+def test_update_keeps_stored_values_for_a_deletion() -> None:
     sql = merge_sql.update_from_staging_sql(
         PostgresDialect({}), '"q"."invoices"', "stage", ["company_id", "id"],
-        ["company_id", "id", "total_amount", "updated_at", "_sdc_deleted_at"], ["updated_at"],
+        ["company_id", "id", "total_amount", "updated_at", "_sdc_deleted_at"], ["updated_at", "_sdc_deleted_at"],
     )
     assert sql is not None
     assert 'COALESCE(s."total_amount", t."total_amount")' in sql
-    assert 'NOT (t."_sdc_deleted_at" IS NOT NULL AND s."_sdc_deleted_at" IS NULL' in sql
     assert '"company_id" =' not in sql.split(" FROM ")[0], "keys are never updated"
 
 
 def test_tables_without_version_columns_upsert_last_write_wins() -> None:
-    assert merge_sql.stored_is_newer_sql(DuckDBDialect({}), []) is None
     sql = merge_sql.update_from_staging_sql(DuckDBDialect({}), "t", "s", ["id"], ["id", "v"], [])
     assert sql is not None and "NOT" not in sql
 
