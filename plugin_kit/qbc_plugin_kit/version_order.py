@@ -35,7 +35,10 @@ def _instant(value: Any) -> dt.datetime:
     if value is None or value == "":
         return _EPOCH_FLOOR
     if isinstance(value, str):
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"updated_at {value!r} is not an ISO 8601 timestamp") from None
     elif isinstance(value, dt.datetime):
         parsed = value
     else:
@@ -49,7 +52,10 @@ def _instant(value: Any) -> dt.datetime:
 def _sync_token(value: Any) -> int:
     if value is None or value == "":
         return -1
-    token = int(value)
+    try:
+        token = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"sync_token {value!r} is not an integer") from None
     if token < 0:
         raise ValueError(f"sync_token {value!r} is negative")
     return token

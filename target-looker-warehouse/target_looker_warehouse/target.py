@@ -155,8 +155,7 @@ class TargetLookerWarehouse(DeliveryTarget, SQLTarget):
     def warehouse_connector(self) -> WarehouseConnector:
         return t.cast(WarehouseConnector, self.target_connector)
 
-    def process_endofpipe(self) -> None:
-        super().process_endofpipe()
+    def after_delivery(self) -> None:
         from target_looker_warehouse.after_load import run_after_load
 
         self.after_load_report = run_after_load(self.warehouse_connector, dict(self.config), self.logger)

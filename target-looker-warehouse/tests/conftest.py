@@ -16,8 +16,6 @@ def duckdb_config(tmp_path: pathlib.Path) -> dict[str, t.Any]:
         "duckdb_path": str(tmp_path / "warehouse.duckdb"),
         "dead_letter_path": str(tmp_path / "dead_letters"),
         "aging_as_of": "2026-11-30",
-        # Tests see load failures as errors, not as quietly kept dead letters.
-        "dead_letter_enabled": False,
     }
 
 
@@ -32,7 +30,6 @@ def postgres_config(postgres_dsn: str, tmp_path: pathlib.Path) -> dict[str, t.An
         "model_schema": schema + "_finance",
         "dead_letter_path": str(tmp_path / "dead_letters"),
         "aging_as_of": "2026-11-30",
-        "dead_letter_enabled": False,
     }
 
 

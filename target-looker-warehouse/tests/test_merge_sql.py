@@ -7,9 +7,9 @@ import typing as t
 
 import duckdb
 import pytest
+from qbc_plugin_kit.version_order import supersedes
 from target_looker_warehouse import merge_sql
 from target_looker_warehouse.dialects import DuckDBDialect, PostgresDialect
-from qbc_plugin_kit.version_order import supersedes
 
 VERSIONS = [
     {"updated_at": u, "sync_token": s, "edit_sequence": e, "_sdc_deleted_at": d}

@@ -1,0 +1,42 @@
+"""The version order's Python forms agree with the table of cases and with each other."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from qbc_plugin_kit.version_order import newest_per_key, supersedes, version_key, version_text
+
+from tests.version_cases import EQUAL, GRID, STRICTLY_NEWER
+
+
+@pytest.mark.parametrize(("newer", "older"), STRICTLY_NEWER)
+def test_a_newer_version_supersedes_and_an_older_one_does_not(newer: dict, older: dict) -> None:
+    assert supersedes(newer, older)
+    assert not supersedes(older, newer)
+
+
+@pytest.mark.parametrize(("a", "b"), EQUAL)
+def test_equal_versions_let_the_later_arrival_win(a: dict, b: dict) -> None:
+    assert supersedes(a, b) and supersedes(b, a)
+
+
+def test_the_sortable_text_orders_exactly_as_the_key() -> None:
+    for a, b in itertools.product(GRID, repeat=2):
+        assert (version_key(a) < version_key(b)) == (version_text(a) < version_text(b)), (a, b)
+        assert (version_key(a) == version_key(b)) == (version_text(a) == version_text(b)), (a, b)
+
+
+def test_unreadable_version_fields_are_refused() -> None:
+    with pytest.raises(ValueError, match="updated_at"):
+        version_key({"updated_at": "yesterday"})
+    with pytest.raises(ValueError, match="sync_token"):
+        version_key({"sync_token": -1})
+
+
+def test_newest_per_key_keeps_the_newest_and_a_same_second_deletion() -> None:
+    edit = {"id": "1", "updated_at": "2026-11-02T10:00:00Z", "edit_sequence": "1700000123"}
+    deletion = {"id": "1", "updated_at": "2026-11-02T10:00:00Z", "_sdc_deleted_at": "2026-11-02T10:00:00Z"}
+    kept, dropped = newest_per_key([deletion, edit, {"id": "2", "sync_token": 1}], ["id"])
+    assert kept == [deletion, {"id": "2", "sync_token": 1}]
+    assert dropped == 1
