@@ -1,5 +1,6 @@
-"""One table of version-order cases: the Python key, the sortable text and every dialect's
-generated SQL are each checked against it (tests/test_version_order_sql.py runs the SQL)."""
+"""One table of version-order cases, shipped with the kit so that every form of the rule (the
+Python key, the sortable text, each dialect's generated SQL, in the kit's and the targets' tests) is
+checked against the same cases."""
 
 from __future__ import annotations
 
