@@ -22,6 +22,10 @@ STRICTLY_NEWER: list[tuple[dict[str, Any], dict[str, Any]]] = [
      {"updated_at": "2026-11-02T15:00:00Z", "edit_sequence": "1700000123"}),
     ({"updated_at": "2026-11-02T10:00:01Z"},
      {"updated_at": "2026-11-02T10:00:00Z", "_sdc_deleted_at": "2026-11-02T10:00:00Z"}),
+    # A deletion without updated_at counts from when it was deleted.
+    ({"updated_at": None, "_sdc_deleted_at": "2026-11-04T09:00:00-08:00"},
+     {"updated_at": "2026-11-02T09:00:00-08:00", "sync_token": 7}),
+    ({"updated_at": "2026-11-05T00:00:00Z"}, {"updated_at": None, "_sdc_deleted_at": "2026-11-04T09:00:00-08:00"}),
 ]
 # Equal versions: each supersedes the other (the later arrival wins).
 EQUAL: list[tuple[dict[str, Any], dict[str, Any]]] = [
@@ -35,6 +39,6 @@ GRID: list[dict[str, Any]] = [
     {"updated_at": u, "sync_token": s, "edit_sequence": e, "_sdc_deleted_at": d}
     for u, s, e, d in itertools.product(
         [None, "2026-11-02T10:00:00+00:00", "2026-11-02T11:00:00+00:00"], [None, 1, 2],
-        [None, "9", "10", "010", "A"], [None, "2026-11-02T10:00:00+00:00"],
+        [None, "9", "10", "010", "A"], [None, "2026-11-02T10:00:00+00:00", "2026-11-02T10:30:00+00:00"],
     )
 ]

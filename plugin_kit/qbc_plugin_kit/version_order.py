@@ -2,7 +2,8 @@
 
 A record replaces the stored version of its key only if it is **not older**, comparing in turn:
 
-1. ``updated_at`` as a UTC instant (missing is the oldest);
+1. ``updated_at`` as a UTC instant (a deletion without one counts from its ``_sdc_deleted_at``;
+   otherwise missing is the oldest);
 2. at the same instant a deletion is newer than a live version: QuickBooks cannot restore a
    deleted object, and a deletion carries no ``sync_token`` or ``edit_sequence`` (QBD's
    ``TxnDeletedQuery`` answers only ``TimeDeleted``);
@@ -79,8 +80,9 @@ def version_key(record: Mapping[str, Any]) -> VersionKey:
     Raises ValueError when a version field cannot be read (a data failure for the record).
     """
     kind, digits, text = _edit_sequence(record.get(EDIT_SEQUENCE))
+    updated = record.get(UPDATED_AT)
     return (
-        _instant(record.get(UPDATED_AT)),
+        _instant(updated if updated not in (None, "") else record.get(DELETED_AT)),
         0 if record.get(DELETED_AT) in (None, "") else 1,
         _sync_token(record.get(SYNC_TOKEN)),
         kind,
@@ -155,7 +157,7 @@ def _sql_components(dialect: str, column: Callable[[str], str]) -> list[str]:
     digits = _DIGITS_TEST[dialect](text)
     significant = f"COALESCE(NULLIF(regexp_replace({text}, '^0+', ''), ''), '0')"
     return [
-        f"COALESCE({updated}, {_FLOOR_TIMESTAMP[dialect]})",
+        f"COALESCE({updated}, {deleted}, {_FLOOR_TIMESTAMP[dialect]})",
         f"CASE WHEN {deleted} IS NULL THEN 0 ELSE 1 END",
         f"COALESCE(CAST({token} AS BIGINT), -1)",
         f"CASE WHEN {sequence} IS NULL OR {text} = '' THEN 0 WHEN {digits} THEN 1 ELSE 2 END",

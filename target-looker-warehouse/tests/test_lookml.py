@@ -102,7 +102,9 @@ def test_regeneration_is_deterministic(project: tuple[dict[str, t.Any], pathlib.
     before = {p: p.read_text() for p in root.rglob("*") if p.is_file()}
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
-    main(["lookml", "--config", str(config_file)])
+    with pytest.raises(SystemExit) as ended:
+        main(["lookml", "--config", str(config_file)])
+    assert ended.value.code == 0
     after = {p: p.read_text() for p in root.rglob("*") if p.is_file()}
     assert after == before
 
