@@ -5,9 +5,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from qbc_plugin_kit.version_order import newest_per_key, supersedes, version_key, version_text
-
 from qbc_plugin_kit.version_cases import EQUAL, GRID, STRICTLY_NEWER
+from qbc_plugin_kit.version_order import newest_per_key, supersedes, version_key, version_text
 
 
 @pytest.mark.parametrize(("newer", "older"), STRICTLY_NEWER)
