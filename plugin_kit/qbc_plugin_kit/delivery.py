@@ -20,7 +20,8 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -47,24 +48,49 @@ FAIL, WARN = "fail", "warn"
 UNKNOWN_STREAM = "(unreadable lines)"
 
 
+
 def default_dead_letter_path(target_name: str) -> str:
     return f".meltano/{target_name}/dead_letters"
 
 
+@dataclass(frozen=True)
+class DeliverySettings:
+    """The delivery contract's settings, declared once for every target: these defaults feed
+    both the settings schema (:func:`delivery_settings`) and the object the code reads."""
+
+    dead_letter_path: str
+    on_data_failure: str = FAIL
+    dead_letter_retry_attempts: int = 3
+    max_retries: int = 5
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], target_name: str) -> DeliverySettings:
+        # The SDK fills schema defaults into a validated config; an unvalidated one (a test's
+        # dict, replay's merged files) falls back to the same defaults declared here.
+        present = {f.name: config[f.name] for f in fields(cls) if config.get(f.name) is not None}
+        return cls(**{"dead_letter_path": default_dead_letter_path(target_name), **present})
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_attempts=int(self.max_retries) + 1)
+
+
 def delivery_settings(target_name: str) -> list[th.Property]:
-    """The settings of the delivery contract, declared once for every target."""
+    """The settings of the delivery contract as JSON-schema properties (defaults from
+    :class:`DeliverySettings`)."""
+    defaults = DeliverySettings(dead_letter_path=default_dead_letter_path(target_name))
     return [
-        th.Property("dead_letter_path", th.StringType, default=default_dead_letter_path(target_name),
+        th.Property("dead_letter_path", th.StringType, default=defaults.dead_letter_path,
                     description="Folder of the dead-letter store (one SQLite file) where records the "
                     "destination cannot hold are kept exactly as they arrived."),
-        th.Property("on_data_failure", th.StringType(allowed_values=[FAIL, WARN]), default=FAIL,
+        th.Property("on_data_failure", th.StringType(allowed_values=[FAIL, WARN]), default=defaults.on_data_failure,
                     description="When records were set aside but everything else was delivered: "
                     "'fail' ends the run with exit status 1 so an orchestrator alerts (state is "
                     "still saved); 'warn' logs the same summary and exits 0."),
-        th.Property("dead_letter_retry_attempts", th.IntegerType, default=3,
+        th.Property("dead_letter_retry_attempts", th.IntegerType, default=defaults.dead_letter_retry_attempts,
                     description="Each run first re-sends records still in the dead-letter store, "
                     "until a record has been tried this many times (then only `replay` sends it)."),
-        th.Property("max_retries", th.IntegerType, default=5,
+        th.Property("max_retries", th.IntegerType, default=defaults.max_retries,
                     description="Retries (jittered exponential backoff) of a batch after a transient "
                     "error (timeouts, dropped connections, throttling, 5xx) before the run stops."),
     ]
@@ -142,8 +168,9 @@ class DeliveryTarget:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        directory = self.config.get("dead_letter_path") or default_dead_letter_path(self.name)
-        self.delivery = DeliveryLedger(DeadLetterStore(Path(directory)), self.name, self.logger)
+        self.delivery_settings = DeliverySettings.from_config(self.config, self.name)
+        self.delivery = DeliveryLedger(DeadLetterStore(Path(self.delivery_settings.dead_letter_path)),
+                                       self.name, self.logger)
         self.replay_selection: list[DeadLetter] | None = None
         self.message_reader.unreadable_handler = self._set_aside_unreadable
         self.message_reader.prelude = self._prelude
@@ -155,7 +182,7 @@ class DeliveryTarget:
         with attempts left."""
         letters = self.replay_selection
         if letters is None:
-            attempts = int(self.config.get("dead_letter_retry_attempts", 3))
+            attempts = self.delivery_settings.dead_letter_retry_attempts
             letters = self.delivery.store.letters(max_attempts=attempts) if attempts > 0 else []
         for letter in letters:
             if letter.stream is None or letter.schema_message is None:
@@ -216,7 +243,7 @@ class DeliveryTarget:
         finally:
             for line in self.delivery.summary_lines():
                 self.logger.warning(line)
-        if self.delivery.set_aside_counts and self.config.get("on_data_failure", FAIL) == FAIL:
+        if self.delivery.set_aside_counts and self.delivery_settings.on_data_failure == FAIL:
             total = sum(self.delivery.set_aside_counts.values())
             raise _run_failure(self.delivery.sdk_exception)(
                 f"{total} record(s) could not be delivered and were set aside (everything else was "
@@ -237,6 +264,7 @@ class DeliverySink:
 
     def __init__(self, target: Any, *args: Any, **kwargs: Any) -> None:
         self._delivery: DeliveryLedger = target.delivery
+        self._settings: DeliverySettings = target.delivery_settings
         self._record_validator: RecordValidator | None = None
         super().__init__(target, *args, **kwargs)  # type: ignore[call-arg]
 
@@ -274,7 +302,7 @@ class DeliverySink:
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_attempts=int(self.config.get("max_retries", 5)) + 1)
+        return self._settings.retry_policy
 
     def record_key(self, record: dict[str, Any]) -> dict[str, Any] | None:
         return {k: record.get(k) for k in self.key_properties} or None
