@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import typing as t
 
+from target_looker_warehouse.config import WarehouseSettings
 from target_looker_warehouse.connector import WarehouseConnector
 
 
@@ -13,19 +14,20 @@ def run_after_load(
     connector: WarehouseConnector, config: dict[str, t.Any], logger: logging.Logger
 ) -> dict[str, t.Any]:
     report: dict[str, t.Any] = {}
-    if config.get("model_enabled", True):
+    settings = WarehouseSettings.from_config(config)
+    if settings.model_enabled:
         from target_looker_warehouse.model_refresh import refresh_model
 
         report["model"] = refresh_model(connector, config)
         logger.info("Modelled layer refreshed: %s", report["model"])
-    if config.get("lookml_path"):
+    if settings.lookml_path:
         written = _write_lookml(connector, config)
         report["lookml"] = dataclasses.asdict(written)
         for relative in written.kept_user_files:
             logger.warning("LookML file %s has no generated marker: left as the user wrote it", relative)
         logger.info("LookML project in %s: %d written, %d unchanged, %d removed",
-                    config["lookml_path"], len(written.written), len(written.unchanged), len(written.removed))
-    if config.get("looker_api_enabled"):
+                    settings.lookml_path, len(written.written), len(written.unchanged), len(written.removed))
+    if settings.looker_api_enabled:
         from target_looker_warehouse.looker_deploy import deploy_after_load
 
         report["looker"] = deploy_after_load(config, logger)
@@ -43,6 +45,6 @@ def regenerate_lookml(config: dict[str, t.Any]) -> dict[str, t.Any]:
     from target_looker_warehouse.target import TargetLookerWarehouse
 
     target = TargetLookerWarehouse(config=config, validate_config=True)
-    if not target.config.get("lookml_path"):
+    if not WarehouseSettings.from_config(target.config).lookml_path:
         raise SystemExit("set lookml_path to the folder of the Looker project to write")
     return dataclasses.asdict(_write_lookml(target.warehouse_connector, dict(target.config)))

@@ -18,6 +18,7 @@ import typing as t
 import sqlalchemy as sa
 
 from target_looker_warehouse.column_types import Family
+from target_looker_warehouse.config import WarehouseSettings
 
 
 class WarehouseDialect(abc.ABC):
@@ -28,8 +29,9 @@ class WarehouseDialect(abc.ABC):
 
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         self.config = config
-        self.precision = int(config.get("decimal_precision", 38))
-        self.scale = int(config.get("decimal_scale", 10))
+        self.settings = WarehouseSettings.from_config(config)
+        self.precision = self.settings.decimal_precision
+        self.scale = self.settings.decimal_scale
 
     @abc.abstractmethod
     def sqlalchemy_url(self) -> str | sa.URL: ...
@@ -77,7 +79,7 @@ class DuckDBDialect(WarehouseDialect):
         self._refuse_catalog_named_like_a_schema(self.database_path())
 
     def database_path(self) -> pathlib.Path:
-        return pathlib.Path(self.config.get("duckdb_path") or ".meltano/warehouse/warehouse.duckdb")
+        return pathlib.Path(self.settings.duckdb_path)
 
     def sqlalchemy_url(self) -> str | sa.URL:
         path = self.database_path()
@@ -87,8 +89,7 @@ class DuckDBDialect(WarehouseDialect):
     def _refuse_catalog_named_like_a_schema(self, path: pathlib.Path) -> None:
         # DuckDB names a file's catalog after the file; a schema of the same name makes every
         # two-part name ambiguous ("Ambiguous reference to catalog or schema"), mid-load.
-        schemas = {self.config.get("default_target_schema") or "quickbooks",
-                   self.config.get("model_schema") or "finance"}
+        schemas = {self.settings.default_target_schema, self.settings.model_schema}
         if path.stem in schemas:
             raise ValueError(
                 f"duckdb_path {str(path)!r}: DuckDB names the database after its file, "
@@ -150,16 +151,17 @@ class PostgresDialect(WarehouseDialect):
     json_type_sql = "JSONB"
 
     def sqlalchemy_url(self) -> str | sa.URL:
-        if self.config.get("sqlalchemy_url"):
-            return str(self.config["sqlalchemy_url"])
+        settings = self.settings
+        if settings.sqlalchemy_url:
+            return settings.sqlalchemy_url
         return sa.URL.create(
             "postgresql+psycopg",
-            username=self.config.get("user"),
-            password=self.config.get("password"),
-            host=self.config.get("host") or "localhost",
-            port=int(self.config.get("port") or 5432),
-            database=self.config.get("database"),
-            query={"sslmode": self.config["sslmode"]} if self.config.get("sslmode") else {},
+            username=settings.user,
+            password=settings.password,
+            host=settings.host or "localhost",
+            port=settings.port,
+            database=settings.database,
+            query={"sslmode": settings.sslmode} if settings.sslmode else {},
         )
 
 
@@ -216,7 +218,7 @@ DIALECTS: dict[str, type[WarehouseDialect]] = {
 
 
 def dialect_for(config: t.Mapping[str, t.Any]) -> WarehouseDialect:
-    name = str(config.get("dialect") or "duckdb")
+    name = WarehouseSettings.from_config(config).dialect
     if name not in DIALECTS:
         raise ValueError(f"unknown dialect '{name}'; choose one of {sorted(DIALECTS)}")
     return DIALECTS[name](config)

@@ -17,9 +17,12 @@ import requests
 from looker_sdk.rtl import api_settings, auth_session, requests_transport, serialize, transport
 from looker_sdk.sdk.api40 import methods as methods40
 
+from target_looker_warehouse.config import WarehouseSettings
+
 logger = logging.getLogger("target-looker-warehouse.looker")
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
+
 
 
 class LookerSettings(api_settings.ApiSettings):
@@ -127,16 +130,17 @@ def _path(url: str) -> str:
 
 
 def build_sdk(config: t.Mapping[str, t.Any]) -> methods40.Looker40SDK:
-    missing = [k for k in ("looker_base_url", "looker_client_id", "looker_client_secret") if not config.get(k)]
-    if missing:
+    wanted = WarehouseSettings.from_config(config)
+    if not (wanted.looker_base_url and wanted.looker_client_id and wanted.looker_client_secret):
+        missing = [k for k in ("looker_base_url", "looker_client_id", "looker_client_secret") if not config.get(k)]
         raise ValueError(f"Looker API enabled but {', '.join(missing)} not set")
-    verify: bool | str = config.get("looker_ca_bundle") or bool(config.get("looker_verify_ssl", True))
+    verify: bool | str = wanted.looker_ca_bundle or wanted.looker_verify_ssl
     settings = LookerSettings(
-        base_url=str(config["looker_base_url"]),
-        client_id=str(config["looker_client_id"]),
-        client_secret=str(config["looker_client_secret"]),
+        base_url=wanted.looker_base_url,
+        client_id=wanted.looker_client_id,
+        client_secret=wanted.looker_client_secret,
         verify=verify,
-        timeout=int(config.get("looker_timeout") or 120),
+        timeout=wanted.looker_timeout,
     )
     session = requests.Session()
     # requests lets REQUESTS_CA_BUNDLE override session.verify; an explicit setting wins here.

@@ -15,6 +15,7 @@ import typing as t
 from looker_sdk import error as looker_error
 from looker_sdk.sdk.api40 import models
 
+from target_looker_warehouse.config import WarehouseSettings
 from target_looker_warehouse.looker_client import build_sdk
 
 
@@ -24,8 +25,9 @@ class LookMLValidationError(RuntimeError):
 
 def deploy_after_load(config: t.Mapping[str, t.Any], logger: logging.Logger) -> dict[str, t.Any]:
     sdk = build_sdk(config)
-    project_id = config.get("looker_project_id") or config.get("lookml_model") or "quickbooks"
-    model_name = config.get("lookml_model") or "quickbooks"
+    settings = WarehouseSettings.from_config(config)
+    model_name = settings.lookml_model
+    project_id = settings.looker_project_id or model_name
     report: dict[str, t.Any] = {"project_id": project_id}
     try:
         sdk.update_session(models.WriteApiSession(workspace_id="dev"))

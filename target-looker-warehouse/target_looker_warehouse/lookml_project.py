@@ -7,11 +7,13 @@ import os
 import pathlib
 import typing as t
 
+from target_looker_warehouse.config import WarehouseSettings
 from target_looker_warehouse.connector import WarehouseConnector
 from target_looker_warehouse.lookml_generator import GENERATED_MARKER, TableInfo, generate_project
 from target_looker_warehouse.model_sql import MODELS
 
 _LOOKML_SUFFIXES = (".lkml", ".lookml")
+
 
 
 @dataclasses.dataclass
@@ -63,8 +65,8 @@ def write_project(root: str | pathlib.Path, files: t.Mapping[str, str]) -> Write
 
 
 def warehouse_tables(connector: WarehouseConnector, config: t.Mapping[str, t.Any]) -> list[TableInfo]:
-    raw_schema = config.get("default_target_schema") or "quickbooks"
-    model_schema = config.get("model_schema") or "finance"
+    settings = WarehouseSettings.from_config(config)
+    raw_schema, model_schema = settings.default_target_schema, settings.model_schema
     keys = connector.recorded_keys(raw_schema)
     tables: list[TableInfo] = []
     for name in connector.table_names(model_schema):
@@ -79,14 +81,14 @@ def warehouse_tables(connector: WarehouseConnector, config: t.Mapping[str, t.Any
 
 
 def regenerate(connector: WarehouseConnector, config: t.Mapping[str, t.Any]) -> WriteResult:
-    model_name = config.get("lookml_model") or "quickbooks"
+    settings = WarehouseSettings.from_config(config)
     files = generate_project(
         warehouse_tables(connector, config),
-        model_name=model_name,
-        connection=config.get("lookml_connection") or "quickbooks_warehouse",
-        model_schema=config.get("model_schema") or "finance",
+        model_name=settings.lookml_model,
+        connection=settings.lookml_connection,
+        model_schema=settings.model_schema,
     )
-    return write_project(str(config["lookml_path"]), files)
+    return write_project(str(settings.lookml_path), files)
 
 
 __all__ = ["WriteResult", "is_generated", "regenerate", "write_project"]

@@ -11,6 +11,7 @@ import typing as t
 
 import sqlalchemy as sa
 
+from target_looker_warehouse.config import WarehouseSettings
 from target_looker_warehouse.connector import WarehouseConnector
 from target_looker_warehouse.model_sql import ModelSql
 
@@ -18,7 +19,7 @@ REFRESH_TABLE = "_model_refresh"
 
 
 def as_of_date(config: t.Mapping[str, t.Any]) -> dt.date:
-    value = config.get("aging_as_of")
+    value = WarehouseSettings.from_config(config).aging_as_of
     if isinstance(value, dt.date):
         return value
     if value:
@@ -27,14 +28,15 @@ def as_of_date(config: t.Mapping[str, t.Any]) -> dt.date:
 
 
 def model_builder(connector: WarehouseConnector, config: t.Mapping[str, t.Any]) -> ModelSql:
-    raw_schema = config.get("default_target_schema") or "quickbooks"
+    settings = WarehouseSettings.from_config(config)
+    raw_schema = settings.default_target_schema
     raw_columns = {
         table: set(connector.columns_of(raw_schema, table)) for table in connector.table_names(raw_schema)
     }
     return ModelSql(
         flavor=connector.dialect,
         raw_schema=raw_schema,
-        model_schema=config.get("model_schema") or "finance",
+        model_schema=settings.model_schema,
         raw_columns=raw_columns,
         as_of=as_of_date(config),
     )

@@ -19,6 +19,7 @@ from singer_sdk.sql import SQLSink
 
 from target_looker_warehouse import merge_sql
 from target_looker_warehouse.column_types import Family
+from target_looker_warehouse.config import WarehouseSettings
 from target_looker_warehouse.connector import WarehouseConnector
 from target_looker_warehouse.load_values import ValueConversionError, to_load_value
 from target_looker_warehouse.warehouse_errors import classify
@@ -43,6 +44,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         self._record_mappings: dict[tuple[str, ...], tuple[str, ...]] = {}
         super().__init__(target, stream_name, schema, key_properties, connector)
         self._columns: dict[str, Family] = {}
+        self.settings = WarehouseSettings.from_config(self.config)
 
     def conform_name(self, name: str, object_type: str | None = None) -> str:
         # Called for every key of every record by the SDK: memoise the regex work.
@@ -105,7 +107,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
             return
         q = self.connector.dialect.quote
         version, deleted = q(self.version_column_name), q(self.soft_delete_column_name)
-        if self.config.get("hard_delete"):
+        if self.settings.hard_delete:
             sql = f"DELETE FROM {self.table} WHERE {version} < :version"
             params: dict[str, t.Any] = {"version": new_version}
         else:
@@ -122,7 +124,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         # copy of every record would double the batch's memory.
         original = {self.conform_name(name): name for name in self.schema["properties"]}
         keys = list(self.key_properties)
-        if keys and self.config.get("load_method", "upsert") != "append-only":
+        if keys and self.settings.upsert:
             records, dropped = newest_per_key(records, [original.get(k, k) for k in keys])
             if dropped:
                 self.tally_duplicate_merged(dropped)
@@ -167,7 +169,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         with self.connector.engine.connect() as conn, conn.begin():
             conn.exec_driver_sql(merge_sql.create_staging_sql(flavor, staging, self.table, columns))
             flavor.bulk_load(conn, staging, columns, families, rows)
-            if keys and self.config.get("load_method", "upsert") != "append-only":
+            if keys and self.settings.upsert:
                 update = merge_sql.update_from_staging_sql(
                     flavor, self.table, staging, keys, columns, version_columns
                 )
@@ -177,13 +179,13 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
             else:
                 conn.exec_driver_sql(merge_sql.append_sql(flavor, self.table, staging, columns))
             self._propagate_deletions(conn, staging, columns)
-            if self.config.get("hard_delete") and merge_sql.DELETED_AT in columns:
+            if self.settings.hard_delete and merge_sql.DELETED_AT in columns:
                 conn.exec_driver_sql(merge_sql.hard_delete_sql(flavor, self.table))
             conn.exec_driver_sql(merge_sql.drop_staging_sql(flavor, staging))
 
     def _propagate_deletions(self, conn: sa.Connection, staging: str, columns: list[str]) -> None:
         flavor = self.connector.dialect
-        hard = bool(self.config.get("hard_delete"))
+        hard = self.settings.hard_delete
         if self.table_name in merge_sql.HEADER_LINES and {"company_id", "id"} <= set(columns):
             lines, header_column = merge_sql.HEADER_LINES[self.table_name]
             if header_column in self.connector.columns_of(self.schema_name, lines):
@@ -195,7 +197,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
                     conn.exec_driver_sql(merge_sql.hard_delete_sql(flavor, lines_table))
         line_headers = {lines: column for lines, column in merge_sql.HEADER_LINES.values()}
         line_header = line_headers.get(self.table_name)
-        upsert = self.config.get("load_method", "upsert") != "append-only"
+        upsert = self.settings.upsert
         if (
             upsert
             and line_header

@@ -1,0 +1,184 @@
+"""target-looker-warehouse settings, each declared once: the defaults below feed both the
+settings schema Meltano and ``--about`` show and the typed object the code reads
+(``WarehouseSettings.from_config``), so no module restates a default."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+
+from qbc_plugin_kit.delivery import delivery_settings
+from singer_sdk import typing as th
+
+TARGET_NAME = "target-looker-warehouse"
+DEFAULT_DUCKDB_PATH = ".meltano/warehouse/warehouse.duckdb"
+APPEND_ONLY = "append-only"
+
+
+@dataclasses.dataclass(frozen=True)
+class WarehouseSettings:
+    dialect: str = "duckdb"
+    duckdb_path: str = DEFAULT_DUCKDB_PATH
+    sqlalchemy_url: str | None = None
+    host: str | None = None
+    port: int = 5432
+    user: str | None = None
+    password: str | None = None
+    database: str | None = None
+    sslmode: str | None = None
+    default_target_schema: str = "quickbooks"
+    model_schema: str = "finance"
+    decimal_precision: int = 38
+    decimal_scale: int = 10
+    load_method: str = "upsert"
+    hard_delete: bool = False
+    model_enabled: bool = True
+    aging_as_of: str | None = None
+    lookml_path: str | None = None
+    lookml_connection: str = "quickbooks_warehouse"
+    lookml_model: str = "quickbooks"
+    looker_api_enabled: bool = False
+    looker_base_url: str | None = None
+    looker_client_id: str | None = None
+    looker_client_secret: str | None = None
+    looker_verify_ssl: bool = True
+    looker_ca_bundle: str | None = None
+    looker_project_id: str | None = None
+    looker_timeout: int = 120
+
+    @classmethod
+    def from_config(cls, config: t.Mapping[str, t.Any]) -> WarehouseSettings:
+        """The settings a config holds; a missing or null value takes its declared default
+        (the SDK fills defaults into a validated config, tests and helpers pass plain dicts)."""
+        return cls(**{f.name: config[f.name] for f in dataclasses.fields(cls) if config.get(f.name) is not None})
+
+    @property
+    def upsert(self) -> bool:
+        return self.load_method != APPEND_ONLY
+
+
+_DEFAULTS = WarehouseSettings()
+
+SETTINGS_SCHEMA: dict[str, t.Any] = th.PropertiesList(
+    th.Property(
+        "dialect",
+        th.StringType(allowed_values=["duckdb", "postgres"]),
+        default=_DEFAULTS.dialect,
+        description="Warehouse engine: 'duckdb' (an embedded file) or 'postgres'.",
+    ),
+    th.Property(
+        "duckdb_path",
+        th.StringType,
+        default=_DEFAULTS.duckdb_path,
+        description="DuckDB database file (dialect 'duckdb'); its folder is created.",
+    ),
+    th.Property(
+        "sqlalchemy_url",
+        th.StringType,
+        secret=True,
+        description="Full SQLAlchemy URL for dialect 'postgres' (postgresql+psycopg://...); "
+        "overrides host/port/user/password/database.",
+    ),
+    th.Property("host", th.StringType, description="PostgreSQL host (dialect 'postgres')."),
+    th.Property("port", th.IntegerType, default=_DEFAULTS.port, description="PostgreSQL port."),
+    th.Property("user", th.StringType, description="PostgreSQL user."),
+    th.Property("password", th.StringType, secret=True, description="PostgreSQL password."),
+    th.Property("database", th.StringType, description="PostgreSQL database."),
+    th.Property(
+        "sslmode",
+        th.StringType,
+        description="libpq sslmode for PostgreSQL (e.g. 'require', 'verify-full').",
+    ),
+    th.Property(
+        "default_target_schema",
+        th.StringType,
+        default=_DEFAULTS.default_target_schema,
+        description="Schema the raw streams are loaded into.",
+    ),
+    th.Property(
+        "model_schema",
+        th.StringType,
+        default=_DEFAULTS.model_schema,
+        description="Schema of the modelled layer (dim_*, fct_*, ap_aging, ar_aging).",
+    ),
+    th.Property(
+        "decimal_precision",
+        th.IntegerType,
+        default=_DEFAULTS.decimal_precision,
+        description="Precision of DECIMAL columns holding JSON numbers (money, rates, quantities).",
+    ),
+    th.Property(
+        "decimal_scale",
+        th.IntegerType,
+        default=_DEFAULTS.decimal_scale,
+        description="Scale of DECIMAL columns. QuickBooks money has 2 places, prices and "
+        "quantities 5, exchange rates more: 10 stores all of them exactly.",
+    ),
+    th.Property(
+        "load_method",
+        th.StringType(allowed_values=["upsert", "append-only"]),
+        default=_DEFAULTS.load_method,
+        description="'upsert': one row per key, version-guarded (record-model.md order). "
+        "'append-only': every record appended as it arrives (history tables).",
+    ),
+    *delivery_settings("target-looker-warehouse"),
+    th.Property(
+        "model_enabled",
+        th.BooleanType,
+        default=_DEFAULTS.model_enabled,
+        description="Rebuild the modelled layer after each run.",
+    ),
+    th.Property(
+        "aging_as_of",
+        th.DateType,
+        description="Date the AP/AR aging buckets are computed as of (default: today, UTC).",
+    ),
+    th.Property(
+        "lookml_path",
+        th.StringType,
+        description="Folder to write the generated LookML project to (unset: no LookML).",
+    ),
+    th.Property(
+        "lookml_connection",
+        th.StringType,
+        default=_DEFAULTS.lookml_connection,
+        description="Name of the Looker database connection the LookML model uses.",
+    ),
+    th.Property(
+        "lookml_model",
+        th.StringType,
+        default=_DEFAULTS.lookml_model,
+        description="Name of the generated LookML model.",
+    ),
+    th.Property(
+        "looker_api_enabled",
+        th.BooleanType,
+        default=_DEFAULTS.looker_api_enabled,
+        description="After a load: validate and deploy the LookML project and reset the "
+        "model's datagroup through the Looker API 4.0.",
+    ),
+    th.Property(
+        "looker_base_url",
+        th.StringType,
+        description="Looker API host, e.g. https://mycompany.cloud.looker.com (no /api/4.0).",
+    ),
+    th.Property("looker_client_id", th.StringType, secret=True, description="Looker API3 client id."),
+    th.Property(
+        "looker_client_secret", th.StringType, secret=True, description="Looker API3 client secret."
+    ),
+    th.Property(
+        "looker_verify_ssl",
+        th.BooleanType,
+        default=_DEFAULTS.looker_verify_ssl,
+        description="Verify the Looker host's TLS certificate.",
+    ),
+    th.Property(
+        "looker_ca_bundle",
+        th.StringType,
+        description="CA bundle file to verify the Looker host with (private CA).",
+    ),
+    th.Property("looker_project_id", th.StringType, description="Looker LookML project id to validate and deploy."),
+    th.Property(
+        "looker_timeout", th.IntegerType, default=_DEFAULTS.looker_timeout, description="Looker API request timeout, seconds."
+    ),
+).to_dict()
