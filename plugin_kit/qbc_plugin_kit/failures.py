@@ -26,6 +26,7 @@ class Kind(Enum):
 class Verdict:
     kind: Kind
     message: str
+    fix: str | None = None  # for SYSTEMIC: the setting or file to change, by name
     retry_after: float | None = None
 
 
