@@ -135,7 +135,8 @@ class SalesforceWriter:
             body = simplejson.dumps(
                 {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **r} for r in chunk]},
                 use_decimal=True)
-            answer = self._call(f"upsert {len(chunk)} {sobject} by {external_field}",
+            # No count in the wording: the kit compares a batch's refusal with its records' alone.
+            answer = self._call(f"upsert {sobject} by {external_field}",
                                 _patch(f"composite/sobjects/{sobject}/{external_field}", body))
             for record, outcome in zip(chunk, answer or [], strict=False):
                 errors = outcome.get("errors") or []
@@ -168,7 +169,7 @@ class SalesforceWriter:
                                  _bulk_code(failed.get(str(r[external_field]), "")))
                     for r in records]
 
-        return self._call(f"bulk upsert {len(records)} {sobject}", run)
+        return self._call(f"bulk upsert {sobject}", run)
 
 
 def _bulk_code(error: str) -> str:
