@@ -8,6 +8,7 @@ passes them to plugin commands (``meltano invoke target-x:replay``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import logging
@@ -53,10 +54,8 @@ def env_config(prog: str, schema: dict[str, Any]) -> dict[str, Any]:
     for key, value in config.items():
         declared = schema.get("properties", {}).get(key, {})
         if isinstance(value, str) and is_number_type(declared) and not is_integer_type(declared):
-            try:
+            with contextlib.suppress(ValueError):  # left as text: validation names the setting
                 config[key] = float(value)
-            except ValueError:
-                pass  # left as text: validation names the setting
     return config
 
 
@@ -105,7 +104,7 @@ def dry_run_verdict(line: str, schema_message: str | None) -> str | None:
     return RecordValidator(parse_line(schema_message)["schema"]).validate(record)
 
 
-def replay(argv: list[str], prog: str, target_class: Callable[..., Any]) -> int:
+def replay(argv: list[str], prog: str, target_class: Any) -> int:
     args = replay_parser(prog).parse_args(argv)
     # A --config file wins over the environment.
     config = {**env_config(prog, target_class.config_jsonschema), **load_config(args.config)}
