@@ -72,6 +72,7 @@ class SalesforceWriter:
         self._sessions = sessions
         self._bulk_poll_seconds = bulk_poll_seconds
         self._logger = logger or logging.getLogger(__name__)
+        self._described: dict[str, dict[str, dict[str, Any]]] = {}
 
     # --- transport ---------------------------------------------------------------------------
 
@@ -99,6 +100,14 @@ class SalesforceWriter:
                 raise network_failure(exc, self._sessions.base_url) from exc
 
     # --- reads -------------------------------------------------------------------------------
+
+    def fields(self, sobject: str) -> dict[str, dict[str, Any]]:
+        """The sObject's described fields by name (once per run: the org's setup does not change
+        under a run)."""
+        if sobject not in self._described:
+            answer = self._call(f"describe {sobject}", _describe(sobject))
+            self._described[sobject] = {str(f.get("name")): f for f in answer.get("fields", [])}
+        return self._described[sobject]
 
     def existing_versions(self, sobject: str, external_field: str, version_field: str,
                           external_ids: Iterable[str], deleted_field: str | None = None) -> dict[str, str | None]:
@@ -176,6 +185,12 @@ def _bulk_code(error: str) -> str:
     # Bulk API 2.0 failed-results rows read "STRING_TOO_LONG:Name: data value too large...".
     head = error.split(":", 1)[0].strip()
     return head if head.isupper() else ""
+
+
+def _describe(sobject: str) -> Callable[[Salesforce], dict[str, Any]]:
+    def run(sf: Salesforce) -> dict[str, Any]:
+        return dict(sf.restful(f"sobjects/{sobject}/describe") or {})
+    return run
 
 
 def _query(soql: str) -> Callable[[Salesforce], dict[str, Any]]:

@@ -35,6 +35,7 @@ from target_salesforce.mapping import (
     line_write,
     opportunity_write,
     tombstone,
+    unfit_number,
 )
 
 SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, HEADER_STREAM, LINE_STREAM)
@@ -117,6 +118,7 @@ class SalesforceLoader:
             if write.deleted and write.sobject == "Opportunity":
                 self.deleted_headers[ext] = HeaderDeletion(write.payload.get(AUDIT_FIELDS[DELETED_AT]),
                                                            write.version)
+        to_send = self._fitting(to_send, report)
         for exists in (True, False):
             group = [(w, r) for w, r, e in to_send if e is exists]
             if not group:
@@ -129,6 +131,21 @@ class SalesforceLoader:
             else:
                 results = self.writer.upsert_collection(first.sobject, first.external_field, payloads)
             self._tally(group, results, report)
+
+    def _fitting(self, to_send: list[tuple[Write, dict[str, Any] | None, bool]],
+                 report: LoadReport) -> list[tuple[Write, dict[str, Any] | None, bool]]:
+        """The writes whose numbers the org's fields hold exactly; the others are refused."""
+        if not to_send or all(record is None for _, record, _ in to_send):
+            return to_send
+        fields = self.writer.fields(to_send[0][0].sobject)
+        kept = []
+        for write, record, exists in to_send:
+            problem = unfit_number(write.payload, fields)
+            if problem is not None and record is not None:
+                report.refused.append((record, problem))
+            else:
+                kept.append((write, record, exists))
+        return kept
 
     def _tally(self, group: list[tuple[Write, dict[str, Any] | None]], results: list[RecordResult],
                report: LoadReport) -> None:

@@ -18,12 +18,14 @@ the labels this module composes (an Opportunity's or a line's Name) are shortene
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from qbc_plugin_kit.failures import RecordRefused
 from qbc_plugin_kit.record_model import LINE_HEADERS, SOURCE_COLUMN
+from qbc_plugin_kit.validation import decimal_fits
 from qbc_plugin_kit.version_order import DELETED_AT, version_text
 
 AUDIT_FIELDS = {
@@ -80,6 +82,30 @@ class HeaderDeletion:
 
     deleted_at: Any
     version: str
+
+
+NUMBER_TYPES = ("currency", "double", "percent", "int")
+
+
+def unfit_number(payload: Mapping[str, Any], fields: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Why a number in ``payload`` cannot be stored exactly in the field the org describes, or
+    None. Salesforce rounds a value with more decimals than the field's scale without saying so,
+    and refuses one with more integer digits than it holds: both are set aside here instead."""
+    for name, value in payload.items():
+        spec = fields.get(name)
+        if spec is None or spec.get("type") not in NUMBER_TYPES or value is None or isinstance(value, bool):
+            continue
+        precision, scale = spec.get("precision"), spec.get("scale")
+        if not isinstance(precision, int) or not isinstance(scale, int) or precision <= 0:
+            continue  # the org did not describe a size: nothing to check against
+        try:
+            number = decimal.Decimal(str(value))
+        except decimal.InvalidOperation:
+            return f"field {name}: {value!r} is not a number"
+        if not decimal_fits(number, precision, scale):
+            return (f"field {name}: {value} cannot be stored exactly in a {spec.get('type')} field of "
+                    f"precision {precision} and scale {scale} (Salesforce would round or refuse it)")
+    return None
 
 
 def external_id(record: Mapping[str, Any], entity: str, id_field: str = "id") -> str:

@@ -89,8 +89,8 @@ class SalesforceSink(DeliverySink, BatchSink):
             return report.refused
 
         landed = self.deliver(records, load, classify)
-        self.logger.info("%s: %d record(s) delivered (%d written, %d not newer than Salesforce's), "
-                         "%d set aside", self.stream_name, len(landed), counts["written"], counts["skipped"],
+        self.logger.info("%s: %d record(s) delivered (%d written, %d skipped: not newer than Salesforce's, "
+                         "or subtotal lines), %d set aside", self.stream_name, len(landed), counts["written"], counts["skipped"],
                          len(records) - len(landed))
 
     def _drain_parents(self) -> None:

@@ -5,6 +5,7 @@ next run re-send what was set aside."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from .singer_io import (
     console,
@@ -151,3 +152,27 @@ def test_a_resent_older_version_never_overwrites_a_newer_one(salesforce_sandbox,
     opportunity = salesforce_sandbox.org.find("Opportunity", "QuickBooks_Id__c", "qbo:9130:invoice:77")
     assert opportunity["QuickBooks_Doc_Number__c"] == "NEW"
     assert letters(salesforce_config) == []  # the old version was superseded, not lost
+
+
+def test_an_amount_the_org_field_would_round_is_set_aside(salesforce_sandbox, salesforce_config, monkeypatch):
+    # A real org describes each number field's size; Opportunity.Amount is currency(18, 2).
+    describe = salesforce_sandbox.org.describe
+
+    def sized(sobject: str) -> dict:
+        answer = describe(sobject)
+        for spec in answer["fields"]:
+            if spec["type"] == "currency":
+                spec.update(precision=18, scale=2)
+        return answer
+
+    monkeypatch.setattr(salesforce_sandbox.org, "describe", sized)
+    run = run_target(salesforce_config, [schema("customers"), schema("invoices"), customer("1", "Ada"),
+                                         invoice("77", total_amount=Decimal("1234.567")),
+                                         invoice("78", total_amount=Decimal("1234.50000")),
+                                         invoice("79", total_amount=Decimal("12345678901234567.5"))])
+    assert run.set_aside
+    reasons = {tuple(letter.key.values()): letter.reason for letter in letters(salesforce_config)}
+    assert sorted(reasons) == [("9130", "77"), ("9130", "79")]
+    assert "Amount" in reasons[("9130", "77")] and "scale 2" in reasons[("9130", "77")]
+    assert json.loads(letters(salesforce_config)[0].line)["record"]["total_amount"] == 1234.567
+    assert salesforce_sandbox.org.find("Opportunity", "QuickBooks_Id__c", "qbo:9130:invoice:78")["Amount"] == Decimal("1234.5")
