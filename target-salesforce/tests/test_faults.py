@@ -173,3 +173,28 @@ def test_invoices_refused_for_a_missing_customer_are_data_not_systemic(salesforc
     assert not run.set_aside
     assert [letter.key for letter in letters(salesforce_config)] == [
         {"company_id": "9130", "id": "77"}, {"company_id": "9130", "id": "78"}]
+
+
+def test_a_host_name_that_does_not_resolve_stops_the_run_naming_domain():
+    import requests
+    from qbc_plugin_kit.failures import SystemicFailure
+    from target_salesforce.failure_kinds import network_failure
+
+    # What requests raises for an unknown host (no lookup is made here).
+    error = requests.ConnectionError("HTTPSConnectionPool(host='acme.my.salesforce.com', port=443): Max retries "
+                                     "exceeded (Caused by NameResolutionError(\"Failed to resolve 'acme.my'\"))")
+    failure = network_failure(error, "https://acme.my.salesforce.com/services/oauth2/token")
+    assert isinstance(failure, SystemicFailure)
+    assert "acme.my.salesforce.com cannot be found" in str(failure) and "set domain" in str(failure)
+
+
+@pytest.mark.parametrize(("code", "message", "kind"), [
+    ("STRING_TOO_LONG", "Name: data value too large", "data"),
+    ("INVALID_FIELD", "Foreign key external ID: qbo:9130:invoice:7 not found for field QuickBooks_Id__c", "data"),
+    ("INVALID_FIELD", "No such column 'X__c' on sobject of type Account", "systemic"),
+    ("INVALID_FIELD_FOR_INSERT_UPDATE", "Unable to create/update fields: Active__c", "systemic"),
+    ("UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record", "transient"),
+])
+def test_per_record_errors_are_sorted_by_what_can_fix_them(code, message, kind):
+    from target_salesforce.failure_kinds import record_error
+    assert record_error(code, message).value == kind
