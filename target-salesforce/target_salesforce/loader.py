@@ -23,6 +23,7 @@ from target_salesforce.failure_kinds import SETUP_FIX, record_error
 from target_salesforce.mapping import (
     ACCOUNT_STREAMS,
     AUDIT_FIELDS,
+    HEADER_COLUMN,
     HEADER_STREAM,
     LINE_STREAM,
     HeaderDeletion,
@@ -41,7 +42,7 @@ from target_salesforce.mapping import (
 SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, HEADER_STREAM, LINE_STREAM)
 # Parents first, so references by external id resolve within one run.
 LOAD_ORDER = {"customers": 0, "vendors": 0, HEADER_STREAM: 1, LINE_STREAM: 2}
-REQUIRED_FIELDS = {LINE_STREAM: ("company_id", "invoice_id", "line_id")}
+REQUIRED_FIELDS = {LINE_STREAM: ("company_id", HEADER_COLUMN, "line_id")}
 
 
 @dataclass
