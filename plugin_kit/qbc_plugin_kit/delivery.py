@@ -45,6 +45,10 @@ LETTER = "__qbc_letter__"
 PRIVATE_KEYS = (LINE, LETTER)
 
 FAIL, WARN = "fail", "warn"
+
+# One atomic write of a batch; it may return (record, reason) for records the destination
+# refused one by one while it took the rest (see deliver_batch).
+Load = Callable[[list[dict[str, Any]]], Sequence[tuple[dict[str, Any], str]] | None]
 UNKNOWN_STREAM = "(unreadable lines)"
 
 
@@ -314,7 +318,7 @@ class DeliverySink:
     def delivered(self, records: Iterable[dict[str, Any]]) -> None:
         self._delivery.delivered(self.stream_name, records)
 
-    def deliver(self, records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]], None],
+    def deliver(self, records: list[dict[str, Any]], load: Load,
                 classify: Callable[[BaseException], Verdict]) -> list[dict[str, Any]]:
         """Deliver ``records`` with ``load`` (one atomic write); returns those that landed.
 
@@ -368,15 +372,42 @@ def _attempt(records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]
             attempt += 1
 
 
-def deliver_batch(records: list[dict[str, Any]], *, load: Callable[[list[dict[str, Any]]], None],
+def deliver_batch(records: list[dict[str, Any]], *, load: Load,
                   classify: Callable[[BaseException], Verdict],
                   set_aside: Callable[[dict[str, Any], str], None], policy: RetryPolicy,
                   logger: logging.Logger, describe: str,
                   sleep: Callable[[float], None] | None = None) -> list[dict[str, Any]]:
-    """Deliver a batch; isolate the records the destination refuses. Returns those landed."""
+    """Deliver a batch; isolate the records the destination refuses. Returns those landed.
+
+    ``load`` may also return the records the destination refused one by one while it took
+    the others (an API that answers per record, e.g. Salesforce's sObject Collections), each
+    with the destination's reason: those are set aside alone, with no splitting. A retried
+    ``load`` reports again, and only the answer of the last attempt counts.
+    """
     if not records:
         return []
     sleep = sleep or time.sleep
+    refusals: dict[int, str] = {}
+
+    def load_noting_refusals(batch: list[dict[str, Any]]) -> None:
+        refused = load(batch)
+        for record in batch:
+            refusals.pop(id(record), None)
+        for record, reason in refused or ():
+            refusals[id(record)] = reason
+
+    landed = _deliver(records, load_noting_refusals, classify, set_aside, policy, logger, describe, sleep)
+    for record in landed:
+        if id(record) in refusals:
+            set_aside(record, refusals[id(record)])
+    return [record for record in landed if id(record) not in refusals]
+
+
+def _deliver(records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]], None],
+             classify: Callable[[BaseException], Verdict],
+             set_aside: Callable[[dict[str, Any], str], None], policy: RetryPolicy,
+             logger: logging.Logger, describe: str,
+             sleep: Callable[[float], None]) -> list[dict[str, Any]]:
     verdict = _attempt(records, load, classify, policy, logger, describe, sleep)
     if verdict is None:
         return list(records)

@@ -8,6 +8,7 @@ passes them to plugin commands (``meltano invoke target-x:replay``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import logging
@@ -16,7 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._typing import is_integer_type, is_number_type
 
 from qbc_plugin_kit.dead_letters import PENDING, DeadLetterStoreUnavailable
 from qbc_plugin_kit.failures import RecordsSetAside, SystemicFailure
@@ -38,6 +41,21 @@ def load_config(paths: list[Path]) -> dict[str, Any]:
         except json.JSONDecodeError as exc:
             raise SystemicFailure(f"the config file {str(path)!r} is not JSON ({exc})",
                                   "fix the file's JSON") from exc
+    return config
+
+
+def env_config(prog: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """Settings from ``<PROG>_<SETTING>`` variables, typed by the settings' schema.
+
+    singer-sdk's own parsing types integers, booleans and arrays but leaves a number as text,
+    which its validation then refuses ('0.5' is not of type 'number').
+    """
+    config = parse_environment_config(schema, prefix=f"{prog.upper().replace('-', '_')}_")
+    for key, value in config.items():
+        declared = schema.get("properties", {}).get(key, {})
+        if isinstance(value, str) and is_number_type(declared) and not is_integer_type(declared):
+            with contextlib.suppress(ValueError):  # left as text: validation names the setting
+                config[key] = float(value)
     return config
 
 
@@ -86,9 +104,11 @@ def dry_run_verdict(line: str, schema_message: str | None) -> str | None:
     return RecordValidator(parse_line(schema_message)["schema"]).validate(record)
 
 
-def replay(argv: list[str], prog: str, target_class: Callable[..., Any]) -> int:
+def replay(argv: list[str], prog: str, target_class: Any) -> int:
     args = replay_parser(prog).parse_args(argv)
-    target = target_class(config=load_config(args.config), parse_env_config=True, validate_config=True)
+    # A --config file wins over the environment.
+    config = {**env_config(prog, target_class.config_jsonschema), **load_config(args.config)}
+    target = target_class(config=config, validate_config=True)
     store = target.delivery.store
     letters = store.letters(status=PENDING, stream=args.stream, ids=args.id or None)
     if args.list:

@@ -14,23 +14,28 @@ import time
 from collections.abc import Callable
 
 import requests
+from qbc_plugin_kit.failures import SystemicFailure
 from qbc_plugin_kit.retry import TransientError
 from simple_salesforce import Salesforce
 
+from target_salesforce.failure_kinds import network_failure
 
-class SalesforceAuthError(Exception):
-    """The org refused the client credentials; retrying cannot help."""
+
+class SalesforceAuthError(SystemicFailure):
+    """The org refused the client credentials, or none can be asked for; retrying cannot help."""
 
 
 def login_base_url(domain: str | None, login_url: str | None) -> str:
     if login_url:
         return login_url.rstrip("/")
     if not domain:
-        raise SalesforceAuthError("set `domain` (e.g. acme.my for https://acme.my.salesforce.com) or `login_url`")
+        raise SalesforceAuthError("no Salesforce org is configured",
+                                  "set domain (e.g. acme.my for https://acme.my.salesforce.com) or login_url")
     domain = domain.removeprefix("https://").removesuffix("/").removesuffix(".salesforce.com")
     if domain in ("login", "test"):
         raise SalesforceAuthError(
-            "the client-credentials flow needs the org's My Domain (e.g. acme.my), not login/test")
+            f"domain is {domain!r}, but the client-credentials flow is served only on the org's My Domain",
+            "set domain to the My Domain prefix (e.g. acme.my, or acme--uat.sandbox.my for a sandbox org)")
     return f"https://{domain}.salesforce.com"
 
 
@@ -62,6 +67,10 @@ class SalesforceSessionProvider:
         self._logged_in_at = 0.0
         self.login_count = 0
 
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
     def client(self) -> Salesforce:
         with self._lock:
             if self._client is None or self._clock() - self._logged_in_at >= self._max_age:
@@ -83,20 +92,24 @@ class SalesforceSessionProvider:
                 timeout=self._timeout,
             )
         except requests.RequestException as exc:
-            raise TransientError(f"could not reach {url}: {type(exc).__name__}") from exc
-        if response.status_code >= 500:
+            raise network_failure(exc, url) from exc
+        if response.status_code >= 500 or response.status_code == 429:
             raise TransientError(f"{url} answered {response.status_code}")
         try:
             body = response.json()
         except ValueError:
-            body = {}
+            body = None
+        if not isinstance(body, dict):
+            raise SalesforceAuthError(
+                f"{url} is not a Salesforce token endpoint (HTTP {response.status_code}, no OAuth answer)",
+                "set domain to the org's My Domain prefix (e.g. acme.my) or login_url to its base URL")
         if response.status_code != 200 or "access_token" not in body:
+            # The consumer key is shown shortened and the secret never: logs are shared.
             raise SalesforceAuthError(
                 f"Salesforce refused the client credentials of connected app {self._client_id[:12]}... at "
-                f"{self._base_url} ({response.status_code} {body.get('error', '')}: {body.get('error_description', '')}); "
-                "check client_id/client_secret and that the connected app enables the client credentials "
-                "flow with a Run As user"
-            )
+                f"{self._base_url} ({response.status_code} {body.get('error', '')}: {body.get('error_description', '')})",
+                "check client_id and client_secret, and that the connected app enables the client "
+                "credentials flow with a Run As user")
         self.login_count += 1
         self._logger.info("Logged in to Salesforce at %s", body.get("instance_url"))
         return Salesforce(instance_url=body["instance_url"], session_id=body["access_token"],

@@ -1,5 +1,8 @@
 """Salesforce calls through simple-salesforce: version look-ups, sObject Collections upserts
-(200 records a request) and Bulk API 2.0 upserts, with session renewal and retries.
+(200 records a request) and Bulk API 2.0 upserts, with session renewal.
+
+Errors leave as the kinds of ``failure_kinds``; retrying is the delivery contract's business
+(a batch's whole load is retried, which the version guard makes idempotent).
 """
 
 from __future__ import annotations
@@ -13,28 +16,21 @@ from typing import Any, TypeVar
 
 import requests
 import simplejson
-from qbc_plugin_kit.retry import RetryPolicy, TransientError, call_with_retries
+from qbc_plugin_kit.retry import TransientError
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
     SalesforceError,
     SalesforceExpiredSession,
-    SalesforceGeneralError,
     SalesforceOperationError,
-    SalesforceRefusedRequest,
 )
 
 from target_salesforce.auth import SalesforceSessionProvider
+from target_salesforce.failure_kinds import TRANSIENT_CODES, SalesforceRequestError, network_failure
+from target_salesforce.legacy_versions import comparable
 
 T = TypeVar("T")
 COLLECTION_LIMIT = 200
 IDS_PER_QUERY = 100
-# Salesforce answers these with a retryable condition: the org's concurrent or 24-hour API
-# allowance (REQUEST_LIMIT_EXCEEDED, 403), lock contention and server unavailability.
-_RETRYABLE_CODES = {"REQUEST_LIMIT_EXCEEDED", "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"}
-
-
-class SalesforceRequestError(Exception):
-    """Salesforce rejected a request for a reason a retry cannot fix."""
 
 
 @dataclass(frozen=True)
@@ -42,15 +38,16 @@ class RecordResult:
     external_id: str
     success: bool
     error: str = ""
+    code: str = ""  # Salesforce's statusCode of the record's first error
 
 
-def _error_codes(exc: SalesforceError) -> set[str]:
+def _error_codes(exc: SalesforceError) -> frozenset[str]:
     content = exc.content
     if isinstance(content, list):
-        return {str(item.get("errorCode")) for item in content if isinstance(item, dict)}
+        return frozenset(str(item.get("errorCode")) for item in content if isinstance(item, dict))
     if isinstance(content, dict):
-        return {str(content.get("errorCode") or content.get("error"))}
-    return set()
+        return frozenset({str(content.get("errorCode") or content.get("error"))})
+    return frozenset()
 
 
 def _error_text(exc: SalesforceError) -> str:
@@ -69,62 +66,66 @@ class SalesforceWriter:
         self,
         *,
         sessions: SalesforceSessionProvider,
-        retry: RetryPolicy,
         bulk_poll_seconds: float = 5.0,
         logger: logging.Logger | None = None,
     ) -> None:
         self._sessions = sessions
-        self._retry = retry
         self._bulk_poll_seconds = bulk_poll_seconds
         self._logger = logger or logging.getLogger(__name__)
+        self._described: dict[str, dict[str, dict[str, Any]]] = {}
 
     # --- transport ---------------------------------------------------------------------------
 
     def _call(self, describe: str, operation: Callable[[Salesforce], T]) -> T:
         renewed = False
-
-        def attempt() -> T:
-            nonlocal renewed
-            while True:
-                try:
-                    return operation(self._sessions.client())
-                except SalesforceExpiredSession:
-                    if renewed:
-                        raise SalesforceRequestError(
-                            f"{describe}: a fresh Salesforce session was rejected too (INVALID_SESSION_ID)") from None
-                    renewed = True
-                    self._logger.info("Salesforce session expired; logging in again")
-                    self._sessions.invalidate()
-                except SalesforceRefusedRequest as exc:
-                    if _error_codes(exc) & _RETRYABLE_CODES:
-                        raise TransientError(f"{describe}: {_error_text(exc)}") from exc
-                    raise SalesforceRequestError(f"{describe}: {_error_text(exc)}") from exc
-                except SalesforceGeneralError as exc:
-                    if exc.status >= 500 or _error_codes(exc) & _RETRYABLE_CODES:
-                        raise TransientError(f"{describe}: {exc.status} {_error_text(exc)}") from exc
-                    raise SalesforceRequestError(f"{describe}: {exc.status} {_error_text(exc)}") from exc
-                except SalesforceError as exc:
-                    raise SalesforceRequestError(f"{describe}: {exc.status} {_error_text(exc)}") from exc
-                except (requests.ConnectionError, requests.Timeout) as exc:
-                    raise TransientError(f"{describe}: {type(exc).__name__}") from exc
-
-        return call_with_retries(attempt, self._retry, describe, self._logger)
+        while True:
+            try:
+                return operation(self._sessions.client())
+            except SalesforceExpiredSession:
+                if renewed:
+                    raise SalesforceRequestError(
+                        f"{describe}: a fresh Salesforce session was rejected too (INVALID_SESSION_ID)",
+                        401, frozenset({"INVALID_SESSION_ID"})) from None
+                # Not a retry: the org ended the session (timeout, logout), a new one is due.
+                renewed = True
+                self._logger.info("Salesforce session expired; logging in again")
+                self._sessions.invalidate()
+            except SalesforceError as exc:
+                codes = _error_codes(exc)
+                message = f"{describe}: {exc.status} {_error_text(exc)}"
+                if codes & TRANSIENT_CODES or exc.status >= 500:
+                    raise TransientError(message) from exc
+                raise SalesforceRequestError(message, exc.status, codes) from exc
+            except requests.RequestException as exc:
+                raise network_failure(exc, self._sessions.base_url) from exc
 
     # --- reads -------------------------------------------------------------------------------
 
+    def fields(self, sobject: str) -> dict[str, dict[str, Any]]:
+        """The sObject's described fields by name (once per run: the org's setup does not change
+        under a run)."""
+        if sobject not in self._described:
+            answer = self._call(f"describe {sobject}", _describe(sobject))
+            self._described[sobject] = {str(f.get("name")): f for f in answer.get("fields", [])}
+        return self._described[sobject]
+
     def existing_versions(self, sobject: str, external_field: str, version_field: str,
-                          external_ids: Iterable[str]) -> dict[str, str | None]:
-        """External id -> stored version (None when the record has no version yet)."""
+                          external_ids: Iterable[str], deleted_field: str | None = None) -> dict[str, str | None]:
+        """External id -> stored version (None when the record has no version yet), in the
+        current encoding (``legacy_versions``; ``deleted_field`` tells an old one's deletions)."""
         ids = sorted(set(external_ids))
         found: dict[str, str | None] = {}
+        extra = f", {deleted_field}" if deleted_field else ""
         for start in range(0, len(ids), IDS_PER_QUERY):
             chunk = ids[start : start + IDS_PER_QUERY]
             # Values are quoted by soql_literal; names come from settings, not from records.
-            soql = (f"SELECT Id, {external_field}, {version_field} FROM {sobject} "  # noqa: S608
+            soql = (f"SELECT Id, {external_field}, {version_field}{extra} FROM {sobject} "  # noqa: S608
                     f"WHERE {external_field} IN ({', '.join(soql_literal(i) for i in chunk)})")
             result = self._call(f"query {sobject} versions", _query(soql))
             for row in result.get("records", []):
-                found[str(row[external_field])] = row.get(version_field)
+                version = row.get(version_field)
+                deleted = bool(deleted_field and row.get(deleted_field))
+                found[str(row[external_field])] = None if version is None else comparable(str(version), deleted)
         return found
 
     def external_ids_like(self, sobject: str, external_field: str, prefix: str) -> list[str]:
@@ -143,12 +144,14 @@ class SalesforceWriter:
             body = simplejson.dumps(
                 {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **r} for r in chunk]},
                 use_decimal=True)
-            answer = self._call(f"upsert {len(chunk)} {sobject} by {external_field}",
+            # No count in the wording: the kit compares a batch's refusal with its records' alone.
+            answer = self._call(f"upsert {sobject} by {external_field}",
                                 _patch(f"composite/sobjects/{sobject}/{external_field}", body))
             for record, outcome in zip(chunk, answer or [], strict=False):
                 errors = outcome.get("errors") or []
                 message = "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors)
-                results.append(RecordResult(str(record[external_field]), bool(outcome.get("success")), message))
+                code = str(errors[0].get("statusCode") or "") if errors else ""
+                results.append(RecordResult(str(record[external_field]), bool(outcome.get("success")), message, code))
         return results
 
     def upsert_bulk(self, sobject: str, external_field: str, records: Sequence[dict[str, Any]]) -> list[RecordResult]:
@@ -161,7 +164,8 @@ class SalesforceWriter:
             try:
                 jobs = bulk.upsert(records=rows, external_id_field=external_field, wait=self._bulk_poll_seconds)
             except SalesforceOperationError as exc:
-                raise SalesforceRequestError(f"Bulk API 2.0 upsert of {sobject} failed: {exc}") from exc
+                raise SalesforceRequestError(f"Bulk API 2.0 upsert of {sobject} failed: {exc}",
+                                             400) from exc
             failed: dict[str, str] = {}
             for job in jobs:
                 if int(job.get("numberRecordsFailed", 0)):
@@ -170,9 +174,23 @@ class SalesforceWriter:
                 for row in csv.DictReader(io.StringIO(bulk.get_unprocessed_records(job["job_id"]) or "")):
                     failed[row.get(external_field, "")] = "not processed by the Bulk API job"
             return [RecordResult(str(r[external_field]), str(r[external_field]) not in failed,
-                                 failed.get(str(r[external_field]), "")) for r in records]
+                                 failed.get(str(r[external_field]), ""),
+                                 _bulk_code(failed.get(str(r[external_field]), "")))
+                    for r in records]
 
-        return self._call(f"bulk upsert {len(records)} {sobject}", run)
+        return self._call(f"bulk upsert {sobject}", run)
+
+
+def _bulk_code(error: str) -> str:
+    # Bulk API 2.0 failed-results rows read "STRING_TOO_LONG:Name: data value too large...".
+    head = error.split(":", 1)[0].strip()
+    return head if head.isupper() else ""
+
+
+def _describe(sobject: str) -> Callable[[Salesforce], dict[str, Any]]:
+    def run(sf: Salesforce) -> dict[str, Any]:
+        return dict(sf.restful(f"sobjects/{sobject}/describe") or {})
+    return run
 
 
 def _query(soql: str) -> Callable[[Salesforce], dict[str, Any]]:

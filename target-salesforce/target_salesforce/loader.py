@@ -1,5 +1,9 @@
 """Version-guarded upserts of one batch: map, de-duplicate, compare with the versions stored in
 Salesforce, send (Collections or Bulk API 2.0), flag the lines of deleted invoices.
+
+``load`` is the batch's one write for the delivery contract: it raises for what stops or
+retries the whole batch (``failure_kinds``) and returns the records Salesforce refused one by
+one, with Salesforce's reason, while it took the others.
 """
 
 from __future__ import annotations
@@ -10,42 +14,42 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
+from qbc_plugin_kit.failures import Kind, RecordRefused, SystemicFailure
 from qbc_plugin_kit.retry import TransientError
+from qbc_plugin_kit.version_order import DELETED_AT
 
-from target_salesforce.client import RecordResult, SalesforceRequestError, SalesforceWriter
+from target_salesforce.client import RecordResult, SalesforceWriter
+from target_salesforce.failure_kinds import SETUP_FIX, record_error
 from target_salesforce.mapping import (
     ACCOUNT_STREAMS,
+    AUDIT_FIELDS,
+    HEADER_COLUMN,
+    HEADER_STREAM,
+    LINE_STREAM,
+    HeaderDeletion,
     MappingSettings,
     Write,
     account_write,
     external_id,
+    header_external_id,
     is_summary_line,
     line_write,
     opportunity_write,
     tombstone,
+    unfit_number,
 )
 
-SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, "invoices", "invoice_lines")
+SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, HEADER_STREAM, LINE_STREAM)
 # Parents first, so references by external id resolve within one run.
-LOAD_ORDER = {"customers": 0, "vendors": 0, "invoices": 1, "invoice_lines": 2}
-REQUIRED_FIELDS = {"invoice_lines": ("company_id", "invoice_id", "line_id")}
-
-
-class LoadFailed(Exception):
-    """Salesforce could not be reached or refused the whole request; ``unsent`` is kept."""
-
-    def __init__(self, stream: str, message: str, unsent: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.stream = stream
-        self.unsent = unsent
+LOAD_ORDER = {"customers": 0, "vendors": 0, HEADER_STREAM: 1, LINE_STREAM: 2}
+REQUIRED_FIELDS = {LINE_STREAM: ("company_id", HEADER_COLUMN, "line_id")}
 
 
 @dataclass
 class LoadReport:
     written: int = 0
     skipped: int = 0
-    rejected: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    refused: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
 
 class SalesforceLoader:
@@ -56,52 +60,54 @@ class SalesforceLoader:
         self.bulk_threshold = bulk_threshold
         self.logger = logger or logging.getLogger(__name__)
         self._lock = threading.RLock()
+        # Invoices deleted in this run, by external id: their lines arriving later in the run
+        # are flagged deleted too (the lines stream drains after the invoices stream).
+        self.deleted_headers: dict[str, HeaderDeletion] = {}
 
     def load(self, stream: str, records: list[dict[str, Any]]) -> LoadReport:
         with self._lock:
             report = LoadReport()
-            writes: list[Write] = []
+            writes: list[tuple[Write, dict[str, Any]]] = []
             for record in records:
                 problem = _missing_fields(stream, record)
                 if problem:
-                    report.rejected.append((record, problem))
-                elif stream == "invoice_lines" and is_summary_line(record):
+                    report.refused.append((record, problem))
+                elif stream == LINE_STREAM and is_summary_line(record):
                     report.skipped += 1
                 else:
-                    writes.append(self._map(stream, record))
-            try:
-                self._send(writes, report)
-                if stream == "invoices":
-                    self._flag_lines_of_deleted_invoices(writes, report)
-            except (TransientError, SalesforceRequestError, requests.RequestException) as exc:
-                rejected_ids = {id(r) for r, _ in report.rejected}
-                raise LoadFailed(stream, str(exc), [r for r in records if id(r) not in rejected_ids]) from exc
+                    try:
+                        writes.append((self._map(stream, record), record))
+                    except RecordRefused as exc:
+                        report.refused.append((record, exc.reason))
+            self._send(writes, report)
+            if stream == HEADER_STREAM:
+                self._flag_lines_of_deleted_invoices([w for w, _ in writes], report)
             return report
 
     def _map(self, stream: str, record: Mapping[str, Any]) -> Write:
         if stream in ACCOUNT_STREAMS:
             return account_write(stream, record, self.settings)
-        if stream == "invoices":
+        if stream == HEADER_STREAM:
             return opportunity_write(record, self.settings)
-        return line_write(record, self.settings)
+        return line_write(record, self.settings, self.deleted_headers.get(header_external_id(record)))
 
-    def _send(self, writes: Sequence[Write], report: LoadReport) -> None:
+    def _send(self, writes: Sequence[tuple[Write, dict[str, Any] | None]], report: LoadReport) -> None:
         if not writes:
             return
-        newest: dict[str, Write] = {}
-        for write in writes:
+        newest: dict[str, tuple[Write, dict[str, Any] | None]] = {}
+        for write, record in writes:
             current = newest.get(write.external_id)
-            if current is None or write.version >= current.version:
+            if current is None or write.version >= current[0].version:
                 if current is not None:
                     report.skipped += 1
-                newest[write.external_id] = write
+                newest[write.external_id] = (write, record)
             else:
                 report.skipped += 1
-        first = writes[0]
+        first = writes[0][0]
         stored = self.writer.existing_versions(first.sobject, first.external_field, self.settings.version_field,
-                                               newest.keys())
-        to_send: list[tuple[Write, bool]] = []
-        for ext, write in newest.items():
+                                               newest.keys(), AUDIT_FIELDS[DELETED_AT])
+        to_send: list[tuple[Write, dict[str, Any] | None, bool]] = []
+        for ext, (write, record) in newest.items():
             exists = ext in stored
             stored_version = stored.get(ext)
             if exists and stored_version is not None and write.version <= stored_version:
@@ -109,46 +115,74 @@ class SalesforceLoader:
             elif write.deleted and not exists:
                 report.skipped += 1  # never loaded, nothing to flag
             else:
-                to_send.append((write, exists))
-        if not to_send:
-            return
+                to_send.append((write, record, exists))
+            if write.deleted and write.sobject == "Opportunity":
+                self.deleted_headers[ext] = HeaderDeletion(write.payload.get(AUDIT_FIELDS[DELETED_AT]),
+                                                           write.version)
+        to_send = self._fitting(to_send, report)
         for exists in (True, False):
-            group = [w for w, e in to_send if e is exists]
+            group = [(w, r) for w, r, e in to_send if e is exists]
             if not group:
                 continue
             payloads = [{w.external_field: w.external_id,
                          **{k: v for k, v in w.payload.items() if not (exists and k in w.create_only)}}
-                        for w in group]
+                        for w, _ in group]
             if len(payloads) > self.bulk_threshold:
                 results = self.writer.upsert_bulk(first.sobject, first.external_field, payloads)
             else:
                 results = self.writer.upsert_collection(first.sobject, first.external_field, payloads)
             self._tally(group, results, report)
 
-    def _tally(self, group: list[Write], results: list[RecordResult], report: LoadReport) -> None:
+    def _fitting(self, to_send: list[tuple[Write, dict[str, Any] | None, bool]],
+                 report: LoadReport) -> list[tuple[Write, dict[str, Any] | None, bool]]:
+        """The writes whose numbers the org's fields hold exactly; the others are refused."""
+        if not to_send or all(record is None for _, record, _ in to_send):
+            return to_send
+        fields = self.writer.fields(to_send[0][0].sobject)
+        kept = []
+        for write, record, exists in to_send:
+            problem = unfit_number(write.payload, fields)
+            if problem is not None and record is not None:
+                report.refused.append((record, problem))
+            else:
+                kept.append((write, record, exists))
+        return kept
+
+    def _tally(self, group: list[tuple[Write, dict[str, Any] | None]], results: list[RecordResult],
+               report: LoadReport) -> None:
         by_ext = {r.external_id: r for r in results}
-        for write in group:
+        refused: list[tuple[Write, dict[str, Any] | None, str]] = []
+        for write, record in group:
             result = by_ext.get(write.external_id)
             if result is not None and result.success:
                 report.written += 1
-            elif write.source is not None:
-                report.rejected.append((write.source, result.error if result else "no result returned"))
+                continue
+            error = result.error if result else "Salesforce returned no result for the record"
+            kind = record_error(result.code, error) if result else Kind.DATA
+            if kind is Kind.TRANSIENT:
+                # Retried as a whole batch; what landed is skipped then by the version guard.
+                raise TransientError(f"upsert {write.sobject} {write.external_id}: {error}")
+            if kind is Kind.SYSTEMIC:
+                raise SystemicFailure(f"Salesforce refused {write.sobject} {write.external_id}: {error}", SETUP_FIX)
+            refused.append((write, record, error))
+        for write, record, error in refused:
+            if record is not None:
+                report.refused.append((record, error))
             else:
-                self.logger.error("could not flag %s %s deleted: %s", write.sobject, write.external_id,
-                                  result.error if result else "no result returned")
+                self.logger.error("could not flag %s %s deleted: %s", write.sobject, write.external_id, error)
 
     def _flag_lines_of_deleted_invoices(self, writes: Sequence[Write], report: LoadReport) -> None:
         settings = self.settings
         line_object = settings.line_object
-        tombstones: list[Write] = []
+        tombstones: list[tuple[Write, dict[str, Any] | None]] = []
         for write in writes:
             if not write.deleted:
                 continue
             children = self.writer.external_ids_like(line_object, settings.line_external_id_field,
                                                      f"{write.external_id}:line:")
-            deleted_at = write.payload.get("QuickBooks_Deleted_At__c")
-            tombstones.extend(tombstone(line_object, settings.line_external_id_field, child, deleted_at,
-                                        write.version, settings) for child in children)
+            deleted_at = write.payload.get(AUDIT_FIELDS[DELETED_AT])
+            tombstones.extend((tombstone(line_object, settings.line_external_id_field, child, deleted_at,
+                                         write.version, settings), None) for child in children)
         if tombstones:
             line_report = LoadReport()
             self._send(tombstones, line_report)
@@ -163,4 +197,4 @@ def _missing_fields(stream: str, record: Mapping[str, Any]) -> str | None:
     return None
 
 
-__all__ = ["LOAD_ORDER", "SUPPORTED_STREAMS", "LoadFailed", "LoadReport", "SalesforceLoader", "external_id"]
+__all__ = ["LOAD_ORDER", "SUPPORTED_STREAMS", "LoadReport", "SalesforceLoader", "external_id"]

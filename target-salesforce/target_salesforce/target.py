@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cached_property
 
+from qbc_plugin_kit.delivery import DeliveryTarget, delivery_settings
 from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
@@ -14,7 +15,7 @@ from target_salesforce.runtime import Runtime, build_runtime
 from target_salesforce.sinks import SalesforceSink
 
 
-class TargetSalesforce(Target):
+class TargetSalesforce(DeliveryTarget, Target):
     """Upserts QuickBooks customers, vendors and invoices into Salesforce by external id."""
 
     name = "target-salesforce"
@@ -61,14 +62,11 @@ class TargetSalesforce(Target):
                     description="Interval between Bulk API 2.0 job status checks."),
         th.Property("session_max_age_seconds", th.IntegerType, default=6600,
                     description="Log in again after this long (org session timeout is 2 h by default); an expired session is also renewed on INVALID_SESSION_ID."),
-        th.Property("dead_letter_path", th.StringType, default=".meltano/target-salesforce/dead_letters",
-                    description="Directory of the dead-letter store; `target-salesforce replay` re-sends its records."),
         th.Property("ca_bundle", th.StringType,
                     description="Path to a PEM CA bundle to trust (a TLS-inspecting proxy's CA). Takes precedence over REQUESTS_CA_BUNDLE."),
-        th.Property("max_retries", th.IntegerType, default=6,
-                    description="Attempts per request on REQUEST_LIMIT_EXCEEDED, 5xx and network errors."),
+        *delivery_settings("target-salesforce"),
         th.Property("backoff_base_seconds", th.NumberType, default=1.0,
-                    description="First retry delay; doubles each attempt, with jitter."),
+                    description="First retry delay after a transient error; doubles each retry, with jitter."),
         th.Property("backoff_max_seconds", th.NumberType, default=60.0,
                     description="Longest delay between retries."),
         th.Property("request_timeout_seconds", th.NumberType, default=120, description="Timeout of one HTTP request."),

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
+import os
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import simplejson
-from singer_sdk.testing import target_sync_test
+from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
+from qbc_plugin_kit.failures import RecordsSetAside
 from target_salesforce.target import TargetSalesforce
 
 _VERSION = {
@@ -79,12 +87,60 @@ def line(invoice_id: str, line_id: str, amount: float = 100.0, **extra: Any) -> 
                                     "sync_token": 0, **extra})
 
 
-def run_target(config: dict[str, Any], messages: list[dict[str, Any]] | str) -> tuple[str, str]:
-    text = messages if isinstance(messages, str) else "\n".join(
+@dataclass
+class Run:
+    stdout: str
+    set_aside: bool  # the run ended with RecordsSetAside (records set aside, on_data_failure: fail)
+
+    @property
+    def states(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+def singer_text(messages: list[dict[str, Any]] | str) -> str:
+    return messages if isinstance(messages, str) else "\n".join(
         simplejson.dumps(m, use_decimal=True) for m in messages) + "\n"
+
+
+def run_target(config: dict[str, Any], messages: list[dict[str, Any]] | str) -> Run:
+    """One run in this process, as `target-salesforce` runs it (the kit's listen, end of pipe)."""
     target = TargetSalesforce(config=config, validate_config=True)
+    out = io.StringIO()
+    set_aside = False
     try:
-        stdout, stderr = target_sync_test(target, io.StringIO(text), finalize=True)
+        with redirect_stdout(out):
+            target.listen(io.StringIO(singer_text(messages)))
+    except RecordsSetAside:
+        set_aside = True
     finally:
-        target.runtime.close()
-    return stdout.read(), stderr.read()
+        target.delivery.store.close()
+    return Run(out.getvalue(), set_aside)
+
+
+CONSOLE = str(Path(sys.executable).with_name("target-salesforce"))
+
+
+def console(config: dict[str, Any] | None, tmp_path: Path, *args: str,
+            messages: list[dict[str, Any]] | str = "", env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    """The installed console command, as Meltano runs it."""
+    command = [CONSOLE, *args]
+    if config is not None:
+        config_file = tmp_path / "config.json"
+        config_file.write_text(json.dumps(config))
+        command += ["--config", str(config_file)]
+    return subprocess.run(command, input=singer_text(messages) if messages else "", capture_output=True,
+                          text=True, timeout=180, env={**os.environ, **(env or {})}, check=False)
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def letters(config: dict[str, Any]) -> list[DeadLetter]:
+    store = DeadLetterStore(Path(config["dead_letter_path"]))
+    try:
+        return store.letters()
+    finally:
+        store.close()

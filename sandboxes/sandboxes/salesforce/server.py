@@ -153,7 +153,7 @@ class SalesforceSandbox(HttpsSandbox):
             return Response(200, job.info(m.group("version")))
         if m and request.method == "GET":
             return Response(200, self.bulk.job(m.group("job")).info(m.group("version")))
-        m = re.match(_DATA + r"/jobs/ingest/(?P<job>[\w-]+)/(?P<kind>successfulResults|failedResults|unprocessedrecords)/?$", path)
+        m = re.match(_DATA + r"/jobs/ingest/(?P<job>[\w-]+)/(?P<kind>successfulResults|failedResults|unprocessed[rR]ecords)/?$", path)
         if m and request.method == "GET":
             return Response(200, self.bulk.results(m.group("job"), m.group("kind")), content_type="text/csv")
         return Response(404, [{"errorCode": "NOT_FOUND", "message": f"The requested resource does not exist: {request.method} {path}"}])
