@@ -36,7 +36,7 @@ from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
 from qbc_plugin_kit.failures import Kind, RecordRefused, RecordsSetAside, SystemicFailure, Verdict
 from qbc_plugin_kit.retry import RetryPolicy
 from qbc_plugin_kit.singer_input import PreludeLine, RawLineReader
-from qbc_plugin_kit.validation import RecordValidator, non_finite_field
+from qbc_plugin_kit.validation import RecordValidator, non_finite_reason
 from qbc_plugin_kit.version_order import version_key
 
 # Private keys a record carries through a sink: its input line and, when replayed, its letter.
@@ -220,6 +220,11 @@ class DeliveryTarget:
             self.delivery.set_aside(stream=stream, line=line, key=None, letter=letter,
                                     reason=f"the record arrived before a SCHEMA message for stream '{stream}'")
             return
+        if reader.current_line_has_constant and (reason := non_finite_reason(record)):
+            keys = self.mapper.stream_maps[stream][0].raw_key_properties or []
+            self.delivery.set_aside(stream=stream, line=line, letter=letter, reason=reason,
+                                    key={k: record.get(k) for k in keys if k in record} or None)
+            return
         record[LINE] = line
         if letter is not None:
             record[LETTER] = letter
@@ -279,18 +284,16 @@ class DeliverySink:
     @property
     def record_validator(self) -> RecordValidator | None:
         if self._record_validator is None and self.validate_schema:
-            self._record_validator = RecordValidator(self.schema)
+            # Formats are not checked here: the SDK parses every date and date-time right after,
+            # and a value it cannot parse becomes this record's failure below.
+            self._record_validator = RecordValidator(self.schema, check_formats=False)
         return self._record_validator
 
     def _validate_and_parse(self, record: dict) -> dict:
         private = {k: record.pop(k) for k in PRIVATE_KEYS if k in record}
         try:
             validator = self.record_validator
-            if validator is not None:
-                reason = validator.validate(record)
-            else:
-                field = non_finite_field(record)
-                reason = f"field '{field}' is NaN or Infinity, which is not a JSON number" if field else None
+            reason = validator.validate(record) if validator is not None else None
             if reason:
                 raise RecordRefused(reason)
             try:

@@ -24,7 +24,7 @@ from singer_sdk.helpers._typing import is_integer_type, is_number_type
 from qbc_plugin_kit.dead_letters import PENDING, DeadLetterStoreUnavailable
 from qbc_plugin_kit.failures import RecordsSetAside, SystemicFailure
 from qbc_plugin_kit.singer_input import parse_line
-from qbc_plugin_kit.validation import RecordValidator
+from qbc_plugin_kit.validation import RecordValidator, non_finite_reason
 
 EXPECTED_FAILURES = (SystemicFailure, RecordsSetAside, DeadLetterStoreUnavailable)
 
@@ -101,7 +101,7 @@ def dry_run_verdict(line: str, schema_message: str | None) -> str | None:
     record = message.get("record") if isinstance(message, dict) else None
     if not isinstance(record, dict):
         return "the line is not a RECORD message"
-    return RecordValidator(parse_line(schema_message)["schema"]).validate(record)
+    return non_finite_reason(record) or RecordValidator(parse_line(schema_message)["schema"]).validate(record)
 
 
 def replay(argv: list[str], prog: str, target_class: Any) -> int:

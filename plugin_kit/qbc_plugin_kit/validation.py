@@ -76,6 +76,11 @@ def _values_at(record: Any, path: tuple[str, ...]) -> list[Any]:
     return values
 
 
+def non_finite_reason(record: Mapping[str, Any]) -> str | None:
+    field = non_finite_field(record)
+    return f"field '{field}' is NaN or Infinity, which is not a JSON number" if field else None
+
+
 def non_finite_field(value: Any, path: str = "") -> str | None:
     """The path of the first NaN or Infinity in a record, or None."""
     if isinstance(value, float):
@@ -122,9 +127,8 @@ class RecordValidator:
         self._multiples = multiples
 
     def validate(self, record: Mapping[str, Any]) -> str | None:
-        field = non_finite_field(record)
-        if field:
-            return f"field '{field}' is NaN or Infinity, which is not a JSON number"
+        """Why the record breaks its schema, or None. NaN and Infinity are the intake's to find
+        (:func:`non_finite_reason`): the reader knows which lines hold them."""
         try:
             self._compiled(record)
         except fastjsonschema.JsonSchemaValueException as exc:
@@ -153,15 +157,14 @@ class RecordValidator:
 def decimal_fits(value: decimal.Decimal | int, precision: int, scale: int) -> bool:
     """True when ``value`` is stored exactly in DECIMAL(precision, scale) (no rounding, no
     overflow): a value a column would round is a data failure, never a silent change."""
-    number = decimal.Decimal(value)
+    number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(value)
     if not number.is_finite():
         return False
-    decimals = max(0, -int(number.as_tuple().exponent))
-    if decimals > scale:
-        # Trailing zeros beyond the scale round to the same value: 1.50000000000 fits.
-        normalized = number.normalize()
-        decimals = max(0, -int(normalized.as_tuple().exponent))
-        if decimals > scale:
-            return False
-    integer_digits = len(str(abs(int(number)))) if abs(number) >= 1 else 0
-    return integer_digits <= precision - scale
+    if number.is_zero():
+        return True
+    exponent = int(number.as_tuple().exponent)
+    # Trailing zeros beyond the scale round to the same value: 1.50000000000 fits.
+    if -exponent > scale and -int(number.normalize(_EXACT).as_tuple().exponent) > scale:
+        return False
+    # adjusted(): the exponent of the first significant digit (0 for 1.5, 2 for 123).
+    return number.adjusted() < precision - scale

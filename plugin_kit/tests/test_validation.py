@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from qbc_plugin_kit.validation import RecordValidator, decimal_fits
+from qbc_plugin_kit.validation import RecordValidator, decimal_fits, non_finite_reason
 
 SCHEMA = {
     "type": "object",
@@ -33,8 +33,10 @@ def test_multiple_of_names_the_field_that_breaks_it() -> None:
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), Decimal("NaN"), Decimal("-Infinity")])
-def test_nan_and_infinity_are_refused(value: object) -> None:
-    assert "NaN or Infinity" in str(RecordValidator(SCHEMA).validate({"id": "1", "amount": value}))
+def test_nan_and_infinity_are_found_and_named(value: object) -> None:
+    assert non_finite_reason({"id": "1", "lines": [{"rate": value}]}) == (
+        "field 'lines[0].rate' is NaN or Infinity, which is not a JSON number")
+    assert non_finite_reason({"id": "1", "amount": Decimal("1E+400")}) is None
 
 
 def test_type_and_format_failures_name_the_field_once() -> None:
@@ -47,7 +49,8 @@ def test_type_and_format_failures_name_the_field_once() -> None:
 @pytest.mark.parametrize(
     ("value", "fits"),
     [(Decimal("12.34"), True), (Decimal("1.50000000000000"), True), (Decimal("1.00000000001"), False),
-     (Decimal("9" * 28), True), (Decimal("9" * 29), False), (10**27, True)],
+     (Decimal("9" * 28), True), (Decimal("9" * 29), False), (10**27, True), (10**28, False),
+     (Decimal("-0.5"), True), (Decimal("0E-20"), True), (Decimal("1E+400"), False)],
 )
 def test_decimal_fits_decimal_38_10_exactly(value: Decimal, fits: bool) -> None:
     assert decimal_fits(value, 38, 10) is fits
