@@ -26,6 +26,9 @@ class Kind(Enum):
 class Verdict:
     kind: Kind
     message: str
+    # What the user should change (a setting or file by name): the "Fix:" of a systemic
+    # failure, and of a transient one that outlasts its retries.
+    fix: str | None = None
     retry_after: float | None = None
 
 
