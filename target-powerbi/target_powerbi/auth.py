@@ -19,13 +19,11 @@ import msal.exceptions
 import requests
 from qbc_plugin_kit.retry import TransientError
 
+from target_powerbi.errors import PowerBIAuthError, PowerBITlsError
+
 POWERBI_SCOPE = "https://analysis.windows.net/powerbi/api/.default"
 # msal reports an unreachable or failing token endpoint as these errors rather than raising.
 _TRANSIENT_AAD_ERRORS = {"temporarily_unavailable", "server_error", "service_unavailable"}
-
-
-class PowerBIAuthError(Exception):
-    """Azure AD refused the credentials; retrying cannot help."""
 
 
 class PowerBITokenProvider:
@@ -91,6 +89,9 @@ class PowerBITokenProvider:
             if status and (int(status.group(1)) >= 500 or int(status.group(1)) == 429):
                 raise TransientError(f"Azure AD token endpoint answered {status.group(1)}") from exc
             raise PowerBIAuthError(f"Azure AD token request failed: {exc}") from exc
+        except requests.exceptions.SSLError as exc:
+            raise PowerBITlsError(f"the TLS certificate of the Azure AD authority host could not be verified "
+                                  f"({str(exc).splitlines()[0][:300] if str(exc) else 'SSLError'})") from exc
         except requests.RequestException as exc:
             raise TransientError(
                 f"could not reach the Azure AD token endpoint for tenant {self._tenant_id}: "
