@@ -8,6 +8,7 @@ passes them to plugin commands (``meltano invoke target-x:replay``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import logging
@@ -38,6 +39,23 @@ def load_config(paths: list[Path]) -> dict[str, Any]:
         except json.JSONDecodeError as exc:
             raise SystemicFailure(f"the config file {str(path)!r} is not JSON ({exc})",
                                   "fix the file's JSON") from exc
+    return config
+
+
+def env_config(target_class: Any) -> dict[str, Any]:
+    """Settings from ``<TARGET>_<SETTING>`` variables, as Meltano passes them to plugin commands.
+
+    The SDK types integers, booleans and arrays from the environment but leaves numbers as
+    text, which its own validation then refuses ("'0.5' is not of type 'number'").
+    """
+    config = dict(target_class._env_var_config)
+    properties = target_class.config_jsonschema.get("properties", {})
+    for name, value in config.items():
+        declared = properties.get(name, {}).get("type")
+        types = [declared] if isinstance(declared, str) else list(declared or [])
+        if isinstance(value, str) and "number" in types:
+            with contextlib.suppress(ValueError):  # else validation names the setting
+                config[name] = float(value)
     return config
 
 
@@ -88,7 +106,9 @@ def dry_run_verdict(line: str, schema_message: str | None) -> str | None:
 
 def replay(argv: list[str], prog: str, target_class: Callable[..., Any]) -> int:
     args = replay_parser(prog).parse_args(argv)
-    target = target_class(config=load_config(args.config), parse_env_config=True, validate_config=True)
+    # The environment wins over files, as in the SDK's own commands.
+    target = target_class(config={**load_config(args.config), **env_config(target_class)},
+                          parse_env_config=False, validate_config=True)
     store = target.delivery.store
     letters = store.letters(status=PENDING, stream=args.stream, ids=args.id or None)
     if args.list:

@@ -47,3 +47,4 @@ def test_transient_errors_that_outlast_the_retries_end_with_the_classifiers_fix(
     assert calls == [2, 2, 2]
     assert str(raised.value).endswith("Fix: check api_url")
     assert "cannot reach the API" in str(raised.value)
+
