@@ -168,11 +168,8 @@ class PushLoader:
         dataset_id = self._create_dataset()
         for table in list(self._remote_tables):
             if table != stream:
-                # Marked first: if a re-push fails, the outbox still holds the table's rows.
+                # Into the outbox: the sink re-pushes them after this batch (flush_pending).
                 self.mirror.mark_stream_unpushed(table)
-        for table in list(self._remote_tables):
-            if table != stream:
-                self._push_outbox(dataset_id, table)
         return dataset_id
 
     def flush_pending(self, streams: Iterable[str] | None = None) -> list[str]:

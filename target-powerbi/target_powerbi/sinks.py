@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from qbc_plugin_kit.delivery import DeliverySink
 from qbc_plugin_kit.failures import RecordRefused, Verdict
-from qbc_plugin_kit.record_model import HEADER_LINES, SOURCE_COLUMN, audit_source
+from qbc_plugin_kit.record_model import SOURCE_COLUMN, audit_source
 from qbc_plugin_kit.retry import RetryPolicy
 from singer_sdk.sinks import BatchSink
 
@@ -75,10 +75,9 @@ class PowerBISink(DeliverySink, BatchSink):
                                        lambda batch: loader.load(stream, keys, batch), self.classify))
         self.logger.info("%s: %d record(s) delivered to Power BI (newer versions pushed, older ones "
                          "skipped)", stream, landed)
-        lines = HEADER_LINES.get(stream, (None, None))[0]
-        if lines and lines in loader.schemas:
-            # Tombstones of the deleted documents' lines, staged with the headers.
-            self._outside_batch(lambda: loader.flush_pending([lines]))
+        # Whatever the batch put in the outbox: tombstones of the deleted documents' lines,
+        # staged with their headers, and every table of a dataset the batch had to recreate.
+        self._outside_batch(loader.flush_pending)
 
     def classify(self, error: BaseException) -> Verdict:
         return self._classify(error)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+from pathlib import Path
 from typing import Any
 
 import simplejson
+from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
 from target_powerbi.target import TargetPowerBI
 
 CUSTOMER_SCHEMA: dict[str, Any] = {
@@ -94,3 +96,11 @@ def run_target(config: dict[str, Any], messages: list[dict[str, Any]] | str) -> 
         target.close_runtime()
         target.delivery.store.close()
     return stdout.getvalue(), stderr.getvalue()
+
+
+def pending_letters(config: dict[str, Any]) -> list[DeadLetter]:
+    store = DeadLetterStore(Path(config["dead_letter_path"]))
+    try:
+        return store.letters()
+    finally:
+        store.close()
