@@ -33,7 +33,13 @@ from qbc_plugin_kit.version_order import DELETED_AT, version_text
 from target_powerbi.client import PowerBIClient
 from target_powerbi.mirror import Mirror, StagedRow
 from target_powerbi.pacing import PushPacer
-from target_powerbi.schema_mapping import Column, RowShaper, table_columns, table_definition
+from target_powerbi.schema_mapping import (
+    Column,
+    RowShaper,
+    table_columns,
+    table_definition,
+    table_name,
+)
 
 DEFAULT_DIMENSION_STREAMS = ("accounts", "customers", "vendors", "employees", "items", "classes",
                              "departments")
@@ -129,12 +135,13 @@ class PushLoader:
             if self._dataset_id is None:
                 return self._create_dataset()
             self._remote_tables = self.client.get_tables(self._dataset_id)
-        if stream not in self._remote_tables:
+        table = definition["name"]
+        if table not in self._remote_tables:
             return self._add_table(stream)
-        if not _same_columns(self._remote_tables.get(stream), definition["columns"]):
-            self.logger.info("Updating the schema of Power BI table %r", stream)
+        if not _same_columns(self._remote_tables.get(table), definition["columns"]):
+            self.logger.info("Updating the schema of Power BI table %r", table)
             self.client.put_table(self._dataset_id, definition)
-            self._remote_tables[stream] = definition["columns"]
+            self._remote_tables[table] = definition["columns"]
         return self._dataset_id
 
     def _create_dataset(self) -> str:
@@ -166,10 +173,10 @@ class PushLoader:
             "rebound to the new one.", stream, self.dataset_name, len(self._shapers))
         self.client.delete_dataset(self._dataset_id)
         dataset_id = self._create_dataset()
-        for table in list(self._remote_tables):
-            if table != stream:
+        for other in list(self._shapers):
+            if other != stream:
                 # Into the outbox: the sink re-pushes them after this batch (flush_pending).
-                self.mirror.mark_stream_unpushed(table)
+                self.mirror.mark_stream_unpushed(other)
         return dataset_id
 
     def flush_pending(self, streams: Iterable[str] | None = None) -> list[str]:
@@ -198,7 +205,7 @@ class PushLoader:
         pending = self.mirror.unpushed(stream)
         for chunk in _chunks(pending, self.pacer.limits.max_rows_per_request):
             self.pacer.before_post(len(chunk), self.mirror.count(stream))
-            self.client.post_rows(dataset_id, stream, [shaper.row(r.record) for r in chunk])
+            self.client.post_rows(dataset_id, table_name(stream), [shaper.row(r.record) for r in chunk])
             self.mirror.mark_pushed(stream, chunk)
 
     # --- loading -----------------------------------------------------------------------------
@@ -244,7 +251,7 @@ class PushLoader:
                     shaper = self._shapers[stream]
                     for chunk in _chunks(accepted, self.pacer.limits.max_rows_per_request):
                         self.pacer.before_post(len(chunk), self.mirror.count(stream))
-                        self.client.post_rows(dataset_id, stream, [shaper.row(r.record) for r in chunk])
+                        self.client.post_rows(dataset_id, table_name(stream), [shaper.row(r.record) for r in chunk])
                     self.mirror.mark_pushed(stream, accepted)
                 if stream in HEADER_LINES:
                     self._stage_line_tombstones(stream, accepted)
@@ -257,10 +264,10 @@ class PushLoader:
     def _rewrite(self, dataset_id: str, stream: str) -> None:
         shaper = self._shapers[stream]
         rows = [shaper.row(r) for r in self.mirror.current_records(stream, include_deleted=not self.hard_delete)]
-        self.client.delete_rows(dataset_id, stream)
+        self.client.delete_rows(dataset_id, table_name(stream))
         for chunk in _chunks(rows, self.pacer.limits.max_rows_per_request):
             self.pacer.before_post(len(chunk), len(rows))
-            self.client.post_rows(dataset_id, stream, list(chunk))
+            self.client.post_rows(dataset_id, table_name(stream), list(chunk))
         self.logger.info("Rewrote Power BI table %r with %d current rows", stream, len(rows))
 
     def _stage_line_tombstones(self, header_stream: str, accepted: list[StagedRow]) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import decimal
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -107,8 +108,17 @@ def table_columns(schema: Mapping[str, Any], number_type: str = "Decimal", max_c
     return columns
 
 
-def table_definition(name: str, columns: Iterable[Column]) -> dict[str, Any]:
-    return {"name": name, "columns": [{"name": c.name, "dataType": c.data_type} for c in columns]}
+# Characters a push table name may not hold (Power BI's CreateDatasetRequest pattern).
+_NOT_IN_TABLE_NAME = re.compile("[^\t\n\r #\\-0-9@-Z^_a-z~\u007f-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def table_name(stream: str) -> str:
+    """The Power BI table of a stream: its name, with characters Power BI refuses as ``_``."""
+    return _NOT_IN_TABLE_NAME.sub("_", stream)[:100]
+
+
+def table_definition(stream: str, columns: Iterable[Column]) -> dict[str, Any]:
+    return {"name": table_name(stream), "columns": [{"name": c.name, "dataType": c.data_type} for c in columns]}
 
 
 

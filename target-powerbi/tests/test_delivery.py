@@ -261,3 +261,14 @@ def test_desktop_invoices_edited_and_deleted_in_the_same_second_end_deleted_with
     assert [row["_sdc_deleted_at"] is not None for row in invoices.values()] == [True] * 4
     lines = newest("invoice_lines", "invoice_id")
     assert [lines[f"TXN-{i}"]["_sdc_deleted_at"] is not None for i in range(1, 5)] == [True] * 4
+
+
+def test_a_record_before_its_schema_or_without_its_key_is_set_aside_not_fatal(powerbi_sandbox, powerbi_config):
+    early = record_message("vendors", {"company_id": "9130", "id": "v1"})
+    keyless = record_message("invoices", {k: v for k, v in INVOICE.items() if k != "id"})
+    with pytest.raises(RecordsSetAside):
+        run_target(powerbi_config, [early, schema_message("invoices"), _invoice(1), keyless, _invoice(2)])
+    assert _ids(powerbi_sandbox) == ["1", "2"]
+    reasons = {letter.stream: letter.reason for letter in pending_letters(powerbi_config)}
+    assert "before a SCHEMA message" in reasons["vendors"]
+    assert "key property id" in reasons["invoices"]
