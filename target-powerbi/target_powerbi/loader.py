@@ -235,6 +235,7 @@ class PushLoader:
             if stream not in self._shapers:
                 raise ValueError(f"no schema registered for stream {stream!r}")
             dataset_id = self._ensure_table(stream)
+            emptied_before = self._shapers[stream].emptied_json_values
             dimension = stream in self.dimension_streams
             rows = self._staged_rows(stream, key_properties, records)
             if dimension and self.mirror.would_accept(stream, rows):
@@ -259,6 +260,7 @@ class PushLoader:
             if skipped:
                 self.logger.info("%s: %d record(s) not newer than what Power BI already holds; skipped",
                                  stream, skipped)
+            self._report_emptied_json(stream, emptied_before)
             return LoadReport(len(accepted), skipped)
 
     def _rewrite(self, dataset_id: str, stream: str) -> None:
@@ -283,6 +285,13 @@ class PushLoader:
         if tombstones:
             staged = self.mirror.stage(lines_stream, tombstones)
             self.logger.info("%s: flagged %d line(s) of deleted documents as deleted", lines_stream, len(staged))
+
+    def _report_emptied_json(self, stream: str, before: int) -> None:
+        emptied = self._shapers[stream].emptied_json_values - before
+        if emptied:
+            self.logger.warning("%s: %d nested value(s) longer than %d characters as JSON were left empty in "
+                                "Power BI (it holds no longer text; the full values stay in the mirror)",
+                                stream, emptied, self.max_string_length)
 
 
 def _tombstone(line: Mapping[str, Any], deletion: StagedRow) -> dict[str, Any]:

@@ -8,6 +8,10 @@
 * A value a column cannot hold exactly (more than four decimal places in a fixed decimal, an
   integer beyond Int64, a string beyond the 4,000-character limit) is never rounded or cut:
   :meth:`RowShaper.problem` names it and the record is set aside as a data failure.
+* JSON text is the target's own rendering of nested data Power BI has no type for (an invoice's
+  ``lines`` array, whose rows are also the ``invoice_lines`` table). Beyond 4,000 characters it
+  is left empty and counted (the full value stays in the mirror): setting the invoice aside for
+  it would take the invoice itself out of every report, and cut JSON cannot be parsed.
 * Audit columns are added to every table: ``_sdc_extracted_at``, ``_sdc_received_at``,
   ``_sdc_batched_at``, ``_sdc_deleted_at``, ``_sdc_source``, ``_sdc_version``.
 """
@@ -129,6 +133,7 @@ class RowShaper:
     def __init__(self, columns: list[Column], max_string_length: int = 4000) -> None:
         self.columns = columns
         self.max_string_length = max_string_length
+        self.emptied_json_values = 0
 
     def _values(self, record: Mapping[str, Any]) -> Iterable[tuple[Column, Any]]:
         for column in self.columns:
@@ -142,7 +147,10 @@ class RowShaper:
     def row(self, record: Mapping[str, Any]) -> dict[str, Any]:
         row: dict[str, Any] = {}
         for column, value in self._values(record):
-            if value is not None and column.data_type in ("Decimal", "Double") and isinstance(value, str):
+            if column.as_json and value is not None and len(value) > self.max_string_length:
+                value = None
+                self.emptied_json_values += 1
+            elif value is not None and column.data_type in ("Decimal", "Double") and isinstance(value, str):
                 value = decimal.Decimal(value)
             elif value is not None and column.data_type == "String" and not isinstance(value, str):
                 value = str(value)
@@ -153,7 +161,7 @@ class RowShaper:
         """Why a column cannot hold one of the record's values exactly (a data failure: the
         record is set aside as it arrived, never rounded or cut), else None."""
         for column, value in self._values(record):
-            if value is None or isinstance(value, bool):
+            if value is None or isinstance(value, bool) or column.as_json:
                 continue
             reason = _misfit(column.data_type, value, self.max_string_length)
             if reason:

@@ -139,6 +139,19 @@ def test_a_string_beyond_4000_characters_is_set_aside_alone_never_cut(powerbi_sa
     assert "4001 characters" in letter.reason and "y" * 4001 in letter.line
 
 
+def test_an_invoice_whose_lines_json_exceeds_4000_characters_lands_with_that_column_empty(
+        powerbi_sandbox, powerbi_config, caplog):
+    lines = [{"line_id": str(i), "description": "Consulting hours, week " + str(i), "amount": 125}
+             for i in range(80)]
+    invoice = {"company_id": "9130", "edition": "qbo", "id": "77", "total_amount": 10000, "lines": lines,
+               "updated_at": "2026-11-01T09:00:00Z", "sync_token": 0}
+    run_target(powerbi_config, [schema_message("invoices"), record_message("invoices", invoice)])
+    (row,) = powerbi_sandbox.store.rows("QuickBooks", "invoices")
+    assert row["total_amount"] == Decimal("10000") and row["lines"] is None
+    assert any("1 nested value(s)" in m and "left empty" in m for m in caplog.messages)
+    assert pending_letters(powerbi_config) == []
+
+
 def test_money_with_more_than_four_decimal_places_is_set_aside_not_rounded(powerbi_sandbox, powerbi_config):
     exact = customer("1", "Ada", "2026-11-01T09:00:00Z", 0, balance=Decimal("922337203685477.5807"))
     rounded = customer("2", "Bob", "2026-11-01T09:00:00Z", 0, balance=Decimal("10.12345"))
