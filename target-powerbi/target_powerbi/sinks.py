@@ -67,10 +67,12 @@ class PowerBISink(DeliverySink, BatchSink):
         # go first, so this batch cannot overtake them.
         self._outside_batch(lambda: loader.flush_pending([self.stream_name]))
         stream, keys = self.stream_name, list(self.key_properties)
-        size = loader.pacer.limits.max_rows_per_request
+        # A fact table: one POST per delivery, so what Power BI took is exactly what the mirror
+        # marks pushed. A dimension table is rewritten whole whatever the batch: one delivery.
+        dimension = stream in loader.dimension_streams
+        size = len(records) if dimension else loader.pacer.limits.max_rows_per_request
         landed = 0
         for start in range(0, len(records), size):
-            # One POST per delivery: what Power BI took is exactly what the mirror marks pushed.
             landed += len(self.deliver(records[start:start + size],
                                        lambda batch: loader.load(stream, keys, batch), self.classify))
         self.logger.info("%s: %d record(s) delivered to Power BI (newer versions pushed, older ones "

@@ -126,6 +126,16 @@ def test_large_batches_are_split_to_the_rows_per_request_limit(powerbi_sandbox, 
     assert len(posts) == 3
 
 
+def test_a_large_dimension_batch_is_one_rewrite_not_one_per_post(powerbi_sandbox, powerbi_config):
+    config = {**powerbi_config, "max_rows_per_request": 40}
+    run_target(config, [schema_message("customers"),
+                        *[record_message("customers", customer(str(i), f"C{i}", "2026-11-01T09:00:00Z", 0))
+                          for i in range(100)]])
+    assert len(powerbi_sandbox.store.rows("QuickBooks", "customers")) == 100
+    assert len(powerbi_sandbox.requests_to("DELETE", r"/tables/customers/rows$")) == 1
+    assert len(powerbi_sandbox.requests_to("POST", r"/tables/customers/rows$")) == 3
+
+
 def test_a_string_beyond_4000_characters_is_set_aside_alone_never_cut(powerbi_sandbox, powerbi_config):
     fits = customer("1", "x" * 4000, "2026-11-01T09:00:00Z", 0)
     too_long = customer("2", "y" * 4001, "2026-11-01T09:00:00Z", 0)
