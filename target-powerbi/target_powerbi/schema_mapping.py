@@ -177,11 +177,12 @@ def _misfit(data_type: str, value: Any, max_string_length: int) -> str | None:
             number = decimal.Decimal(value)
         except decimal.InvalidOperation:
             return f"{value!r} is not a number"
-        if not decimal_fits(number, 30, _FIXED_DECIMAL_PLACES):
-            return (f"{value} has more than {_FIXED_DECIMAL_PLACES} decimal places, which Power BI's "
-                    "fixed decimal type would round (number_data_type: Double stores it approximately)")
         if abs(number) > _FIXED_DECIMAL_LIMIT:
             return f"{value} is beyond Power BI's fixed decimal range (±{_FIXED_DECIMAL_LIMIT})"
+        # Within the range, at most 15 integer digits: DECIMAL(19, 4) checks only the places.
+        if not decimal_fits(number, 19, _FIXED_DECIMAL_PLACES):
+            return (f"{value} has more than {_FIXED_DECIMAL_PLACES} decimal places, which Power BI's "
+                    "fixed decimal type would round (number_data_type: Double stores it approximately)")
     if data_type == "Double" and isinstance(value, int | decimal.Decimal):
         try:
             finite = math.isfinite(float(value))

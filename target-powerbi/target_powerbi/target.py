@@ -12,6 +12,7 @@ from singer_sdk import typing as th
 from target_powerbi.failures import classifier, outside_batch, retry_policy
 from target_powerbi.loader import DEFAULT_DIMENSION_STREAMS
 from target_powerbi.runtime import Runtime, build_runtime
+from target_powerbi.schema_mapping import RowShaper, table_columns
 from target_powerbi.sinks import PowerBISink
 
 
@@ -89,6 +90,11 @@ class TargetPowerBI(DeliveryTarget, Target):
             super().listen(file_input)
         finally:
             self.close_runtime()
+
+    def value_refusal(self, stream: str, schema_message: dict, record: dict) -> str | None:
+        """For ``replay --dry-run``: what Power BI's table could not hold exactly (no call out)."""
+        columns = table_columns(schema_message["schema"], self.config["number_data_type"], stream=stream)
+        return RowShaper(columns).problem(record)
 
     def close_runtime(self) -> None:
         runtime = self.__dict__.pop("runtime", None)

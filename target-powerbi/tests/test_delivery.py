@@ -146,6 +146,13 @@ def test_replay_lists_letters_byte_for_byte_sends_fixed_ones_and_keeps_the_other
     # Set aside on arrival (NaN, schema, a number beyond Power BI's fixed decimal), then by Power BI.
     assert [letter["line"] for letter in letters] == [NAN_LINE, schema_error, huge, refused_by_power_bi]
 
+    dry = _console(["replay", "--dry-run"], config, tmp_path)
+    verdicts = {json.loads(line)["id"]: json.loads(line) for line in dry.stdout.splitlines()}
+    by_line = {letter["line"]: verdicts[letter["id"]] for letter in letters}
+    assert by_line[refused_by_power_bi]["would_pass"], "only Power BI itself refused it"
+    assert "NaN" in by_line[NAN_LINE]["reason"] and "sync_token" in by_line[schema_error]["reason"]
+    assert "fixed decimal range" in by_line[huge]["reason"]
+
     powerbi_sandbox.store.limits.max_string_length = 4000  # the cause is fixed
     replayed = _console(["replay"], config, tmp_path)
     assert replayed.returncode == 1, replayed.stderr[-3000:]
