@@ -68,7 +68,7 @@ def outside_batch(operation: Callable[[], T], *, describe: str, policy: RetryPol
     errors are retried under the same policy; anything else stops the run."""
     try:
         return call_with_retries(operation, policy, describe, logger)
-    except (SystemicFailure, KeyboardInterrupt):
+    except SystemicFailure:
         raise
     except Exception as exc:
         verdict = classify(exc)
