@@ -52,6 +52,9 @@ def _ids(sandbox: Any, table: str = "invoices") -> list[str]:
 SYSTEMIC_CASES = {
     "wrong client_secret": ({"client_secret": "not-the-secret"}, None, ["refused the client credentials", "client_secret"]),
     "unreachable api_url": ({"api_url": "https://127.0.0.1:9"}, None, ["127.0.0.1:9", "api_url"]),
+    "unreachable authority_host": ({"authority_host": "https://127.0.0.1:9"}, None, ["Azure AD", "authority_host"]),
+    "wrong tenant_id": ({"tenant_id": "11111111-2222-4333-8444-555555555555"}, None,
+                        ["does not know the tenant 11111111-2222-4333-8444-555555555555", "tenant_id"]),
     "wrong workspace_id": ({"workspace_id": "00000000-0000-4000-8000-000000000000"}, None, ["GroupNotFound", "workspace_id"]),
     "missing ca_bundle": ({"ca_bundle": "MISSING"}, None, ["no-such-ca.pem", "ca_bundle"]),
     "every POST failing": ({}, 500, ["still failed after 3 attempts", "max_retries"]),
