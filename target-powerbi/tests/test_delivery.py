@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import certifi
 import pytest
 from qbc_plugin_kit.failures import RecordsSetAside
 
@@ -57,6 +58,8 @@ SYSTEMIC_CASES = {
                         ["does not know the tenant 11111111-2222-4333-8444-555555555555", "tenant_id"]),
     "wrong workspace_id": ({"workspace_id": "00000000-0000-4000-8000-000000000000"}, None, ["GroupNotFound", "workspace_id"]),
     "missing ca_bundle": ({"ca_bundle": "MISSING"}, None, ["no-such-ca.pem", "ca_bundle"]),
+    # The public CAs do not vouch for the sandbox's own CA, as for a TLS-inspecting proxy.
+    "untrusted certificate": ({"ca_bundle": certifi.where()}, None, ["could not be verified", "ca_bundle"]),
     "every POST failing": ({}, 500, ["still failed after 3 attempts", "max_retries"]),
     "every POST refused": ({}, 400, ["refused the whole batch", "first and last records"]),
 }
