@@ -55,8 +55,10 @@ class LoadReport:
 def row_key(record: Mapping[str, Any], key_properties: Sequence[str]) -> str:
     if key_properties:
         return str(simplejson.dumps([record.get(k) for k in key_properties], use_decimal=True))
-    # Keyless streams: identical records are the same row, so a re-run does not duplicate them.
-    payload = simplejson.dumps(record, use_decimal=True, sort_keys=True, default=str)
+    # Keyless streams: identical records are the same row, so a re-run does not duplicate them
+    # (the audit columns differ on every run, so they are not part of the identity).
+    content = {k: v for k, v in record.items() if not k.startswith("_sdc_")}
+    payload = simplejson.dumps(content, use_decimal=True, sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

@@ -72,6 +72,16 @@ def test_rerun_of_the_same_versions_pushes_nothing_new(powerbi_sandbox, powerbi_
     assert len(powerbi_sandbox.store.rows("QuickBooks", "invoices")) == 1
 
 
+def test_rerun_of_a_keyless_stream_pushes_nothing_new(powerbi_sandbox, powerbi_config):
+    schema = {"type": "SCHEMA", "stream": "report_rows", "key_properties": [],
+              "schema": {"type": "object", "properties": {"account": {"type": "string"},
+                                                           "amount": {"type": "number"}}}}
+    messages = [schema, {"type": "RECORD", "stream": "report_rows", "record": {"account": "4000", "amount": 12.5}}]
+    run_target(powerbi_config, messages)
+    run_target(powerbi_config, messages)
+    assert len(powerbi_sandbox.store.rows("QuickBooks", "report_rows")) == 1
+
+
 def test_fact_table_appends_each_new_version_ordered_by_sdc_version(powerbi_sandbox, powerbi_config):
     base = {"company_id": "9130", "edition": "qbo", "id": "77", "doc_number": "1001", "txn_date": "2026-11-01"}
     run_target(powerbi_config, [schema_message("invoices"),
