@@ -285,3 +285,11 @@ def test_a_record_before_its_schema_or_without_its_key_is_set_aside_not_fatal(po
     reasons = {letter.stream: letter.reason for letter in pending_letters(powerbi_config)}
     assert "before a SCHEMA message" in reasons["vendors"]
     assert "key property id" in reasons["invoices"]
+
+
+def test_an_unreadable_timestamp_is_set_aside_naming_the_field(powerbi_sandbox, powerbi_config):
+    with pytest.raises(RecordsSetAside):
+        run_target(powerbi_config, [schema_message("invoices"), _invoice(1), _invoice(2, updated_at="yesterday")])
+    assert _ids(powerbi_sandbox) == ["1"]
+    (letter,) = pending_letters(powerbi_config)
+    assert "updated_at" in letter.reason and '"yesterday"' in letter.line
