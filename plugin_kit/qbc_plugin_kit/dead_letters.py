@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import simplejson
+
 PENDING, REPLAYED, DISCARDED = "pending", "replayed", "discarded"
 FILE_NAME = "dead_letters.sqlite"
 
@@ -82,6 +84,7 @@ class DeadLetterStore:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.executescript(_SCHEMA)
+                _import_batch_letters(db)
             except (OSError, sqlite3.Error) as exc:
                 raise DeadLetterStoreUnavailable(
                     f"the dead-letter store {self.path} cannot be written ({exc}): set "
@@ -152,6 +155,35 @@ class DeadLetterStore:
             self._connection().execute(
                 "UPDATE record_letters SET attempts = attempts + 1, reason = ? WHERE id = ?",
                 (reason, letter_id))
+
+
+def _import_batch_letters(db: sqlite3.Connection) -> None:
+    """Earlier releases kept a batch per letter (table ``dead_letters``, records re-serialised):
+    their pending records become one letter each here, so an upgrade loses none of them. The
+    old rows stay, marked ``imported``."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dead_letters'").fetchone() is None:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        rows = db.execute("SELECT id, created_at, stream, schema_json, key_properties_json, records_json, error, "
+                          "attempts FROM dead_letters WHERE status = 'pending' ORDER BY id").fetchall()
+        for old_id, created_at, stream, schema_json, keys_json, records_json, error, attempts in rows:
+            keys = simplejson.loads(keys_json)
+            schema_message = simplejson.dumps({"type": "SCHEMA", "stream": stream, "schema": simplejson.loads(schema_json),
+                                               "key_properties": keys})
+            for record in simplejson.loads(records_json, use_decimal=True):
+                line = simplejson.dumps({"type": "RECORD", "stream": stream, "record": record},
+                                        use_decimal=True, ensure_ascii=False)
+                db.execute(
+                    "INSERT INTO record_letters (created_at, stream, record_key, line, schema_message, reason, attempts)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (created_at, stream, _key_text({k: record.get(k) for k in keys} or None), line, schema_message,
+                     f"{error} (kept by an earlier release as part of batch letter {old_id})", attempts))
+            db.execute("UPDATE dead_letters SET status = 'imported', resolved_at = ? WHERE id = ?", (_now(), old_id))
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class DeadLetterStoreUnavailable(Exception):

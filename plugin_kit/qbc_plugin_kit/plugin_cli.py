@@ -123,6 +123,12 @@ def replay(argv: list[str], prog: str, target_class: Any) -> int:
     if args.dry_run:
         for letter in letters:
             reason = dry_run_verdict(letter.line, letter.schema_message)
+            # A target may also say what its destination's columns cannot hold (an optional hook:
+            # ``value_refusal(stream, schema_message, record) -> reason | None``), with no call out.
+            value_refusal = getattr(target, "value_refusal", None)
+            if reason is None and value_refusal is not None and letter.schema_message is not None:
+                reason = value_refusal(letter.stream, parse_line(letter.schema_message),
+                                       parse_line(letter.line)["record"])
             print(json.dumps({"id": letter.id, "stream": letter.stream, "would_pass": reason is None,
                               "reason": reason}, ensure_ascii=False))
         return 0

@@ -19,13 +19,11 @@ import msal.exceptions
 import requests
 from qbc_plugin_kit.retry import TransientError
 
+from target_powerbi.errors import PowerBIAuthError, PowerBITlsError
+
 POWERBI_SCOPE = "https://analysis.windows.net/powerbi/api/.default"
 # msal reports an unreachable or failing token endpoint as these errors rather than raising.
 _TRANSIENT_AAD_ERRORS = {"temporarily_unavailable", "server_error", "service_unavailable"}
-
-
-class PowerBIAuthError(Exception):
-    """Azure AD refused the credentials; retrying cannot help."""
 
 
 class PowerBITokenProvider:
@@ -52,16 +50,39 @@ class PowerBITokenProvider:
         self._token: str | None = None
         self._expires_at = 0.0
         self.acquired_count = 0
-        self._app = msal.ConfidentialClientApplication(
-            client_id,
-            client_credential=client_secret,
-            authority=f"{authority_host.rstrip('/')}/{tenant_id}",
-            # Instance discovery would call login.microsoftonline.com even for a sovereign
-            # cloud or private authority host; the configured host is authoritative.
-            instance_discovery=False,
-            http_client=session,
-            token_cache=msal.TokenCache(),
-        )
+        self._authority = f"{authority_host.rstrip('/')}/{tenant_id}"
+        self._secret = client_secret
+        self._session = session
+        self._cache = msal.TokenCache()
+        self._application: msal.ConfidentialClientApplication | None = None
+
+    @property
+    def _app(self) -> msal.ConfidentialClientApplication:
+        """Built on first use: msal reads the tenant's OpenID configuration as it is built, and
+        that call's failures must be told apart like a token request's (see _acquire)."""
+        if self._application is None:
+            try:
+                self._application = msal.ConfidentialClientApplication(
+                    self._client_id,
+                    client_credential=self._secret,
+                    authority=self._authority,
+                    # Instance discovery would call login.microsoftonline.com even for a sovereign
+                    # cloud or private authority host; the configured host is authoritative.
+                    instance_discovery=False,
+                    http_client=self._session,
+                    token_cache=self._cache,
+                )
+            except requests.exceptions.SSLError as exc:
+                raise PowerBITlsError(f"the TLS certificate of the Azure AD authority {self._authority} could "
+                                      f"not be verified ({str(exc).splitlines()[0][:300]})") from exc
+            except requests.RequestException as exc:
+                raise TransientError(f"could not reach the Azure AD authority {self._authority}: "
+                                     f"{type(exc).__name__}") from exc
+            except ValueError as exc:
+                # msal: "Unable to get authority configuration for ..." (an unknown tenant).
+                raise PowerBIAuthError(f"Azure AD does not know the tenant {self._tenant_id} (no OpenID "
+                                       f"configuration at {self._authority})") from exc
+        return self._application
 
     def token(self) -> str:
         with self._lock:
@@ -74,12 +95,12 @@ class PowerBITokenProvider:
         """Forget the current token (Power BI said it is expired or invalid)."""
         with self._lock:
             self._token = None
-            cache = self._app.token_cache
+            cache = self._cache
             for item in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
                 cache.remove_at(item)
 
     def _acquire(self) -> None:
-        cache = self._app.token_cache
+        cache = self._cache
         for item in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
             cache.remove_at(item)
         try:
@@ -91,6 +112,9 @@ class PowerBITokenProvider:
             if status and (int(status.group(1)) >= 500 or int(status.group(1)) == 429):
                 raise TransientError(f"Azure AD token endpoint answered {status.group(1)}") from exc
             raise PowerBIAuthError(f"Azure AD token request failed: {exc}") from exc
+        except requests.exceptions.SSLError as exc:
+            raise PowerBITlsError(f"the TLS certificate of the Azure AD authority host could not be verified "
+                                  f"({str(exc).splitlines()[0][:300] if str(exc) else 'SSLError'})") from exc
         except requests.RequestException as exc:
             raise TransientError(
                 f"could not reach the Azure AD token endpoint for tenant {self._tenant_id}: "

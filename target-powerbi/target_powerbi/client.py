@@ -1,4 +1,8 @@
-"""Power BI REST calls for push datasets, with auth renewal, throttling and retries."""
+"""Power BI REST calls for push datasets, with token renewal.
+
+A throttled, failing (5xx) or unreachable call raises ``TransientError`` (with Power BI's
+Retry-After); the delivery contract's one retry policy decides whether to try again.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,10 @@ from typing import Any
 
 import requests
 import simplejson
-from qbc_plugin_kit.retry import RetryPolicy, TransientError, call_with_retries
+from qbc_plugin_kit.retry import TransientError
 
 from target_powerbi.auth import PowerBITokenProvider
-
-
-class PowerBIRequestError(Exception):
-    """Power BI rejected a request for a reason a retry cannot fix (400, 403, 404, ...)."""
-
-    def __init__(self, status: int, code: str, message: str, request: str) -> None:
-        super().__init__(f"Power BI answered {status} {code} to {request}: {message}")
-        self.status, self.code = status, code
+from target_powerbi.errors import PowerBIRequestError, PowerBITlsError
 
 
 class PowerBIClient:
@@ -29,7 +26,6 @@ class PowerBIClient:
         auth: PowerBITokenProvider,
         api_url: str,
         workspace_id: str,
-        retry: RetryPolicy,
         timeout_seconds: float = 120.0,
         logger: logging.Logger | None = None,
     ) -> None:
@@ -38,7 +34,6 @@ class PowerBIClient:
         # Microsoft's docs give both "https://api.powerbi.com" and ".../v1.0/myorg" as the base.
         base = api_url.rstrip("/").removesuffix("/v1.0/myorg")
         self._group_url = f"{base}/v1.0/myorg/groups/{workspace_id}"
-        self._retry = retry
         self._timeout = timeout_seconds
         self._logger = logger or logging.getLogger(__name__)
         self.request_count = 0
@@ -80,22 +75,14 @@ class PowerBIClient:
     def _call(self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None) -> Any:
         describe = f"{method} {path}"
         payload = None if body is None else simplejson.dumps(body, use_decimal=True, ensure_ascii=False).encode("utf-8")
-        renewed_auth = False
-
-        def attempt() -> Any:
-            nonlocal renewed_auth
-            while True:
-                response = self._send(method, path, payload, params, describe)
-                if _is_auth_failure(response) and not renewed_auth:
-                    # One fresh token per request: a second rejection is a permissions problem.
-                    renewed_auth = True
-                    self._logger.info("Power BI rejected the access token (%s); acquiring a new one",
-                                      response.status_code)
-                    self._auth.invalidate()
-                    continue
-                return _interpret(response, describe)
-
-        return call_with_retries(attempt, self._retry, describe, self._logger)
+        response = self._send(method, path, payload, params, describe)
+        if _is_auth_failure(response):
+            # One fresh token per request: a second rejection is a permissions problem.
+            self._logger.info("Power BI rejected the access token (%s); acquiring a new one",
+                              response.status_code)
+            self._auth.invalidate()
+            response = self._send(method, path, payload, params, describe)
+        return _interpret(response, describe)
 
     def _send(self, method: str, path: str, payload: bytes | None, params: dict[str, str] | None,
               describe: str) -> requests.Response:
@@ -106,8 +93,16 @@ class PowerBIClient:
         try:
             return self._session.request(method, self._group_url + path, data=payload, params=params,
                                          headers=headers, timeout=self._timeout)
+        except requests.exceptions.SSLError as exc:
+            raise PowerBITlsError(f"the TLS certificate of {self._group_url.split('/v1.0/')[0]} could not be "
+                                  f"verified ({_first_line(exc)})") from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(f"{type(exc).__name__} on {describe}") from exc
+            raise TransientError(f"{type(exc).__name__} on {describe} to "
+                                 f"{self._group_url.split('/v1.0/')[0]}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
 
 
 def _quote(name: str) -> str:

@@ -8,9 +8,11 @@ Push datasets cannot update or delete single rows, so:
   new row, ``_sdc_version`` orders them, and a deletion appends a tombstone row with
   ``_sdc_deleted_at`` set. Reports take the newest version per key.
 
-The mirror doubles as an outbox: rows accepted but not yet pushed are sent by the next load of
-their table, so a deleted invoice's line tombstones reach Power BI even when the lines stream
-comes later in the run.
+:meth:`PushLoader.load` is one atomic write for the delivery contract: the mirror changes only
+when Power BI took the batch (one POST for a fact table), so a refused batch can be split and
+retried without leaving half of it behind. Rows the mirror holds that no batch owns (a deleted
+invoice's line tombstones, a rewrite that was interrupted) form an outbox that
+:meth:`PushLoader.flush_pending` sends.
 """
 
 from __future__ import annotations
@@ -22,42 +24,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 import simplejson
-from qbc_plugin_kit.retry import TransientError
+from qbc_plugin_kit.delivery import private_keys_removed
+from qbc_plugin_kit.failures import SystemicFailure
+from qbc_plugin_kit.record_model import HEADER_LINES, LINE_HEADERS, is_deleted
+from qbc_plugin_kit.version_order import DELETED_AT, version_text
 
-from target_powerbi.auth import PowerBIAuthError
-from target_powerbi.client import PowerBIClient, PowerBIRequestError
+from target_powerbi.client import PowerBIClient
 from target_powerbi.mirror import Mirror, StagedRow
 from target_powerbi.pacing import PushPacer
-from target_powerbi.schema_mapping import Column, RowShaper, table_columns, table_definition
-
-# header stream -> (lines stream, the lines' column holding the header id)
-HEADER_LINES: dict[str, tuple[str, str]] = {
-    "invoices": ("invoice_lines", "invoice_id"),
-    "bills": ("bill_lines", "bill_id"),
-    "purchase_orders": ("purchase_order_lines", "purchase_order_id"),
-    "journal_entries": ("journal_entry_lines", "journal_entry_id"),
-    "credit_memos": ("credit_memo_lines", "credit_memo_id"),
-    "sales_receipts": ("sales_receipt_lines", "sales_receipt_id"),
-}
-LINE_PARENT_FIELD = dict(HEADER_LINES.values())
+from target_powerbi.schema_mapping import (
+    Column,
+    RowShaper,
+    table_columns,
+    table_definition,
+    table_name,
+)
 
 DEFAULT_DIMENSION_STREAMS = ("accounts", "customers", "vendors", "employees", "items", "classes",
                              "departments")
-
-
-class MissingTableError(Exception):
-    """A stream needs a table the existing push dataset lacks and recreating is not allowed."""
-
-
-class LoadFailed(Exception):
-    """Power BI did not take part of a batch; ``unsent`` are the records to keep for replay."""
-
-    def __init__(self, stream: str, message: str, unsent: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.stream = stream
-        self.unsent = unsent
+VERSION_COLUMN = "_sdc_version"
 
 
 @dataclass(frozen=True)
@@ -69,16 +55,23 @@ class LoadReport:
 def row_key(record: Mapping[str, Any], key_properties: Sequence[str]) -> str:
     if key_properties:
         return str(simplejson.dumps([record.get(k) for k in key_properties], use_decimal=True))
-    # Keyless streams: identical records are the same row, so a re-run does not duplicate them.
-    payload = simplejson.dumps(record, use_decimal=True, sort_keys=True, default=str)
+    # Keyless streams: identical records are the same row, so a re-run does not duplicate them
+    # (the audit columns differ on every run, so they are not part of the identity).
+    content = {k: v for k, v in record.items() if not k.startswith("_sdc_")}
+    payload = simplejson.dumps(content, use_decimal=True, sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def parent_key(stream: str, record: Mapping[str, Any]) -> str | None:
-    field = LINE_PARENT_FIELD.get(stream)
-    if field is None or record.get(field) is None:
-        return None
-    return f"{record.get('company_id')}|{record.get(field)}"
+def document_key(stream: str, record: Mapping[str, Any]) -> str | None:
+    """The document a row belongs to: a line's header, or a header itself (company|id)."""
+    if stream in HEADER_LINES:
+        return f"{record.get('company_id')}|{record.get('id')}"
+    if stream in LINE_HEADERS:
+        column = LINE_HEADERS[stream][1]
+        if record.get(column) is None:
+            return None
+        return f"{record.get('company_id')}|{record.get(column)}"
+    return None
 
 
 class PushLoader:
@@ -133,6 +126,10 @@ class PushLoader:
         self.schemas[stream] = dict(schema)
         return columns
 
+    def refusal(self, stream: str, record: Mapping[str, Any]) -> str | None:
+        """Why Power BI's table for ``stream`` cannot hold ``record`` exactly, or None."""
+        return self._shapers[stream].problem(record)
+
     def _ensure_table(self, stream: str) -> str:
         definition = table_definition(stream, self._shapers[stream].columns)
         if self._dataset_id is None:
@@ -140,12 +137,13 @@ class PushLoader:
             if self._dataset_id is None:
                 return self._create_dataset()
             self._remote_tables = self.client.get_tables(self._dataset_id)
-        if stream not in self._remote_tables:
+        table = definition["name"]
+        if table not in self._remote_tables:
             return self._add_table(stream)
-        if not _same_columns(self._remote_tables.get(stream), definition["columns"]):
-            self.logger.info("Updating the schema of Power BI table %r", stream)
+        if not _same_columns(self._remote_tables.get(table), definition["columns"]):
+            self.logger.info("Updating the schema of Power BI table %r", table)
             self.client.put_table(self._dataset_id, definition)
-            self._remote_tables[stream] = definition["columns"]
+            self._remote_tables[table] = definition["columns"]
         return self._dataset_id
 
     def _create_dataset(self) -> str:
@@ -163,10 +161,11 @@ class PushLoader:
         means a new dataset: recreated with every table, then refilled from the mirror."""
         assert self._dataset_id is not None
         if self.missing_table_action != "recreate":
-            raise MissingTableError(
-                f"stream {stream!r} has no table in push dataset {self.dataset_name!r} and Power BI cannot "
-                "add tables to an existing push dataset; set missing_table_action: recreate (the dataset "
-                "is rebuilt from the local mirror and gets a new id) or use another dataset_name")
+            raise SystemicFailure(
+                f"stream {stream!r} has no table in push dataset {self.dataset_name!r} and Power BI "
+                "cannot add tables to an existing push dataset",
+                "set missing_table_action: recreate (the dataset is rebuilt from the local mirror and "
+                "gets a new id) or set another dataset_name, then run again")
         for known, (schema, keys) in self.mirror.schemas().items():
             if known not in self._shapers:
                 self._remember(known, schema, keys)
@@ -176,116 +175,133 @@ class PushLoader:
             "rebound to the new one.", stream, self.dataset_name, len(self._shapers))
         self.client.delete_dataset(self._dataset_id)
         dataset_id = self._create_dataset()
-        for table in list(self._remote_tables):
-            if table == stream:
-                continue
-            self.mirror.mark_stream_unpushed(table)
-            try:
-                self.flush(table, [])
-            except LoadFailed as exc:
-                self.logger.error("Re-pushing table %r into the recreated dataset failed (%s); its rows stay "
-                                  "in the mirror and go out with its next load or `target-powerbi replay`",
-                                  table, exc)
+        for other in list(self._shapers):
+            if other != stream:
+                # Into the outbox: the sink re-pushes them after this batch (flush_pending).
+                self.mirror.mark_stream_unpushed(other)
         return dataset_id
 
-    def flush_pending(self) -> list[str]:
-        """Push every table's rows the mirror holds but Power BI does not (after an outage)."""
+    def flush_pending(self, streams: Iterable[str] | None = None) -> list[str]:
+        """Push the rows the mirror holds but Power BI does not (an interrupted rewrite, line
+        tombstones of a deleted document); returns the streams that had any."""
         flushed = []
         with self._lock:
-            for stream, (schema, keys) in self.mirror.schemas().items():
+            saved = self.mirror.schemas()
+            for stream in list(streams) if streams is not None else list(saved):
                 if not self.mirror.unpushed(stream):
                     continue
                 if stream not in self._shapers:
-                    self._remember(stream, schema, keys)
-                self.flush(stream, [])
+                    if stream not in saved:
+                        continue
+                    self._remember(stream, *saved[stream])
+                self._push_outbox(self._ensure_table(stream), stream)
                 flushed.append(stream)
         return flushed
 
+    def _push_outbox(self, dataset_id: str, stream: str) -> None:
+        if stream in self.dimension_streams:
+            self._rewrite(dataset_id, stream)
+            self.mirror.mark_stream_pushed(stream)
+            return
+        shaper = self._shapers[stream]
+        pending = self.mirror.unpushed(stream)
+        for chunk in _chunks(pending, self.pacer.limits.max_rows_per_request):
+            self.pacer.before_post(len(chunk), self.mirror.count(stream))
+            self.client.post_rows(dataset_id, table_name(stream), [shaper.row(r.record) for r in chunk])
+            self.mirror.mark_pushed(stream, chunk)
+
     # --- loading -----------------------------------------------------------------------------
 
-    def stage(self, stream: str, key_properties: Sequence[str], records: Iterable[dict[str, Any]]) -> list[StagedRow]:
-        rows = [
-            StagedRow(row_key(r, key_properties), str(r["_sdc_version"]), parent_key(stream, r),
-                      bool(r.get("_sdc_deleted_at")), r)
-            for r in records
-        ]
-        return self.mirror.stage(stream, rows)
+    def _staged_rows(self, stream: str, key_properties: Sequence[str],
+                     records: Iterable[dict[str, Any]]) -> list[StagedRow]:
+        header = LINE_HEADERS.get(stream, (None, None))[0]
+        rows = []
+        for record in records:
+            clean = private_keys_removed(record)
+            clean[VERSION_COLUMN] = version_text(clean)
+            document = document_key(stream, clean)
+            deletion = (self.mirror.deleted_document(header, document)
+                        if header and document and not is_deleted(clean) else None)
+            if deletion is not None:
+                # The header was deleted (QuickBooks cannot restore it): a line arriving after
+                # the deletion, even in the same run, is flagged with it.
+                clean = _tombstone(clean, deletion)
+            rows.append(StagedRow(row_key(clean, key_properties), clean[VERSION_COLUMN], document,
+                                  is_deleted(clean), clean))
+        return rows
 
     def load(self, stream: str, key_properties: Sequence[str], records: list[dict[str, Any]]) -> LoadReport:
-        """Guard, stage and push one batch. Raises :class:`LoadFailed` with what did not go."""
+        """Guard and push one batch, all or nothing: one POST for a fact table (the caller
+        keeps a batch within max_rows_per_request), one rewrite for a dimension table."""
         with self._lock:
-            return self._load(stream, key_properties, records)
-
-    def _load(self, stream: str, key_properties: Sequence[str], records: list[dict[str, Any]]) -> LoadReport:
-        if stream not in self._shapers:
-            raise ValueError(f"no schema registered for stream {stream!r}")
-        accepted = self.stage(stream, key_properties, records)
-        skipped = len(records) - len(accepted)
-        if skipped:
-            self.logger.info("%s: %d record(s) not newer than what Power BI already holds; skipped",
-                             stream, skipped)
-        self.flush(stream, accepted)
-        if stream in HEADER_LINES:
-            self._cascade_deletes(stream, accepted)
-        return LoadReport(len(accepted), skipped)
-
-    def flush(self, stream: str, batch: list[StagedRow]) -> None:
-        truncated_before = self._shapers[stream].truncated_values
-        try:
+            if stream not in self._shapers:
+                raise ValueError(f"no schema registered for stream {stream!r}")
             dataset_id = self._ensure_table(stream)
-            if stream in self.dimension_streams:
-                if self.mirror.unpushed(stream):
-                    self._rewrite(dataset_id, stream)
-            else:
-                self._append(dataset_id, stream)
-            cut = self._shapers[stream].truncated_values - truncated_before
-            if cut:
-                self.logger.warning("%s: %d value(s) longer than %d characters were cut to fit Power BI; "
-                                    "the full values stay in the mirror", stream, cut, self.max_string_length)
-        except (TransientError, PowerBIRequestError, MissingTableError, requests.RequestException) as exc:
-            still_pending = {r.key for r in self.mirror.unpushed(stream)}
-            unsent = [r.record for r in batch if r.key in still_pending]
-            raise LoadFailed(stream, str(exc), unsent) from exc
+            emptied_before = self._shapers[stream].emptied_json_values
+            dimension = stream in self.dimension_streams
+            rows = self._staged_rows(stream, key_properties, records)
+            if dimension and self.mirror.would_accept(stream, rows):
+                # Committed before the table is emptied: if the rewrite breaks off, the next
+                # load or run rewrites the table from the mirror.
+                self.mirror.mark_stream_unpushed(stream)
+            with self.mirror.transaction():
+                accepted = self.mirror.stage(stream, rows)
+                if dimension:
+                    if self.mirror.unpushed(stream):
+                        self._rewrite(dataset_id, stream)
+                        self.mirror.mark_stream_pushed(stream)
+                elif accepted:
+                    shaper = self._shapers[stream]
+                    for chunk in _chunks(accepted, self.pacer.limits.max_rows_per_request):
+                        self.pacer.before_post(len(chunk), self.mirror.count(stream))
+                        self.client.post_rows(dataset_id, table_name(stream), [shaper.row(r.record) for r in chunk])
+                    self.mirror.mark_pushed(stream, accepted)
+                if stream in HEADER_LINES:
+                    self._stage_line_tombstones(stream, accepted)
+            skipped = len(records) - len(accepted)
+            if skipped:
+                self.logger.info("%s: %d record(s) not newer than what Power BI already holds; skipped",
+                                 stream, skipped)
+            self._report_emptied_json(stream, emptied_before)
+            return LoadReport(len(accepted), skipped)
 
     def _rewrite(self, dataset_id: str, stream: str) -> None:
         shaper = self._shapers[stream]
         rows = [shaper.row(r) for r in self.mirror.current_records(stream, include_deleted=not self.hard_delete)]
-        self.client.delete_rows(dataset_id, stream)
+        self.client.delete_rows(dataset_id, table_name(stream))
         for chunk in _chunks(rows, self.pacer.limits.max_rows_per_request):
             self.pacer.before_post(len(chunk), len(rows))
-            self.client.post_rows(dataset_id, stream, list(chunk))
-        self.mirror.mark_stream_pushed(stream)
+            self.client.post_rows(dataset_id, table_name(stream), list(chunk))
         self.logger.info("Rewrote Power BI table %r with %d current rows", stream, len(rows))
 
-    def _append(self, dataset_id: str, stream: str) -> None:
-        shaper = self._shapers[stream]
-        pending = self.mirror.unpushed(stream)
-        table_rows = self.mirror.count(stream)
-        for chunk in _chunks(pending, self.pacer.limits.max_rows_per_request):
-            self.pacer.before_post(len(chunk), table_rows)
-            self.client.post_rows(dataset_id, stream, [shaper.row(r.record) for r in chunk])
-            self.mirror.mark_pushed(stream, chunk)
-
-    def _cascade_deletes(self, header_stream: str, accepted: list[StagedRow]) -> None:
+    def _stage_line_tombstones(self, header_stream: str, accepted: list[StagedRow]) -> None:
+        """Flag the live lines of deleted documents; they go out with the lines' outbox."""
         lines_stream, _ = HEADER_LINES[header_stream]
         tombstones: list[StagedRow] = []
         for header in accepted:
-            if not header.deleted:
+            if not header.deleted or header.parent_key is None:
                 continue
-            parent = f"{header.record.get('company_id')}|{header.record.get('id')}"
-            for line in self.mirror.live_children(lines_stream, parent):
-                record = dict(line.record)
-                record["_sdc_deleted_at"] = header.record.get("_sdc_deleted_at")
-                record["_sdc_batched_at"] = header.record.get("_sdc_batched_at")
-                record["_sdc_version"] = max(line.version, header.version)
-                tombstones.append(StagedRow(line.key, record["_sdc_version"], parent, True, record))
-        if not tombstones:
-            return
-        staged = self.mirror.stage(lines_stream, tombstones)
-        self.logger.info("%s: flagged %d line(s) of deleted documents as deleted", lines_stream, len(staged))
-        if lines_stream in self._shapers:
-            self.flush(lines_stream, staged)
-        # Otherwise the tombstones wait in the mirror and go out with the next lines batch.
+            for line in self.mirror.live_children(lines_stream, header.parent_key):
+                record = _tombstone(line.record, header)
+                tombstones.append(StagedRow(line.key, record[VERSION_COLUMN], header.parent_key, True, record))
+        if tombstones:
+            staged = self.mirror.stage(lines_stream, tombstones)
+            self.logger.info("%s: flagged %d line(s) of deleted documents as deleted", lines_stream, len(staged))
+
+    def _report_emptied_json(self, stream: str, before: int) -> None:
+        emptied = self._shapers[stream].emptied_json_values - before
+        if emptied:
+            self.logger.warning("%s: %d nested value(s) longer than %d characters as JSON were left empty in "
+                                "Power BI (it holds no longer text; the full values stay in the mirror)",
+                                stream, emptied, self.max_string_length)
+
+
+def _tombstone(line: Mapping[str, Any], deletion: StagedRow) -> dict[str, Any]:
+    record = dict(line)
+    record[DELETED_AT] = deletion.record.get(DELETED_AT)
+    record["_sdc_batched_at"] = deletion.record.get("_sdc_batched_at")
+    record[VERSION_COLUMN] = max(str(line.get(VERSION_COLUMN) or ""), deletion.version)
+    return record
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -302,4 +318,4 @@ def _same_columns(remote: list[dict[str, Any]] | None, wanted: list[dict[str, An
     return norm(remote) == norm(wanted)
 
 
-__all__ = ["DEFAULT_DIMENSION_STREAMS", "LoadFailed", "LoadReport", "PowerBIAuthError", "PushLoader"]
+__all__ = ["DEFAULT_DIMENSION_STREAMS", "LoadReport", "PushLoader"]

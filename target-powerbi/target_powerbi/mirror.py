@@ -1,8 +1,10 @@
 """Local SQLite mirror of what each Power BI table should hold.
 
 Push datasets accept appends and whole-table deletes only, never row updates. The mirror keeps
-the newest version of every row (the version guard), whether that version has reached Power BI
-yet (``pushed``), and each line's parent document, so a deleted invoice flags its lines too.
+the newest version of every row (the version guard, in the kit's version order: ``version``
+is :func:`qbc_plugin_kit.version_order.version_text`, whose string order is that order),
+whether that version has reached Power BI yet (``pushed``), and each row's document key
+(``parent_key``: a line's header, a header's own), so a deleted invoice flags its lines too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import simplejson
+from qbc_plugin_kit.version_order import version_text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mirror_rows (
@@ -34,6 +37,9 @@ CREATE TABLE IF NOT EXISTS stream_schemas (
     key_properties_json TEXT NOT NULL
 );
 """
+# PRAGMA user_version: 2 = versions written by the kit's version_text (a deletion at the same
+# instant is newer than a live version). Files of earlier releases are re-encoded on open.
+_VERSION_ENCODING = 2
 
 
 @dataclass(frozen=True)
@@ -60,12 +66,30 @@ class Mirror:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        (encoding,) = self._db.execute("PRAGMA user_version").fetchone()
+        if encoding < _VERSION_ENCODING:
+            self._reencode_versions()
+
+    def _reencode_versions(self) -> None:
+        with self.transaction() as db:
+            rows = db.execute("SELECT stream, row_key, record FROM mirror_rows").fetchall()
+            for stream, key, text in rows:
+                record = _loads(text)
+                version = version_text(record)
+                record["_sdc_version"] = version
+                db.execute("UPDATE mirror_rows SET version = ?, record = ? WHERE stream = ? AND row_key = ?",
+                           (version, _dumps(record), stream, key))
+            db.execute(f"PRAGMA user_version = {_VERSION_ENCODING}")
 
     def close(self) -> None:
         self._db.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; nested calls join the outer one (all or nothing)."""
+        if self._db.in_transaction:
+            yield self._db
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
@@ -81,16 +105,10 @@ class Mirror:
         and is skipped; an equal version not yet pushed is a retry and is accepted.
         """
         accepted: list[StagedRow] = []
-        with self._transaction() as db:
+        with self.transaction() as db:
             for row in rows:
-                current = db.execute(
-                    "SELECT version, pushed FROM mirror_rows WHERE stream = ? AND row_key = ?",
-                    (stream, row.key),
-                ).fetchone()
-                if current is not None:
-                    stored_version, pushed = current
-                    if row.version < stored_version or (row.version == stored_version and pushed):
-                        continue
+                if not self._accepts(stream, row):
+                    continue
                 db.execute(
                     "INSERT OR REPLACE INTO mirror_rows (stream, row_key, version, parent_key, deleted, pushed, record) "
                     "VALUES (?, ?, ?, ?, ?, 0, ?)",
@@ -99,15 +117,29 @@ class Mirror:
                 accepted.append(row)
         return accepted
 
+    def _accepts(self, stream: str, row: StagedRow) -> bool:
+        current = self._db.execute(
+            "SELECT version, pushed FROM mirror_rows WHERE stream = ? AND row_key = ?",
+            (stream, row.key),
+        ).fetchone()
+        if current is None:
+            return True
+        stored_version, pushed = current
+        return not (row.version < stored_version or (row.version == stored_version and pushed))
+
+    def would_accept(self, stream: str, rows: Iterable[StagedRow]) -> bool:
+        """Whether :meth:`stage` would take any of ``rows`` (nothing is written)."""
+        return any(self._accepts(stream, row) for row in rows)
+
     def mark_pushed(self, stream: str, rows: Iterable[StagedRow]) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.executemany(
                 "UPDATE mirror_rows SET pushed = 1 WHERE stream = ? AND row_key = ? AND version = ?",
                 [(stream, r.key, r.version) for r in rows],
             )
 
     def save_schema(self, stream: str, schema: dict[str, Any], key_properties: list[str]) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO stream_schemas VALUES (?, ?, ?)",
                        (stream, _dumps(schema), _dumps(key_properties)))
 
@@ -116,11 +148,11 @@ class Mirror:
         return {stream: (_loads(schema), list(simplejson.loads(keys))) for stream, schema, keys in rows}
 
     def mark_stream_unpushed(self, stream: str) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("UPDATE mirror_rows SET pushed = 0 WHERE stream = ?", (stream,))
 
     def mark_stream_pushed(self, stream: str) -> None:
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("UPDATE mirror_rows SET pushed = 1 WHERE stream = ?", (stream,))
 
     def current_records(self, stream: str, include_deleted: bool = True) -> list[dict[str, Any]]:
@@ -136,6 +168,15 @@ class Mirror:
             (stream, parent_key),
         )
         return [StagedRow(key, version, parent_key, False, _loads(text)) for key, version, text in cursor]
+
+    def deleted_document(self, stream: str, document_key: str) -> StagedRow | None:
+        """The deletion of the header row whose document key is ``document_key``, if any."""
+        found = self._db.execute(
+            "SELECT row_key, version, record FROM mirror_rows "
+            "WHERE stream = ? AND parent_key = ? AND deleted = 1 ORDER BY version DESC LIMIT 1",
+            (stream, document_key),
+        ).fetchone()
+        return None if found is None else StagedRow(found[0], found[1], document_key, True, _loads(found[2]))
 
     def unpushed(self, stream: str) -> list[StagedRow]:
         cursor = self._db.execute(

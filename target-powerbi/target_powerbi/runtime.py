@@ -1,4 +1,4 @@
-"""Builds the loading machinery from settings, for the target and for ``replay`` alike."""
+"""Builds the loading machinery from settings, once per run (replay is a run too)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qbc_plugin_kit.dead_letters import DeadLetterStore
+from qbc_plugin_kit.failures import missing_file
 from qbc_plugin_kit.http_session import CaBundleSession
-from qbc_plugin_kit.retry import RetryPolicy
 
 from target_powerbi.auth import PowerBITokenProvider
 from target_powerbi.client import PowerBIClient
@@ -24,52 +23,47 @@ USER_AGENT = "target-powerbi/0.1 (+https://github.com/quickbooks-connectors)"
 @dataclass
 class Runtime:
     loader: PushLoader
-    dead_letters: DeadLetterStore
     auth: PowerBITokenProvider
     client: PowerBIClient
 
     def close(self) -> None:
         self.loader.mirror.close()
-        self.dead_letters.close()
 
 
 def build_runtime(config: Mapping[str, Any], logger: logging.Logger) -> Runtime:
-    session = CaBundleSession(config.get("ca_bundle"), USER_AGENT)
+    ca_bundle = config.get("ca_bundle")
+    if ca_bundle and not Path(ca_bundle).is_file():
+        # requests would only say "Could not find a suitable TLS CA certificate bundle".
+        raise missing_file("ca_bundle", str(ca_bundle))
+    session = CaBundleSession(ca_bundle, USER_AGENT)
     auth = PowerBITokenProvider(
         tenant_id=config["tenant_id"],
         client_id=config["client_id"],
         client_secret=config["client_secret"],
-        authority_host=config.get("authority_host", "https://login.microsoftonline.com"),
+        authority_host=config["authority_host"],
         session=session,
-        refresh_margin_seconds=float(config.get("token_refresh_margin_seconds", 300)),
+        refresh_margin_seconds=float(config["token_refresh_margin_seconds"]),
         logger=logger,
     )
-    retry = RetryPolicy(
-        max_attempts=int(config.get("max_retries", 6)),
-        base_seconds=float(config.get("backoff_base_seconds", 1.0)),
-        max_seconds=float(config.get("backoff_max_seconds", 60.0)),
-    )
     client = PowerBIClient(
-        session=session, auth=auth, api_url=config.get("api_url", "https://api.powerbi.com"),
-        workspace_id=config["workspace_id"], retry=retry,
-        timeout_seconds=float(config.get("request_timeout_seconds", 120)), logger=logger,
+        session=session, auth=auth, api_url=config["api_url"], workspace_id=config["workspace_id"],
+        timeout_seconds=float(config["request_timeout_seconds"]), logger=logger,
     )
     limits = PushLimits(
-        max_rows_per_request=int(config.get("max_rows_per_request", 10_000)),
-        post_requests_per_minute=int(config.get("max_post_requests_per_minute", 120)),
-        rows_per_hour=int(config.get("max_rows_per_hour", 1_000_000)),
+        max_rows_per_request=int(config["max_rows_per_request"]),
+        post_requests_per_minute=int(config["max_post_requests_per_minute"]),
+        rows_per_hour=int(config["max_rows_per_hour"]),
     )
     loader = PushLoader(
         client=client,
-        mirror=Mirror(Path(config.get("mirror_path", ".meltano/target-powerbi/mirror.sqlite"))),
+        mirror=Mirror(Path(config["mirror_path"])),
         pacer=PushPacer(limits, logger=logger),
-        dataset_name=config.get("dataset_name", "QuickBooks"),
-        retention_policy=config.get("retention_policy", "None"),
+        dataset_name=config["dataset_name"],
+        retention_policy=config["retention_policy"],
         dimension_streams=config.get("dimension_streams") or DEFAULT_DIMENSION_STREAMS,
-        number_type=config.get("number_data_type", "Decimal"),
-        hard_delete=bool(config.get("hard_delete", False)),
-        missing_table_action=config.get("missing_table_action", "recreate"),
+        number_type=config["number_data_type"],
+        hard_delete=bool(config["hard_delete"]),
+        missing_table_action=config["missing_table_action"],
         logger=logger,
     )
-    dead_letters = DeadLetterStore(Path(config.get("dead_letter_path", ".meltano/target-powerbi/dead_letters")))
-    return Runtime(loader=loader, dead_letters=dead_letters, auth=auth, client=client)
+    return Runtime(loader=loader, auth=auth, client=client)

@@ -5,6 +5,13 @@
   Boolean, ``date``/``date-time`` strings -> DateTime, other strings -> String.
 * Objects are flattened one level (``billing_address`` -> ``billing_address_city``); arrays and
   deeper objects become JSON text.
+* A value a column cannot hold exactly (more than four decimal places in a fixed decimal, an
+  integer beyond Int64, a string beyond the 4,000-character limit) is never rounded or cut:
+  :meth:`RowShaper.problem` names it and the record is set aside as a data failure.
+* JSON text is the target's own rendering of nested data Power BI has no type for (an invoice's
+  ``lines`` array, whose rows are also the ``invoice_lines`` table). Beyond 4,000 characters it
+  is left empty and counted (the full value stays in the mirror): setting the invoice aside for
+  it would take the invoice itself out of every report, and cut JSON cannot be parsed.
 * Audit columns are added to every table: ``_sdc_extracted_at``, ``_sdc_received_at``,
   ``_sdc_batched_at``, ``_sdc_deleted_at``, ``_sdc_source``, ``_sdc_version``.
 """
@@ -12,11 +19,15 @@
 from __future__ import annotations
 
 import decimal
+import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import simplejson
+from qbc_plugin_kit.failures import SystemicFailure
+from qbc_plugin_kit.validation import decimal_fits
 
 AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_sdc_extracted_at", "DateTime"),
@@ -30,8 +41,14 @@ AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
 _SKIPPED = {"_sdc_sequence", "_sdc_table_version", "_sdc_sync_started_at"}
 
 
-class SchemaTooWideError(Exception):
-    pass
+# Power BI's fixed decimal type is a 64-bit integer of ten-thousandths.
+_FIXED_DECIMAL_PLACES = 4
+_FIXED_DECIMAL_LIMIT = decimal.Decimal(2**63 - 1).scaleb(-_FIXED_DECIMAL_PLACES)
+_INT64 = range(-(2**63), 2**63)
+
+
+class SchemaTooWideError(SystemicFailure):
+    """A stream has more columns than a push table can hold (every record would be refused)."""
 
 
 @dataclass(frozen=True)
@@ -88,45 +105,92 @@ def table_columns(schema: Mapping[str, Any], number_type: str = "Decimal", max_c
     if len(columns) > max_columns:
         raise SchemaTooWideError(
             f"stream {stream!r} maps to {len(columns)} Power BI columns (audit columns included); "
-            f"a push dataset table holds at most {max_columns}. Drop columns with a stream map "
-            f"(e.g. stream_maps: {{{stream}: {{unused_column: __NULL__}}}}) or select fewer properties."
+            f"a push dataset table holds at most {max_columns}",
+            f"drop columns with a stream map (e.g. stream_maps: {{{stream}: {{unused_column: __NULL__}}}}) "
+            "or select fewer properties",
         )
     return columns
 
 
-def table_definition(name: str, columns: Iterable[Column]) -> dict[str, Any]:
-    return {"name": name, "columns": [{"name": c.name, "dataType": c.data_type} for c in columns]}
+# Characters a push table name may not hold (Power BI's CreateDatasetRequest pattern).
+_NOT_IN_TABLE_NAME = re.compile("[^\t\n\r #\\-0-9@-Z^_a-z~\u007f-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def table_name(stream: str) -> str:
+    """The Power BI table of a stream: its name, with characters Power BI refuses as ``_``."""
+    return _NOT_IN_TABLE_NAME.sub("_", stream)[:100]
+
+
+def table_definition(stream: str, columns: Iterable[Column]) -> dict[str, Any]:
+    return {"name": table_name(stream), "columns": [{"name": c.name, "dataType": c.data_type} for c in columns]}
 
 
 
 
 class RowShaper:
-    """Turns a stored record into a push row; counts values cut to the string limit."""
+    """Turns a stored record into a push row, and says when a value cannot go as it is."""
 
     def __init__(self, columns: list[Column], max_string_length: int = 4000) -> None:
         self.columns = columns
         self.max_string_length = max_string_length
-        self.truncated_values = 0
+        self.emptied_json_values = 0
 
-    def row(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        row: dict[str, Any] = {}
+    def _values(self, record: Mapping[str, Any]) -> Iterable[tuple[Column, Any]]:
         for column in self.columns:
             value: Any = record
             for part in column.path:
                 value = value.get(part) if isinstance(value, Mapping) else None
-            if value is None:
-                row[column.name] = None
-                continue
-            if column.as_json:
+            if value is not None and column.as_json:
                 value = simplejson.dumps(value, use_decimal=True, ensure_ascii=False, sort_keys=True)
-            elif column.data_type in ("Decimal", "Double") and isinstance(value, str):
+            yield column, value
+
+    def row(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for column, value in self._values(record):
+            if column.as_json and value is not None and len(value) > self.max_string_length:
+                value = None
+                self.emptied_json_values += 1
+            elif value is not None and column.data_type in ("Decimal", "Double") and isinstance(value, str):
                 value = decimal.Decimal(value)
-            elif column.data_type == "String" and not isinstance(value, str):
+            elif value is not None and column.data_type == "String" and not isinstance(value, str):
                 value = str(value)
-            if isinstance(value, str) and column.data_type == "String" and len(value) > self.max_string_length:
-                # Power BI rejects the whole POST for one long value; the full value stays in the
-                # local mirror, the table gets the documented maximum.
-                value = value[: self.max_string_length]
-                self.truncated_values += 1
             row[column.name] = value
         return row
+
+    def problem(self, record: Mapping[str, Any]) -> str | None:
+        """Why a column cannot hold one of the record's values exactly (a data failure: the
+        record is set aside as it arrived, never rounded or cut), else None."""
+        for column, value in self._values(record):
+            if value is None or isinstance(value, bool) or column.as_json:
+                continue
+            reason = _misfit(column.data_type, value, self.max_string_length)
+            if reason:
+                return f"field '{column.name}': {reason}"
+        return None
+
+
+def _misfit(data_type: str, value: Any, max_string_length: int) -> str | None:
+    if data_type == "Int64" and isinstance(value, int) and value not in _INT64:
+        return f"{value} does not fit Power BI's Int64 type"
+    if data_type == "Decimal" and isinstance(value, int | decimal.Decimal | str):
+        try:
+            number = decimal.Decimal(value)
+        except decimal.InvalidOperation:
+            return f"{value!r} is not a number"
+        if abs(number) > _FIXED_DECIMAL_LIMIT:
+            return f"{value} is beyond Power BI's fixed decimal range (±{_FIXED_DECIMAL_LIMIT})"
+        # Within the range, at most 15 integer digits: DECIMAL(19, 4) checks only the places.
+        if not decimal_fits(number, 19, _FIXED_DECIMAL_PLACES):
+            return (f"{value} has more than {_FIXED_DECIMAL_PLACES} decimal places, which Power BI's "
+                    "fixed decimal type would round (number_data_type: Double stores it approximately)")
+    if data_type == "Double" and isinstance(value, int | decimal.Decimal):
+        try:
+            finite = math.isfinite(float(value))
+        except OverflowError:
+            finite = False
+        if not finite:
+            return f"{value} is beyond the range of Power BI's Double type"
+    if data_type == "String" and isinstance(value, str) and len(value) > max_string_length:
+        return (f"{len(value)} characters; a Power BI push table holds at most {max_string_length} "
+                "per value")
+    return None

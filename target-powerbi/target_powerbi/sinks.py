@@ -1,27 +1,40 @@
-"""Batch sink: audit columns, invalid-record capture, dead-lettering of failed batches."""
+"""One Power BI table per stream, delivered under the kit's delivery contract."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from qbc_plugin_kit.audited_sink import AuditedBatchSink, json_safe
+from qbc_plugin_kit.delivery import DeliverySink
+from qbc_plugin_kit.failures import RecordRefused, Verdict
+from qbc_plugin_kit.record_model import SOURCE_COLUMN, audit_source
+from qbc_plugin_kit.retry import RetryPolicy
+from singer_sdk.sinks import BatchSink
 
-from target_powerbi.loader import LoadFailed
+from target_powerbi.failures import classifier, outside_batch, retry_policy
 
 if TYPE_CHECKING:
     from target_powerbi.runtime import Runtime
 
 
-class PowerBISink(AuditedBatchSink):
-    """One Power BI table per stream."""
-
+class PowerBISink(DeliverySink, BatchSink):
     def __init__(self, target: Any, stream_name: str, schema: dict, key_properties: Any) -> None:
         self._runtime: Runtime = target.runtime
-        super().__init__(target=target, stream_name=stream_name, schema=schema, key_properties=key_properties)
+        super().__init__(target, stream_name=stream_name, schema=schema, key_properties=key_properties)
+        self._classify = classifier(self.config)
+
+    @property
+    def include_sdc_metadata_properties(self) -> bool:
+        # Audit columns are part of the targets' contract, not an opt-in.
+        return True
 
     @property
     def max_size(self) -> int:
-        return int(self.config.get("batch_size_rows", 10_000))
+        return int(self.config["batch_size_rows"])
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return retry_policy(self.config)
 
     @property
     def runtime(self) -> Runtime:
@@ -30,35 +43,47 @@ class PowerBISink(AuditedBatchSink):
     def setup(self) -> None:
         self.runtime.loader.register_schema(self.stream_name, self.schema, list(self.key_properties))
 
-    def process_record(self, record: dict, context: dict) -> None:
-        reason = self.rejection(record)
-        if reason is not None:
-            keys = {k: record.get(k) for k in self.key_properties}
-            letter = self.runtime.dead_letters.add(
-                self.stream_name, self.schema, list(self.key_properties), [json_safe(record)], reason)
-            self.logger.error("%s: rejected record %s: %s (kept as dead letter %d; fix it and run "
-                              "`target-powerbi replay`)", self.stream_name, keys, reason, letter)
-            return
-        context.setdefault("records", []).append(record)
+    def _parse_timestamps_in_record(self, record: dict, schema: dict, treatment: Any) -> None:
+        # Date-time strings stay exactly as they arrived (offsets included): the kit's
+        # validator already checked their format, and Power BI reads ISO 8601 text.
+        return None
+
+    def preprocess_record(self, record: dict, context: dict) -> dict:
+        record[SOURCE_COLUMN] = audit_source(self.stream_name, record)
+        reason = self.runtime.loader.refusal(self.stream_name, record)
+        if reason:
+            raise RecordRefused(reason)
+        return record
 
     def process_batch(self, context: dict) -> None:
         records: list[dict[str, Any]] = context.get("records", [])
         if not records:
             return
-        self.stamp_batch(records)
+        batched_at = dt.datetime.now(dt.UTC).isoformat()
+        for record in records:
+            record["_sdc_batched_at"] = batched_at
         loader = self.runtime.loader
-        try:
-            report = loader.load(self.stream_name, list(self.key_properties), records)
-        except LoadFailed as exc:
-            if not exc.unsent:
-                self.logger.error("%s: %s (rows stay in the mirror; `target-powerbi replay` pushes them)",
-                                  exc.stream, exc)
-                return
-            letter = self.runtime.dead_letters.add(
-                exc.stream, loader.schemas.get(exc.stream, self.schema),
-                loader.key_properties.get(exc.stream, list(self.key_properties)), exc.unsent, str(exc))
-            self.logger.error("%s: Power BI did not accept %d record(s): %s (kept as dead letter %d; "
-                              "run `target-powerbi replay` once the cause is fixed)",
-                              exc.stream, len(exc.unsent), exc, letter)
-            return
-        self.logger.info("%s: pushed %d record(s) to Power BI", self.stream_name, report.accepted)
+        # Rows waiting in the mirror for this table (a deleted document's line tombstones)
+        # go first, so this batch cannot overtake them.
+        self._outside_batch(lambda: loader.flush_pending([self.stream_name]))
+        stream, keys = self.stream_name, list(self.key_properties)
+        # A fact table: one POST per delivery, so what Power BI took is exactly what the mirror
+        # marks pushed. A dimension table is rewritten whole whatever the batch: one delivery.
+        dimension = stream in loader.dimension_streams
+        size = len(records) if dimension else loader.pacer.limits.max_rows_per_request
+        landed = 0
+        for start in range(0, len(records), size):
+            landed += len(self.deliver(records[start:start + size],
+                                       lambda batch: loader.load(stream, keys, batch), self.classify))
+        self.logger.info("%s: %d record(s) delivered to Power BI (newer versions pushed, older ones "
+                         "skipped)", stream, landed)
+        # Whatever the batch put in the outbox: tombstones of the deleted documents' lines,
+        # staged with their headers, and every table of a dataset the batch had to recreate.
+        self._outside_batch(loader.flush_pending)
+
+    def classify(self, error: BaseException) -> Verdict:
+        return self._classify(error)
+
+    def _outside_batch(self, operation: Any) -> None:
+        outside_batch(operation, describe=f"{self.stream_name}: re-pushing rows waiting in the mirror",
+                      policy=self.retry_policy, classify=self._classify, logger=self.logger)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+from pathlib import Path
 from typing import Any
 
 import simplejson
-from singer_sdk.testing import target_sync_test
+from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
 from target_powerbi.target import TargetPowerBI
 
 CUSTOMER_SCHEMA: dict[str, Any] = {
@@ -82,10 +84,23 @@ def singer_lines(messages: list[dict[str, Any]]) -> str:
 
 
 def run_target(config: dict[str, Any], messages: list[dict[str, Any]] | str) -> tuple[str, str]:
+    """One run as ``target-powerbi`` runs it (pending letters first, then the input); raises
+    what the run raises (RecordsSetAside when records were set aside, SystemicFailure)."""
     text = messages if isinstance(messages, str) else singer_lines(messages)
     target = TargetPowerBI(config=config, validate_config=True)
+    stdout, stderr = io.StringIO(), io.StringIO()
     try:
-        stdout, stderr = target_sync_test(target, io.StringIO(text), finalize=True)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            target.listen(io.StringIO(text))
     finally:
-        target.runtime.close()
-    return stdout.read(), stderr.read()
+        target.close_runtime()
+        target.delivery.store.close()
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def pending_letters(config: dict[str, Any]) -> list[DeadLetter]:
+    store = DeadLetterStore(Path(config["dead_letter_path"]))
+    try:
+        return store.letters()
+    finally:
+        store.close()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .singer_io import customer, record_message, run_target, schema_message
+import pytest
+from qbc_plugin_kit.failures import SystemicFailure
+
+from .singer_io import customer, pending_letters, record_message, run_target, schema_message
 
 
 def test_creates_push_dataset_with_columns_typed_from_the_singer_schema(powerbi_sandbox, powerbi_config):
@@ -69,6 +72,16 @@ def test_rerun_of_the_same_versions_pushes_nothing_new(powerbi_sandbox, powerbi_
     assert len(powerbi_sandbox.store.rows("QuickBooks", "invoices")) == 1
 
 
+def test_rerun_of_a_keyless_stream_pushes_nothing_new(powerbi_sandbox, powerbi_config):
+    schema = {"type": "SCHEMA", "stream": "report_rows", "key_properties": [],
+              "schema": {"type": "object", "properties": {"account": {"type": "string"},
+                                                           "amount": {"type": "number"}}}}
+    messages = [schema, {"type": "RECORD", "stream": "report_rows", "record": {"account": "4000", "amount": 12.5}}]
+    run_target(powerbi_config, messages)
+    run_target(powerbi_config, messages)
+    assert len(powerbi_sandbox.store.rows("QuickBooks", "report_rows")) == 1
+
+
 def test_fact_table_appends_each_new_version_ordered_by_sdc_version(powerbi_sandbox, powerbi_config):
     base = {"company_id": "9130", "edition": "qbo", "id": "77", "doc_number": "1001", "txn_date": "2026-11-01"}
     run_target(powerbi_config, [schema_message("invoices"),
@@ -123,11 +136,52 @@ def test_large_batches_are_split_to_the_rows_per_request_limit(powerbi_sandbox, 
     assert len(posts) == 3
 
 
-def test_long_strings_are_cut_to_the_documented_4000_characters(powerbi_sandbox, powerbi_config):
-    record = customer("1", "x" * 5000, "2026-11-01T09:00:00Z", 0)
-    run_target(powerbi_config, [schema_message("customers"), record_message("customers", record)])
+def test_a_large_dimension_batch_is_one_rewrite_not_one_per_post(powerbi_sandbox, powerbi_config):
+    config = {**powerbi_config, "max_rows_per_request": 40}
+    run_target(config, [schema_message("customers"),
+                        *[record_message("customers", customer(str(i), f"C{i}", "2026-11-01T09:00:00Z", 0))
+                          for i in range(100)]])
+    assert len(powerbi_sandbox.store.rows("QuickBooks", "customers")) == 100
+    assert len(powerbi_sandbox.requests_to("DELETE", r"/tables/customers/rows$")) == 1
+    assert len(powerbi_sandbox.requests_to("POST", r"/tables/customers/rows$")) == 3
+
+
+def test_a_string_beyond_4000_characters_is_set_aside_alone_never_cut(powerbi_sandbox, powerbi_config):
+    fits = customer("1", "x" * 4000, "2026-11-01T09:00:00Z", 0)
+    too_long = customer("2", "y" * 4001, "2026-11-01T09:00:00Z", 0)
+    run_target({**powerbi_config, "on_data_failure": "warn"},
+               [schema_message("customers"), record_message("customers", fits),
+                record_message("customers", too_long)])
     (row,) = powerbi_sandbox.store.rows("QuickBooks", "customers")
-    assert len(row["display_name"]) == 4000
+    assert row["id"] == "1" and len(row["display_name"]) == 4000
+    (letter,) = pending_letters(powerbi_config)
+    assert letter.key == {"company_id": "9130", "id": "2"}
+    assert "4001 characters" in letter.reason and "y" * 4001 in letter.line
+
+
+def test_an_invoice_whose_lines_json_exceeds_4000_characters_lands_with_that_column_empty(
+        powerbi_sandbox, powerbi_config, caplog):
+    lines = [{"line_id": str(i), "description": "Consulting hours, week " + str(i), "amount": 125}
+             for i in range(80)]
+    invoice = {"company_id": "9130", "edition": "qbo", "id": "77", "total_amount": 10000, "lines": lines,
+               "updated_at": "2026-11-01T09:00:00Z", "sync_token": 0}
+    run_target(powerbi_config, [schema_message("invoices"), record_message("invoices", invoice)])
+    (row,) = powerbi_sandbox.store.rows("QuickBooks", "invoices")
+    assert row["total_amount"] == Decimal("10000") and row["lines"] is None
+    assert any("1 nested value(s)" in m and "left empty" in m for m in caplog.messages)
+    assert pending_letters(powerbi_config) == []
+
+
+def test_money_with_more_than_four_decimal_places_is_set_aside_not_rounded(powerbi_sandbox, powerbi_config):
+    exact = customer("1", "Ada", "2026-11-01T09:00:00Z", 0, balance=Decimal("922337203685477.5807"))
+    rounded = customer("2", "Bob", "2026-11-01T09:00:00Z", 0, balance=Decimal("10.12345"))
+    run_target({**powerbi_config, "on_data_failure": "warn"},
+               [schema_message("customers"), record_message("customers", exact),
+                record_message("customers", rounded)])
+    (row,) = powerbi_sandbox.store.rows("QuickBooks", "customers")
+    assert row["balance"] == Decimal("922337203685477.5807")
+    (letter,) = pending_letters(powerbi_config)
+    assert "10.12345" in letter.line and "4 decimal places" in letter.reason
 
 
 def test_new_stream_recreates_the_dataset_with_every_table_refilled(powerbi_sandbox, powerbi_config):
@@ -143,17 +197,14 @@ def test_new_stream_recreates_the_dataset_with_every_table_refilled(powerbi_sand
     assert [r["id"] for r in powerbi_sandbox.store.rows("QuickBooks", "invoices")] == ["77"]
 
 
-def test_new_stream_with_missing_table_action_fail_is_dead_lettered(powerbi_sandbox, powerbi_config):
-    from pathlib import Path
-
-    from qbc_plugin_kit.dead_letters import DeadLetterStore
+def test_new_stream_with_missing_table_action_fail_stops_the_run_naming_the_setting(powerbi_sandbox, powerbi_config):
     config = {**powerbi_config, "missing_table_action": "fail"}
     run_target(config, [schema_message("customers"),
                         record_message("customers", customer("1", "Ada", "2026-11-01T09:00:00Z", 0))])
-    run_target(config, [schema_message("invoices"), record_message("invoices", {
-        "company_id": "9130", "edition": "qbo", "id": "77", "updated_at": "2026-11-01T09:00:00Z", "sync_token": 0})])
+    with pytest.raises(SystemicFailure, match="missing_table_action: recreate") as raised:
+        run_target(config, [schema_message("invoices"), record_message("invoices", {
+            "company_id": "9130", "edition": "qbo", "id": "77", "updated_at": "2026-11-01T09:00:00Z",
+            "sync_token": 0})])
+    assert "'invoices'" in raised.value.cause
     assert len(powerbi_sandbox.store.datasets_named("QuickBooks")) == 1
-    store = DeadLetterStore(Path(config["dead_letter_path"]))
-    (letter,) = store.pending()
-    store.close()
-    assert letter.stream == "invoices" and "cannot add tables" in letter.error
+    assert pending_letters(config) == []
