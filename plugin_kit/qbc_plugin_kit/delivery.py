@@ -418,30 +418,32 @@ def _deliver(records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]
         set_aside(records[0], verdict.message)
         return []
     if verdict.kind is Kind.REFUSED:
-        # An error the target cannot attribute: if the batch's first and last records are each
-        # refused alone with the same error, the destination refuses everything (a systemic
-        # failure), and splitting 2N times would only hide that.
-        first = _attempt(records[:1], load, classify, policy, logger, describe, sleep)
-        if first is not None and first.message == verdict.message:
-            last = _attempt(records[-1:], load, classify, policy, logger, describe, sleep)
-            if last is not None and last.message == verdict.message:
-                raise SystemicFailure(
-                    f"{describe}: the destination refused the whole batch of {len(records)} records, "
-                    f"and its first and last records alone, with: {verdict.message}",
-                    "fix the destination or the setting this error names, then run again; nothing "
-                    "after the last delivered batch was marked done",
-                )
-            landed = [] if last is not None else records[-1:]
-            if last is not None:
-                set_aside(records[-1], last.message)
-            set_aside(records[0], first.message)
-            middle = records[1:-1]
+        # An error the target cannot attribute: if the batch's first, middle and last records
+        # are each refused alone with that same error, the destination refuses everything (a
+        # systemic failure), and splitting 2N times would only hide that. Three samples, not
+        # two: a destination's message for a bad row can be generic ("Bad request").
+        probes = sorted({0, len(records) // 2, len(records) - 1})
+        answers: dict[int, Verdict | None] = {}
+        for index in probes:
+            answers[index] = _attempt(records[index:index + 1], load, classify, policy, logger, describe, sleep)
+            answer = answers[index]
+            if answer is None or answer.message != verdict.message:
+                break
         else:
-            landed = records[:1] if first is None else []
-            if first is not None:
-                set_aside(records[0], first.message)
-            middle = records[1:]
-        return landed + _split(middle, load, classify, set_aside, policy, logger, describe, sleep)
+            raise SystemicFailure(
+                f"{describe}: the destination refused the whole batch of {len(records)} records, and "
+                f"{len(probes)} of its records alone, with: {verdict.message}",
+                "fix the destination or the setting this error names, then run again; nothing "
+                "after the last delivered batch was marked done",
+            )
+        landed: list[dict[str, Any]] = []
+        for index, answer in answers.items():
+            if answer is None:
+                landed.append(records[index])
+            else:
+                set_aside(records[index], answer.message)
+        rest = [record for index, record in enumerate(records) if index not in answers]
+        return landed + _split(rest, load, classify, set_aside, policy, logger, describe, sleep)
     # The whole batch was just refused: go straight to its halves.
     half = len(records) // 2
     return (_split(records[:half], load, classify, set_aside, policy, logger, describe, sleep)
