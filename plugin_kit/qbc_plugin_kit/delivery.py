@@ -334,6 +334,9 @@ class DeliverySink:
         return landed
 
 
+_PROGRAMMING_ERRORS = (TypeError, AttributeError, NameError, AssertionError, ImportError)
+
+
 def _run_failure(sdk_exception: type[Exception] | None) -> type[RecordsSetAside]:
     """RecordsSetAside, also an instance of the SDK's exception for the first such record
     (records before their schema, a missing key): the run still fails as the SDK's standard
@@ -353,6 +356,10 @@ def _attempt(records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]
             load(records)
             return None
         except (SystemicFailure, RecordsSetAside):
+            raise
+        except _PROGRAMMING_ERRORS:
+            # A bug in the target, not an answer of the destination: never classified as a
+            # refusal (that would set good records aside), it ends the run with its traceback.
             raise
         except RecordRefused as exc:
             return Verdict(Kind.DATA, exc.reason)
