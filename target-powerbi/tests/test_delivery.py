@@ -61,7 +61,7 @@ SYSTEMIC_CASES = {
     # The public CAs do not vouch for the sandbox's own CA, as for a TLS-inspecting proxy.
     "untrusted certificate": ({"ca_bundle": certifi.where()}, None, ["could not be verified", "ca_bundle"]),
     "every POST failing": ({}, 500, ["still failed after 3 attempts", "max_retries"]),
-    "every POST refused": ({}, 400, ["refused the whole batch", "first and last records"]),
+    "every POST refused": ({}, 400, ["refused the whole batch", "of its records alone"]),
 }
 
 
