@@ -112,19 +112,18 @@ def newest_per_key(
     records: Iterable[dict[str, Any]], key_fields: Sequence[str]
 ) -> tuple[list[dict[str, Any]], int]:
     """One record per key, the newest version (the later arrival on a tie); and how many
-    older or repeated versions were dropped."""
-    kept: dict[tuple[Any, ...], tuple[VersionKey, dict[str, Any]]] = {}
+    older or repeated versions were dropped. Versions are computed only for repeated keys."""
+    kept: dict[tuple[Any, ...], dict[str, Any]] = {}
     dropped = 0
     for record in records:
         key = tuple(record.get(field) for field in key_fields)
-        version = version_key(record)
         current = kept.get(key)
         if current is not None:
             dropped += 1
-            if version < current[0]:
+            if version_key(record) < version_key(current):
                 continue
-        kept[key] = (version, record)
-    return [record for _, record in kept.values()], dropped
+        kept[key] = record
+    return list(kept.values()), dropped
 
 
 # -- SQL ---------------------------------------------------------------------------------

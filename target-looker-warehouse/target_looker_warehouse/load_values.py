@@ -6,7 +6,6 @@ import datetime as dt
 import decimal
 import typing as t
 
-from qbc_plugin_kit.validation import decimal_fits
 from singer_sdk.singerlib.json import serialize_json
 
 from target_looker_warehouse.column_types import Family
@@ -41,7 +40,8 @@ def _decimal(value: t.Any, column: str, scale: int, precision: int) -> decimal.D
             f"column '{column}': {number} has more than {scale} decimal places; "
             "raise the decimal_scale setting to store it exactly"
         )
-    if not decimal_fits(number, precision, scale):
+    # adjusted(): the exponent of the first significant digit (2 for 123.4).
+    if number and number.adjusted() >= precision - scale:
         raise ValueConversionError(
             f"column '{column}': {number} has more than {precision - scale} digits before the "
             f"decimal point, which DECIMAL({precision}, {scale}) cannot hold"
