@@ -50,12 +50,34 @@ def test_cdc_older_than_30_days_is_refused(qbo_sandbox: QBOSandbox) -> None:
     assert "older than fixed days is not supported" in error["Detail"]
 
 
-def test_cdc_refuses_entities_it_does_not_support(qbo_sandbox: QBOSandbox) -> None:
+def test_cdc_refuses_an_unsupported_entity_without_failing_the_others(qbo_sandbox: QBOSandbox) -> None:
+    handle = qbo_sandbox.realm()
+    changed = handle.update("Customer", handle.ids("Customer")[0], {"Notes": "moved"})
     client = SandboxClient(qbo_sandbox)
-    for entity in ("CompanyInfo", "TaxCode", "Preferences"):
-        response = client.get("cdc", {"entities": f"Invoice,{entity}", "changedSince": since(1)})
-        assert response.status_code == 400
-        assert entity in response.json()["Fault"]["Error"][0]["Detail"]
+    # Intuit: CDC serves every object except JournalCode, TimeActivity, TaxAgency, TaxCode, TaxRate.
+    for entity in ("TaxCode", "TimeActivity", "TaxAgency", "TaxRate", "JournalCode"):
+        response = client.get("cdc", {"entities": f"Customer,{entity}", "changedSince": since(1)})
+        assert response.status_code == 200
+        blocks = response.json()["CDCResponse"]
+        customers = blocks[0]["QueryResponse"][0]["Customer"]
+        assert changed["Id"] in [c["Id"] for c in customers]
+        fault = blocks[1]["Fault"]["Error"][0]
+        assert fault["element"] == entity
+        assert f"Entity {entity} is not supported for ChangeDataCapture" in fault["Detail"]
+
+
+def test_cdc_serves_every_other_entity_it_holds(qbo_sandbox: QBOSandbox) -> None:
+    client = SandboxClient(qbo_sandbox)
+    entities = "Budget,CompanyInfo,Preferences,CustomerType,Attachable,CompanyCurrency"
+    body = cdc(client, entities, since(1))
+    assert len(body["CDCResponse"]) == 1
+    assert len(body["CDCResponse"][0]["QueryResponse"]) == 6
+
+
+def test_cdc_with_an_unknown_entity_name_is_refused_whole(qbo_sandbox: QBOSandbox) -> None:
+    response = SandboxClient(qbo_sandbox).get("cdc", {"entities": "Customer,Invoices", "changedSince": since(1)})
+    assert response.status_code == 400
+    assert "Invalid entity: Invoices" in response.json()["Fault"]["Error"][0]["Detail"]
 
 
 def test_cdc_shows_deleted_transaction_with_status_deleted(qbo_sandbox: QBOSandbox) -> None:

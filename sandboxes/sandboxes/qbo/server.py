@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import jsonfmt
+from .batch import BATCH_REQUESTS_PER_MINUTE, parse_items, run_batch
 from .catalog import BY_URL_NAME, MIN_MINOR_VERSION
 from .errors import QBOFault, gateway_fault
 from .oauth import AccessDenied, OAuthError
@@ -202,7 +203,7 @@ class Handler(BaseHTTPRequestHandler):
         if endpoint == "query":
             # Counted per queried entity so benchmarks can report API calls per stream.
             named = QUERY_ENTITY.search(body.decode(errors="replace") if method == "POST" else params.get("query", ""))
-            entity = named.group(1) if named else None
+            entity = BY_URL_NAME.get(named.group(1).lower(), named.group(1)) if named else None
         throttle = realm.throttle if realm else None
         admitted = False
         booked = False
@@ -261,6 +262,11 @@ class Handler(BaseHTTPRequestHandler):
             realm.stats.minorversions[max(MIN_MINOR_VERSION, int(minor)) if minor.isdigit() else MIN_MINOR_VERSION] += 1
             payload = self.route(realm, method, endpoint, entity, rest, params, body)
             self.send(200, payload)
+        except BatchThrottled as throttled:
+            self.send(429, json.dumps(gateway_fault(
+                "ThrottleExceeded", "3001", 429,
+                f"The batch request limit ({BATCH_REQUESTS_PER_MINUTE} per minute per realm) was reached.", "SERVICE")),
+                headers={"Retry-After": str(int(throttled.wait + 0.999))})
         except QBOFault as fault:
             time_text = realm.server_time() if realm else ""
             self.send(fault.status, jsonfmt.dumps(fault.body(time_text)))
@@ -285,6 +291,8 @@ class Handler(BaseHTTPRequestHandler):
             return str(realm.query(text))
         if endpoint == "cdc":
             return str(realm.cdc(params.get("entities", ""), params.get("changedSince", "")))
+        if endpoint == "batch" and method == "POST":
+            return self.batch(realm, body)
         if endpoint == "reports":
             name = rest.split("/", 1)[1]
             if name not in REPORTS:
@@ -302,9 +310,31 @@ class Handler(BaseHTTPRequestHandler):
         raise QBOFault(400, "4000", "Unsupported operation", f"{method} /{rest} is not supported")
 
 
+    def batch(self, realm: Any, raw: bytes) -> str:
+        items = parse_items(parse_body(raw))
+        wait = realm.batch_throttle.admit()
+        if wait is not None:
+            realm.stats.throttled += 1
+            raise BatchThrottled(wait)
+        handle = self.sandbox.realm(realm.realm_id)
+        time_text = realm.server_time()
+
+        def write(entity: str, operation: str | None, body: dict[str, Any]) -> dict[str, Any]:
+            return dict(jsonfmt.loads(apply_write(handle, entity, operation, body, time_text)))
+
+        answers = run_batch(items, realm.query_response, write)
+        return f'{{"BatchItemResponse":[{",".join(answers)}],"time":"{time_text}"}}'
+
+
+class BatchThrottled(Exception):
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"batch limit reached; retry in {wait:.0f}s")
+        self.wait = wait
+
+
 def classify(rest: str) -> tuple[str, str | None]:
     head = rest.split("/", 1)[0].lower()
-    if head in ("query", "cdc", "reports"):
+    if head in ("query", "cdc", "reports", "batch"):
         return head, None
     entity = BY_URL_NAME.get(head)
     return ("read", entity) if entity else ("unknown", None)
