@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ..server_thread import ServerThread
+from ..tls import LoopbackCertificate, make_loopback_certificate
 from .control import RealmHandle
 from .limits import FaultInjector, RealmStats
 from .oauth import ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, TokenAuthority, TokenStats
@@ -30,8 +31,11 @@ class QBOSandbox:
         client_secret: str | None = None,
         webhook_verifier_token: str | None = None,
         port: int = 0,
+        tls: bool = False,
     ) -> None:
         self.requested_port = port
+        self.tls = tls
+        self.certificate: LoopbackCertificate | None = None
         specs = [RealmSpec(r) if isinstance(r, str) else r for r in realms]
         if len({s.realm_id for s in specs}) != len(specs):
             raise ValueError("realm ids must be unique")
@@ -59,7 +63,13 @@ class QBOSandbox:
             return self
         for realm_id, realm in self.realms.items():
             self.generated[realm_id] = realm.generate()
-        self._serving = ServerThread.start(SandboxHTTPServer(self, self.requested_port), name="qbo-sandbox",
+        context = None
+        if self.tls:
+            # Clients that hard-code https:// (and OAuth libraries that refuse plain http) trust
+            # `certificate.ca_file`, as they would a corporate CA bundle.
+            self.certificate = make_loopback_certificate(self.data_dir / "tls", label="qbo")
+            context = self.certificate.server_context()
+        self._serving = ServerThread.start(SandboxHTTPServer(self, self.requested_port, context), name="qbo-sandbox",
                                            poll_interval=0.05)
         return self
 
@@ -92,7 +102,8 @@ class QBOSandbox:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def token_url(self) -> str:

@@ -8,6 +8,7 @@ import contextlib
 import json
 import re
 import socket
+import ssl
 import sys
 import time
 import traceback
@@ -40,9 +41,22 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, sandbox: QBOSandbox, port: int = 0) -> None:
+    def __init__(self, sandbox: QBOSandbox, port: int = 0, tls_context: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         self.sandbox = sandbox
+        self.tls_context = tls_context
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls_context is None:
+            super().finish_request(request, client_address)
+            return
+        # The handshake runs in the per-connection thread (as in https_server), so one stalled
+        # client cannot block the accept loop.
+        try:
+            tls_socket = self.tls_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        super().finish_request(tls_socket, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Dropped connections and clients that hang up are expected in fault tests.
