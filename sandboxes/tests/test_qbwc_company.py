@@ -275,7 +275,7 @@ def test_entity_and_paid_status_filters(qb_company):
 
 def test_item_query_returns_every_item_kind(qb_company):
     [rs] = ask(qb_company, "<ItemQueryRq><ActiveStatus>All</ActiveStatus></ItemQueryRq>")
-    assert {r.tag for r in rs} == {"ItemServiceRet", "ItemNonInventoryRet", "ItemInventoryRet"}
+    assert {r.tag for r in rs} == {"ItemServiceRet", "ItemNonInventoryRet", "ItemInventoryRet", "ItemSalesTaxRet"}
     [services] = ask(qb_company, "<ItemServiceQueryRq/>")
     assert {r.tag for r in services} == {"ItemServiceRet"}
 

@@ -29,7 +29,7 @@ FAMILIES: dict[str, Family] = {
         Family("Vendor", ("Vendor",), True),
         Family("Employee", ("Employee",), True),
         Family("Class", ("Class",), True),
-        Family("Item", ("ItemService", "ItemNonInventory", "ItemInventory"), True),
+        Family("Item", ("ItemService", "ItemNonInventory", "ItemInventory", "ItemSalesTax"), True),
         Family("Invoice", ("Invoice",), False, ("InvoiceLineRet",), supports_paid_status=True),
         Family("Bill", ("Bill",), False, ("ExpenseLineRet", "ItemLineRet"), supports_paid_status=True),
         Family("PurchaseOrder", ("PurchaseOrder",), False, ("PurchaseOrderLineRet",)),

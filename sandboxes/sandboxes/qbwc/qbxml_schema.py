@@ -17,8 +17,11 @@ XSD_DIR_ENV = "QBXML_XSD_DIR"
 XS = "{http://www.w3.org/2001/XMLSchema}"
 
 # Every document we read comes from a peer we do not trust: no entities, no DTD, no network.
+# Comments and processing instructions are not requests: QuickBooks skips them wherever they sit
+# (Intuit's own QueryFilterRq.xml puts comments between and inside its requests).
 SAFE_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=True
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=True,
+    remove_comments=True, remove_pis=True,
 )
 
 _validate_lock = threading.Lock()
