@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+
+from sandboxes import require
 
 from ..server_thread import ServerThread
 from ..tls import LoopbackCertificate, make_loopback_certificate
@@ -17,6 +20,7 @@ from .oauth import ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, TokenAuthority, TokenSta
 from .realm import Realm, RealmSpec
 from .server import SandboxHTTPServer
 from .webhooks import WebhookSender
+from .xsd_shape import XSD_FILES
 
 
 class QBOSandbox:
@@ -61,6 +65,9 @@ class QBOSandbox:
     def start(self) -> QBOSandbox:
         if self._serving is not None:
             return self
+        if not os.environ.get("QBO_XSD_DIR"):
+            # Every answer is checked against Intuit's XSDs: without them, refuse now, not mid-run.
+            require(*XSD_FILES)
         for realm_id, realm in self.realms.items():
             self.generated[realm_id] = realm.generate()
         context = None

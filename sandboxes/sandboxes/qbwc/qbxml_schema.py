@@ -13,6 +13,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from sandboxes import reference_path, require
+
 XSD_DIR_ENV = "QBXML_XSD_DIR"
 XS = "{http://www.w3.org/2001/XMLSchema}"
 
@@ -27,12 +29,13 @@ SAFE_PARSER = etree.XMLParser(
 _validate_lock = threading.Lock()
 
 
+XSD_FILES = tuple(f"qbxml/xsd/{name}" for name in ("qbxml130.xsd", "qbxmlops130.xsd", "qbxmltypes130.xsd", "qbxmlso130.xsd"))
+
+
 def reference_dir() -> Path:
-    """The repository's ``../shared/reference`` (checked out beside the tree), wherever it lives."""
-    for candidate in (Path(__file__).resolve().parents[4] / "shared" / "reference", Path("/work/shared/reference")):
-        if candidate.is_dir():
-            return candidate
-    return Path("/work/shared/reference")
+    """The root holding the qbXML schemas (the cache, or ``../shared/reference``): see ``sandboxes``."""
+    require(*XSD_FILES)
+    return reference_path("qbxml", "xsd", "qbxmlops130.xsd").parents[2]
 
 
 def xsd_dir() -> Path:
