@@ -175,7 +175,8 @@ def test_request_ids_are_echoed_per_request(qb_company):
 
 
 def test_unsupported_request_type_is_an_error_status(qb_company):
-    [rs] = ask(qb_company, "<EstimateQueryRq/>")
+    [rs] = ask(qb_company, "<GeneralSummaryReportQueryRq><GeneralSummaryReportType>ProfitAndLossStandard"
+                           "</GeneralSummaryReportType></GeneralSummaryReportQueryRq>")
     assert status(rs)[:2] == (1030, "Error")
 
 

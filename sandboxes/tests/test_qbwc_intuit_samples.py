@@ -64,3 +64,26 @@ def test_sales_tax_items_are_answered(qb_company: QuickBooksCompany) -> None:
     [rs] = list(doc.find("QBXMLMsgsRs"))
     assert rs.get("statusCode") == "0"
     assert {ret.findtext("Name") for ret in rs.findall("ItemSalesTaxRet")} == {"State Sales Tax", "County Sales Tax"}
+
+
+def test_entity_query_answers_customers_vendors_and_employees(qb_company: QuickBooksCompany) -> None:
+    text = ('<?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
+            '<EntityQueryRq><ActiveStatus>All</ActiveStatus></EntityQueryRq></QBXMLMsgsRq></QBXML>')
+    doc = etree.fromstring(qb_company.answer(text).encode(), SAFE)
+    assert schema().validate(doc), schema().error_log
+    [rs] = list(doc.find("QBXMLMsgsRs"))
+    tags = [ret.tag for ret in rs]
+    assert rs.get("statusCode") == "0"
+    assert tags.count("CustomerRet") == qb_company.count("Customer")
+    assert tags.count("VendorRet") == qb_company.count("Vendor")
+    assert tags.count("EmployeeRet") == qb_company.count("Employee")
+
+
+@pytest.mark.parametrize("request_type", ["EstimateQueryRq", "SalesReceiptQueryRq", "TermsQueryRq", "ItemGroupQueryRq",
+                                          "VendorCreditQueryRq", "DepositQueryRq"])
+def test_a_query_for_objects_the_company_holds_none_of_finds_nothing(qb_company: QuickBooksCompany, request_type: str) -> None:
+    text = (f'<?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><{request_type}/></QBXMLMsgsRq></QBXML>')
+    doc = etree.fromstring(qb_company.answer(text).encode(), SAFE)
+    assert schema().validate(doc), schema().error_log
+    [rs] = list(doc.find("QBXMLMsgsRs"))
+    assert (rs.get("statusCode"), rs.get("statusSeverity"), len(rs)) == ("1", "Info", 0)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from .company_clock import format_local
-from .company_kinds import FAMILIES, MOD_REQUESTS, QUERY_REQUESTS, family_of
+from .company_kinds import EMPTY_QUERY_REQUESTS, FAMILIES, MOD_REQUESTS, QUERY_REQUESTS, family_of
 from .company_session import CompanySession
 from .company_store import StoredObject
 from .qbxml_queries import QB_ID, QueryAnswerer
@@ -100,6 +100,8 @@ class RequestProcessor:
             handler = self._mod
         elif tag in ("HostQueryRq", "CompanyQueryRq", "PreferencesQueryRq"):
             handler = self._company_info
+        elif tag in EMPTY_QUERY_REQUESTS:
+            handler = self._nothing_held
         else:
             handler = self._unsupported
         try:
@@ -127,6 +129,9 @@ class RequestProcessor:
 
     def _unsupported(self, request: etree._Element, response: etree._Element, session: CompanySession) -> Status:
         return Status.of(1030)
+
+    def _nothing_held(self, request: etree._Element, response: etree._Element, session: CompanySession) -> Status:
+        return Status.of(1)
 
     # -- modifications ----------------------------------------------------------------------
     def _mod(self, request: etree._Element, response: etree._Element, session: CompanySession) -> Status:
