@@ -63,7 +63,7 @@ def test_profit_and_loss_by_calendar_periods(client: SandboxClient, by: str, cou
 @pytest.mark.parametrize("name, params, element", [
     ("ProfitAndLoss", {"summarize_column_by": "Fortnight"}, "summarize_column_by"),
     ("ProfitAndLoss", {"summarize_column_by": "Customers"}, "summarize_column_by"),
-    ("ProfitAndLoss", {"accounting_method": "Cash"}, "accounting_method"),
+    ("BalanceSheet", {"accounting_method": "Cash"}, "accounting_method"),
     ("ProfitAndLoss", {"accounting_method": "Modified"}, "accounting_method"),
     ("ProfitAndLoss", {"customer": "5"}, "customer"),
     ("ProfitAndLoss", {"date_macro": "Next Decade"}, "date_macro"),
@@ -101,3 +101,36 @@ def test_general_ledger_columns_selects_and_orders_columns(client: SandboxClient
     assert [c["ColType"] for c in body["Columns"]["Column"]] == ["subt_nat_amount", "tx_date"]
     section = body["Rows"]["Row"][0]
     assert all(len(r["ColData"]) == 2 for r in section["Rows"]["Row"])
+
+
+def expenses(body: dict[str, Any]) -> Decimal:
+    row = next(r for r in body["Rows"]["Row"] if r.get("group") == "Expenses")
+    return Decimal(row["Summary"]["ColData"][-1]["value"])
+
+
+def test_cash_basis_counts_a_bill_when_and_as_far_as_it_is_paid(client: SandboxClient) -> None:
+    handle = client.sandbox.realm()
+    today = handle.now().date().isoformat()
+    window = {"start_date": today, "end_date": today}
+
+    def both() -> tuple[Decimal, Decimal]:
+        accrual = report(client, "ProfitAndLoss", **window)
+        cash = report(client, "ProfitAndLoss", accounting_method="Cash", **window)
+        assert cash["Header"]["ReportBasis"] == "Cash"
+        return expenses(accrual), expenses(cash)
+
+    accrual_before, cash_before = both()
+    bill = handle.create("Bill", {
+        "VendorRef": {"value": "2"}, "TxnDate": today, "DueDate": today,
+        "Line": [{"Id": "1", "LineNum": 1, "Amount": Decimal("300.00"), "DetailType": "AccountBasedExpenseLineDetail",
+                  "AccountBasedExpenseLineDetail": {"AccountRef": {"value": "16"}}}],
+    })
+    accrual_billed, cash_billed = both()
+    assert (accrual_billed - accrual_before, cash_billed - cash_before) == (Decimal("300.00"), 0)
+    handle.create("BillPayment", {
+        "VendorRef": {"value": "2"}, "PayType": "Check", "TotalAmt": Decimal("120.50"), "TxnDate": today,
+        "CheckPayment": {"BankAccountRef": {"value": "1"}},
+        "Line": [{"Amount": Decimal("120.50"), "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}],
+    })
+    accrual_paid, cash_paid = both()
+    assert (accrual_paid - accrual_billed, cash_paid - cash_billed) == (0, Decimal("120.50"))

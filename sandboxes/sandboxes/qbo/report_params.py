@@ -3,7 +3,7 @@
 Every documented parameter is either honoured or refused with a 400 Fault naming it: a client must
 never get a 200 whose shape silently ignored what it asked for. Undocumented parameters are ignored,
 as Intuit ignores them. Date macros follow Intuit's list (the company's fiscal year is the calendar
-year here). Cash basis is not computed by this sandbox and is refused rather than faked.
+year here). Cash basis is computed for ProfitAndLoss and refused, not faked, for the other reports.
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ def check(report: str, params: Mapping[str, str]) -> None:
             raise invalid_parameter(name, params[name], f"this sandbox does not filter {report} by {name}; "
                                     "leave it out or test against an Intuit sandbox company")
     method = params.get("accounting_method", "Accrual")
-    if method == "Cash":
-        raise invalid_parameter("accounting_method", method, "this sandbox computes Accrual basis only; "
-                                "set accounting_method=Accrual")
-    if method != "Accrual":
+    if method == "Cash" and report != "ProfitAndLoss":
+        raise invalid_parameter("accounting_method", method, f"this sandbox computes {report} on Accrual basis "
+                                "only (ProfitAndLoss on both); set accounting_method=Accrual")
+    if method not in ("Accrual", "Cash"):
         raise invalid_parameter("accounting_method", method, "use Cash or Accrual")
     by = params.get("summarize_column_by")
     if by is not None:

@@ -122,6 +122,38 @@ class ReportBuilder:
             args.append(start.isoformat())
         return dict(self.store.execute(sql + " GROUP BY account_id", args))
 
+    def cash_sums(self, start: date, end: date) -> dict[int, int]:
+        """Cash basis: an invoice's or bill's postings count when, and as far as, it is paid.
+
+        Each payment line linked to an invoice (bill payment to a bill) brings the linked document's
+        postings in at the payment's date, scaled by the share of the document it paid; every other
+        transaction counts at its own date, as on accrual basis. (Credit memos and vendor credits
+        count at their own dates here; QuickBooks spreads them over what they are applied to.)
+        """
+        sums: dict[int, int] = defaultdict(int)
+        for account_id, amount in self.store.execute(
+            "SELECT account_id, sum(cents) FROM postings WHERE entity NOT IN ('Invoice', 'Bill') "
+            "AND txn_date >= ? AND txn_date <= ? GROUP BY account_id", (start.isoformat(), end.isoformat())):
+            sums[account_id] += amount
+        payments = self.store.execute(
+            "SELECT json_extract(line.value, '$.Amount'), json_extract(link.value, '$.TxnType'), "
+            "json_extract(link.value, '$.TxnId') FROM objects AS pay, json_each(pay.payload, '$.Line') AS line, "
+            "json_each(line.value, '$.LinkedTxn') AS link WHERE pay.entity IN ('Payment', 'BillPayment') "
+            "AND pay.deleted = 0 AND json_extract(pay.payload, '$.TxnDate') >= ? "
+            "AND json_extract(pay.payload, '$.TxnDate') <= ?", (start.isoformat(), end.isoformat()))
+        for paid, doc_type, doc_id in payments:
+            if doc_type not in ("Invoice", "Bill") or not str(doc_id).isdigit():
+                continue
+            doc = self.store.get(doc_type, int(doc_id))
+            total = Decimal(str(doc.get("TotalAmt") or 0)) if doc else Decimal(0)
+            if not total:
+                continue
+            share = Decimal(str(paid)) / total
+            for account_id, amount in self.store.execute(
+                    "SELECT account_id, cents FROM postings WHERE entity = ? AND txn_id = ?", (doc_type, int(doc_id))):
+                sums[account_id] += int((Decimal(amount) * share).to_integral_value())
+        return dict(sums)
+
     def profit_and_loss(self, params: Mapping[str, str]) -> dict[str, Any]:
         end = self.date_param(params, "end_date", self.today)
         start = self.date_param(params, "start_date", date(end.year, 1, 1))
@@ -129,7 +161,8 @@ class ReportBuilder:
         spans = report_params.periods(start, end, by)
         accounts = self.accounts()
         # One sum per period, then the Total column over the whole range.
-        period_sums = [self.sums(p.start, p.end) for p in spans] + [self.sums(start, end)]
+        totals_of = self.cash_sums if params.get("accounting_method") == "Cash" else self.sums
+        period_sums = [totals_of(p.start, p.end) for p in spans] + [totals_of(start, end)]
         width = len(period_sums)
 
         def cells(values: list[int]) -> list[dict[str, str]]:
