@@ -201,3 +201,11 @@ def test_query_can_be_posted_as_text_body(client: SandboxClient, sandbox: QBOSan
                  "Content-Type": "application/text"}, timeout=10)
     assert response.status_code == 200
     assert response.json()["QueryResponse"]["totalCount"] == 4
+
+
+def test_star_with_named_properties_answers_every_property(client: SandboxClient) -> None:
+    # python-quickbooks asks `SELECT *, Sku FROM Item`; Intuit answers it like `select *`.
+    plain = client.query_json("select * from Item maxresults 3")["QueryResponse"]["Item"]
+    starred = client.query_json("SELECT *, Sku FROM Item MAXRESULTS 3")["QueryResponse"]["Item"]
+    assert starred == plain
+    assert client.query("select *, Colour from Item").status_code == 400

@@ -58,4 +58,5 @@ def canonicalize(query: Query, properties: Callable[[str], set[str]]) -> Query:
         order=[(fix(n), d) for n, d in query.order],
         start_position=query.start_position,
         max_results=query.max_results,
+        also_named=[fix(n) for n in query.also_named],
     )

@@ -15,6 +15,7 @@ from sandboxes import require
 from ..server_thread import ServerThread
 from ..tls import LoopbackCertificate, make_loopback_certificate
 from .control import RealmHandle
+from .discovery import DISCOVERY_FILE, DISCOVERY_PATH
 from .limits import FaultInjector, RealmStats
 from .oauth import ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, TokenAuthority, TokenStats
 from .realm import Realm, RealmSpec
@@ -65,9 +66,9 @@ class QBOSandbox:
     def start(self) -> QBOSandbox:
         if self._serving is not None:
             return self
-        if not os.environ.get("QBO_XSD_DIR"):
-            # Every answer is checked against Intuit's XSDs: without them, refuse now, not mid-run.
-            require(*XSD_FILES)
+        # Answers are checked against Intuit's XSDs and the discovery document is Intuit's: without
+        # them, refuse now, not mid-run.
+        require(DISCOVERY_FILE, *(() if os.environ.get("QBO_XSD_DIR") else XSD_FILES))
         for realm_id, realm in self.realms.items():
             self.generated[realm_id] = realm.generate()
         context = None
@@ -115,6 +116,11 @@ class QBOSandbox:
     @property
     def token_url(self) -> str:
         return f"{self.base_url}/oauth2/v1/tokens/bearer"
+
+    @property
+    def discovery_url(self) -> str:
+        """Intuit's OpenID discovery document with this sandbox's endpoints (intuit-oauth's `environment`)."""
+        return f"{self.base_url}{DISCOVERY_PATH}"
 
     @property
     def authorize_url(self) -> str:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from . import jsonfmt
 from .batch import BATCH_REQUESTS_PER_MINUTE, parse_items, run_batch
 from .catalog import BY_URL_NAME, MIN_MINOR_VERSION
+from .discovery import DISCOVERY_PATH, discovery_document
 from .errors import QBOFault, gateway_fault
 from .oauth import AccessDenied, OAuthError
 from .reports import REPORTS
@@ -123,6 +124,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.revoke_endpoint()
             elif url.path == "/connect/oauth2" and method == "GET":
                 self.authorize_endpoint(params)
+            elif url.path == DISCOVERY_PATH and method == "GET":
+                self.send(200, json.dumps(discovery_document(self.sandbox)))
             elif (match := API_PATH.match(url.path)) is not None:
                 self.api(method, match.group("realm"), match.group("rest"), params)
             else:
