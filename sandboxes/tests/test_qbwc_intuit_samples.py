@@ -87,3 +87,47 @@ def test_a_query_for_objects_the_company_holds_none_of_finds_nothing(qb_company:
     assert schema().validate(doc), schema().error_log
     [rs] = list(doc.find("QBXMLMsgsRs"))
     assert (rs.get("statusCode"), rs.get("statusSeverity"), len(rs)) == ("1", "Info", 0)
+
+
+def ask_one(company: QuickBooksCompany, body: str) -> etree._Element:
+    text = f'<?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">{body}</QBXMLMsgsRq></QBXML>'
+    doc = etree.fromstring(company.answer(text).encode(), SAFE)
+    assert schema().validate(doc), schema().error_log
+    [rs] = list(doc.find("QBXMLMsgsRs"))
+    return rs
+
+
+def test_transaction_query_summarises_every_transaction_the_company_holds(qb_company: QuickBooksCompany) -> None:
+    rs = ask_one(qb_company, "<TransactionQueryRq/>")
+    assert rs.get("statusCode") == "0"
+    by_type: dict[str, int] = {}
+    for ret in rs.findall("TransactionRet"):
+        by_type[ret.findtext("TxnType") or ""] = by_type.get(ret.findtext("TxnType") or "", 0) + 1
+    assert by_type == {kind: qb_company.count(kind) for kind in by_type}
+    assert {"Invoice", "Bill", "ReceivePayment", "JournalEntry", "Check"} <= set(by_type)
+
+
+def test_transaction_query_filters_by_type_and_txn_date(qb_company: QuickBooksCompany) -> None:
+    invoices = ask_one(qb_company, "<InvoiceQueryRq/>").findall("InvoiceRet")
+    day = invoices[0].findtext("TxnDate")
+    rs = ask_one(qb_company, "<TransactionQueryRq><TransactionDateRangeFilter><FromTxnDate>"
+                             f"{day}</FromTxnDate><ToTxnDate>{day}</ToTxnDate></TransactionDateRangeFilter>"
+                             "<TransactionTypeFilter><TxnTypeFilter>Invoice</TxnTypeFilter></TransactionTypeFilter>"
+                             "</TransactionQueryRq>")
+    expected = {ret.findtext("TxnID") for ret in invoices if ret.findtext("TxnDate") == day}
+    assert {ret.findtext("TxnID") for ret in rs.findall("TransactionRet")} == expected
+    amounts = {ret.findtext("TxnID"): ret.findtext("Amount") for ret in rs.findall("TransactionRet")}
+    for ret in invoices:
+        if ret.findtext("TxnID") in amounts:
+            assert amounts[ret.findtext("TxnID")] == ret.findtext("Subtotal")
+
+
+def test_transaction_query_pages_with_an_iterator(qb_company: QuickBooksCompany) -> None:
+    session = qb_company.begin_session()
+    try:
+        text = ('<?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><TransactionQueryRq iterator="Start">'
+                '<MaxReturned>50</MaxReturned></TransactionQueryRq></QBXMLMsgsRq></QBXML>')
+        first = etree.fromstring(qb_company.answer(text, session).encode(), SAFE).find("QBXMLMsgsRs")[0]
+        assert first.get("retCount") == "50" and int(first.get("iteratorRemainingCount")) > 0
+    finally:
+        qb_company.end_session(session)

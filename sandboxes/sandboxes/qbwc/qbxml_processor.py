@@ -28,6 +28,7 @@ from .qbxml_statuses import (
     RequestFailed,
     Status,
 )
+from .qbxml_transactions import TransactionQuery
 
 if TYPE_CHECKING:
     from .company import QuickBooksCompany
@@ -41,6 +42,7 @@ class RequestProcessor:
     def __init__(self, company: QuickBooksCompany) -> None:
         self.company = company
         self.queries = QueryAnswerer(company)
+        self.transactions = TransactionQuery(company)
         self.validate_responses = True
 
     # -- message level ----------------------------------------------------------------------
@@ -102,6 +104,8 @@ class RequestProcessor:
             handler = self._company_info
         elif tag in EMPTY_QUERY_REQUESTS:
             handler = self._nothing_held
+        elif tag == "TransactionQueryRq":
+            handler = self.transactions.answer
         else:
             handler = self._unsupported
         try:

@@ -97,7 +97,7 @@ class QueryAnswerer:
         tz = self.company.tz
 
         def date_range(low: etree._Element | None, high: etree._Element | None, column: str) -> None:
-            found_clauses, found_params = _date_range(low, high, column, tz)
+            found_clauses, found_params = date_range_sql(low, high, column, tz)
             clauses.extend(found_clauses)
             params.extend(found_params)
 
@@ -195,7 +195,7 @@ class QueryAnswerer:
         params: list[Any] = list(kinds)
         window = request.find("DeletedDateRangeFilter")
         if window is not None:
-            found_clauses, found_params = _date_range(
+            found_clauses, found_params = date_range_sql(
                 window.find("FromDeletedDate"), window.find("ToDeletedDate"), "deleted", self.company.tz)
             clauses.extend(found_clauses)
             params.extend(found_params)
@@ -211,7 +211,7 @@ class QueryAnswerer:
         return Status.of(0) if rows else Status.of(1)
 
 
-def _date_range(low: etree._Element | None, high: etree._Element | None, column: str,
+def date_range_sql(low: etree._Element | None, high: etree._Element | None, column: str,
                 tz: timezone) -> tuple[list[str], list[int]]:
     """SQL bounds for a From/To date pair: 3020 for a value that is no date, 3030 if From > To."""
     bounds: list[tuple[str, int]] = []
