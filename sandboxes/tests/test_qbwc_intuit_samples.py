@@ -131,3 +131,19 @@ def test_transaction_query_pages_with_an_iterator(qb_company: QuickBooksCompany)
         assert first.get("retCount") == "50" and int(first.get("iteratorRemainingCount")) > 0
     finally:
         qb_company.end_session(session)
+
+
+def test_bills_to_pay_are_the_vendors_unpaid_bills(qb_company: QuickBooksCompany) -> None:
+    unpaid = ask_one(qb_company, "<BillQueryRq><PaidStatus>NotPaidOnly</PaidStatus></BillQueryRq>").findall("BillRet")
+    vendor = unpaid[0].find("VendorRef")
+    rs = ask_one(qb_company, f"<BillToPayQueryRq><PayeeEntityRef><ListID>{vendor.findtext('ListID')}</ListID>"
+                             "</PayeeEntityRef></BillToPayQueryRq>")
+    expected = {b.findtext("TxnID") for b in unpaid if b.findtext("VendorRef/ListID") == vendor.findtext("ListID")}
+    assert rs.get("statusCode") == "0"
+    assert {r.findtext("BillToPay/TxnID") for r in rs.findall("BillToPayRet")} == expected
+
+
+def test_payments_to_deposit_are_the_payments_in_undeposited_funds(qb_company: QuickBooksCompany) -> None:
+    rs = ask_one(qb_company, "<ReceivePaymentToDepositQueryRq/>")
+    assert rs.get("statusCode") == "0"
+    assert len(rs.findall("ReceivePaymentToDepositRet")) == qb_company.count("ReceivePayment")

@@ -56,9 +56,8 @@ QUERY_REQUESTS.update(
 QUERY_REQUESTS["EntityQueryRq"] = ("Customer", ("Customer", "Employee", "Vendor"))
 
 # qbXML 13.0 queries for object types this company holds none of: QuickBooks answers them with
-# status 1 ("did not find a matching object"), never 1030. Reports, subscriptions and the queries
-# that summarise objects the company does hold (BillToPayQueryRq, ReceivePaymentToDepositQueryRq)
-# are not in this list and stay 1030, a limit of this sandbox.
+# status 1 ("did not find a matching object"), never 1030. Reports and subscriptions are not in
+# this list and stay 1030, a limit of this sandbox.
 EMPTY_QUERY_REQUESTS = frozenset(f"{name}QueryRq" for name in (
     "Lead", "OtherName", "StandardTerms", "DateDrivenTerms", "Terms", "SalesRep", "CustomerType", "VendorType",
     "JobType", "CustomerMsg", "PaymentMethod", "ShipMethod", "ToDo", "ItemOtherCharge", "ItemInventoryAssembly",

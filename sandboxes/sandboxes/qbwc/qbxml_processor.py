@@ -18,6 +18,7 @@ from .company_clock import format_local
 from .company_kinds import EMPTY_QUERY_REQUESTS, FAMILIES, MOD_REQUESTS, QUERY_REQUESTS, family_of
 from .company_session import CompanySession
 from .company_store import StoredObject
+from .qbxml_open_items import OpenItems
 from .qbxml_queries import QB_ID, QueryAnswerer
 from .qbxml_render import fill, render_object
 from .qbxml_schema import parse_xml, validation_errors
@@ -43,6 +44,7 @@ class RequestProcessor:
         self.company = company
         self.queries = QueryAnswerer(company)
         self.transactions = TransactionQuery(company)
+        self.open_items = OpenItems(company)
         self.validate_responses = True
 
     # -- message level ----------------------------------------------------------------------
@@ -106,6 +108,10 @@ class RequestProcessor:
             handler = self._nothing_held
         elif tag == "TransactionQueryRq":
             handler = self.transactions.answer
+        elif tag == "BillToPayQueryRq":
+            handler = self.open_items.bills_to_pay
+        elif tag == "ReceivePaymentToDepositQueryRq":
+            handler = self.open_items.payments_to_deposit
         else:
             handler = self._unsupported
         try:
