@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,29 +20,17 @@ from typing import Any
 import pytest
 from sandboxes.qbo import QBOSandbox, RealmSpec
 
-from tests.conftest import ROOT
+from tests.peer_clients.venvs import peer_python
 
 PEER = ("python-quickbooks==0.9.12", "intuit-oauth==1.2.6")
-PEER_VENV = ROOT / ".meltano" / "peer-clients" / "python-quickbooks-0.9.12"
 DRIVER = Path(__file__).parent / "peer_clients" / "python_quickbooks_driver.py"
 REALM = "9130350000000001"
 PAGE = 100  # small pages, so a small company still makes the peer page
 
 
-def peer_python() -> Path:
-    python = PEER_VENV / "bin" / "python"
-    marker = PEER_VENV / ".installed"
-    if not marker.exists() or marker.read_text() != " ".join(PEER):
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEER_VENV)], check=True, timeout=300)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PEER],
-                       check=True, timeout=600, capture_output=True)
-        marker.write_text(" ".join(PEER))
-    return python
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    python = peer_python()
+    python = peer_python("python-quickbooks-0.9.12", PEER)
     work = tmp_path_factory.mktemp("peer-python-quickbooks")
     with QBOSandbox(realms=[RealmSpec(REALM, seed=9, transactions=800, days=20)], data_dir=work / "company",
                     tls=True) as sandbox:

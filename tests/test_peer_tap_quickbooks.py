@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,27 +21,16 @@ from typing import Any
 import pytest
 from sandboxes.qbo import QBOSandbox, RealmSpec
 
-from tests.conftest import ROOT, executable
+from tests.conftest import executable
+from tests.peer_clients.venvs import peer_python
 
-PEER = "tap-quickbooks==2.5.0"
-PEER_VENV = ROOT / ".meltano" / "peer-clients" / "tap-quickbooks-2.5.0"
+PEER = ("tap-quickbooks==2.5.0",)
 WRAPPER = Path(__file__).parent / "peer_clients" / "tap_quickbooks_redirect.py"
 REALM = "9130350000000001"
 # The peer's queries ask for inactive rows ("Active IN (true, false)") on these streams only; on
 # the others (customer_types) QuickBooks leaves inactive rows out, as it does for any client.
 PEER_ASKS_FOR_INACTIVE = {"accounts", "budgets", "classes", "customers", "departments", "employees", "items",
                           "payment_methods", "tax_codes", "tax_rates", "terms", "vendors"}
-
-
-def peer_python() -> Path:
-    python = PEER_VENV / "bin" / "python"
-    marker = PEER_VENV / ".installed"
-    if not marker.exists() or marker.read_text() != PEER:
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(PEER_VENV)], check=True, timeout=300)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", PEER],
-                       check=True, timeout=600, capture_output=True)
-        marker.write_text(PEER)
-    return python
 
 
 def records(stdout: str) -> dict[str, list[dict[str, Any]]]:
@@ -64,7 +52,7 @@ def select_all(catalog: dict[str, Any], keep: set[str] | None = None) -> dict[st
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    python = peer_python()
+    python = peer_python("tap-quickbooks-2.5.0", PEER)
     work = tmp_path_factory.mktemp("peer-tap-quickbooks")
     transactions = int(os.environ.get("QBC_PEER_TRANSACTIONS", "300"))
     # Every generated change inside the last 20 days: the peer's deleted_objects stream asks CDC
