@@ -68,7 +68,7 @@ class QBOSandbox:
             return self
         # Answers are checked against Intuit's XSDs and the discovery document is Intuit's: without
         # them, refuse now, not mid-run.
-        require(DISCOVERY_FILE, *(() if os.environ.get("QBO_XSD_DIR") else XSD_FILES))
+        require(*(() if os.environ.get("QBO_XSD_DIR") else XSD_FILES), DISCOVERY_FILE)
         for realm_id, realm in self.realms.items():
             self.generated[realm_id] = realm.generate()
         context = None
