@@ -15,7 +15,7 @@ import typing as t
 from dataclasses import dataclass
 
 from tap_quickbooks_online.client import QBOClient, fault_text
-from tap_quickbooks_online.query_streams import build_query
+from tap_quickbooks_online.query_streams import PAGE_SIZE, build_query
 
 LOGGER = logging.getLogger("tap_quickbooks_online.query_batch")
 
@@ -30,9 +30,11 @@ class QueryPlan:
     entity: str
     since: str
     include_inactive: bool
+    page_size: int = PAGE_SIZE  # must match the page size iter_query continues with
 
     def statement(self) -> str:
-        return build_query(self.entity, since=self.since, include_inactive=self.include_inactive, start_position=1)
+        return build_query(self.entity, since=self.since, include_inactive=self.include_inactive, start_position=1,
+                           page_size=self.page_size)
 
 
 def fetch_first_pages(client: QBOClient, plans: t.Sequence[QueryPlan]) -> dict[str, dict[str, t.Any]]:
