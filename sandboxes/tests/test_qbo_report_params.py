@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ import pytest
 from sandboxes.qbo import QBOSandbox, RealmSpec
 from sandboxes.qbo.client import SandboxClient
 from sandboxes.qbo.report_params import date_macro
+from sandboxes.qbo.xsd_shape import schema
 
 REALM = "9130350000000001"
 
@@ -134,3 +135,27 @@ def test_cash_basis_counts_a_bill_when_and_as_far_as_it_is_paid(client: SandboxC
     })
     accrual_paid, cash_paid = both()
     assert (accrual_paid - accrual_billed, cash_paid - cash_billed) == (0, Decimal("120.50"))
+
+
+@pytest.mark.parametrize("params", [
+    {"summarize_column_by": "Days", "start_date": "2026-11-01", "end_date": "2026-11-07"},
+    {"summarize_column_by": "Month", "date_macro": "This Year"},
+    {"accounting_method": "Cash"},
+])
+def test_profit_and_loss_variants_are_valid_against_report_xsd(client: SandboxClient, params: dict[str, str]) -> None:
+    assert schema().check_report(report(client, "ProfitAndLoss", **params)) == []
+
+
+def test_general_ledger_with_chosen_columns_is_valid_against_report_xsd(client: SandboxClient) -> None:
+    assert schema().check_report(report(client, "GeneralLedger", columns="tx_date,memo,subt_nat_amount")) == []
+
+
+def test_batch_and_cdc_answers_are_valid_against_the_xsd(client: SandboxClient) -> None:
+    batch = client.post("batch", {"BatchItemRequest": [
+        {"bId": "q", "Query": "select * from Invoice maxresults 2"},
+        {"bId": "bad", "Query": "select * from Invoice where Colour = 'x'"}]}).json()
+    since = client.sandbox.realm().now().replace(microsecond=0) - timedelta(days=10)
+    cdc = client.get("cdc", {"entities": "Invoice,TaxCode", "changedSince": since.isoformat()}).json()
+    assert "Fault" in cdc["CDCResponse"][1]
+    assert schema().check_response(batch) == []
+    assert schema().check_response(cdc) == []
