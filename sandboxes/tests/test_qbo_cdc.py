@@ -94,16 +94,27 @@ def test_cdc_shows_deleted_transaction_with_status_deleted(qbo_sandbox: QBOSandb
     assert gone["QueryResponse"]["totalCount"] == 0
 
 
-def test_cdc_caps_a_response_at_1000_objects_oldest_first(qbo_sandbox_factory: Callable[..., QBOSandbox]) -> None:
+def test_cdc_groups_by_type_deleted_last_and_stops_at_1000_objects(qbo_sandbox_factory: Callable[..., QBOSandbox]) -> None:
     sb = qbo_sandbox_factory(realms=[RealmSpec(REALM, transactions=1300, days=5)])
+    handle = sb.realm()
+    deleted = handle.ids("Invoice")[0]
+    handle.delete("Invoice", deleted)
     client = SandboxClient(sb)
-    body = cdc(client, "Invoice,Bill,Payment,BillPayment,Customer,Vendor", since(10))
+    requested = ["Invoice", "Bill", "Payment", "BillPayment", "Customer", "Vendor"]
+    body = cdc(client, ",".join(requested), since(10))
     parts = body["CDCResponse"][0]["QueryResponse"]
-    returned = [o for part in parts for objs in part.values() if isinstance(objs, list) for o in objs]
+    returned = [(name, o) for part in parts for name, objs in part.items() if isinstance(objs, list) for o in objs]
     assert len(returned) == 1000
-    newest_returned = max(datetime.fromisoformat(o["MetaData"]["LastUpdatedTime"]) for o in returned)
-    later = cdc(client, "Invoice,Bill,Payment,BillPayment,Customer,Vendor", newest_returned.isoformat())
-    assert sum(len(v) for p in later["CDCResponse"][0]["QueryResponse"] for v in p.values() if isinstance(v, list)) > 0
+    # Grouped by type in the order asked; within a group by change time, deleted objects last.
+    names = [name for name, _ in returned]
+    assert names == sorted(names, key=requested.index)
+    invoices = [o for name, o in returned if name == "Invoice"]
+    assert invoices[-1]["Id"] == deleted and invoices[-1]["status"] == "Deleted"
+    active = [datetime.fromisoformat(o["MetaData"]["LastUpdatedTime"]) for o in invoices[:-1]]
+    assert active == sorted(active)
+    assert {o["Id"] for o in invoices} == set(handle.ids("Invoice")) | {deleted}
+    # The cut fell inside a later group: the groups after it came back empty.
+    assert parts[-1] == {}
 
 
 def test_cdc_list_deactivation_is_an_update_not_a_delete(qbo_sandbox: QBOSandbox) -> None:

@@ -1,8 +1,9 @@
 """Change data capture for one realm: one ``/cdc`` call for many entities, plus webhook events.
 
-Intuit's CDC looks back at most 30 days and returns at most 1,000 objects per response (oldest
-first); when a response is full the window is narrowed by moving ``changedSince`` to the newest
-timestamp received and asking again. Streams whose bookmark is older than the window fall back to
+Intuit's CDC looks back at most 30 days and returns at most 1,000 objects per response, grouped by
+type (by change time inside a type, deleted objects last); when a response is full each type that
+came back asks again from its newest change, and the types that came back empty ask again as they
+were (``_run_cdc``). Streams whose bookmark is older than the window fall back to
 query sync (see ``entity_stream``). Webhook events name objects that changed; each is fetched whole,
 and newest version wins (LastUpdatedTime, then SyncToken) whatever order events arrived in.
 """
@@ -122,42 +123,58 @@ class ChangeFeed:
     # -- CDC ---------------------------------------------------------------------------------
 
     def _run_cdc(self, entities: list[str], since: dt.datetime) -> None:
-        changed_since = since.isoformat()
-        for _ in range(MAX_CDC_CALLS):
-            body = self.client.cdc(entities, changed_since)
-            self.cdc_calls += 1
-            if body.get("time"):
-                self.server_time = str(body["time"])
-            count = 0
-            newest: str | None = None
-            for cdc_response in body.get("CDCResponse") or []:
-                self._note_refusal(cdc_response.get("Fault"))
-                for query_response in cdc_response.get("QueryResponse") or []:
-                    for entity, objects in query_response.items():
-                        if not isinstance(objects, list):
-                            continue
-                        for obj in objects:
-                            count += 1
-                            self._merge(self._objects, entity, obj)
-                            updated = nested(obj, "MetaData", "LastUpdatedTime")
-                            if updated and (newest is None or parse_instant(updated) > parse_instant(newest)):
-                                newest = str(updated)
-            if count < CDC_MAX_OBJECTS:
-                return
-            if newest is None or parse_instant(newest) <= parse_instant(changed_since):
-                msg = (
-                    f"Realm {self.client.realm_id}: more than {CDC_MAX_OBJECTS} changes share the "
-                    f"timestamp {changed_since}; CDC cannot page past them. Set sync_mode to "
-                    f"'query' for {', '.join(entities)} for this run."
-                )
+        # Intuit groups a CDC answer by type (by change time inside a type, deleted objects last)
+        # and stops at 1,000 objects without saying where it cut. So after a full answer each type
+        # that came back asks again on its own from its newest change (a complete type costs one
+        # small call; the cut one moves on), and the types that came back empty ask again together
+        # from the same instant.
+        pending: list[tuple[list[str], str]] = [(entities, since.isoformat())]
+        while pending:
+            group, changed_since = pending.pop(0)
+            if self.cdc_calls >= MAX_CDC_CALLS:
+                msg = f"Realm {self.client.realm_id}: CDC did not finish within {MAX_CDC_CALLS} calls"
                 raise APIError(msg)
-            LOGGER.info(
-                "Realm %s: CDC response full (%d objects); narrowing the window to start at %s",
-                self.client.realm_id, count, newest,
-            )
-            changed_since = newest
-        msg = f"Realm {self.client.realm_id}: CDC did not finish within {MAX_CDC_CALLS} calls"
-        raise APIError(msg)
+            newest = self._cdc_call(group, changed_since)
+            if sum(count for count, _ in newest.values()) < CDC_MAX_OBJECTS:
+                continue
+            LOGGER.info("Realm %s: CDC answer full (%d objects); asking again type by type",
+                        self.client.realm_id, CDC_MAX_OBJECTS)
+            for entity, (_, latest) in newest.items():
+                if latest is None or parse_instant(latest) <= parse_instant(changed_since):
+                    msg = (
+                        f"Realm {self.client.realm_id}: more than {CDC_MAX_OBJECTS} changes of {entity} share "
+                        f"the timestamp {changed_since}; CDC cannot page past them. Set sync_mode to 'query' "
+                        f"for its stream for this run."
+                    )
+                    raise APIError(msg)
+                pending.append(([entity], latest))
+            empty = [e for e in group if e not in newest and e not in self.refused]
+            if empty:
+                pending.append((empty, changed_since))
+
+    def _cdc_call(self, entities: list[str], changed_since: str) -> dict[str, tuple[int, str | None]]:
+        """One /cdc call; per entity that came back: how many objects and the newest change."""
+        body = self.client.cdc(entities, changed_since)
+        self.cdc_calls += 1
+        if body.get("time") and self.server_time is None:
+            # The first answer's clock: everything before it is in this run's feed.
+            self.server_time = str(body["time"])
+        newest: dict[str, tuple[int, str | None]] = {}
+        for cdc_response in body.get("CDCResponse") or []:
+            self._note_refusal(cdc_response.get("Fault"))
+            for query_response in cdc_response.get("QueryResponse") or []:
+                for entity, objects in query_response.items():
+                    if not isinstance(objects, list) or not objects:
+                        continue
+                    count, latest = newest.get(entity, (0, None))
+                    for obj in objects:
+                        count += 1
+                        self._merge(self._objects, entity, obj)
+                        updated = nested(obj, "MetaData", "LastUpdatedTime")
+                        if updated and (latest is None or parse_instant(updated) > parse_instant(latest)):
+                            latest = str(updated)
+                    newest[entity] = (count, latest)
+        return newest
 
     def _note_refusal(self, fault: t.Any) -> None:
         """A per-entity Fault inside CDCResponse: that entity leaves the feed, the others stay."""

@@ -173,12 +173,16 @@ class Realm:
         return f'{{"CDCResponse":[{",".join(blocks)}],"time":"{self.server_time()}"}}'
 
     def _cdc_query_responses(self, names: list[str], since: int) -> list[str]:
+        # Intuit: "Objects are grouped by type and then in order of last updated time within the
+        # group. Objects deleted within the look-back period are returned after active objects."
+        # At most 1,000 in all: the cut can fall inside any group, and later groups come back empty.
+        order = " ".join("WHEN ? THEN " + str(i) for i in range(len(names)))
         placeholders = ",".join("?" * len(names))
-        # Only "?" placeholders are interpolated; entity names travel as parameters.
+        # Only "?" placeholders and integers are interpolated; entity names travel as parameters.
         rows = self.store.execute(
             f"SELECT entity, payload FROM objects WHERE entity IN ({placeholders}) AND updated_s >= ? "  # noqa: S608
-            "ORDER BY updated_s, entity, id LIMIT ?",
-            (*names, since, CDC_MAX_OBJECTS),
+            f"ORDER BY CASE entity {order} END, deleted, updated_s, id LIMIT ?",
+            (*names, since, *names, CDC_MAX_OBJECTS),
         )
         grouped: dict[str, list[str]] = {name: [] for name in names}
         for entity, payload in rows:
