@@ -126,11 +126,12 @@ def main() -> None:
         "Records per stream (no-change run): "
         + (", ".join(f"{k} {v}" for k, v in sorted(inc_counts.items())) or "none"),
         "",
-        "The no-change run makes one `/cdc` call for every CDC-capable entity plus one query per entity Intuit's CDC "
-        "does not cover (CompanyInfo, Preferences, TaxCode, TaxRate, CustomerType, Attachable, CompanyCurrency, "
-        "Budget). Report streams, when selected, are re-read in full every run (one call each; GeneralLedger one "
-        "per `report_chunk_days` window). The `lookback_seconds` overlap is re-read but versions already sent are "
-        "skipped, so unchanged entity streams emit nothing.",
+        "The no-change run makes one `/cdc` call for every entity Intuit's CDC serves, plus one `/batch` call "
+        "carrying the first query page of every stream CDC does not serve (TaxAgency, TaxCode, TaxRate, "
+        "TimeActivity per Intuit's docs); a report stream is read again only when its window moved (the default "
+        "window ends today) or the change feed saw a change to an entity it is computed from. The "
+        "`lookback_seconds` overlap is re-read but versions already sent are skipped, so unchanged entity "
+        "streams emit nothing.",
         "",
     ]
     write_section(command, lines)

@@ -75,3 +75,8 @@ make_meltano_venv() {
     quiet_pip "$MELTANO_VENV/bin/pip" "meltano==4.4.1"
   fi
 }
+
+fill_reference_cache() {  # the vendor reference files the sandboxes read (reference/MANIFEST.json)
+  log "vendor reference files (from ../shared/reference, else their URLs; sha256 checked)"
+  "$(pick_python)" scripts/reference_cache.py
+}

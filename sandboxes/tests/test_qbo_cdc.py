@@ -50,12 +50,34 @@ def test_cdc_older_than_30_days_is_refused(qbo_sandbox: QBOSandbox) -> None:
     assert "older than fixed days is not supported" in error["Detail"]
 
 
-def test_cdc_refuses_entities_it_does_not_support(qbo_sandbox: QBOSandbox) -> None:
+def test_cdc_refuses_an_unsupported_entity_without_failing_the_others(qbo_sandbox: QBOSandbox) -> None:
+    handle = qbo_sandbox.realm()
+    changed = handle.update("Customer", handle.ids("Customer")[0], {"Notes": "moved"})
     client = SandboxClient(qbo_sandbox)
-    for entity in ("CompanyInfo", "TaxCode", "Preferences"):
-        response = client.get("cdc", {"entities": f"Invoice,{entity}", "changedSince": since(1)})
-        assert response.status_code == 400
-        assert entity in response.json()["Fault"]["Error"][0]["Detail"]
+    # Intuit: CDC serves every object except JournalCode, TimeActivity, TaxAgency, TaxCode, TaxRate.
+    for entity in ("TaxCode", "TimeActivity", "TaxAgency", "TaxRate", "JournalCode"):
+        response = client.get("cdc", {"entities": f"Customer,{entity}", "changedSince": since(1)})
+        assert response.status_code == 200
+        blocks = response.json()["CDCResponse"]
+        customers = blocks[0]["QueryResponse"][0]["Customer"]
+        assert changed["Id"] in [c["Id"] for c in customers]
+        fault = blocks[1]["Fault"]["Error"][0]
+        assert fault["element"] == entity
+        assert f"Entity {entity} is not supported for ChangeDataCapture" in fault["Detail"]
+
+
+def test_cdc_serves_every_other_entity_it_holds(qbo_sandbox: QBOSandbox) -> None:
+    client = SandboxClient(qbo_sandbox)
+    entities = "Budget,CompanyInfo,Preferences,CustomerType,Attachable,CompanyCurrency"
+    body = cdc(client, entities, since(1))
+    assert len(body["CDCResponse"]) == 1
+    assert len(body["CDCResponse"][0]["QueryResponse"]) == 6
+
+
+def test_cdc_with_an_unknown_entity_name_is_refused_whole(qbo_sandbox: QBOSandbox) -> None:
+    response = SandboxClient(qbo_sandbox).get("cdc", {"entities": "Customer,Invoices", "changedSince": since(1)})
+    assert response.status_code == 400
+    assert "Invalid entity: Invoices" in response.json()["Fault"]["Error"][0]["Detail"]
 
 
 def test_cdc_shows_deleted_transaction_with_status_deleted(qbo_sandbox: QBOSandbox) -> None:
@@ -72,16 +94,27 @@ def test_cdc_shows_deleted_transaction_with_status_deleted(qbo_sandbox: QBOSandb
     assert gone["QueryResponse"]["totalCount"] == 0
 
 
-def test_cdc_caps_a_response_at_1000_objects_oldest_first(qbo_sandbox_factory: Callable[..., QBOSandbox]) -> None:
+def test_cdc_groups_by_type_deleted_last_and_stops_at_1000_objects(qbo_sandbox_factory: Callable[..., QBOSandbox]) -> None:
     sb = qbo_sandbox_factory(realms=[RealmSpec(REALM, transactions=1300, days=5)])
+    handle = sb.realm()
+    deleted = handle.ids("Invoice")[0]
+    handle.delete("Invoice", deleted)
     client = SandboxClient(sb)
-    body = cdc(client, "Invoice,Bill,Payment,BillPayment,Customer,Vendor", since(10))
+    requested = ["Invoice", "Bill", "Payment", "BillPayment", "Customer", "Vendor"]
+    body = cdc(client, ",".join(requested), since(10))
     parts = body["CDCResponse"][0]["QueryResponse"]
-    returned = [o for part in parts for objs in part.values() if isinstance(objs, list) for o in objs]
+    returned = [(name, o) for part in parts for name, objs in part.items() if isinstance(objs, list) for o in objs]
     assert len(returned) == 1000
-    newest_returned = max(datetime.fromisoformat(o["MetaData"]["LastUpdatedTime"]) for o in returned)
-    later = cdc(client, "Invoice,Bill,Payment,BillPayment,Customer,Vendor", newest_returned.isoformat())
-    assert sum(len(v) for p in later["CDCResponse"][0]["QueryResponse"] for v in p.values() if isinstance(v, list)) > 0
+    # Grouped by type in the order asked; within a group by change time, deleted objects last.
+    names = [name for name, _ in returned]
+    assert names == sorted(names, key=requested.index)
+    invoices = [o for name, o in returned if name == "Invoice"]
+    assert invoices[-1]["Id"] == deleted and invoices[-1]["status"] == "Deleted"
+    active = [datetime.fromisoformat(o["MetaData"]["LastUpdatedTime"]) for o in invoices[:-1]]
+    assert active == sorted(active)
+    assert {o["Id"] for o in invoices} == set(handle.ids("Invoice")) | {deleted}
+    # The cut fell inside a later group: the groups after it came back empty.
+    assert parts[-1] == {}
 
 
 def test_cdc_list_deactivation_is_an_update_not_a_delete(qbo_sandbox: QBOSandbox) -> None:

@@ -136,3 +136,11 @@ def test_refresh_token_expires_after_its_lifetime(qbo_sandbox_factory: Callable[
     assert tokens["x_refresh_token_expires_in"] == 0
     time.sleep(0.4)
     assert refresh(sb, str(tokens["refresh_token"])).json()["error"] == "invalid_grant"
+
+
+def test_discovery_document_points_intuit_libraries_at_the_sandbox(qbo_sandbox: QBOSandbox) -> None:
+    document = loopback_session().get(qbo_sandbox.discovery_url, timeout=10).json()
+    assert document["token_endpoint"] == qbo_sandbox.token_url
+    assert document["revocation_endpoint"] == qbo_sandbox.revoke_url
+    assert document["authorization_endpoint"] == qbo_sandbox.authorize_url
+    assert "client_secret_basic" in document["token_endpoint_auth_methods_supported"]

@@ -63,10 +63,27 @@ def test_malformed_query_is_a_parser_fault(client: SandboxClient, text: str) -> 
     assert "time" in response.json()
 
 
-def test_entity_names_are_case_sensitive(client: SandboxClient) -> None:
-    response = client.query("select * from invoice")
+def test_entity_property_and_keyword_case_do_not_matter(client: SandboxClient) -> None:
+    # Intuit's query docs write Metadata.LastUpdatedTime; the element is MetaData. Both work there.
+    canonical = client.query_json(
+        "select * from Invoice where MetaData.LastUpdatedTime >= '2020-01-01T00:00:00Z' "
+        "orderby MetaData.LastUpdatedTime startposition 1 maxresults 20")["QueryResponse"]
+    lenient = client.query_json(
+        "SELECT * FROM invoice WHERE Metadata.LastUpdatedTime >= '2020-01-01T00:00:00Z' "
+        "ORDER BY metadata.lastupdatedtime ASC STARTPOSITION 1 MAXRESULTS 20")["QueryResponse"]
+    assert [o["Id"] for o in lenient["Invoice"]] == [o["Id"] for o in canonical["Invoice"]]
+    assert len(canonical["Invoice"]) == 20
+
+
+def test_unknown_entity_is_a_parser_fault(client: SandboxClient) -> None:
+    response = client.query("select * from Invoices")
     assert response.status_code == 400
-    assert "case-sensitive" in response.json()["Fault"]["Error"][0]["Detail"]
+    assert "Invalid entity: Invoices" in response.json()["Fault"]["Error"][0]["Detail"]
+
+
+def test_property_names_match_in_any_case(client: SandboxClient) -> None:
+    body = client.query_json("select * from Customer where displayname like '%a%' and ACTIVE = true maxresults 5")
+    assert body["QueryResponse"]["Customer"]
 
 
 def test_unknown_property_is_a_validation_fault(client: SandboxClient) -> None:
@@ -184,3 +201,11 @@ def test_query_can_be_posted_as_text_body(client: SandboxClient, sandbox: QBOSan
                  "Content-Type": "application/text"}, timeout=10)
     assert response.status_code == 200
     assert response.json()["QueryResponse"]["totalCount"] == 4
+
+
+def test_star_with_named_properties_answers_every_property(client: SandboxClient) -> None:
+    # python-quickbooks asks `SELECT *, Sku FROM Item`; Intuit answers it like `select *`.
+    plain = client.query_json("select * from Item maxresults 3")["QueryResponse"]["Item"]
+    starred = client.query_json("SELECT *, Sku FROM Item MAXRESULTS 3")["QueryResponse"]["Item"]
+    assert starred == plain
+    assert client.query("select *, Colour from Item").status_code == 400

@@ -175,7 +175,8 @@ def test_request_ids_are_echoed_per_request(qb_company):
 
 
 def test_unsupported_request_type_is_an_error_status(qb_company):
-    [rs] = ask(qb_company, "<EstimateQueryRq/>")
+    [rs] = ask(qb_company, "<GeneralSummaryReportQueryRq><GeneralSummaryReportType>ProfitAndLossStandard"
+                           "</GeneralSummaryReportType></GeneralSummaryReportQueryRq>")
     assert status(rs)[:2] == (1030, "Error")
 
 
@@ -275,7 +276,7 @@ def test_entity_and_paid_status_filters(qb_company):
 
 def test_item_query_returns_every_item_kind(qb_company):
     [rs] = ask(qb_company, "<ItemQueryRq><ActiveStatus>All</ActiveStatus></ItemQueryRq>")
-    assert {r.tag for r in rs} == {"ItemServiceRet", "ItemNonInventoryRet", "ItemInventoryRet"}
+    assert {r.tag for r in rs} == {"ItemServiceRet", "ItemNonInventoryRet", "ItemInventoryRet", "ItemSalesTaxRet"}
     [services] = ask(qb_company, "<ItemServiceQueryRq/>")
     assert {r.tag for r in services} == {"ItemServiceRet"}
 

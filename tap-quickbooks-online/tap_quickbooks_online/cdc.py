@@ -1,8 +1,9 @@
 """Change data capture for one realm: one ``/cdc`` call for many entities, plus webhook events.
 
-Intuit's CDC looks back at most 30 days and returns at most 1,000 objects per response (oldest
-first); when a response is full the window is narrowed by moving ``changedSince`` to the newest
-timestamp received and asking again. Streams whose bookmark is older than the window fall back to
+Intuit's CDC looks back at most 30 days and returns at most 1,000 objects per response, grouped by
+type (by change time inside a type, deleted objects last); when a response is full each type that
+came back asks again from its newest change, and the types that came back empty ask again as they
+were (``_run_cdc``). Streams whose bookmark is older than the window fall back to
 query sync (see ``entity_stream``). Webhook events name objects that changed; each is fetched whole,
 and newest version wins (LastUpdatedTime, then SyncToken) whatever order events arrived in.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import logging
+import re
 import typing as t
 from dataclasses import dataclass
 
@@ -28,10 +30,20 @@ CDC_WINDOW = dt.timedelta(days=30)
 CDC_WINDOW_MARGIN = dt.timedelta(hours=6)
 MAX_CDC_CALLS = 10_000
 
-# Intuit's CDC refuses these (and the sandbox does too).
-CDC_UNSUPPORTED = frozenset(
-    {"CompanyInfo", "Preferences", "TaxCode", "TaxRate", "CustomerType", "Attachable", "CompanyCurrency", "Budget"}
-)
+# Intuit's ChangeDataCapture reference: "This operation is supported for all objects except
+# JournalCode, TimeActivity, TaxAgency, TaxCode, and TaxRate." Should Intuit refuse another one, its
+# Fault comes back beside the other entities' results and that stream syncs by query this run.
+CDC_UNSUPPORTED = frozenset({"JournalCode", "TimeActivity", "TaxAgency", "TaxCode", "TaxRate"})
+_REFUSED_ENTITY = re.compile(r"Entity (\w+) is not supported")
+
+
+@dataclass
+class Watch:
+    """A report that wants to know whether any of ``entities`` changed at or after ``since``."""
+
+    stream_name: str
+    entities: frozenset[str]
+    since: dt.datetime
 
 
 @dataclass
@@ -67,60 +79,119 @@ class ChangeFeed:
         self.server_time: str | None = None
         self.journal_seq = 0
         self.cdc_calls = 0
+        self.refused: dict[str, str] = {}  # entity -> Intuit's reason
+        self.watched: dict[str, bool] = {}  # watch stream -> a change it depends on arrived
+        self.first_pages: dict[str, dict[str, t.Any]] = {}
 
-    def prepare(self, participants: t.Sequence[Participant]) -> None:
+    def prepare(self, participants: t.Sequence[Participant], watches: t.Sequence[Watch] = ()) -> None:
         # Events up to here are covered by this run (fetched, or seen by the CDC / query that
         # runs after this point); later ones are left for the next run.
         self.journal_seq = self.journal.last_seq() if self.journal is not None else 0
         self.participants = {p.stream_name: p for p in participants}
-        if not participants:
+        if not participants and not watches:
             return
-        entities = sorted({p.entity for p in participants})
-        since = min(p.cursor for p in participants)
+        entities = sorted({p.entity for p in participants} | {e for w in watches for e in w.entities})
+        since = min([p.cursor for p in participants] + [w.since for w in watches])
         self._run_cdc(entities, since)
-        webhook = [p for p in participants if p.webhook_after_seq is not None]
+        for watch in watches:
+            self.watched[watch.stream_name] = self._changed(watch) or bool(watch.entities & set(self.refused))
+        for participant in list(self.participants.values()):
+            if participant.entity in self.refused:
+                # Synced by query instead, with the other query streams (tap.change_feed).
+                del self.participants[participant.stream_name]
+        webhook = [p for p in self.participants.values() if p.webhook_after_seq is not None]
         if webhook and self.journal is not None:
             self._run_webhooks(webhook)
         self._resolve()
 
+    def _changed(self, watch: Watch) -> bool:
+        for entity in watch.entities:
+            for obj in self._objects.get(entity, {}).values():
+                updated = nested(obj, "MetaData", "LastUpdatedTime")
+                if not updated or parse_instant(updated) >= watch.since:
+                    return True
+        return False
+
+    def take_first_page(self, stream_name: str) -> dict[str, t.Any] | None:
+        """The stream's first query page when it came in this run's batch, else None."""
+        return self.first_pages.pop(stream_name, None)
+
+    def changed_for(self, stream_name: str) -> bool | None:
+        """Whether a change the watching stream depends on arrived; None: it was not watching."""
+        return self.watched.get(stream_name)
+
     # -- CDC ---------------------------------------------------------------------------------
 
     def _run_cdc(self, entities: list[str], since: dt.datetime) -> None:
-        changed_since = since.isoformat()
-        for _ in range(MAX_CDC_CALLS):
-            body = self.client.cdc(entities, changed_since)
-            self.cdc_calls += 1
-            if body.get("time"):
-                self.server_time = str(body["time"])
-            count = 0
-            newest: str | None = None
-            for cdc_response in body.get("CDCResponse") or []:
-                for query_response in cdc_response.get("QueryResponse") or []:
-                    for entity, objects in query_response.items():
-                        if not isinstance(objects, list):
-                            continue
-                        for obj in objects:
-                            count += 1
-                            self._merge(self._objects, entity, obj)
-                            updated = nested(obj, "MetaData", "LastUpdatedTime")
-                            if updated and (newest is None or parse_instant(updated) > parse_instant(newest)):
-                                newest = str(updated)
-            if count < CDC_MAX_OBJECTS:
-                return
-            if newest is None or parse_instant(newest) <= parse_instant(changed_since):
-                msg = (
-                    f"Realm {self.client.realm_id}: more than {CDC_MAX_OBJECTS} changes share the "
-                    f"timestamp {changed_since}; CDC cannot page past them. Set sync_mode to "
-                    f"'query' for {', '.join(entities)} for this run."
-                )
+        # Intuit groups a CDC answer by type (by change time inside a type, deleted objects last)
+        # and stops at 1,000 objects without saying where it cut. So after a full answer each type
+        # that came back asks again on its own from its newest change (a complete type costs one
+        # small call; the cut one moves on), and the types that came back empty ask again together
+        # from the same instant.
+        pending: list[tuple[list[str], str]] = [(entities, since.isoformat())]
+        while pending:
+            group, changed_since = pending.pop(0)
+            if self.cdc_calls >= MAX_CDC_CALLS:
+                msg = f"Realm {self.client.realm_id}: CDC did not finish within {MAX_CDC_CALLS} calls"
                 raise APIError(msg)
-            LOGGER.info(
-                "Realm %s: CDC response full (%d objects); narrowing the window to start at %s",
-                self.client.realm_id, count, newest,
-            )
-            changed_since = newest
-        msg = f"Realm {self.client.realm_id}: CDC did not finish within {MAX_CDC_CALLS} calls"
-        raise APIError(msg)
+            newest = self._cdc_call(group, changed_since)
+            if sum(count for count, _ in newest.values()) < CDC_MAX_OBJECTS:
+                continue
+            LOGGER.info("Realm %s: CDC answer full (%d objects); asking again type by type",
+                        self.client.realm_id, CDC_MAX_OBJECTS)
+            for entity, (_, latest) in newest.items():
+                if latest is None or parse_instant(latest) <= parse_instant(changed_since):
+                    msg = (
+                        f"Realm {self.client.realm_id}: more than {CDC_MAX_OBJECTS} changes of {entity} share "
+                        f"the timestamp {changed_since}; CDC cannot page past them. Set sync_mode to 'query' "
+                        f"for its stream for this run."
+                    )
+                    raise APIError(msg)
+                pending.append(([entity], latest))
+            empty = [e for e in group if e not in newest and e not in self.refused]
+            if empty:
+                pending.append((empty, changed_since))
+
+    def _cdc_call(self, entities: list[str], changed_since: str) -> dict[str, tuple[int, str | None]]:
+        """One /cdc call; per entity that came back: how many objects and the newest change."""
+        body = self.client.cdc(entities, changed_since)
+        self.cdc_calls += 1
+        if body.get("time") and self.server_time is None:
+            # The first answer's clock: everything before it is in this run's feed.
+            self.server_time = str(body["time"])
+        newest: dict[str, tuple[int, str | None]] = {}
+        for cdc_response in body.get("CDCResponse") or []:
+            self._note_refusal(cdc_response.get("Fault"))
+            for query_response in cdc_response.get("QueryResponse") or []:
+                for entity, objects in query_response.items():
+                    if not isinstance(objects, list) or not objects:
+                        continue
+                    count, latest = newest.get(entity, (0, None))
+                    for obj in objects:
+                        count += 1
+                        self._merge(self._objects, entity, obj)
+                        updated = nested(obj, "MetaData", "LastUpdatedTime")
+                        if updated and (latest is None or parse_instant(updated) > parse_instant(latest)):
+                            latest = str(updated)
+                    newest[entity] = (count, latest)
+        return newest
+
+    def _note_refusal(self, fault: t.Any) -> None:
+        """A per-entity Fault inside CDCResponse: that entity leaves the feed, the others stay."""
+        if not isinstance(fault, dict):
+            return
+        for error in fault.get("Error") or []:
+            detail = str(error.get("Detail") or error.get("Message") or "")
+            found = _REFUSED_ENTITY.search(detail)
+            entity = str(error.get("element") or (found.group(1) if found else "")) or None
+            if entity is None:
+                msg = f"Realm {self.client.realm_id}: Intuit's CDC answered a Fault naming no entity: {detail}"
+                raise APIError(msg)
+            if entity not in self.refused:
+                LOGGER.warning(
+                    "Realm %s: Intuit's CDC refused %s (%s); it syncs by query this run. If this persists, "
+                    "set stream_sync_modes for its stream to 'query'.", self.client.realm_id, entity, detail)
+            self.refused[entity] = detail
 
     @staticmethod
     def _merge(target: dict[str, dict[str, Obj]], entity: str, obj: Obj) -> None:

@@ -62,7 +62,7 @@ def fault_text(body: t.Any) -> tuple[str, str | None]:
 
 
 class QBOClient:
-    """GET requests against ``{base_url}/v3/company/{realm_id}/...`` for one realm."""
+    """Requests against ``{base_url}/v3/company/{realm_id}/...`` for one realm."""
 
     def __init__(
         self,
@@ -109,10 +109,20 @@ class QBOClient:
     def report(self, name: str, params: dict[str, str]) -> dict[str, t.Any]:
         return self.get(f"reports/{name}", params, endpoint="reports")
 
+    def batch(self, items: list[dict[str, t.Any]]) -> dict[str, t.Any]:
+        """``POST /batch``: the whole answer, ``BatchItemResponse`` (one per ``bId``) plus ``time``.
+
+        The tap batches queries only, so re-sending a batch after a lost answer changes nothing.
+        """
+        return self.get("batch", {}, endpoint="batch", body={"BatchItemRequest": items})
+
     # -- transport ---------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, str], *, endpoint: str) -> dict[str, t.Any]:
+    def get(self, path: str, params: dict[str, str], *, endpoint: str,
+            body: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        """One API call (GET, or POST when there is a ``body``) with the retry policy above."""
         url = f"{self.base}/{path}"
+        data = None if body is None else json.dumps(body)
         params = {**params, "minorversion": str(self.minorversion)}
         transient_failures = 0
         throttled = 0
@@ -122,12 +132,11 @@ class QBOClient:
             problem: str
             with self.limiter.slot():
                 try:
-                    resp = self.session.get(
-                        url,
-                        params=params,
-                        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                        timeout=self.timeout,
-                    )
+                    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+                    if data is not None:
+                        headers["Content-Type"] = "application/json"
+                    send = self.session.get if data is None else self.session.post
+                    resp = send(url, params=params, data=data, headers=headers, timeout=self.timeout)
                 except _TRANSIENT_EXCEPTIONS as ex:
                     resp = None
                     problem = redact(f"{type(ex).__name__}: {ex}", token)

@@ -11,6 +11,7 @@ from importlib import resources
 from singer_sdk import Stream
 
 from tap_quickbooks_online.cdc import CDC_UNSUPPORTED, Participant, within_cdc_window
+from tap_quickbooks_online.query_batch import QueryPlan
 from tap_quickbooks_online.query_streams import iter_query
 from tap_quickbooks_online.recent_versions import skip_versions_already_sent
 from tap_quickbooks_online.records import (
@@ -139,6 +140,16 @@ class EntityStream(QBOStream):
             webhook_seq = int(self.partition_state(realm_id).get("webhook_seq") or 0)
         return Participant(self.name, self.entity, cursor, webhook_seq)
 
+    def query_plan(self, realm_id: str) -> QueryPlan | None:
+        """This stream's first query, when it resumes from a bookmark by query sync this run."""
+        if not (self.selected or self.has_selected_descendents):
+            return None
+        state = self.partition_state(realm_id)
+        cursor = self.cursor(realm_id)
+        if cursor is None or not (state.get("replication_key_value") or state.get("cdc_swept_to")):
+            return None
+        return QueryPlan(self.name, self.entity, cursor.isoformat(), self.has_active)
+
     # -- mapping -----------------------------------------------------------------------------
 
     def map_object(self, obj: Obj, company_id: str) -> Obj:
@@ -175,6 +186,7 @@ class EntityStream(QBOStream):
             source: t.Iterable[Obj] = iter_query(
                 self.qbo.client(realm_id), self.entity, since=since,
                 include_inactive=self.has_active, on_server_time=swept_to.append,
+                first_page=feed.take_first_page(self.name),
             )
         else:
             self.logger.info("Realm %s: %s by %s (%d changes)", realm_id, self.name, self.sync_mode, len(objects))

@@ -55,9 +55,11 @@ def iter_query(
     include_inactive: bool,
     page_size: int = PAGE_SIZE,
     on_server_time: t.Callable[[str], None] | None = None,
+    first_page: dict[str, t.Any] | None = None,
 ) -> t.Iterator[Obj]:
     """Rows changed at or after ``since``; ``on_server_time`` gets Intuit's clock at the first page
-    (everything changed before it is in the result, so CDC may start there next time)."""
+    (everything changed before it is in the result, so CDC may start there next time).
+    ``first_page`` is the answer to the first statement when it was already fetched (in a batch)."""
     cursor = since
     skip = 0
     seen_at_cursor: set[tuple[str, str]] = set()
@@ -66,7 +68,10 @@ def iter_query(
             entity, since=cursor, include_inactive=include_inactive,
             start_position=skip + 1, page_size=page_size,
         )
-        body = client.query(statement)
+        if first_page is not None:
+            body, first_page = first_page, None
+        else:
+            body = client.query(statement)
         if on_server_time is not None and body.get("time"):
             on_server_time(str(body["time"]))
             on_server_time = None

@@ -3,7 +3,11 @@
 A report is a tree (sections with header, rows and summary). Each Data, Section header and
 Summary row becomes a record carrying its position (row_number), depth and the labels of the
 sections above it, so the tree can be rebuilt and totals are not double-counted by accident.
-Reports have no change timestamps: each run re-reads the configured date window (FULL_TABLE).
+Reports have no change timestamps (FULL_TABLE). A report is re-read when its window or accounting
+method moved (the default window ends today, so aging buckets move daily), when a change it depends
+on arrived in the realm's change feed since it was last read, or when that read is older than CDC can
+look back. Otherwise the rows the target already holds are still the report, and the run spends no
+call on it.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ import re
 import typing as t
 from decimal import Decimal, InvalidOperation
 
+from tap_quickbooks_online.cdc import CDC_UNSUPPORTED, Watch, within_cdc_window
 from tap_quickbooks_online.entity_stream import QBOStream
-from tap_quickbooks_online.records import EDITION, Obj, text
+from tap_quickbooks_online.records import EDITION, Obj, parse_instant, text
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers import types
@@ -24,6 +29,18 @@ AGING_REPORTS = frozenset({"AgedPayables", "AgedReceivables"})
 # One row per posting: a year of a busy company is hundreds of MB of JSON in one answer, so this
 # report is requested in date chunks (each chunk is a complete General Ledger for its dates).
 CHUNKED_REPORTS = frozenset({"GeneralLedger"})
+# What each report is computed from: a change to any of these moves its figures (or its names).
+POSTING_ENTITIES = frozenset({
+    "Account", "Bill", "BillPayment", "CreditMemo", "Deposit", "Invoice", "JournalEntry", "Payment",
+    "Purchase", "RefundReceipt", "SalesReceipt", "Transfer", "VendorCredit", "Customer", "Vendor", "Employee", "Item",
+})
+DEPENDS_ON = {
+    "ProfitAndLoss": POSTING_ENTITIES,
+    "BalanceSheet": POSTING_ENTITIES,
+    "GeneralLedger": POSTING_ENTITIES,
+    "AgedReceivables": frozenset({"Invoice", "CreditMemo", "Payment", "RefundReceipt", "Customer", "Term"}),
+    "AgedPayables": frozenset({"Bill", "VendorCredit", "BillPayment", "Vendor", "Term"}),
+}
 
 
 def date_chunks(start: str, end: str, days: int) -> list[tuple[str, str]]:
@@ -113,21 +130,50 @@ class ReportStream(QBOStream):
     primary_keys: t.ClassVar[tuple[str, ...]] = ("company_id", "start_date", "end_date", "accounting_method", "row_number")
     report: t.ClassVar[str]
 
+    def read_key(self) -> list[str]:
+        """What this run would read: the window and the accounting method."""
+        start, end = report_window(self.config)
+        return [start, end, str(self.config.get("accounting_method") or "Accrual")]
+
+    def watch(self, realm_id: str, now: dt.datetime) -> Watch | None:
+        """Ask the change feed about this report's inputs, or None when it must be read anyway."""
+        if not self.selected:
+            return None
+        last = self.partition_state(realm_id).get("last_read") or {}
+        if last.get("key") != self.read_key() or not last.get("read_at"):
+            return None
+        # From the instant Intuit computed the report, without the entity streams' overlap: in a busy
+        # company the overlap always holds changes the report already counted, and re-reading it for
+        # them would make every run a full read. A change Intuit makes visible late is picked up
+        # with the next dependent change or the next day's window at the latest. LastUpdatedTime has
+        # whole seconds: a change in the second the report was computed counts as after it.
+        since = parse_instant(str(last["read_at"])).replace(microsecond=0)
+        depends_on = DEPENDS_ON[self.report]
+        if depends_on & CDC_UNSUPPORTED or not within_cdc_window(since, now):
+            return None
+        return Watch(self.name, depends_on, since)
+
     def get_records(self, context: types.Context | None) -> t.Iterable[dict]:
         assert context is not None
         realm_id = str(context["company_id"])
-        start, end = report_window(self.config)
-        method = str(self.config.get("accounting_method") or "Accrual")
+        if self.qbo.change_feed(realm_id).changed_for(self.name) is False:
+            self.logger.info("Realm %s: %s unchanged since it was last read; not re-read", realm_id, self.report)
+            return
+        start, end, method = self.read_key()
         windows = [(start, end)]
         if self.report in CHUNKED_REPORTS:
             windows = date_chunks(start, end, int(self.config.get("report_chunk_days", 31)))
+        read_at: str | None = None
         for window_start, window_end in windows:
             params = {"start_date": window_start, "end_date": window_end, "accounting_method": method}
             if self.report in AGING_REPORTS:
                 params = {"report_date": window_end, "accounting_method": method}
             body = self.qbo.client(realm_id).report(self.report, params)
+            # Intuit's clock when the first piece was computed: changes from then on re-read it.
+            read_at = read_at or text((body.get("Header") or {}).get("Time"))
             yield from flatten_report(body, company_id=realm_id, start_date=window_start, end_date=window_end,
                                       accounting_method=method)
+        self.partition_state(realm_id)["last_read"] = {"key": [start, end, method], "read_at": read_at}
 
 
 def _report_stream(stream_name: str, report: str) -> type[ReportStream]:

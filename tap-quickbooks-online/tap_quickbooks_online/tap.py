@@ -11,14 +11,15 @@ from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
 from tap_quickbooks_online.auth import OAuthClient, RealmTokens
-from tap_quickbooks_online.cdc import ChangeFeed, Participant
+from tap_quickbooks_online.cdc import ChangeFeed, Participant, Watch
 from tap_quickbooks_online.client import QBOClient
 from tap_quickbooks_online.deleted_records import DeletedRecordsStream
 from tap_quickbooks_online.entity_stream import SYNC_MODES, EntityStream
 from tap_quickbooks_online.errors import ConfigError
 from tap_quickbooks_online.list_streams import LIST_STREAMS
+from tap_quickbooks_online.query_batch import fetch_first_pages
 from tap_quickbooks_online.rate_limit import RealmRateLimiter
-from tap_quickbooks_online.reports import REPORT_STREAMS
+from tap_quickbooks_online.reports import REPORT_STREAMS, ReportStream
 from tap_quickbooks_online.token_store import TokenStore
 from tap_quickbooks_online.transaction_streams import HEADER_STREAMS, LINE_STREAMS
 from tap_quickbooks_online.webhooks.journal import Journal
@@ -216,12 +217,26 @@ class TapQuickBooksOnline(Tap):
         feed = ChangeFeed(self.client(realm_id), journal=journal, max_concurrency=int(self.setting("max_concurrency")))
         now = dt.datetime.now(dt.UTC)
         participants: list[Participant] = []
+        watches: list[Watch] = []
         for stream in self.streams.values():
             if isinstance(stream, EntityStream):
                 participant = stream.participant(realm_id, now)
                 if participant is not None:
                     participants.append(participant)
-        feed.prepare(participants)
+            elif isinstance(stream, ReportStream):
+                watch = stream.watch(realm_id, now)
+                if watch is not None:
+                    watches.append(watch)
+        feed.prepare(participants, watches)
+        # Streams outside the feed (CDC does not serve them, or it refused them just now) that resume
+        # from a bookmark: their first pages in one batch call, not one query each.
+        plans = [
+            plan for stream in self.streams.values()
+            if isinstance(stream, EntityStream) and stream.name not in feed.participants
+            and (plan := stream.query_plan(realm_id)) is not None
+        ]
+        if plans:
+            feed.first_pages = fetch_first_pages(self.client(realm_id), plans)
         with self._lock:
             return self._feeds.setdefault(realm_id, feed)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tap_quickbooks_online.query_batch import QueryPlan, fetch_first_pages
 from tap_quickbooks_online.query_streams import build_query, iter_query
 from tap_quickbooks_online.tap import TapQuickBooksOnline
 
@@ -52,3 +53,20 @@ def test_query_text_asks_for_inactive_records_and_orders_by_change_time():
         build_query("Customer; drop", since=None, include_inactive=False, start_position=1)
     with pytest.raises(ValueError):
         build_query("Customer", since="' or 1=1", include_inactive=False, start_position=1)
+
+
+def test_a_full_first_page_from_the_batch_pages_on_with_plain_queries(qbo_sandbox, tap_config):
+    client = TapQuickBooksOnline(config=tap_config).client(REALM)
+    realm = qbo_sandbox.realm(REALM)
+    since = "2000-01-01T00:00:00+00:00"
+    plan = QueryPlan("invoices", "Invoice", since, include_inactive=False, page_size=10)
+    first = fetch_first_pages(client, [plan])["invoices"]
+    assert len(first["QueryResponse"]["Invoice"]) == 10
+    qbo_sandbox.reset_stats()
+
+    rows = list(iter_query(client, "Invoice", since=since, include_inactive=False, page_size=10, first_page=first))
+
+    assert sorted(row["Id"] for row in rows) == sorted(realm.ids("Invoice"))
+    # The batch answered page one; only the pages beyond it cost plain queries.
+    calls = qbo_sandbox.stats(REALM).by_endpoint
+    assert calls.get("batch", 0) == 0 and calls["query"] >= (len(rows) - 10) // 10

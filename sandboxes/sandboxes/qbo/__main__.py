@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from sandboxes import MissingReferenceFile
+
 from ..cli import StopSignal
 from .realm import RealmSpec
 from .sandbox import QBOSandbox
@@ -34,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
                          refresh_grace=args.refresh_grace, client_id=args.client_id, client_secret=args.client_secret,
                          port=args.port)
     print(f"generating {args.transactions} transactions for {len(realms)} realm(s)...", file=sys.stderr, flush=True)
-    sandbox.start()
+    try:
+        sandbox.start()
+    except MissingReferenceFile as missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return 2
     stop = StopSignal()
     info = {
         "base_url": sandbox.base_url,

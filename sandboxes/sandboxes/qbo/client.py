@@ -30,6 +30,13 @@ class SandboxClient:
         return self.session.get(f"{self.sandbox.api_url(self.realm_id)}/{path.lstrip('/')}",
                                 params=query, headers=headers, timeout=timeout)
 
+    def post(self, path: str, body: Any, timeout: float = 10.0) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.access_token}", "Accept": "application/json",
+                   "Content-Type": "application/json"}
+        return self.session.post(f"{self.sandbox.api_url(self.realm_id)}/{path.lstrip('/')}",
+                                 params={"minorversion": str(self.minorversion)}, data=jsonfmt.dumps(body),
+                                 headers=headers, timeout=timeout)
+
     def query(self, text: str, **kwargs: Any) -> requests.Response:
         return self.get("query", {"query": text}, **kwargs)
 

@@ -56,6 +56,7 @@ class Query:
     order: list[tuple[str, bool]] = field(default_factory=list)
     start_position: int = 1
     max_results: int = 100
+    also_named: list[str] = field(default_factory=list)  # `select *, X`: checked, not projected
 
 
 def tokenize(text: str) -> list[Token]:
@@ -78,6 +79,7 @@ class Parser:
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
         self.index = 0
+        self.also_named: list[str] = []
 
     def peek(self) -> Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -108,7 +110,7 @@ class Parser:
         entity_token = self.next("<IDENTIFIER>")
         if entity_token.kind != "word" or entity_token.keyword:
             self.fail(entity_token, "<IDENTIFIER>")
-        query = Query(entity=entity_token.text, count=count, fields=fields)
+        query = Query(entity=entity_token.text, count=count, fields=fields, also_named=self.also_named)
         token = self.peek()
         if token is not None and token.keyword == "where":
             self.index += 1
@@ -119,6 +121,14 @@ class Parser:
     def select_list(self) -> tuple[bool, list[str]]:
         token = self.next('"*"')
         if token.text == "*":
+            # `select *, Sku from Item` (python-quickbooks sends it; Intuit answers it): names after
+            # the star must exist but add nothing to "every property".
+            while (nxt := self.peek()) is not None and nxt.text == ",":
+                self.index += 1
+                ident = self.next("<IDENTIFIER>")
+                if ident.kind != "word" or ident.keyword:
+                    self.fail(ident, "<IDENTIFIER>")
+                self.also_named.append(ident.text)
             return False, []
         if token.keyword == "count":
             for expected in ("(", "*", ")"):

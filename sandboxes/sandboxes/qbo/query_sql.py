@@ -23,9 +23,7 @@ class SqlQuery:
 
 def check_entity(entity: str) -> None:
     if entity not in ALL_ENTITIES:
-        near = next((e for e in ALL_ENTITIES if e.lower() == entity.lower()), None)
-        hint = f" (entity names are case-sensitive: {near})" if near else ""
-        raise parse_error(f"Invalid entity: {entity}{hint}")
+        raise parse_error(f"Invalid entity: {entity}")
 
 
 def column_for(entity: str, name: str, known: set[str], tz: ZoneInfo) -> tuple[str, bool]:

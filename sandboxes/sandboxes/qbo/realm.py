@@ -12,12 +12,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import clock, jsonfmt
-from .catalog import ALL_ENTITIES, CDC_ENTITIES
-from .errors import QBOFault, invalid_query, not_found
+from .batch import BatchThrottle
+from .catalog import BY_URL_NAME, CDC_ENTITIES, CDC_REFUSED
+from .errors import QBOFault, not_found
 from .generator import CompanyGenerator
 from .ledger import ItemAccounts, LedgerContext
 from .limits import RealmStats, Throttle
 from .query_grammar import parse_query
+from .query_names import canonicalize
 from .query_sql import build
 from .reports import ReportBuilder
 from .store import RealmStore
@@ -52,6 +54,7 @@ class Realm:
         self.tz = ZoneInfo(spec.timezone)
         self.store = RealmStore(data_dir / f"qbo-{spec.realm_id}.sqlite")
         self.throttle = Throttle(spec.rate_limit_per_minute, spec.max_concurrent)
+        self.batch_throttle = BatchThrottle()
         self.stats = RealmStats()
         self.generation_seconds = 0.0
         self._clock_lock = threading.Lock()
@@ -105,25 +108,24 @@ class Realm:
 
     # API operations ----------------------------------------------------------------------------
     def query(self, text: str) -> str:
-        parsed = parse_query(text)
-        known = self.properties(parsed.entity) if parsed.entity in ALL_ENTITIES else set()
-        for name in parsed.fields:
-            if name.split(".")[0] not in known:
-                raise invalid_query(f"property '{name}' is not queryable")
-        sql = build(parsed, known, self.tz)
+        return f'{{"QueryResponse":{self.query_response(text)},"time":"{self.server_time()}"}}'
+
+    def query_response(self, text: str) -> str:
+        """The ``QueryResponse`` object of a query, as JSON text (also a batch item's answer)."""
+        parsed = canonicalize(parse_query(text), self.properties)
+        sql = build(parsed, self.properties(parsed.entity), self.tz)
         rows = self.store.execute(sql.sql, sql.params)
-        time_text = self.server_time()
         if parsed.count:
-            return jsonfmt.dumps({"QueryResponse": {"totalCount": rows[0][0]}, "time": time_text})
+            return jsonfmt.dumps({"totalCount": rows[0][0]})
         if not rows:
-            return jsonfmt.dumps({"QueryResponse": {}, "time": time_text})
+            return "{}"
         payloads = [r[0] for r in rows]
         if parsed.fields:
             payloads = [_project(p, parsed.fields) for p in payloads]
         # Stored payloads are already JSON text: splice them in rather than parse and re-encode.
         return (
-            f'{{"QueryResponse":{{"{parsed.entity}":[{",".join(payloads)}],'
-            f'"startPosition":{parsed.start_position},"maxResults":{len(payloads)}}},"time":"{time_text}"}}'
+            f'{{"{parsed.entity}":[{",".join(payloads)}],'
+            f'"startPosition":{parsed.start_position},"maxResults":{len(payloads)}}}'
         )
 
     def read(self, entity: str, obj_id: str) -> str:
@@ -137,15 +139,19 @@ class Realm:
         return f'{{"{entity}":{text},"time":"{self.server_time()}"}}'
 
     def cdc(self, entities_param: str, changed_since: str) -> str:
-        names = [e.strip() for e in entities_param.split(",") if e.strip()]
-        if not names:
+        requested = [e.strip() for e in entities_param.split(",") if e.strip()]
+        if not requested:
             raise QBOFault(400, "4001", "Invalid query", "QueryValidationError: entities parameter is required")
-        for name in names:
-            if name not in ALL_ENTITIES and name not in CDC_ENTITIES:
+        names: list[str] = []
+        refused: list[str] = []
+        for name in requested:
+            entity = BY_URL_NAME.get(name.lower())
+            if entity is None and name.lower() not in {r.lower() for r in CDC_REFUSED}:
                 raise QBOFault(400, "4001", "Invalid query", f"QueryValidationError: Invalid entity: {name}")
-            if name not in CDC_ENTITIES:
-                raise QBOFault(400, "4001", "Invalid query",
-                               f"QueryValidationError: Entity {name} is not supported for ChangeDataCapture operation")
+            if entity is None or entity not in CDC_ENTITIES:
+                refused.append(name)
+            elif entity not in names:
+                names.append(entity)
         if not changed_since:
             raise QBOFault(400, "4001", "Invalid query", "QueryValidationError: changedSince parameter is required")
         try:
@@ -155,12 +161,28 @@ class Realm:
         if since < int(time.time()) - CDC_MAX_DAYS * 86400:
             raise QBOFault(400, "4001", "Invalid query",
                            f"Operation cdc with changedSince date {changed_since} which is older than fixed days is not supported.")
+        parts = self._cdc_query_responses(names, since) if names else []
+        # CDCResponse holds QueryResponse or Fault (IntuitRestServiceDef.xsd): an entity CDC does not
+        # serve is answered with its own Fault beside the others' results, not by failing them all.
+        blocks = [f'{{"QueryResponse":[{",".join(parts)}]}}'] if names else []
+        for name in refused:
+            fault = QBOFault(400, "4001", "Invalid query",
+                             f"QueryValidationError: Entity {name} is not supported for ChangeDataCapture operation",
+                             element=name)
+            blocks.append(f'{{"Fault":{jsonfmt.dumps(fault.body("")["Fault"])}}}')
+        return f'{{"CDCResponse":[{",".join(blocks)}],"time":"{self.server_time()}"}}'
+
+    def _cdc_query_responses(self, names: list[str], since: int) -> list[str]:
+        # Intuit: "Objects are grouped by type and then in order of last updated time within the
+        # group. Objects deleted within the look-back period are returned after active objects."
+        # At most 1,000 in all: the cut can fall inside any group, and later groups come back empty.
+        order = " ".join("WHEN ? THEN " + str(i) for i in range(len(names)))
         placeholders = ",".join("?" * len(names))
-        # Only "?" placeholders are interpolated; entity names travel as parameters.
+        # Only "?" placeholders and integers are interpolated; entity names travel as parameters.
         rows = self.store.execute(
             f"SELECT entity, payload FROM objects WHERE entity IN ({placeholders}) AND updated_s >= ? "  # noqa: S608
-            "ORDER BY updated_s, entity, id LIMIT ?",
-            (*names, since, CDC_MAX_OBJECTS),
+            f"ORDER BY CASE entity {order} END, deleted, updated_s, id LIMIT ?",
+            (*names, since, *names, CDC_MAX_OBJECTS),
         )
         grouped: dict[str, list[str]] = {name: [] for name in names}
         for entity, payload in rows:
@@ -172,7 +194,7 @@ class Realm:
                 parts.append(f'{{"{name}":[{",".join(found)}],"startPosition":1,"maxResults":{len(found)}}}')
             else:
                 parts.append("{}")
-        return f'{{"CDCResponse":[{{"QueryResponse":[{",".join(parts)}]}}],"time":"{self.server_time()}"}}'
+        return parts
 
     def report(self, name: str, params: dict[str, str]) -> str:
         today = datetime.now(self.tz).date()

@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .errors import QBOFault
+from . import report_params
 from .ledger import cents, to_home
 from .store import RealmStore
 
@@ -94,18 +94,18 @@ class ReportBuilder:
         return header
 
     def date_param(self, params: Mapping[str, str], key: str, default: date) -> date:
-        text = params.get(key)
-        if not text:
-            return default
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise QBOFault(400, "2020", "Invalid date", f"{key}={text} is not a date (YYYY-MM-DD)") from None
+        given = report_params.parse_date(params, key)
+        if given is not None:
+            return given
+        macro = params.get("date_macro")
+        if macro:
+            # Explicit dates win over a macro; a macro fills the dates left out.
+            start, end = report_params.date_macro(macro, self.today)
+            return end if key in ("end_date", "report_date") else start
+        return default
 
     def build(self, name: str, params: Mapping[str, str]) -> dict[str, Any]:
-        method = params.get("accounting_method", "Accrual")
-        if method not in ("Accrual", "Cash"):
-            raise QBOFault(400, "2050", "Invalid report parameter", f"accounting_method={method}")
+        report_params.check(name, params)
         builder = {
             "ProfitAndLoss": self.profit_and_loss, "BalanceSheet": self.balance_sheet,
             "AgedReceivables": self.aged_receivables, "AgedPayables": self.aged_payables,
@@ -122,37 +122,94 @@ class ReportBuilder:
             args.append(start.isoformat())
         return dict(self.store.execute(sql + " GROUP BY account_id", args))
 
+    def cash_sums(self, start: date, end: date) -> dict[int, int]:
+        """Cash basis: an invoice's or bill's postings count when, and as far as, it is paid.
+
+        Each payment line linked to an invoice (bill payment to a bill) brings the linked document's
+        postings in at the payment's date, scaled by the share of the document it paid; every other
+        transaction counts at its own date, as on accrual basis. (Credit memos and vendor credits
+        count at their own dates here; QuickBooks spreads them over what they are applied to.)
+        """
+        sums: dict[int, int] = defaultdict(int)
+        for account_id, amount in self.store.execute(
+            "SELECT account_id, sum(cents) FROM postings WHERE entity NOT IN ('Invoice', 'Bill') "
+            "AND txn_date >= ? AND txn_date <= ? GROUP BY account_id", (start.isoformat(), end.isoformat())):
+            sums[account_id] += amount
+        payments = self.store.execute(
+            "SELECT json_extract(line.value, '$.Amount'), json_extract(link.value, '$.TxnType'), "
+            "json_extract(link.value, '$.TxnId') FROM objects AS pay, json_each(pay.payload, '$.Line') AS line, "
+            "json_each(line.value, '$.LinkedTxn') AS link WHERE pay.entity IN ('Payment', 'BillPayment') "
+            "AND pay.deleted = 0 AND json_extract(pay.payload, '$.TxnDate') >= ? "
+            "AND json_extract(pay.payload, '$.TxnDate') <= ?", (start.isoformat(), end.isoformat()))
+        for paid, doc_type, doc_id in payments:
+            if doc_type not in ("Invoice", "Bill") or not str(doc_id).isdigit():
+                continue
+            doc = self.store.get(doc_type, int(doc_id))
+            total = Decimal(str(doc.get("TotalAmt") or 0)) if doc else Decimal(0)
+            if not total:
+                continue
+            share = Decimal(str(paid)) / total
+            for account_id, amount in self.store.execute(
+                    "SELECT account_id, cents FROM postings WHERE entity = ? AND txn_id = ?", (doc_type, int(doc_id))):
+                sums[account_id] += int((Decimal(amount) * share).to_integral_value())
+        return dict(sums)
+
     def profit_and_loss(self, params: Mapping[str, str]) -> dict[str, Any]:
         end = self.date_param(params, "end_date", self.today)
         start = self.date_param(params, "start_date", date(end.year, 1, 1))
+        by = params.get("summarize_column_by", "Total")
+        spans = report_params.periods(start, end, by)
         accounts = self.accounts()
-        sums = self.sums(start, end)
-        totals: dict[str, int] = {}
+        # One sum per period, then the Total column over the whole range.
+        totals_of = self.cash_sums if params.get("accounting_method") == "Cash" else self.sums
+        period_sums = [totals_of(p.start, p.end) for p in spans] + [totals_of(start, end)]
+        width = len(period_sums)
+
+        def cells(values: list[int]) -> list[dict[str, str]]:
+            return [{"value": money_text(v)} for v in values]
+
+        totals: dict[str, list[int]] = {}
         rows: list[dict[str, Any]] = []
+
+        def summary_row(title: str, group: str, values: list[int]) -> None:
+            rows.append(section(None, [], [{"value": title}, *cells(values)], group))
+
+        def minus(a: list[int], b: list[int]) -> list[int]:
+            return [x - y for x, y in zip(a, b, strict=True)]
+
         for title, group, types in PL_SECTIONS:
             data = []
-            total = 0
+            total = [0] * width
             for acct in sorted(accounts.values(), key=lambda a: a.name):
-                if acct.account_type not in types or acct.id not in sums:
+                if acct.account_type not in types or acct.id not in period_sums[-1]:
                     continue
-                value = -sums[acct.id] if acct.classification in CREDIT_NORMAL else sums[acct.id]
-                total += value
-                data.append(data_row([{"value": acct.name, "id": str(acct.id)}, {"value": money_text(value)}]))
+                sign = -1 if acct.classification in CREDIT_NORMAL else 1
+                values = [sign * sums.get(acct.id, 0) for sums in period_sums]
+                total = [t + v for t, v in zip(total, values, strict=True)]
+                data.append(data_row([{"value": acct.name, "id": str(acct.id)}, *cells(values)]))
             totals[group] = total
-            rows.append(section(title, data, [{"value": f"Total {title}"}, {"value": money_text(total)}], group))
+            rows.append(section(title, data, [{"value": f"Total {title}"}, *cells(total)], group))
             if group == "COGS":
-                gross = totals["Income"] - totals["COGS"]
-                rows.append(section(None, [], [{"value": "Gross Profit"}, {"value": money_text(gross)}], "GrossProfit"))
+                summary_row("Gross Profit", "GrossProfit", minus(totals["Income"], totals["COGS"]))
             if group == "Expenses":
-                noi = totals["Income"] - totals["COGS"] - totals["Expenses"]
-                rows.append(section(None, [], [{"value": "Net Operating Income"}, {"value": money_text(noi)}], "NetOperatingIncome"))
-        net_other = totals["OtherIncome"] - totals["OtherExpenses"]
-        rows.append(section(None, [], [{"value": "Net Other Income"}, {"value": money_text(net_other)}], "NetOtherIncome"))
-        net = totals["Income"] - totals["COGS"] - totals["Expenses"] + net_other
-        rows.append(section(None, [], [{"value": "Net Income"}, {"value": money_text(net)}], "NetIncome"))
+                summary_row("Net Operating Income", "NetOperatingIncome",
+                            minus(minus(totals["Income"], totals["COGS"]), totals["Expenses"]))
+        net_other = minus(totals["OtherIncome"], totals["OtherExpenses"])
+        summary_row("Net Other Income", "NetOtherIncome", net_other)
+        operating = minus(minus(totals["Income"], totals["COGS"]), totals["Expenses"])
+        summary_row("Net Income", "NetIncome", [a + b for a, b in zip(operating, net_other, strict=True)])
+        columns = [column("", "Account", "account")]
+        for span in spans:
+            columns.append({"ColTitle": span.title, "ColType": "Money", "MetaData": [
+                {"Name": "StartDate", "Value": span.start.isoformat()},
+                {"Name": "EndDate", "Value": span.end.isoformat()},
+                {"Name": "ColKey", "Value": span.start.isoformat()},
+            ]})
+        columns.append(column("Total", "Money", "total"))
         return {
-            "Header": self.header("ProfitAndLoss", params, StartPeriod=start.isoformat(), EndPeriod=end.isoformat(), SummarizeColumnsBy="Total"),
-            "Columns": {"Column": [column("", "Account", "account"), column("Total", "Money", "total")]},
+            "Header": self.header("ProfitAndLoss", params, StartPeriod=start.isoformat(), EndPeriod=end.isoformat(),
+                                  SummarizeColumnsBy=by),
+            "Columns": {"Column": columns},
             "Rows": {"Row": rows},
         }
 
@@ -215,8 +272,8 @@ class ReportBuilder:
     # aging -----------------------------------------------------------------------------------
     def aging(self, params: Mapping[str, str], name: str, party_key: str, docs: tuple[tuple[str, int, str], ...]) -> dict[str, Any]:
         report_date = self.date_param(params, "report_date", self.today)
-        period = int(params.get("aging_period", "30"))
-        periods = int(params.get("num_periods", "4"))
+        period = report_params.positive_int(params, "aging_period", 30)
+        periods = report_params.positive_int(params, "num_periods", 4)
         titles = ["Current"] + [f"{i * period + 1} - {(i + 1) * period}" for i in range(periods - 1)] + [f"{(periods - 1) * period + 1} and over"]
         buckets: dict[tuple[str, str], list[int]] = {}
         for entity, sign, due_key in docs:
@@ -296,8 +353,26 @@ class ReportBuilder:
         columns = [column("Date", "tx_date", "tx_date"), column("Transaction Type", "txn_type", "txn_type"),
                    column("Num", "doc_num", "doc_num"), column("Name", "name", "name"), column("Memo/Description", "memo", "memo"),
                    column("Amount", "subt_nat_amount", "subt_nat_amount"), column("Balance", "rbal_nat_amount", "rbal_nat_amount")]
+        keep = report_params.general_ledger_columns(params)
+        if keep is not None:
+            columns = [columns[i] for i in keep]
+            sections = [_keep_cells(section_, keep) for section_ in sections]
         return {
             "Header": self.header("GeneralLedger", params, StartPeriod=start.isoformat(), EndPeriod=end.isoformat()),
             "Columns": {"Column": columns},
             "Rows": {"Row": sections},
         }
+
+
+def _keep_cells(account_section: dict[str, Any], keep: list[int]) -> dict[str, Any]:
+    """A General Ledger section cut to the requested columns; labels stay in the first cell."""
+
+    def labelled(cells: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [cells[0]] + [cells[i] for i in keep[1:]]
+
+    rows = []
+    for row in account_section["Rows"]["Row"]:
+        cells = row["ColData"]
+        rows.append(data_row(labelled(cells) if cells[0]["value"] == "Beginning Balance" else [cells[i] for i in keep]))
+    return {**account_section, "Header": {"ColData": labelled(account_section["Header"]["ColData"])},
+            "Rows": {"Row": rows}, "Summary": {"ColData": labelled(account_section["Summary"]["ColData"])}}

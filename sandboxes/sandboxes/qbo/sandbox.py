@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
@@ -9,13 +10,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from sandboxes import require
+
 from ..server_thread import ServerThread
+from ..tls import LoopbackCertificate, make_loopback_certificate
 from .control import RealmHandle
+from .discovery import DISCOVERY_FILE, DISCOVERY_PATH
 from .limits import FaultInjector, RealmStats
 from .oauth import ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, TokenAuthority, TokenStats
 from .realm import Realm, RealmSpec
 from .server import SandboxHTTPServer
 from .webhooks import WebhookSender
+from .xsd_shape import XSD_FILES
 
 
 class QBOSandbox:
@@ -30,8 +36,11 @@ class QBOSandbox:
         client_secret: str | None = None,
         webhook_verifier_token: str | None = None,
         port: int = 0,
+        tls: bool = False,
     ) -> None:
         self.requested_port = port
+        self.tls = tls
+        self.certificate: LoopbackCertificate | None = None
         specs = [RealmSpec(r) if isinstance(r, str) else r for r in realms]
         if len({s.realm_id for s in specs}) != len(specs):
             raise ValueError("realm ids must be unique")
@@ -57,9 +66,18 @@ class QBOSandbox:
     def start(self) -> QBOSandbox:
         if self._serving is not None:
             return self
+        # Answers are checked against Intuit's XSDs and the discovery document is Intuit's: without
+        # them, refuse now, not mid-run.
+        require(*(() if os.environ.get("QBO_XSD_DIR") else XSD_FILES), DISCOVERY_FILE)
         for realm_id, realm in self.realms.items():
             self.generated[realm_id] = realm.generate()
-        self._serving = ServerThread.start(SandboxHTTPServer(self, self.requested_port), name="qbo-sandbox",
+        context = None
+        if self.tls:
+            # Clients that hard-code https:// (and OAuth libraries that refuse plain http) trust
+            # `certificate.ca_file`, as they would a corporate CA bundle.
+            self.certificate = make_loopback_certificate(self.data_dir / "tls", label="qbo")
+            context = self.certificate.server_context()
+        self._serving = ServerThread.start(SandboxHTTPServer(self, self.requested_port, context), name="qbo-sandbox",
                                            poll_interval=0.05)
         return self
 
@@ -92,11 +110,17 @@ class QBOSandbox:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     @property
     def token_url(self) -> str:
         return f"{self.base_url}/oauth2/v1/tokens/bearer"
+
+    @property
+    def discovery_url(self) -> str:
+        """Intuit's OpenID discovery document with this sandbox's endpoints (intuit-oauth's `environment`)."""
+        return f"{self.base_url}{DISCOVERY_PATH}"
 
     @property
     def authorize_url(self) -> str:

@@ -8,6 +8,7 @@ import contextlib
 import json
 import re
 import socket
+import ssl
 import sys
 import time
 import traceback
@@ -18,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from . import jsonfmt
+from .batch import BATCH_REQUESTS_PER_MINUTE, parse_items, run_batch
 from .catalog import BY_URL_NAME, MIN_MINOR_VERSION
+from .discovery import DISCOVERY_PATH, discovery_document
 from .errors import QBOFault, gateway_fault
 from .oauth import AccessDenied, OAuthError
 from .reports import REPORTS
@@ -39,9 +42,22 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, sandbox: QBOSandbox, port: int = 0) -> None:
+    def __init__(self, sandbox: QBOSandbox, port: int = 0, tls_context: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         self.sandbox = sandbox
+        self.tls_context = tls_context
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls_context is None:
+            super().finish_request(request, client_address)
+            return
+        # The handshake runs in the per-connection thread (as in https_server), so one stalled
+        # client cannot block the accept loop.
+        try:
+            tls_socket = self.tls_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        super().finish_request(tls_socket, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Dropped connections and clients that hang up are expected in fault tests.
@@ -108,6 +124,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.revoke_endpoint()
             elif url.path == "/connect/oauth2" and method == "GET":
                 self.authorize_endpoint(params)
+            elif url.path == DISCOVERY_PATH and method == "GET":
+                self.send(200, json.dumps(discovery_document(self.sandbox)))
             elif (match := API_PATH.match(url.path)) is not None:
                 self.api(method, match.group("realm"), match.group("rest"), params)
             else:
@@ -202,7 +220,7 @@ class Handler(BaseHTTPRequestHandler):
         if endpoint == "query":
             # Counted per queried entity so benchmarks can report API calls per stream.
             named = QUERY_ENTITY.search(body.decode(errors="replace") if method == "POST" else params.get("query", ""))
-            entity = named.group(1) if named else None
+            entity = BY_URL_NAME.get(named.group(1).lower(), named.group(1)) if named else None
         throttle = realm.throttle if realm else None
         admitted = False
         booked = False
@@ -261,6 +279,11 @@ class Handler(BaseHTTPRequestHandler):
             realm.stats.minorversions[max(MIN_MINOR_VERSION, int(minor)) if minor.isdigit() else MIN_MINOR_VERSION] += 1
             payload = self.route(realm, method, endpoint, entity, rest, params, body)
             self.send(200, payload)
+        except BatchThrottled as throttled:
+            self.send(429, json.dumps(gateway_fault(
+                "ThrottleExceeded", "3001", 429,
+                f"The batch request limit ({BATCH_REQUESTS_PER_MINUTE} per minute per realm) was reached.", "SERVICE")),
+                headers={"Retry-After": str(int(throttled.wait + 0.999))})
         except QBOFault as fault:
             time_text = realm.server_time() if realm else ""
             self.send(fault.status, jsonfmt.dumps(fault.body(time_text)))
@@ -285,6 +308,8 @@ class Handler(BaseHTTPRequestHandler):
             return str(realm.query(text))
         if endpoint == "cdc":
             return str(realm.cdc(params.get("entities", ""), params.get("changedSince", "")))
+        if endpoint == "batch" and method == "POST":
+            return self.batch(realm, body)
         if endpoint == "reports":
             name = rest.split("/", 1)[1]
             if name not in REPORTS:
@@ -302,9 +327,31 @@ class Handler(BaseHTTPRequestHandler):
         raise QBOFault(400, "4000", "Unsupported operation", f"{method} /{rest} is not supported")
 
 
+    def batch(self, realm: Any, raw: bytes) -> str:
+        items = parse_items(parse_body(raw))
+        wait = realm.batch_throttle.admit()
+        if wait is not None:
+            realm.stats.throttled += 1
+            raise BatchThrottled(wait)
+        handle = self.sandbox.realm(realm.realm_id)
+        time_text = realm.server_time()
+
+        def write(entity: str, operation: str | None, body: dict[str, Any]) -> dict[str, Any]:
+            return dict(jsonfmt.loads(apply_write(handle, entity, operation, body, time_text)))
+
+        answers = run_batch(items, realm.query_response, write)
+        return f'{{"BatchItemResponse":[{",".join(answers)}],"time":"{time_text}"}}'
+
+
+class BatchThrottled(Exception):
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"batch limit reached; retry in {wait:.0f}s")
+        self.wait = wait
+
+
 def classify(rest: str) -> tuple[str, str | None]:
     head = rest.split("/", 1)[0].lower()
-    if head in ("query", "cdc", "reports"):
+    if head in ("query", "cdc", "reports", "batch"):
         return head, None
     entity = BY_URL_NAME.get(head)
     return ("read", entity) if entity else ("unknown", None)

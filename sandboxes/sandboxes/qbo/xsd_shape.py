@@ -17,19 +17,21 @@ from typing import Any
 
 from lxml import etree
 
+from sandboxes import reference_dir, require
+
 XS = "{http://www.w3.org/2001/XMLSchema}"
 NS = "http://schema.intuit.com/finance/v3"
-DEFAULT_XSD_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "qbo" / "xsd"
+XSD_FILES = tuple(f"qbo/xsd/{name}" for name in (
+    "Finance.xsd", "IntuitBaseTypes.xsd", "IntuitNamesTypes.xsd", "IntuitRestServiceDef.xsd", "Report.xsd", "SalesTax.xsd"))
 
 
 def xsd_dir() -> Path:
-    """`QBO_XSD_DIR`, else `shared/reference/qbo/xsd` next to the repository (its documented place)."""
+    """`QBO_XSD_DIR`, else the vendor reference files' ``qbo/xsd`` (see ``sandboxes.reference_roots``)."""
     override = os.environ.get("QBO_XSD_DIR")
-    candidates = [Path(override)] if override else []
-    for candidate in (*candidates, DEFAULT_XSD_DIR, Path("/work/shared/reference/qbo/xsd")):
-        if (candidate / "IntuitRestServiceDef.xsd").exists():
-            return candidate
-    raise FileNotFoundError("shared/reference/qbo/xsd not found")
+    if override:
+        return Path(override)
+    require(*XSD_FILES)
+    return reference_dir("qbo", "xsd", holding="IntuitRestServiceDef.xsd")
 
 
 @dataclass

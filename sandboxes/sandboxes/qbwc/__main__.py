@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sandboxes import MissingReferenceFile
+
 from .company import QuickBooksCompany
 from .qwc_file import QWCFile
 from .web_connector import WebConnector
@@ -46,9 +48,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     password = args.password if args.password is not None else os.environ.get(args.password_env, "")
-    company = _company(args.company, args.company_path, args.tz)
     try:
-        connector = WebConnector(QWCFile.load(args.qwc), password, company, ca_file=args.ca_file)
+        company = _company(args.company, args.company_path, args.tz)
+    except MissingReferenceFile as missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return 2
+    try:
+        try:
+            connector = WebConnector(QWCFile.load(args.qwc), password, company, ca_file=args.ca_file)
+        except MissingReferenceFile as missing:
+            print(f"error: {missing}", file=sys.stderr)
+            return 2
         if args.every is not None:
             reports = connector.run_scheduled(every_minutes=args.every, max_runs=args.max_runs)
         else:

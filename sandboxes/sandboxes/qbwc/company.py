@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from collections import Counter
@@ -10,13 +11,15 @@ from datetime import UTC, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from sandboxes import require
+
 from .company_clock import parse_offset
 from .company_generator import populate
 from .company_kinds import family_of
 from .company_session import CompanySession
 from .company_store import CompanyStore, NewObject, StoredObject
 from .qbxml_processor import SUPPORTED_VERSIONS, RequestProcessor, describe
-from .qbxml_schema import child_order
+from .qbxml_schema import XSD_DIR_ENV, XSD_FILES, child_order
 from .qbxml_statuses import Status
 
 
@@ -24,6 +27,9 @@ class QuickBooksCompany:
     """A QuickBooks Desktop company file that answers qbXML as QuickBooks 2023 (qbXML 13.0) does."""
 
     def __init__(self, store: CompanyStore, tz: str) -> None:
+        if not os.environ.get(XSD_DIR_ENV):
+            # Every request and answer is checked against qbXML 13.0: without it, refuse to open.
+            require(*XSD_FILES)
         self.store = store
         self.tz_text = tz
         self.tz: timezone = parse_offset(tz)

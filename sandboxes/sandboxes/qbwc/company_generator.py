@@ -47,7 +47,12 @@ CHART_OF_ACCOUNTS = (
     ("Advertising", "Expense", "6500"),
     ("Insurance", "Expense", "6600"),
     ("Professional Fees", "Expense", "6700"),
+    ("Other Expenses", "OtherExpense", "8000"),
 )
+# Records Intuit's sample requests (QBXML_SDK_Samples xmlfiles, e.g. QueryFilterRq.xml) expect in
+# the company they run against; holding them lets those samples run unchanged.
+SAMPLE_CUSTOMER, SAMPLE_JOB = "Joe Customer", "Equipment Installation"
+SALES_TAX_ITEMS = (("State Sales Tax", "6.25"), ("County Sales Tax", "1.75"))
 EXPENSE_ACCOUNTS = ("Rent Expense", "Utilities", "Office Supplies", "Travel", "Advertising",
                     "Insurance", "Professional Fees")
 ADJECTIVES = ("Blue", "Granite", "Maple", "Summit", "Harbor", "Cedar", "Silver", "Prairie",
@@ -216,6 +221,8 @@ class CompanyGenerator:
             }, name=company, active=active)
             self.vendors.append(obj)
             yield obj
+        yield from self._sample_records(t)
+        yield from self._sales_tax_items(t + 3600)
         for i in range(min(200, max(3, self.transactions // 200))):
             t += 7
             first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
@@ -228,6 +235,26 @@ class CompanyGenerator:
             if not active:
                 data["ReleasedDate"] = self._local_date(self.start + self.rng.randint(30, 300) * 86400)
             yield self._new("Employee", t, data, name=name, active=active)
+
+    def _sample_records(self, t: int) -> Iterator[NewObject]:
+        parent = self._new("Customer", t + 1, {
+            "Name": SAMPLE_CUSTOMER, "FullName": SAMPLE_CUSTOMER, "IsActive": True, "Sublevel": "0",
+            "FirstName": "Joe", "LastName": "Customer", "Balance": "0.00", "TotalBalance": "0.00",
+        }, name=SAMPLE_CUSTOMER)
+        yield parent
+        job = f"{SAMPLE_CUSTOMER}:{SAMPLE_JOB}"
+        yield self._new("Customer", t + 2, {
+            "Name": SAMPLE_JOB, "FullName": job, "IsActive": True, "ParentRef": ref(parent), "Sublevel": "1",
+            "Balance": "0.00", "TotalBalance": "0.00",
+        }, name=job)
+
+    def _sales_tax_items(self, t: int) -> Iterator[NewObject]:
+        agency = self.vendors[0]
+        for index, (name, rate) in enumerate(SALES_TAX_ITEMS):
+            yield self._new("ItemSalesTax", t + index, {
+                "Name": name, "IsActive": True, "ItemDesc": f"{name} ({rate}%)", "TaxRate": rate,
+                "TaxVendorRef": ref(agency),
+            }, name=name)
 
     def _items(self, t: int) -> Iterator[NewObject]:
         n_items = min(2000, max(10, self.transactions // 100))

@@ -29,7 +29,7 @@ FAMILIES: dict[str, Family] = {
         Family("Vendor", ("Vendor",), True),
         Family("Employee", ("Employee",), True),
         Family("Class", ("Class",), True),
-        Family("Item", ("ItemService", "ItemNonInventory", "ItemInventory"), True),
+        Family("Item", ("ItemService", "ItemNonInventory", "ItemInventory", "ItemSalesTax"), True),
         Family("Invoice", ("Invoice",), False, ("InvoiceLineRet",), supports_paid_status=True),
         Family("Bill", ("Bill",), False, ("ExpenseLineRet", "ItemLineRet"), supports_paid_status=True),
         Family("PurchaseOrder", ("PurchaseOrder",), False, ("PurchaseOrderLineRet",)),
@@ -51,6 +51,23 @@ QUERY_REQUESTS: dict[str, tuple[str, tuple[str, ...]]] = {
 QUERY_REQUESTS.update(
     {f"{kind}QueryRq": ("Item", (kind,)) for kind in FAMILIES["Item"].kinds}
 )
+# EntityQueryRq answers CustomerRet, EmployeeRet, VendorRet (and OtherNameRet: none here) with the
+# same list filters as each of them.
+QUERY_REQUESTS["EntityQueryRq"] = ("Customer", ("Customer", "Employee", "Vendor"))
+
+# qbXML 13.0 queries for object types this company holds none of: QuickBooks answers them with
+# status 1 ("did not find a matching object"), never 1030. Reports and subscriptions are not in
+# this list and stay 1030, a limit of this sandbox.
+EMPTY_QUERY_REQUESTS = frozenset(f"{name}QueryRq" for name in (
+    "Lead", "OtherName", "StandardTerms", "DateDrivenTerms", "Terms", "SalesRep", "CustomerType", "VendorType",
+    "JobType", "CustomerMsg", "PaymentMethod", "ShipMethod", "ToDo", "ItemOtherCharge", "ItemInventoryAssembly",
+    "ItemFixedAsset", "ItemSubtotal", "ItemDiscount", "ItemPayment", "ItemSalesTaxGroup", "ItemGroup",
+    "PayrollItemWage", "PayrollItemNonWage", "PriceLevel", "BillingRate", "Vehicle", "UnitOfMeasureSet",
+    "WorkersCompCode", "InventorySite", "Estimate", "SalesOrder", "SalesReceipt", "Charge", "ItemReceipt",
+    "VendorCredit", "SalesTaxPaymentCheck", "InventoryAdjustment", "TimeTracking", "CreditCardCharge",
+    "CreditCardCredit", "Deposit", "BuildAssembly", "ARRefundCreditCard", "VehicleMileage", "TransferInventory",
+    "Transfer",
+))
 
 # Mod requests the company applies: element -> (family, Mod child, fields it may change).
 MOD_REQUESTS: dict[str, tuple[str, str, tuple[str, ...]]] = {

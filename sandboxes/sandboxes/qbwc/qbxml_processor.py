@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from .company_clock import format_local
-from .company_kinds import FAMILIES, MOD_REQUESTS, QUERY_REQUESTS, family_of
+from .company_kinds import EMPTY_QUERY_REQUESTS, FAMILIES, MOD_REQUESTS, QUERY_REQUESTS, family_of
 from .company_session import CompanySession
 from .company_store import StoredObject
+from .qbxml_open_items import OpenItems
 from .qbxml_queries import QB_ID, QueryAnswerer
 from .qbxml_render import fill, render_object
 from .qbxml_schema import parse_xml, validation_errors
@@ -28,6 +29,7 @@ from .qbxml_statuses import (
     RequestFailed,
     Status,
 )
+from .qbxml_transactions import TransactionQuery
 
 if TYPE_CHECKING:
     from .company import QuickBooksCompany
@@ -41,6 +43,8 @@ class RequestProcessor:
     def __init__(self, company: QuickBooksCompany) -> None:
         self.company = company
         self.queries = QueryAnswerer(company)
+        self.transactions = TransactionQuery(company)
+        self.open_items = OpenItems(company)
         self.validate_responses = True
 
     # -- message level ----------------------------------------------------------------------
@@ -100,6 +104,14 @@ class RequestProcessor:
             handler = self._mod
         elif tag in ("HostQueryRq", "CompanyQueryRq", "PreferencesQueryRq"):
             handler = self._company_info
+        elif tag in EMPTY_QUERY_REQUESTS:
+            handler = self._nothing_held
+        elif tag == "TransactionQueryRq":
+            handler = self.transactions.answer
+        elif tag == "BillToPayQueryRq":
+            handler = self.open_items.bills_to_pay
+        elif tag == "ReceivePaymentToDepositQueryRq":
+            handler = self.open_items.payments_to_deposit
         else:
             handler = self._unsupported
         try:
@@ -127,6 +139,9 @@ class RequestProcessor:
 
     def _unsupported(self, request: etree._Element, response: etree._Element, session: CompanySession) -> Status:
         return Status.of(1030)
+
+    def _nothing_held(self, request: etree._Element, response: etree._Element, session: CompanySession) -> Status:
+        return Status.of(1)
 
     # -- modifications ----------------------------------------------------------------------
     def _mod(self, request: etree._Element, response: etree._Element, session: CompanySession) -> Status:

@@ -90,13 +90,14 @@ class QueryAnswerer:
 
     def _query_filter(self, request: etree._Element, family: Family, kinds: tuple[str, ...],
                       warnings: list[Status]) -> tuple[str, list[Any], list[str]]:
-        clauses = [f"family=? AND deleted IS NULL AND kind IN ({','.join('?' * len(kinds))})"]
-        params: list[Any] = [family.name, *kinds]
+        # Kinds are unique across families, so they alone pick the rows (EntityQueryRq spans three).
+        clauses = [f"deleted IS NULL AND kind IN ({','.join('?' * len(kinds))})"]
+        params: list[Any] = [*kinds]
         missing: list[str] = []
         tz = self.company.tz
 
         def date_range(low: etree._Element | None, high: etree._Element | None, column: str) -> None:
-            found_clauses, found_params = _date_range(low, high, column, tz)
+            found_clauses, found_params = date_range_sql(low, high, column, tz)
             clauses.extend(found_clauses)
             params.extend(found_params)
 
@@ -194,7 +195,7 @@ class QueryAnswerer:
         params: list[Any] = list(kinds)
         window = request.find("DeletedDateRangeFilter")
         if window is not None:
-            found_clauses, found_params = _date_range(
+            found_clauses, found_params = date_range_sql(
                 window.find("FromDeletedDate"), window.find("ToDeletedDate"), "deleted", self.company.tz)
             clauses.extend(found_clauses)
             params.extend(found_params)
@@ -210,7 +211,7 @@ class QueryAnswerer:
         return Status.of(0) if rows else Status.of(1)
 
 
-def _date_range(low: etree._Element | None, high: etree._Element | None, column: str,
+def date_range_sql(low: etree._Element | None, high: etree._Element | None, column: str,
                 tz: timezone) -> tuple[list[str], list[int]]:
     """SQL bounds for a From/To date pair: 3020 for a value that is no date, 3030 if From > To."""
     bounds: list[tuple[str, int]] = []

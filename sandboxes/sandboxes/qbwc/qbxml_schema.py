@@ -13,23 +13,29 @@ from pathlib import Path
 
 from lxml import etree
 
+from sandboxes import reference_path, require
+
 XSD_DIR_ENV = "QBXML_XSD_DIR"
 XS = "{http://www.w3.org/2001/XMLSchema}"
 
 # Every document we read comes from a peer we do not trust: no entities, no DTD, no network.
+# Comments and processing instructions are not requests: QuickBooks skips them wherever they sit
+# (Intuit's own QueryFilterRq.xml puts comments between and inside its requests).
 SAFE_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=True
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=True,
+    remove_comments=True, remove_pis=True,
 )
 
 _validate_lock = threading.Lock()
 
 
+XSD_FILES = tuple(f"qbxml/xsd/{name}" for name in ("qbxml130.xsd", "qbxmlops130.xsd", "qbxmltypes130.xsd", "qbxmlso130.xsd"))
+
+
 def reference_dir() -> Path:
-    """The repository's ``../shared/reference`` (checked out beside the tree), wherever it lives."""
-    for candidate in (Path(__file__).resolve().parents[4] / "shared" / "reference", Path("/work/shared/reference")):
-        if candidate.is_dir():
-            return candidate
-    return Path("/work/shared/reference")
+    """The root holding the qbXML schemas (the cache, or ``../shared/reference``): see ``sandboxes``."""
+    require(*XSD_FILES)
+    return reference_path("qbxml", "xsd", "qbxmlops130.xsd").parents[2]
 
 
 def xsd_dir() -> Path:

@@ -16,7 +16,9 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from .qbxml_schema import SAFE_PARSER, reference_dir
+from sandboxes import reference_path
+
+from .qbxml_schema import SAFE_PARSER
 
 TNS = "http://developer.intuit.com/"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -50,7 +52,7 @@ class SoapFaultError(ServerContractError):
 @lru_cache(maxsize=1)
 def wsdl_schema() -> etree.XMLSchema:
     override = os.environ.get(WSDL_ENV)
-    path = Path(override) if override else reference_dir() / "qbwc" / WSDL_FILE
+    path = Path(override) if override else reference_path("qbwc", WSDL_FILE)
     wsdl = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
     schema = wsdl.find(f"{{{WSDL_NS}}}types/{{{XSD_NS}}}schema")
     if schema is None:

@@ -26,7 +26,14 @@ from .company_session import CompanySession
 from .qbxml_schema import parse_xml
 from .qbxml_statuses import HRESULT_NOT_RUNNING, QBXMLParseError
 from .qwc_file import QWCFile
-from .soap_contract import TNS, ServerContractError, SoapReply, build_request, parse_reply
+from .soap_contract import (
+    TNS,
+    ServerContractError,
+    SoapReply,
+    build_request,
+    parse_reply,
+    wsdl_schema,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +116,8 @@ class WebConnector:
         sleep: Callable[[float], None] = time.sleep,
         between_requests: Callable[[int], None] | None = None,
     ) -> None:
+        # The server's every SOAP reply is checked against Intuit's WSDL: without it, refuse now.
+        wsdl_schema()
         url = urlsplit(qwc.app_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ValueError(f"AppURL {qwc.app_url!r} is not an http(s) URL")
