@@ -274,6 +274,7 @@ class DeliverySink:
         self._delivery: DeliveryLedger = target.delivery
         self._settings: DeliverySettings = target.delivery_settings
         self._record_validator: RecordValidator | None = None
+        self._validating: bool | None = None  # validate_schema read once, not per record
         super().__init__(target, *args, **kwargs)  # type: ignore[call-arg]
 
     def get_validator(self) -> None:
@@ -289,10 +290,11 @@ class DeliverySink:
         return self._record_validator
 
     def _validate_and_parse(self, record: dict) -> dict:
-        private = {k: record.pop(k) for k in PRIVATE_KEYS if k in record}
+        line, letter = record.pop(LINE, None), record.pop(LETTER, None)
         try:
-            validator = self.record_validator
-            reason = validator.validate(record) if validator is not None else None
+            if self._validating is None:
+                self._validating = self.record_validator is not None
+            reason = self._record_validator.validate(record) if self._validating and self._record_validator else None
             if reason:
                 raise RecordRefused(reason)
             try:
@@ -302,7 +304,10 @@ class DeliverySink:
             except ValueError as exc:
                 raise RecordRefused(f"unreadable value: {exc}") from exc
         finally:
-            record.update(private)
+            if line is not None:
+                record[LINE] = line
+            if letter is not None:
+                record[LETTER] = letter
         return record
 
     # -- delivery ------------------------------------------------------------------------
