@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import ClassVar
 
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import TargetCapabilities
 
 from target_powerbi.loader import DEFAULT_DIMENSION_STREAMS
 from target_powerbi.runtime import Runtime, build_runtime
@@ -17,6 +19,9 @@ class TargetPowerBI(Target):
 
     name = "target-powerbi"
     default_sink_class = PowerBISink
+    # The `hard_delete` setting below is this capability; declared so that --about and the Hub
+    # definition say so.
+    capabilities: ClassVar = [*Target.capabilities, TargetCapabilities.HARD_DELETE]
 
     config_jsonschema = th.PropertiesList(
         th.Property("tenant_id", th.StringType, required=True,
