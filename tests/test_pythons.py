@@ -31,7 +31,7 @@ PLUGINS = [p["folder"] for p in plugin_definitions.PLUGINS]
 # target-databricks' standard tests need the local Spark engine (pyspark 3.5, Java); they run on
 # the .venv's Python in scripts/test, its install and --about run here.
 STANDARD_TESTS = [p for p in PLUGINS if p != "target-databricks"]
-SESSION_TESTS = ["tests/test_wsdl_contract.py", "tests/test_qbwc_sync.py"]
+SESSION_TESTS = ["tests/test_spyne_compat.py", "tests/test_wsdl_contract.py", "tests/test_qbwc_sync.py"]
 FULL = os.environ.get("QBC_PYTHONS_FULL") == "1"
 
 
