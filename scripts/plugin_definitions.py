@@ -29,8 +29,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 VARIANT = "quickbooks-connectors"
 REPO_URL = "https://github.com/quickbooks-connectors/quickbooks-connectors"
-# Self-assessed against https://docs.meltano.com/contribute/connectors#connector-quality; the Hub's
-# maintainers may rate it differently when they review the definitions.
+# The Hub's matrix (https://docs.meltano.com/contribute/connectors#connector-quality): built on the
+# Meltano SDK with low usage (this project) is silver; the Hub's maintainers may re-rate it.
 QUALITY = "silver"
 MAINTENANCE_STATUS = "active"
 # Logo files the Hub serves (meltano/hub static/assets/logos at 9d28b36, the commit the schemas in
