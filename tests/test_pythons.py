@@ -18,7 +18,9 @@ import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,25 +61,48 @@ def find_python(version: str) -> str | None:
     return shutil.which(f"python{version}")
 
 
-@pytest.fixture(scope="module", params=OTHER_PYTHONS, ids=[f"py{v}" for v in OTHER_PYTHONS])
-def python_env(request: pytest.FixtureRequest, release_dist: tuple[Path, str],
-               tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """(version, bin folder) of a virtualenv on that Python holding every plugin and the sandboxes."""
-    version: str = request.param
-    interpreter = find_python(version)
-    if interpreter is None:
-        pytest.skip(f"Python {version} not found under $(pyenv root)/versions or as python{version} "
-                    f"on PATH: install it (e.g. pyenv install {version}) to prove the plugins on it")
-    env_dir = tmp_path_factory.mktemp(f"py{version}") / "venv"
+def install_everything(interpreter: str, env_dir: Path, dist: Path) -> str | None:
+    """A virtualenv on that interpreter with every released wheel and the sandboxes; pip's error if not."""
     subprocess.run([interpreter, "-m", "venv", str(env_dir)], check=True, timeout=300)
-    dist, _ = release_dist
     wheels = [str(next(dist.glob("quickbooks_connectors_plugin_kit-*.whl")))]
     wheels += [f"{next(dist.glob(folder.replace('-', '_') + '-*.whl'))}[test]" for folder in PLUGINS]
     result = subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", *wheels,
                              "./sandboxes[powerbi,looker]"], cwd=ROOT, capture_output=True, text=True,
                             timeout=1800)
-    assert result.returncode == 0, f"install on Python {version}: {result.stderr[-3000:]}"
-    return version, env_dir / "bin"
+    return None if result.returncode == 0 else result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def python_envs(release_dist: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Version -> bin folder, or the reason there is none. Both installs at once: mostly downloads."""
+    dist, _ = release_dist
+    found = {version: find_python(version) for version in OTHER_PYTHONS}
+
+    def prepare(version: str) -> tuple[str, Any]:
+        interpreter = found[version]
+        if interpreter is None:
+            return version, (f"Python {version} not found under $(pyenv root)/versions or as "
+                             f"python{version} on PATH: install it (e.g. pyenv install {version}) "
+                             "to prove the plugins on it")
+        env_dir = tmp_path_factory.mktemp(f"py{version}") / "venv"
+        error = install_everything(interpreter, env_dir, dist)
+        return version, (env_dir / "bin" if error is None else AssertionError(
+            f"installing every plugin on Python {version} failed: {error}"))
+
+    with ThreadPoolExecutor(max_workers=len(OTHER_PYTHONS)) as pool:
+        return dict(pool.map(prepare, OTHER_PYTHONS))
+
+
+@pytest.fixture(params=OTHER_PYTHONS, ids=[f"py{v}" for v in OTHER_PYTHONS])
+def python_env(request: pytest.FixtureRequest, python_envs: dict[str, Any]) -> tuple[str, Path]:
+    """(version, bin folder) of a virtualenv on that Python holding every plugin and the sandboxes."""
+    version: str = request.param
+    prepared = python_envs[version]
+    if isinstance(prepared, str):
+        pytest.skip(prepared)
+    if isinstance(prepared, Exception):
+        raise prepared
+    return version, prepared
 
 
 def run_tests(bin_dir: Path, folder: str, paths: list[str]) -> str:
