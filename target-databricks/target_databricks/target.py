@@ -8,6 +8,7 @@ import typing as t
 from pathlib import Path
 
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import TargetCapabilities
 from singer_sdk.target_base import Target
 
 from target_databricks import merge_sql
@@ -23,6 +24,10 @@ class TargetDatabricks(Target):
 
     name = "target-databricks"
     default_sink_class = DatabricksSink
+    # The `default_target_schema` and `hard_delete` settings below are these two capabilities;
+    # declared so that --about and the Hub definition say so.
+    capabilities: t.ClassVar = [*Target.capabilities, TargetCapabilities.TARGET_SCHEMA,
+                                TargetCapabilities.HARD_DELETE]
 
     config_jsonschema = th.PropertiesList(
         th.Property("server_hostname", th.StringType, required=True,
