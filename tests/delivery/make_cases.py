@@ -268,8 +268,8 @@ def utc_offsets() -> list[str]:
             record("vendors", vendor("41", "v1", "2026-11-02T01:00:00-08:00", 4)),   # 09:00 UTC
             record("vendors", vendor("41", "v2", "2026-11-02T09:30:00+00:00", 5)),   # 09:30 UTC
             record("vendors", vendor("41", "v3", "2026-11-02T10:15:00+01:00", 9)),   # 09:15 UTC
-            record("vendors", vendor("42", "Kathmandu", "2026-11-02T15:00:00+05:45", 1)),
-            record("vendors", vendor("42", "Zulu", "2026-11-02T09:14:00Z", 2)),      # 09:14 UTC: newer
+            record("vendors", vendor("42", "Kathmandu", "2026-11-02T15:00:00+05:45", 1)),  # 09:15 UTC
+            record("vendors", vendor("42", "Zulu", "2026-11-02T09:14:00Z", 2)),      # 09:14 UTC: older
             state(vendors="2026-11-02T09:30:00+00:00")]
 
 
