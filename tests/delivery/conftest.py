@@ -14,7 +14,7 @@ from sandboxes.postgres.fixtures import postgres_cluster, postgres_dsn
 from sandboxes.powerbi.fixtures import powerbi_sandbox
 from sandboxes.salesforce.fixtures import salesforce_sandbox
 
-from .destinations import Databricks, Destination, DuckDB, PowerBI, Postgres, Salesforce
+from .destinations import Databricks, Destination, DuckDB, Postgres, PowerBI, Salesforce
 
 try:
     from sandboxes.databricks.fixtures import databricks_engine

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -199,9 +198,6 @@ class PowerBI(Destination):
             return rows
         return latest_versions(rows, key_properties)
 
-    def holds_property(self, stream: str, prop: str) -> bool:
-        return True
-
 
 def latest_versions(rows: Rows, key_properties: list[str]) -> Rows:
     """Per key, the rows with the highest ``_sdc_version`` (all of them on a tie: what the
@@ -277,6 +273,3 @@ class Salesforce(Destination):
             row.update({prop: record.get(field) for prop, field in fields.items()})
             rows.append(row)
         return rows
-
-
-Factory = Callable[[Path], Destination]

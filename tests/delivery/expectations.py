@@ -136,7 +136,7 @@ def _instant(value: Any) -> dt.datetime | None:
 
 
 def _number(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         return None  # a float is not an exact amount, whatever it prints as
     if isinstance(value, int | Decimal):
         return Decimal(value)
