@@ -90,8 +90,9 @@ def check_letters(case: Case, expected: list[dict[str, Any]], letters: list[dict
         if not letter.get("reason"):
             problems.append(f"line {entry['line']}: letter has no reason")
     if len(letters) != len(expected):
-        shown = [(x.get("stream"), x.get("key"), describe(x.get("reason"))) for x in letters]
-        problems.append(f"{len(letters)} letters pending, expected {len(expected)}: {shown}")
+        shown = [{k: v for k, v in x.items() if k != "line"} for x in letters]
+        problems.append(f"{len(letters)} letters pending, expected {len(expected)}: "
+                        f"{repr(shown)[:400]}")
     return found
 
 
