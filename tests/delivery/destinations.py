@@ -120,10 +120,20 @@ class Postgres(SqlDestination):
 
     def _query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         import psycopg
+        from psycopg.types.string import TextLoader
 
         with psycopg.connect(self.dsn) as connection:
-            cursor = connection.execute(sql.encode())
-            return [d.name for d in cursor.description or []], list(cursor.fetchall())
+            try:
+                cursor = connection.execute(sql.encode())
+                return [d.name for d in cursor.description or []], list(cursor.fetchall())
+            except psycopg.DataError:
+                # A stored value Python cannot represent (a timestamp past year 9999): read
+                # dates and times as PostgreSQL prints them, so the row still shows.
+                connection.rollback()
+                for kind in ("date", "timestamp", "timestamptz"):
+                    connection.adapters.register_loader(kind, TextLoader)
+                cursor = connection.execute(sql.encode())
+                return [d.name for d in cursor.description or []], list(cursor.fetchall())
 
     def _tables(self) -> list[str]:
         _, rows = self._query("SELECT table_name FROM information_schema.tables "
