@@ -41,6 +41,12 @@ class Destination:
     name = ""
     executable = ""
 
+    def command(self) -> list[str]:
+        """The target's console command, as Meltano runs it."""
+        from ..conftest import executable
+
+        return [executable(self.executable)]
+
     def config(self) -> dict[str, Any]:
         raise NotImplementedError
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..conftest import executable
 from .destinations import Destination, find_name
 from .expectations import Case, describe, for_destination, key_text, matches, parse_line
 
@@ -36,7 +35,7 @@ class Run:
 
 
 def run(destination: Destination, args: list[str], config: Path, stdin: bytes = b"") -> Run:
-    done = subprocess.run([executable(destination.executable), *args, "--config", str(config)],
+    done = subprocess.run([*destination.command(), *args, "--config", str(config)],
                           input=stdin, capture_output=True, timeout=RUN_TIMEOUT_SECONDS, check=False)
     return Run(done.returncode, done.stdout.decode("utf-8", "replace"),
                done.stderr.decode("utf-8", "replace"))
