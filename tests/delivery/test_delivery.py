@@ -4,7 +4,7 @@
 replay can fix changes nothing.
 
 Databricks runs a representative subset (the engine is slow); ``QBC_DELIVERY_ALL_DATABRICKS=1``
-runs every case there too.
+runs every case there too; ``QBC_DELIVERY_DESTINATIONS=duckdb,powerbi`` runs only those.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ DATABRICKS_CASES = {"qb_money_exact", "qb_nan_infinity", "qb_header_deleted_with
 
 
 def _selected(case: str, destination: str) -> bool:
+    only = os.environ.get("QBC_DELIVERY_DESTINATIONS")  # e.g. "duckdb,powerbi" while developing
+    if only and destination not in only.split(","):
+        return False
     if destination != "databricks" or os.environ.get("QBC_DELIVERY_ALL_DATABRICKS") == "1":
         return True
     return case in DATABRICKS_CASES
