@@ -71,7 +71,7 @@ def _replay(argv: list[str], config: dict[str, Any], data: dict[str, Any]) -> in
         for letter in pending:
             print(simplejson.dumps({k: v for k, v in letter.items() if k != "status"}, use_decimal=True))
         return 0
-    chosen = set(argv[argv.index("--id") + 1: argv.index("--config")])
+    chosen = {argv[n + 1] for n, arg in enumerate(argv) if arg == "--id"}
     for letter in pending:
         if str(letter["id"]) not in chosen:
             continue

@@ -29,9 +29,13 @@ def name_candidates(name: str) -> list[str]:
 
 
 def find_name(available: list[str], name: str) -> str | None:
+    """The name in ``available`` that holds ``name``: one of its candidates, in any case."""
+    folded = {a.lower(): a for a in available}
     for candidate in name_candidates(name):
-        if candidate and candidate in available:
+        if candidate in available:
             return candidate
+        if candidate and candidate.lower() in folded:
+            return folded[candidate.lower()]
     return None
 
 

@@ -6,7 +6,7 @@ the outcome differs from the case's expectation.
 2. ``<target> replay --list --config cfg.json``: one pending letter per record set aside, its
    ``line`` byte for byte the input line, with its stream and key;
 3. what the destination holds, stream by stream, key by key;
-4. ``<target> replay --config cfg.json --id N ...`` of the letters no replay can fix: exit 1,
+4. ``<target> replay --config cfg.json --id N --id M`` of the letters no replay can fix: exit 1,
    still pending, one more attempt, and the destination unchanged (no NULL in place of NaN).
 """
 
@@ -203,10 +203,10 @@ def _check_replay_leaves_unfixable_pending(case: Case, destination: Destination,
                                            letters: list[dict[str, Any]], streams: list[str],
                                            problems: list[str]) -> None:
     before = snapshot(case, destination, streams)
-    ids = [str(x["id"]) for x in letters]
-    replayed = run(destination, ["replay", "--id", *ids], config)
+    ids = [arg for x in letters for arg in ("--id", str(x["id"]))]  # --id is repeatable
+    replayed = run(destination, ["replay", *ids], config)
     if replayed.returncode != 1:
-        problems.append(f"`replay --id {' '.join(ids)}` of letters no replay can fix exited "
+        problems.append(f"`replay {' '.join(ids)}` of letters no replay can fix exited "
                         f"{replayed.returncode}, expected 1:\n{replayed.tail()}")
     after = {str(x.get("id")): x for x in list_letters(destination, config, problems)}
     for letter in letters:
