@@ -37,6 +37,7 @@ from qbc_plugin_kit.failures import Kind, RecordRefused, RecordsSetAside, System
 from qbc_plugin_kit.retry import RetryPolicy
 from qbc_plugin_kit.singer_input import PreludeLine, RawLineReader
 from qbc_plugin_kit.validation import RecordValidator, non_finite_reason
+from qbc_plugin_kit.version_order import version_key
 
 # Private keys a record carries through a sink: its input line and, when replayed, its letter.
 LINE = "__qbc_line__"
@@ -298,10 +299,11 @@ class DeliverySink:
             if reason:
                 raise RecordRefused(reason)
             try:
-                # Parses date-times (updated_at among them: version fields are then readable;
-                # a version the order still cannot read fails its record when it is compared).
-                super()._validate_and_parse(record)  # type: ignore[misc]
-            except ValueError as exc:
+                super()._validate_and_parse(record)  # type: ignore[misc]  # parses date-times
+                # A version the order cannot read (an updated_at past year 9999 in UTC) fails
+                # its record here, not a whole batch when versions are compared.
+                version_key(record)
+            except (ValueError, OverflowError) as exc:
                 raise RecordRefused(f"unreadable value: {exc}") from exc
         finally:
             if line is not None:

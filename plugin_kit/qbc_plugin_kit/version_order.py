@@ -47,7 +47,10 @@ def _instant(value: Any) -> dt.datetime:
     if parsed.tzinfo is None:
         # Record-model timestamps carry their offset; a naive one is read as UTC.
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(f"updated_at {value!r} is past the year 9999 in UTC") from None
 
 
 def _sync_token(value: Any) -> int:
