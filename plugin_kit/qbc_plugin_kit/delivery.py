@@ -305,8 +305,8 @@ def _attempt(records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]
             if attempt >= policy.max_attempts:
                 raise SystemicFailure(
                     f"{describe}: the destination still failed after {attempt} attempts: {verdict.message}",
-                    "check that the destination is reachable and healthy (or raise max_retries), then "
-                    "run again; nothing after the last delivered batch was marked done",
+                    verdict.fix or "check that the destination is reachable and healthy (or raise "
+                    "max_retries), then run again; nothing after the last delivered batch was marked done",
                 ) from exc
             wait = policy.delay(attempt, verdict.retry_after)
             logger.warning("%s: %s; retry %d/%d in %.1fs", describe, verdict.message, attempt,

@@ -24,8 +24,13 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class Verdict:
+    """A target's judgement of one error. ``fix`` is what the user should change (a setting or
+    file by name): the last line of a systemic stop, and of a transient error that outlasted
+    the retries."""
+
     kind: Kind
     message: str
+    fix: str | None = None
     retry_after: float | None = None
 
 
