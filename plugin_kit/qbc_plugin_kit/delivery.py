@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from singer_sdk import typing as th
-from singer_sdk.exceptions import InvalidRecord, MissingKeyPropertiesError
+from singer_sdk.exceptions import ConfigValidationError, InvalidRecord, MissingKeyPropertiesError
 
 from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
 from qbc_plugin_kit.failures import Kind, RecordRefused, RecordsSetAside, SystemicFailure, Verdict
@@ -142,6 +142,17 @@ class DeliveryTarget:
         self.message_reader.unreadable_handler = self._set_aside_unreadable
         self.message_reader.prelude = self._prelude
 
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # The SDK's CLI ends a refused configuration on "Config validation failed", naming no
+        # setting: a SystemicFailure's one line names them and the fix.
+        try:
+            return super()._validate_config(raise_errors=raise_errors)  # type: ignore[misc, no-any-return]
+        except ConfigValidationError as exc:
+            details = "; ".join(str(e) for e in (exc.errors or [])) or str(exc)
+            raise SystemicFailure(f"the configuration is not valid: {details}",
+                                  f"set these settings (meltano config {self.name} set ...) and run "
+                                  "again") from exc
+
     # -- input ---------------------------------------------------------------------------
 
     def _prelude(self) -> Iterator[PreludeLine]:
@@ -248,7 +259,7 @@ class DeliverySink:
             try:
                 super()._validate_and_parse(record)  # type: ignore[misc]  # parses date-times
                 version_key(record)
-            except ValueError as exc:
+            except (ValueError, OverflowError) as exc:
                 raise RecordRefused(f"unreadable value: {exc}") from exc
         finally:
             record.update(private)

@@ -28,6 +28,24 @@ def test_a_systemic_verdict_stops_the_run_with_its_cause_and_fix(tmp_path: Path)
     assert str(failure.value) == "the toy refuses: permission denied. Fix: grant it"
 
 
+def test_an_instant_before_year_one_in_utc_is_set_aside_not_a_crash(tmp_path: Path) -> None:
+    schema = {**SCHEMA, "schema": {"type": "object", "properties": {
+        "id": {"type": "string"}, "updated_at": {"type": "string", "format": "date-time"}}}}
+    line = '{"type":"RECORD","stream":"items","record":{"id":"1","updated_at":"0001-01-01T00:00:00+01:00"}}'
+    target = ToyTarget(config={"dead_letter_path": str(tmp_path), "on_data_failure": "warn"},
+                       parse_env_config=False)
+    target.listen(io.StringIO(json.dumps(schema) + "\n" + line + "\n"))
+    (letter,) = target.delivery.store.letters()
+    assert letter.line == line and "updated_at" in letter.reason
+
+
+def test_a_refused_setting_is_named_on_the_one_line() -> None:
+    with pytest.raises(SystemicFailure) as failure:
+        ToyTarget(config={"on_data_failure": "ignore"}, parse_env_config=False)
+    assert "on_data_failure" in failure.value.cause and "'ignore'" in failure.value.cause
+    assert "meltano config target-toy set" in failure.value.fix
+
+
 def test_a_transient_error_that_outlasts_the_retries_ends_on_the_targets_fix() -> None:
     attempts: list[int] = []
 
