@@ -55,7 +55,8 @@ _NO_HOST = ("name or service not known", "nodename nor servname", "temporary fai
             "failed to resolve", "newconnectionerror")
 _TLS = ("certificate_verify_failed", "certificate verify failed", "sslcertverificationerror",
         "wrong_version_number", "ssl: ")
-_NO_CATALOG = re.compile(r"no_such_catalog|catalog_not_found|catalog .* (was )?not found", re.IGNORECASE)
+# Error classes only: Spark's TABLE_OR_VIEW_NOT_FOUND text also mentions "catalog".
+_NO_CATALOG = re.compile(r"no_such_catalog|catalog_not_found", re.IGNORECASE)
 
 _TRANSIENT_HTTP = {429, 502, 503, 504}
 # The connector is configured never to sleep itself (connector.py); when it would have

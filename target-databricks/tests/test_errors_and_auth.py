@@ -71,6 +71,9 @@ def test_a_statement_the_warehouse_refuses_for_unknown_reasons_is_isolated_not_r
     assert verdict.kind is Kind.REFUSED
     assert verdict.message.startswith("[CAST_INVALID_INPUT]") and "org.apache" not in verdict.message
     assert classify(RecordRefused("column `a`: too long"), CONFIG).kind is Kind.DATA
+    table_gone = RuntimeError("[TABLE_OR_VIEW_NOT_FOUND] The table or view `main`.`qb`.`t` cannot be "
+                              "found. Verify the spelling and correctness of the schema and catalog.")
+    assert classify(table_gone, CONFIG).kind is Kind.REFUSED
 
 
 def test_a_failed_connection_is_diagnosed_as_refused_when_nothing_listens():
