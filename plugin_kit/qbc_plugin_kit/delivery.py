@@ -27,6 +27,7 @@ from typing import Any
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import (
+    ConfigValidationError,
     InvalidRecord,
     MissingKeyPropertiesError,
     RecordsWithoutSchemaException,
@@ -178,6 +179,17 @@ class DeliveryTarget:
         self.replay_selection: list[DeadLetter] | None = None
         self.message_reader.unreadable_handler = self._set_aside_unreadable
         self.message_reader.prelude = self._prelude
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # The SDK's CLI ends a refused configuration on "Config validation failed", naming no
+        # setting: a SystemicFailure's one line names them and the fix.
+        try:
+            return super()._validate_config(raise_errors=raise_errors)  # type: ignore[misc, no-any-return]
+        except ConfigValidationError as exc:
+            details = "; ".join(str(e) for e in (exc.errors or [])) or str(exc)
+            raise SystemicFailure(f"the configuration is not valid: {details}",
+                                  f"set these settings (meltano config {self.name} set ...) and run "
+                                  "again") from exc
 
     # -- input ---------------------------------------------------------------------------
 
