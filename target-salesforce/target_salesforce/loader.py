@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qbc_plugin_kit.failures import Kind, RecordRefused, SystemicFailure
@@ -23,26 +23,35 @@ from target_salesforce.failure_kinds import SETUP_FIX, record_error
 from target_salesforce.mapping import (
     ACCOUNT_STREAMS,
     AUDIT_FIELDS,
-    HEADER_COLUMN,
-    HEADER_STREAM,
-    LINE_STREAM,
+    CHART_STREAM,
+    HEADER_STREAMS,
+    ITEM_STREAM,
+    LINE_STREAMS,
     HeaderDeletion,
     MappingSettings,
     Write,
     account_write,
+    chart_write,
     external_id,
     header_external_id,
     is_summary_line,
+    item_external_id,
     line_write,
     opportunity_write,
+    order_write,
+    price_write,
+    product_write,
     tombstone,
     unfit_number,
+    unlisted_item,
+    went_out,
 )
 
-SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, HEADER_STREAM, LINE_STREAM)
+SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, CHART_STREAM, ITEM_STREAM, *HEADER_STREAMS, *LINE_STREAMS)
 # Parents first, so references by external id resolve within one run.
-LOAD_ORDER = {"customers": 0, "vendors": 0, HEADER_STREAM: 1, LINE_STREAM: 2}
-REQUIRED_FIELDS = {LINE_STREAM: ("company_id", HEADER_COLUMN, "line_id")}
+LOAD_ORDER = {"customers": 0, "vendors": 0, CHART_STREAM: 0, ITEM_STREAM: 0,
+              **dict.fromkeys(HEADER_STREAMS, 1), **dict.fromkeys(LINE_STREAMS, 2)}
+REQUIRED_FIELDS = {lines: ("company_id", column, "line_id") for lines, (_, column) in LINE_STREAMS.items()}
 
 
 @dataclass
@@ -56,7 +65,10 @@ class SalesforceLoader:
     def __init__(self, *, writer: SalesforceWriter, settings: MappingSettings, bulk_threshold: int = 2000,
                  logger: logging.Logger | None = None) -> None:
         self.writer = writer
-        self.settings = settings
+        self._settings = settings
+        # Invoices held back by sent_invoices_only in this run: their lines are held back too.
+        self.held_back: set[str] = set()
+        self._known_items: set[str] = set()
         self.bulk_threshold = bulk_threshold
         self.logger = logger or logging.getLogger(__name__)
         self._lock = threading.RLock()
@@ -72,24 +84,93 @@ class SalesforceLoader:
                 problem = _missing_fields(stream, record)
                 if problem:
                     report.refused.append((record, problem))
-                elif stream == LINE_STREAM and is_summary_line(record):
+                elif (stream in LINE_STREAMS and (is_summary_line(record)
+                                                 or header_external_id(record, stream) in self.held_back)) or self._held_back(stream, record):
                     report.skipped += 1
                 else:
                     try:
                         writes.append((self._map(stream, record), record))
                     except RecordRefused as exc:
                         report.refused.append((record, exc.reason))
-            self._send(writes, report)
-            if stream == HEADER_STREAM:
+            if stream in LINE_STREAMS and self.settings.line_detail == "order":
+                self._ensure_items(stream, [r for _, r in writes])
+            if stream in ACCOUNT_STREAMS:
+                # A sub-customer's Parent must exist when it is written: shallow names first.
+                for depth in sorted({_depth(r) for _, r in writes}):
+                    self._send([(w, r) for w, r in writes if _depth(r) == depth], report)
+            else:
+                self._send(writes, report)
+            refused = {id(r) for r, _ in report.refused}
+            accepted = [(w, r) for w, r in writes if id(r) not in refused]
+            if stream in HEADER_STREAMS:
+                if self.settings.line_detail == "order":
+                    self._send([(order_write(r, self.settings, stream), r) for _, r in accepted], report)
                 self._flag_lines_of_deleted_invoices([w for w, _ in writes], report)
+            elif stream == ITEM_STREAM:
+                self._send([(price_write(r, self.settings), r) for _, r in accepted], report)
             return report
 
+    def _held_back(self, stream: str, record: Mapping[str, Any]) -> bool:
+        """An invoice not yet emailed or printed, when only sent invoices are mirrored (its
+        lines are held back with it). A deletion always passes: it may flag one sent earlier."""
+        if stream != "invoices" or not self.settings.sent_invoices_only or record.get(DELETED_AT):
+            return False
+        if went_out(record):
+            return False
+        self.held_back.add(external_id(record, HEADER_STREAMS[stream][0]))
+        return True
+
+    @property
+    def settings(self) -> MappingSettings:
+        if self._settings.standard_pricebook_id is None and self._settings.line_detail == "order":
+            # Orders and price book entries live in the org's standard price book.
+            self._settings = replace(self._settings, standard_pricebook_id=self.writer.standard_pricebook_id())
+        return self._settings
+
     def _map(self, stream: str, record: Mapping[str, Any]) -> Write:
+        settings = self.settings
         if stream in ACCOUNT_STREAMS:
-            return account_write(stream, record, self.settings)
-        if stream == HEADER_STREAM:
-            return opportunity_write(record, self.settings)
-        return line_write(record, self.settings, self.deleted_headers.get(header_external_id(record)))
+            return account_write(stream, record, settings)
+        if stream in HEADER_STREAMS:
+            return opportunity_write(record, settings, stream)
+        if stream == CHART_STREAM:
+            return chart_write(record, settings)
+        if stream == ITEM_STREAM:
+            return product_write(record, settings)
+        return line_write(record, settings, self.deleted_headers.get(header_external_id(record, stream)), stream)
+
+    def _ensure_items(self, stream: str, records: Sequence[Mapping[str, Any]]) -> None:
+        """Every item the lines name has a Product2 and a standard PricebookEntry before its
+        OrderItems are written: one made from the line (its item name, lowest version) when the
+        items stream was not selected or has not reached it yet; the item's own record, newer,
+        completes it later. Lines without an item share one product per company."""
+        stubs: dict[str, dict[str, Any]] = {}
+        for record in records:
+            if stream not in LINE_STREAMS or record.get(DELETED_AT):
+                continue
+            if record.get("item_id"):
+                name = record.get("item_name") or record.get("item_id")
+                stub = {"company_id": record.get("company_id"), "edition": record.get("edition"),
+                        "id": record.get("item_id"), "name": name, "fully_qualified_name": name, "active": True}
+            else:
+                stub = unlisted_item(record)
+            ext = item_external_id(stub)
+            if ext not in self._known_items:
+                stubs[ext] = stub
+        if not stubs:
+            return
+        existing = self.writer.existing_versions("PricebookEntry", self.settings.product_external_id_field,
+                                                 self.settings.version_field, stubs.keys())
+        missing = [stub for ext, stub in stubs.items() if ext not in existing]
+        self._known_items.update(stubs)
+        if not missing:
+            return
+        report = LoadReport()
+        self._send([(product_write(stub, self.settings), stub) for stub in missing], report)
+        self._send([(price_write(stub, self.settings), stub) for stub in missing], report)
+        for stub, reason in report.refused:
+            # Its lines are then refused one by one, naming the missing PricebookEntry.
+            self.logger.error("could not create the product of item %s: %s", item_external_id(stub), reason)
 
     def _send(self, writes: Sequence[tuple[Write, dict[str, Any] | None]], report: LoadReport) -> None:
         if not writes:
@@ -143,7 +224,8 @@ class SalesforceLoader:
         for write, record, exists in to_send:
             problem = unfit_number(write.payload, fields)
             if problem is not None and record is not None:
-                report.refused.append((record, problem))
+                if all(r is not record for r, _ in report.refused):
+                    report.refused.append((record, problem))
             else:
                 kept.append((write, record, exists))
         return kept
@@ -165,8 +247,9 @@ class SalesforceLoader:
             if kind is Kind.SYSTEMIC:
                 raise SystemicFailure(f"Salesforce refused {write.sobject} {write.external_id}: {error}", SETUP_FIX)
             refused.append((write, record, error))
+        already = {id(r) for r, _ in report.refused}
         for write, record, error in refused:
-            if record is not None:
+            if record is not None and id(record) not in already:
                 report.refused.append((record, error))
             else:
                 self.logger.error("could not flag %s %s deleted: %s", write.sobject, write.external_id, error)
@@ -187,6 +270,12 @@ class SalesforceLoader:
             line_report = LoadReport()
             self._send(tombstones, line_report)
             self.logger.info("flagged %d line(s) of deleted invoices as deleted", line_report.written)
+
+
+def _depth(record: Mapping[str, Any]) -> int:
+    if not record.get("parent_id"):
+        return 0
+    return max(1, str(record.get("fully_qualified_name") or "").count(":"))
 
 
 def _missing_fields(stream: str, record: Mapping[str, Any]) -> str | None:

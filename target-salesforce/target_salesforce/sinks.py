@@ -32,7 +32,8 @@ def json_safe(value: Any) -> Any:
 
 
 class SalesforceSink(DeliverySink, BatchSink):
-    """customers/vendors -> Account, invoices -> Opportunity, invoice_lines -> line items."""
+    """customers/vendors -> Account, accounts -> chart object, items -> Product2, invoices/bills ->
+    Opportunity (and Order), their lines -> OrderItem or the configured line object."""
 
     def __init__(self, target: Any, stream_name: str, schema: dict, key_properties: Any) -> None:
         self._owner = target

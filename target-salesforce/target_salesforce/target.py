@@ -16,7 +16,8 @@ from target_salesforce.sinks import SalesforceSink
 
 
 class TargetSalesforce(DeliveryTarget, Target):
-    """Upserts QuickBooks customers, vendors and invoices into Salesforce by external id."""
+    """Upserts QuickBooks customers, vendors, the chart of accounts, items, invoices and bills
+    into Salesforce by external id."""
 
     name = "target-salesforce"
     default_sink_class = SalesforceSink
@@ -49,11 +50,26 @@ class TargetSalesforce(DeliveryTarget, Target):
                     description="StageName of Opportunities created from invoices."),
         th.Property("deleted_opportunity_stage", th.StringType, default="Closed Lost",
                     description="StageName set when an invoice is deleted or voided in QuickBooks."),
+        th.Property("line_detail", th.StringType, allowed_values=["order", "opportunity_line_item", "custom_object"],
+                    description="Where invoice and bill lines go: `order` (an Order per document, OrderItems priced "
+                                "from the items' Product2 and standard PricebookEntry), `opportunity_line_item` (needs "
+                                "pricebook_entry_id) or `custom_object` (line_item_object). Default: order, or "
+                                "opportunity_line_item when pricebook_entry_id is set."),
         th.Property("pricebook_entry_id", th.StringType,
-                    description="PricebookEntry Id for invoice lines as OpportunityLineItems. When empty, lines go to "
-                                "the custom object in line_item_object."),
+                    description="PricebookEntry Id of every line when line_detail is opportunity_line_item."),
         th.Property("line_item_object", th.StringType, default="QuickBooks_Invoice_Line__c",
-                    description="Custom object for invoice lines when no pricebook entry is configured."),
+                    description="Custom object of the lines when line_detail is custom_object."),
+        th.Property("chart_of_accounts_object", th.StringType, default="QuickBooks_Account__c",
+                    description="Custom object holding the chart of accounts (the accounts stream)."),
+        th.Property("order_status", th.StringType, default="Draft",
+                    description="Status of the Orders written for invoices and bills (an activated Order "
+                                "refuses new OrderItems, so keep a draft status)."),
+        th.Property("sent_invoices_only", th.BooleanType, default=False,
+                    description="Mirror only invoices that were emailed or printed (QBO EmailStatus/PrintStatus; "
+                                "QuickBooks Desktop: off the to-be-emailed and to-be-printed queues), with their lines."),
+        th.Property("api_budget_share", th.NumberType, default=0.9,
+                    description="Stop the run, naming the cause, before a request once the org's daily API "
+                                "requests used reach this share of its allowance (1: never stop)."),
         th.Property("line_item_parent_field", th.StringType, default="Opportunity__c",
                     description="Lookup/master-detail field from the line object to Opportunity."),
         th.Property("bulk_threshold", th.IntegerType, default=2000,
