@@ -78,6 +78,7 @@ class SalesforceWriter:
     ) -> None:
         self._sessions = sessions
         self._budget_share = api_budget_share
+        self._last_client: Salesforce | None = None
         self._bulk_poll_seconds = bulk_poll_seconds
         self._logger = logger or logging.getLogger(__name__)
         self._described: dict[str, dict[str, dict[str, Any]]] = {}
@@ -90,7 +91,7 @@ class SalesforceWriter:
         requests left stay for the org's other integrations and its users."""
         if self._budget_share is None or self._budget_share >= 1:
             return
-        usage = (getattr(self._sessions.client(), "api_usage", None) or {}).get("api-usage")
+        usage = (getattr(self._last_client, "api_usage", None) or {}).get("api-usage")
         used, total = getattr(usage, "used", None), getattr(usage, "total", None)
         if isinstance(used, int) and isinstance(total, int) and total > 0 and used >= self._budget_share * total:
             raise SystemicFailure(
@@ -104,7 +105,10 @@ class SalesforceWriter:
         self._check_budget(describe)
         while True:
             try:
-                return operation(self._sessions.client())
+                client = self._sessions.client()
+                # simple-salesforce keeps the last answer's Sforce-Limit-Info on the client.
+                self._last_client = client
+                return operation(client)
             except SalesforceExpiredSession:
                 if renewed:
                     raise SalesforceRequestError(

@@ -158,7 +158,7 @@ def test_only_sent_invoices_are_mirrored_when_chosen(salesforce_sandbox, salesfo
     config = {**salesforce_config, "sent_invoices_only": True}
     run = run_target(config, [
         schema("customers"), schema("invoices"), schema("invoice_lines"), customer("1", "Ada"),
-        invoice("1", email_status="sent", print_status="not_set"),
+        customer("1", "Ada", edition="qbd"), invoice("1", email_status="sent", print_status="not_set"),
         invoice("2", email_status="pending", print_status="not_set"), line("2", "1"),
         invoice("3", edition="qbd", email_status="not_pending", print_status="not_pending"),
         invoice("4", edition="qbd", email_status="not_pending", print_status="pending")])
