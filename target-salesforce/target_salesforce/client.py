@@ -156,6 +156,10 @@ class SalesforceWriter:
                 found[str(row[external_field])] = None if version is None else comparable(str(version), deleted)
         return found
 
+    def rows(self, describe: str, soql: str) -> list[dict[str, Any]]:
+        """Every row of a query (names come from this package, values through soql_literal)."""
+        return list(self._call(describe, _query(soql)).get("records", []))
+
     def standard_pricebook_id(self) -> str:
         result = self._call("query the standard price book",
                             _query("SELECT Id FROM Pricebook2 WHERE IsStandard = true"))

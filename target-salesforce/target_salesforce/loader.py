@@ -8,6 +8,7 @@ one, with Salesforce's reason, while it took the others.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,8 @@ from qbc_plugin_kit.failures import Kind, RecordRefused, SystemicFailure
 from qbc_plugin_kit.retry import TransientError
 from qbc_plugin_kit.version_order import DELETED_AT
 
-from target_salesforce.client import RecordResult, SalesforceWriter
+from target_salesforce import account_summary as summaries
+from target_salesforce.client import IDS_PER_QUERY, RecordResult, SalesforceWriter, soql_literal
 from target_salesforce.failure_kinds import SETUP_FIX, record_error
 from target_salesforce.mapping import (
     ACCOUNT_STREAMS,
@@ -47,10 +49,12 @@ from target_salesforce.mapping import (
     went_out,
 )
 
-SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, CHART_STREAM, ITEM_STREAM, *HEADER_STREAMS, *LINE_STREAMS)
+SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, CHART_STREAM, ITEM_STREAM, *HEADER_STREAMS, *LINE_STREAMS,
+                     *summaries.PAYMENT_STREAMS)
 # Parents first, so references by external id resolve within one run.
 LOAD_ORDER = {"customers": 0, "vendors": 0, CHART_STREAM: 0, ITEM_STREAM: 0,
-              **dict.fromkeys(HEADER_STREAMS, 1), **dict.fromkeys(LINE_STREAMS, 2)}
+              **dict.fromkeys(HEADER_STREAMS, 1), **dict.fromkeys(LINE_STREAMS, 2),
+              **dict.fromkeys(summaries.PAYMENT_STREAMS, 3)}
 REQUIRED_FIELDS = {lines: ("company_id", column, "line_id") for lines, (_, column) in LINE_STREAMS.items()}
 
 
@@ -69,6 +73,9 @@ class SalesforceLoader:
         # Invoices held back by sent_invoices_only in this run: their lines are held back too.
         self.held_back: set[str] = set()
         self._known_items: set[str] = set()
+        # Accounts whose documents or payments this run wrote: their summaries are refreshed.
+        self.touched_accounts: set[str] = set()
+        self.last_payments: dict[str, str] = {}
         self.bulk_threshold = bulk_threshold
         self.logger = logger or logging.getLogger(__name__)
         self._lock = threading.RLock()
@@ -79,6 +86,12 @@ class SalesforceLoader:
     def load(self, stream: str, records: list[dict[str, Any]]) -> LoadReport:
         with self._lock:
             report = LoadReport()
+            if stream in summaries.PAYMENT_STREAMS:
+                # Payments are not mirrored one by one: they date the Account's last payment.
+                for ext, day in summaries.last_payments(records, stream, external_id).items():
+                    self.last_payments[ext] = max(day, self.last_payments.get(ext, ""))
+                report.skipped += len(records)
+                return report
             writes: list[tuple[Write, dict[str, Any]]] = []
             for record in records:
                 problem = _missing_fields(stream, record)
@@ -102,6 +115,7 @@ class SalesforceLoader:
                 self._send(writes, report)
             refused = {id(r) for r, _ in report.refused}
             accepted = [(w, r) for w, r in writes if id(r) not in refused]
+            self._note_accounts(stream, [r for _, r in writes])
             if stream in HEADER_STREAMS:
                 if self.settings.line_detail == "order":
                     self._send([(order_write(r, self.settings, stream), r) for _, r in accepted], report)
@@ -109,6 +123,82 @@ class SalesforceLoader:
             elif stream == ITEM_STREAM:
                 self._send([(price_write(r, self.settings), r) for _, r in accepted], report)
             return report
+
+    def _note_accounts(self, stream: str, records: Sequence[Mapping[str, Any]]) -> None:
+        if stream in ACCOUNT_STREAMS:
+            entity = ACCOUNT_STREAMS[stream][0]
+            self.touched_accounts.update(external_id(r, entity) for r in records)
+        elif stream in HEADER_STREAMS:
+            _, _, column, entity = HEADER_STREAMS[stream]
+            self.touched_accounts.update(external_id(r, entity, column) for r in records if r.get(column))
+
+    def refresh_account_summaries(self, today: dt.date) -> int:
+        """Open/paid documents, aging and last payment on the Accounts this run touched and on
+        every Account with an open document; returns how many Accounts were written."""
+        with self._lock:
+            field = self.settings.account_external_id_field
+            types = ", ".join(soql_literal(t) for t in summaries.DOCUMENT_TYPES)
+            columns = ", ".join(summaries.OPPORTUNITY_FIELDS)
+            # Names come from this package and the settings; values through soql_literal.
+            open_rows = self.writer.rows("query open documents", (
+                f"SELECT {columns} FROM Opportunity WHERE QuickBooks_Balance__c > 0 "  # noqa: S608
+                f"AND Type IN ({types})"))
+            touched_ids = self._account_ids(sorted(self.touched_accounts | set(self.last_payments)), field)
+            by_account: dict[str, summaries.Summary] = {}
+            for row in open_rows:
+                if row.get("AccountId"):
+                    by_account.setdefault(str(row["AccountId"]), summaries.Summary()).add(row, today)
+            touched = set(touched_ids.values())
+            # A touched Account is summarised from all its documents (paid ones too), even none.
+            for account_id in touched:
+                by_account[account_id] = summaries.Summary()
+            for chunk in _chunks(sorted(touched)):
+                for row in self.writer.rows("query documents of accounts", (
+                        f"SELECT {columns} FROM Opportunity WHERE Type IN ({types}) "  # noqa: S608
+                        f"AND AccountId IN ({', '.join(soql_literal(i) for i in chunk)})")):
+                    by_account[str(row["AccountId"])].add(row, today)
+            stored = self._stored_summaries(sorted(by_account), field)
+            payloads = []
+            for account_id, summary in by_account.items():
+                current = stored.get(account_id)
+                if current is None or not current.get(field):
+                    continue  # not an Account this target keeps
+                values = summaries.summary_values(summary, today, with_paid=account_id in touched)
+                paid_on = summaries.later_date(current.get(summaries.LAST_PAYMENT),
+                                               self.last_payments.get(str(current[field])))
+                if paid_on:
+                    values[summaries.LAST_PAYMENT] = paid_on
+                if summaries.differs(current, values):
+                    payloads.append({field: current[field], **values})
+            written = 0
+            if payloads:
+                for result in self.writer.upsert_collection("Account", field, payloads):
+                    if result.success:
+                        written += 1
+                    else:
+                        self.logger.error("could not write the summary of Account %s: %s", result.external_id,
+                                          result.error)
+            self.touched_accounts.clear()
+            self.last_payments.clear()
+            return written
+
+    def _account_ids(self, external_ids: Sequence[str], field: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(external_ids)):
+            for row in self.writer.rows("query accounts", (
+                    f"SELECT Id, {field} FROM Account "  # noqa: S608
+                    f"WHERE {field} IN ({', '.join(soql_literal(i) for i in chunk)})")):
+                found[str(row[field])] = str(row["Id"])
+        return found
+
+    def _stored_summaries(self, account_ids: Sequence[str], field: str) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(list(account_ids)):
+            for row in self.writer.rows("query account summaries", (
+                    f"SELECT Id, {field}, {', '.join(summaries.SUMMARY_FIELDS)} FROM Account "  # noqa: S608
+                    f"WHERE Id IN ({', '.join(soql_literal(i) for i in chunk)})")):
+                found[str(row["Id"])] = row
+        return found
 
     def _held_back(self, stream: str, record: Mapping[str, Any]) -> bool:
         """An invoice not yet emailed or printed, when only sent invoices are mirrored (its
@@ -270,6 +360,10 @@ class SalesforceLoader:
             line_report = LoadReport()
             self._send(tombstones, line_report)
             self.logger.info("flagged %d line(s) of deleted invoices as deleted", line_report.written)
+
+
+def _chunks(values: list[str]) -> list[list[str]]:
+    return [values[i : i + IDS_PER_QUERY] for i in range(0, len(values), IDS_PER_QUERY)]
 
 
 def _depth(record: Mapping[str, Any]) -> int:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from functools import cached_property
 
 from qbc_plugin_kit.delivery import DeliveryTarget, delivery_settings
+from qbc_plugin_kit.retry import TransientError
 from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 
+from target_salesforce.failure_kinds import SalesforceRequestError
 from target_salesforce.loader import LOAD_ORDER
 from target_salesforce.runtime import Runtime, build_runtime
 from target_salesforce.sinks import SalesforceSink
@@ -92,6 +95,18 @@ class TargetSalesforce(DeliveryTarget, Target):
     @cached_property
     def runtime(self) -> Runtime:
         return build_runtime(self.config, self.logger)
+
+    def after_delivery(self) -> None:
+        if "runtime" not in self.__dict__:
+            return  # nothing was loaded (unmapped streams only, or an empty run)
+        try:
+            written = self.runtime.loader.refresh_account_summaries(dt.datetime.now(dt.UTC).date())
+        except (TransientError, SalesforceRequestError) as exc:
+            # Derived values only: the records are delivered and the next run refreshes them.
+            self.logger.warning("Account summaries (aging, open/paid documents, last payment) not refreshed: "
+                                "%s; the next run refreshes them", exc)
+            return
+        self.logger.info("Account summaries refreshed: %d Account(s) written", written)
 
     def sink_for(self, stream_name: str) -> Sink | None:
         return self._sinks_active.get(stream_name)

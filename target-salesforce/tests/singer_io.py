@@ -55,6 +55,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "line_id": {"type": "string"}, "line_num": {"type": ["integer", "null"]}, "doc_number": _TEXT,
         "detail_type": _TEXT, "description": _TEXT, "amount": _NUMBER, "quantity": _NUMBER, "unit_price": _NUMBER,
         "item_id": _TEXT, "item_name": _TEXT, "account_name": _TEXT, **_VERSION}},
+    "payments": {"type": "object", "properties": {
+        "company_id": {"type": "string"}, "edition": _TEXT, "id": {"type": "string"}, "customer_id": _TEXT,
+        "txn_date": {"type": ["string", "null"], "format": "date"}, "total_amount": _NUMBER, **_VERSION}},
     "items": {"type": "object", "properties": {
         "company_id": {"type": "string"}, "edition": _TEXT, "id": {"type": "string"}, "name": _TEXT,
         "fully_qualified_name": _TEXT, "sku": _TEXT, "item_type": _TEXT, "description": _TEXT,

@@ -4,6 +4,7 @@ throttled or nearly spent org."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -187,3 +188,36 @@ def test_the_run_stops_before_the_configured_share_of_the_daily_api_budget(sales
     assert "api_budget_share" in last_line(result.stderr)
     # Stopped with requests to spare: the org's own users still have theirs.
     assert salesforce_sandbox.api_requests_used <= 900
+
+
+def test_every_account_shows_open_and_paid_documents_aging_and_last_payment(salesforce_sandbox, salesforce_config):
+    today = dt.datetime.now(dt.UTC).date()
+
+    def due(days_past_due: int) -> str:
+        return (today - dt.timedelta(days=days_past_due)).isoformat()
+
+    open_balances = {"1": ("100.00", -5), "2": ("50.00", 10), "3": ("25.50", 45), "4": ("7.25", 61), "5": ("10.00", 100)}
+    invoices = [invoice(i, due_date=due(days), balance=Decimal(amount)) for i, (amount, days) in open_balances.items()]
+    invoices.append(invoice("6", due_date=due(200), balance=Decimal("0")))  # paid
+    invoices.append(invoice("7", due_date=due(200), balance=Decimal("99")))
+    deletion = record("invoices", {"company_id": "9130", "edition": "qbo", "id": "7", "sync_token": 9,
+                                   "updated_at": "2026-11-21T09:00:00Z", "_sdc_deleted_at": "2026-11-21T09:00:00Z"})
+    payments = [record("payments", {"company_id": "9130", "edition": "qbo", "id": p, "customer_id": "1",
+                                    "txn_date": day, "total_amount": 5, "updated_at": "2026-11-21T09:00:00Z",
+                                    "sync_token": 0}) for p, day in (("p1", "2026-11-25"), ("p2", "2026-11-20"))]
+    messages = [schema("customers"), schema("invoices"), schema("payments"), customer("1", "Ada"),
+                *invoices, deletion, *payments]
+    run = run_target(salesforce_config, messages)
+    assert not run.set_aside
+    account = salesforce_sandbox.org.find("Account", "QuickBooks_Id__c", "qbo:9130:customer:1")
+    assert account["QuickBooks_Aging_Current__c"] == Decimal("100.00")
+    assert account["QuickBooks_Aging_1_30__c"] == Decimal("50.00")
+    assert account["QuickBooks_Aging_31_60__c"] == Decimal("25.50")
+    assert account["QuickBooks_Aging_61_90__c"] == Decimal("7.25")
+    assert account["QuickBooks_Aging_Over_90__c"] == Decimal("10.00")
+    assert account["QuickBooks_Open_Documents__c"] == 5 and account["QuickBooks_Paid_Documents__c"] == 1
+    assert account["QuickBooks_Last_Payment_Date__c"] == "2026-11-25"
+    assert account["QuickBooks_Aging_As_Of__c"] == today.isoformat()
+    writes = len(salesforce_sandbox.requests_to("PATCH", "/composite/sobjects/"))
+    run_target(salesforce_config, messages)
+    assert len(salesforce_sandbox.requests_to("PATCH", "/composite/sobjects/")) == writes

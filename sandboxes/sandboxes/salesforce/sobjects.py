@@ -100,6 +100,15 @@ SCHEMA: dict[str, list[Field]] = {
         Field("QuickBooks_Full_Name__c", "string", 255),
         Field("QuickBooks_Classification__c", "picklist", 255, picklist=("Customer", "Vendor", "Both")),
         Field("QuickBooks_Terms_Id__c", "string", 80),
+        Field("QuickBooks_Aging_Current__c", "currency"),
+        Field("QuickBooks_Aging_1_30__c", "currency"),
+        Field("QuickBooks_Aging_31_60__c", "currency"),
+        Field("QuickBooks_Aging_61_90__c", "currency"),
+        Field("QuickBooks_Aging_Over_90__c", "currency"),
+        Field("QuickBooks_Aging_As_Of__c", "date"),
+        Field("QuickBooks_Open_Documents__c", "double"),
+        Field("QuickBooks_Paid_Documents__c", "double"),
+        Field("QuickBooks_Last_Payment_Date__c", "date"),
     *_quickbooks_fields()],
     "Opportunity": [*_system_fields(),
         Field("Name", "string", 120, nillable=False, required_on_create=True),
@@ -457,6 +466,14 @@ class Condition:
             return value in self.values
         if self.op == "=":
             return value == self.values[0]
+        if self.op == "!=":
+            return value != self.values[0]
+        if self.op in (">", "<"):
+            # SOQL: a null never compares greater or less than anything.
+            if value is None or self.values[0] is None:
+                return False
+            left, right = decimal.Decimal(str(value)), decimal.Decimal(str(self.values[0]))
+            return left > right if self.op == ">" else left < right
         if self.op == "LIKE":
             pattern = re.escape(str(self.values[0])).replace("%", ".*").replace("_", ".")
             return value is not None and re.fullmatch(pattern, str(value), re.IGNORECASE) is not None
@@ -473,7 +490,7 @@ class Select:
 
 _SELECT = re.compile(r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<obj>\w+)(?:\s+WHERE\s+(?P<where>.+?))?"
                      r"(?:\s+LIMIT\s+(?P<limit>\d+))?\s*$", re.IGNORECASE | re.DOTALL)
-_CONDITION = re.compile(r"^\s*(?P<field>\w+)\s*(?:(?P<in>IN)\s*\((?P<list>.*)\)|(?P<op>=|LIKE)\s*(?P<value>.+?))\s*$",
+_CONDITION = re.compile(r"^\s*(?P<field>\w+)\s*(?:(?P<in>IN)\s*\((?P<list>.*)\)|(?P<op>!=|=|>|<|LIKE)\s*(?P<value>.+?))\s*$",
                         re.IGNORECASE | re.DOTALL)
 _LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'|(true|false|null)|(-?\d+(?:\.\d+)?)", re.IGNORECASE)
 
