@@ -69,6 +69,12 @@ def summary_values(summary: Summary, today: dt.date, with_paid: bool) -> dict[st
     return values
 
 
+def nothing_to_show(summary: Summary, stored: Mapping[str, Any]) -> bool:
+    """No document now and no summary stored before: writing zeros would only cost a request."""
+    return summary.open == 0 and summary.paid == 0 and all(
+        stored.get(name) in (None, 0) for name in SUMMARY_FIELDS if name != AS_OF)
+
+
 def differs(stored: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
     for name, value in values.items():
         old = stored.get(name)

@@ -168,6 +168,8 @@ class SalesforceLoader:
                                                self.last_payments.get(str(current[field])))
                 if paid_on:
                     values[summaries.LAST_PAYMENT] = paid_on
+                elif summaries.nothing_to_show(summary, current):
+                    continue  # an Account without documents keeps its fields empty, unwritten
                 if summaries.differs(current, values):
                     payloads.append({field: current[field], **values})
             written = 0
