@@ -204,6 +204,19 @@ def test_qbd_to_salesforce_mirrors_the_books_follows_edits_and_deletions_then_ch
             for item in org.records["OrderItem"].values():
                 if item.get("QuickBooks_Deleted_At__c") is None:
                     lines_total[item["OrderId"]] = lines_total.get(item["OrderId"], Decimal(0)) + item["TotalPrice"]
+            # The sales team's view of every Account: its open balance, aged, to the cent.
+            open_by_party: dict[str, Decimal] = {}
+            for kind, party, balance in (("Invoice", "CustomerRef", "BalanceRemaining"),
+                                         ("Bill", "VendorRef", "OpenAmount")):
+                for qb_id in control.ids(kind, limit=100_000):
+                    fields = control.get(kind, qb_id)["fields"]
+                    owner = fields[party]["ListID"]
+                    open_by_party[owner] = open_by_party.get(owner, Decimal(0)) + _money(fields.get(balance))
+            for entity in ("customer", "vendor"):
+                for qb_id, (account,) in _mirrored(org, "Account", entity).items():
+                    aged = sum(_money(account.get(f"QuickBooks_Aging_{b}__c"))
+                               for b in ("Current", "1_30", "31_60", "61_90", "Over_90"))
+                    assert aged == open_by_party.get(qb_id, Decimal(0)), (entity, qb_id)
             for qb_id in control.ids("Bill", limit=100_000):
                 (order,) = orders[qb_id]
                 # Bills have no tax: their OrderItems add up to the bill to the cent.
