@@ -73,7 +73,7 @@ class SalesforceLoader:
         # Invoices held back by sent_invoices_only in this run: their lines are held back too.
         self.held_back: set[str] = set()
         self._known_items: set[str] = set()
-        # Accounts whose documents or payments this run wrote: their summaries are refreshed.
+        # Accounts whose documents this run wrote: their summaries are refreshed.
         self.touched_accounts: set[str] = set()
         self.last_payments: dict[str, str] = {}
         self.bulk_threshold = bulk_threshold
@@ -125,10 +125,9 @@ class SalesforceLoader:
             return report
 
     def _note_accounts(self, stream: str, records: Sequence[Mapping[str, Any]]) -> None:
-        if stream in ACCOUNT_STREAMS:
-            entity = ACCOUNT_STREAMS[stream][0]
-            self.touched_accounts.update(external_id(r, entity) for r in records)
-        elif stream in HEADER_STREAMS:
+        # Only documents move a summary (a customer's own edit does not): a run of customers
+        # alone costs the summary step one query.
+        if stream in HEADER_STREAMS:
             _, _, column, entity = HEADER_STREAMS[stream]
             self.touched_accounts.update(external_id(r, entity, column) for r in records if r.get(column))
 
