@@ -118,10 +118,10 @@ class SalesforceLoader:
             self._note_accounts(stream, [r for _, r in writes])
             if stream in HEADER_STREAMS:
                 if self.settings.line_detail == "order":
-                    self._send([(order_write(r, self.settings, stream), r) for _, r in accepted], report)
+                    self._send([(order_write(r, self._priced(), stream), r) for _, r in accepted], report)
                 self._flag_lines_of_deleted_invoices([w for w, _ in writes], report)
             elif stream == ITEM_STREAM:
-                self._send([(price_write(r, self.settings), r) for _, r in accepted], report)
+                self._send([(price_write(r, self._priced()), r) for _, r in accepted], report)
             return report
 
     def _note_accounts(self, stream: str, records: Sequence[Mapping[str, Any]]) -> None:
@@ -213,8 +213,12 @@ class SalesforceLoader:
 
     @property
     def settings(self) -> MappingSettings:
-        if self._settings.standard_pricebook_id is None and self._settings.line_detail == "order":
-            # Orders and price book entries live in the org's standard price book.
+        return self._settings
+
+    def _priced(self) -> MappingSettings:
+        """The settings with the org's standard price book, where Orders and entries live
+        (looked up once, by the first write that needs it)."""
+        if self._settings.standard_pricebook_id is None:
             self._settings = replace(self._settings, standard_pricebook_id=self.writer.standard_pricebook_id())
         return self._settings
 
@@ -258,7 +262,7 @@ class SalesforceLoader:
             return
         report = LoadReport()
         self._send([(product_write(stub, self.settings), stub) for stub in missing], report)
-        self._send([(price_write(stub, self.settings), stub) for stub in missing], report)
+        self._send([(price_write(stub, self._priced()), stub) for stub in missing], report)
         for stub, reason in report.refused:
             # Its lines are then refused one by one, naming the missing PricebookEntry.
             self.logger.error("could not create the product of item %s: %s", item_external_id(stub), reason)
