@@ -95,8 +95,10 @@ class SalesforceSandbox(HttpsSandbox):
                 self._throttled -= 1
                 self.throttled_answers += 1
         if throttled:
-            return Response(429, [{"message": "Too many requests, retry later", "errorCode": "TOO_MANY_REQUESTS"}],
-                            headers={"Retry-After": "1"})
+            # Salesforce's core REST reference documents no 429 body; a throttle answers in the
+            # platform's error envelope, with an error code the target must not rely on.
+            return Response(429, [{"message": "Too many requests, retry later", "errorCode": "TOO_MANY_REQUESTS",
+                                   "fields": []}], headers={"Retry-After": "1"})
         self.api_requests_used += 1
         if self.api_requests_used > self.daily_api_requests:
             return Response(403, [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
