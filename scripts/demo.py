@@ -157,9 +157,10 @@ def salesforce_summary(sandbox: Any) -> list[str]:
             edition = str(row.get("QuickBooks_Id__c") or "").split(":")[0]
             by_type.setdefault((str(row.get("Type") or "(no type)"), edition), []).append(row.get("Amount") or 0)
     for (kind, edition), amounts in sorted(by_type.items()):
-        lines.append(f"  Opportunities: {kind + ' (' + edition + ')':32} {len(amounts):>10,}  {money(sum(amounts)):>16}")
+        label = f"Opportunities: {kind} ({edition})"
+        lines.append(f"  {label:42} {len(amounts):>10,}  {money(sum(amounts)):>16}")
     chart = org.records.get("QuickBooks_Account__c", {})
-    lines.append(f"  Chart of accounts (QuickBooks_Account__c):       {len(chart):>10,}")
+    lines.append(f"  {'Chart of accounts (QuickBooks_Account__c)':42} {len(chart):>10,}")
     return lines
 
 
