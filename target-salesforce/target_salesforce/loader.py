@@ -97,8 +97,7 @@ class SalesforceLoader:
                 problem = _missing_fields(stream, record)
                 if problem:
                     report.refused.append((record, problem))
-                elif (stream in LINE_STREAMS and (is_summary_line(record)
-                                                 or header_external_id(record, stream) in self.held_back)) or self._held_back(stream, record):
+                elif self._skipped(stream, record):
                     report.skipped += 1
                 else:
                     try:
@@ -200,6 +199,12 @@ class SalesforceLoader:
                     f"WHERE Id IN ({', '.join(soql_literal(i) for i in chunk)})")):
                 found[str(row["Id"])] = row
         return found
+
+    def _skipped(self, stream: str, record: Mapping[str, Any]) -> bool:
+        """A subtotal line, an invoice held back by sent_invoices_only, or a line of one."""
+        if stream in LINE_STREAMS:
+            return is_summary_line(record) or header_external_id(record, stream) in self.held_back
+        return self._held_back(stream, record)
 
     def _held_back(self, stream: str, record: Mapping[str, Any]) -> bool:
         """An invoice not yet emailed or printed, when only sent invoices are mirrored (its

@@ -91,7 +91,7 @@ class SalesforceSink(DeliverySink, BatchSink):
 
         landed = self.deliver(records, load, classify)
         self.logger.info("%s: %d record(s) delivered (%d written, %d skipped: not newer than Salesforce's, "
-                         "or subtotal lines), %d set aside", self.stream_name, len(landed), counts["written"], counts["skipped"],
+                         "subtotal lines, unsent invoices held back, payments summarised), %d set aside", self.stream_name, len(landed), counts["written"], counts["skipped"],
                          len(records) - len(landed))
 
     def _drain_parents(self) -> None:
