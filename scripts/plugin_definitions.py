@@ -228,15 +228,27 @@ def render(definitions: dict[str, dict[str, Any]]) -> dict[Path, str]:
         lock_path = ROOT / "plugins" / plugin["plugin_type"] / f"{definition['name']}--{VARIANT}.lock"
         files[lock_path] = json.dumps(lock, indent=2, ensure_ascii=False) + "\n"
     meltano_path = ROOT / "meltano.yml"
-    project = yaml.safe_load(meltano_path.read_text())
+    text = meltano_path.read_text()
+    project = yaml.safe_load(text)
     project["plugins"] = _project_plugins(definitions, project.get("plugins", {}))
-    files[meltano_path] = yaml.safe_dump(project, sort_keys=False, allow_unicode=True, width=100)
+    files[meltano_path] = (yaml.safe_dump(project, sort_keys=False, allow_unicode=True, width=100)
+                           + _trailing_comments(text))
     return files
 
 
 def local_pip_url(folder: str) -> str:
     """What Meltano installs in this repository: the kit first, so the plugin's range finds it."""
     return f"-e ./plugin_kit -e ./{folder}"
+
+
+def _trailing_comments(text: str) -> str:
+    """The comment block ending meltano.yml (the commented schedules): YAML drops comments, so
+    they are carried over as text."""
+    lines = text.splitlines(keepends=True)
+    start = len(lines)
+    while start > 0 and (lines[start - 1].lstrip().startswith("#") or not lines[start - 1].strip()):
+        start -= 1
+    return "".join(line for line in lines[start:] if line.strip())
 
 
 def _project_plugins(definitions: dict[str, dict[str, Any]],
