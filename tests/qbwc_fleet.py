@@ -31,6 +31,7 @@ defaults
     timeout connect 2s
     timeout client 120s
     timeout server 120s
+    timeout check 10s
     retries 3
     # A call refused by a dead replica goes to a live one: the Web Connector never knows.
     option redispatch
@@ -146,7 +147,7 @@ class QbwcFleet:
         for replica in self.replicas:
             wait_for_port(replica.port, 60, replica.process)
         self.port = free_port()
-        servers = "\n".join(f"    server r{i} 127.0.0.1:{r.port} check inter 500ms fall 1 rise 2"
+        servers = "\n".join(f"    server r{i} 127.0.0.1:{r.port} check inter 1s fall 2 rise 2"
                             for i, r in enumerate(self.replicas))
         config = self.workdir / "haproxy.cfg"
         config.write_text(HAPROXY_CONFIG.format(port=self.port, servers=servers))
