@@ -41,7 +41,8 @@ def measure(companies: int, transactions: int, replicas: int) -> dict[str, float
         wall = fleet.run_wave()
         sessions = sum(1 for c in fleet.companies for r in c.reports if r.outcome == "completed")
         with psycopg.connect(pg.dsn) as conn:
-            records = int(conn.execute("SELECT COUNT(*) FROM qbd_versions").fetchone()[0])
+            row = conn.execute("SELECT COUNT(*) FROM qbd_versions").fetchone()
+        records = int(row[0]) if row else 0
         fleet.sample()
         return {
             "companies": companies,

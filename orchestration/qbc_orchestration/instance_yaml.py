@@ -28,6 +28,11 @@ def instance_settings(fleet: Fleet) -> dict[str, object]:
                 ],
             },
         },
+        # A run the queue could not hand to its code server (busy, restarting) is tried again
+        # instead of failing unstarted; a run whose worker died is re-run. Failures inside the
+        # Meltano job are the op's retry policy's (definitions.py), not retried twice.
+        "run_queue": {"max_user_code_failure_retries": 3, "user_code_failure_retry_delay": 30},
+        "run_retries": {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False},
         "telemetry": {"enabled": False},
     }
 
