@@ -38,12 +38,15 @@ def measure(companies: int, transactions: int, replicas: int) -> dict[str, float
     with tempfile.TemporaryDirectory() as tmp, PostgresCluster() as pg, fleet_module.QbwcFleet(
         Path(tmp), pg.dsn, companies=companies, transactions=transactions, replicas=replicas, max_returned=100,
     ) as fleet:
+        fleet.sample()
+        cpu_before = sum(r.cpu_seconds for r in fleet.replicas)  # start-up (imports) excluded
         wall = fleet.run_wave()
         sessions = sum(1 for c in fleet.companies for r in c.reports if r.outcome == "completed")
         with psycopg.connect(pg.dsn) as conn:
             row = conn.execute("SELECT COUNT(*) FROM qbd_versions").fetchone()
         records = int(row[0]) if row else 0
         fleet.sample()
+        cpu = sum(r.cpu_seconds for r in fleet.replicas) - cpu_before
         return {
             "companies": companies,
             "sessions": sessions,
@@ -52,6 +55,9 @@ def measure(companies: int, transactions: int, replicas: int) -> dict[str, float
             "records": records,
             "records_per_s_per_replica": records / wall / replicas,
             "peak_rss_mib": max(r.peak_rss_mib for r in fleet.replicas),
+            "replica_cpu_seconds": cpu,
+            "sessions_per_cpu_minute": sessions / cpu * 60 if cpu else 0.0,
+            "records_per_cpu_second": records / cpu if cpu else 0.0,
         }
 
 
@@ -66,12 +72,15 @@ def main() -> None:
     print(f"Machine: {platform.machine()}, Python {platform.python_version()}; "
           f"run {datetime.now(UTC).strftime('%Y-%m-%dT%H:%M+00:00')}\n")
     print("| companies | sessions | wall (s) | sessions/min per replica | records | records/s per replica "
-          "| peak RSS per replica (MiB) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+          "| peak RSS per replica (MiB) | replicas' CPU (s) | sessions per replica CPU-minute "
+          "| records per replica CPU-second |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for count in args.companies:
         row = measure(count, args.transactions, args.replicas)
         print(f"| {count} | {row['sessions']:.0f} | {row['wall']:.1f} | {row['sessions_per_min_per_replica']:.1f} "
-              f"| {row['records']:,.0f} | {row['records_per_s_per_replica']:,.0f} | {row['peak_rss_mib']:.1f} |",
+              f"| {row['records']:,.0f} | {row['records_per_s_per_replica']:,.0f} | {row['peak_rss_mib']:.1f} "
+              f"| {row['replica_cpu_seconds']:.1f} | {row['sessions_per_cpu_minute']:.1f} "
+              f"| {row['records_per_cpu_second']:,.0f} |",
               flush=True)
 
 

@@ -81,15 +81,25 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process (fields 14 and 15 of /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Replica:
     port: int
     process: subprocess.Popen[bytes]
     peak_rss_mib: float = 0.0
+    cpu_seconds: float = 0.0
 
     def sample(self) -> None:
-        if self.process.poll() is None:
+        try:
             self.peak_rss_mib = max(self.peak_rss_mib, peak_rss_mib(self.process.pid))
+            self.cpu_seconds = cpu_seconds(self.process.pid)
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # the replica was killed: its last sample stands
 
 
 @dataclass
