@@ -217,3 +217,44 @@ def test_only_company_naming_no_configured_company_says_which_exist(tmp_path: Pa
 
     with pytest.raises(ConfigError, match=r"only_company .north.*acme"):
         server_config(settings)
+
+
+def test_a_company_stalled_mid_session_holds_no_other_company_back(
+    shared_settings, qb_company_factory, tmp_path: Path
+):
+    settings = {**shared_settings, "streams": ["invoices", "customers"], "max_returned": 10, "companies": [
+        {"company": name, "username": f"user-{name}", "password": f"pw-{name}"} for name in ("stalled", "quick")]}
+    servers = [QbwcServer(server_config(settings)).start() for _ in range(2)]
+    stalled_mid_session, quick_done = threading.Event(), threading.Event()
+    outcomes: dict[str, str] = {}
+    waited: list[bool] = []
+
+    def stall(answered: int) -> None:
+        # QuickBooks "hangs" after the first answered request, until the other company is done.
+        if answered == 1:
+            stalled_mid_session.set()
+            waited.append(quick_done.wait(timeout=120))
+
+    def run(name: str, **kwargs: Any) -> None:
+        entry = servers[0].config.company_by_key(name)
+        assert entry is not None
+        path = tmp_path / f"{name}.qwc"
+        path.write_text(render_qwc(servers[0].config, entry).replace(":0/", f":{servers[0].port}/"))
+        urls = [s.url for s in servers]
+        connector = RoundRobinConnector(urls=lambda: urls, qwc=QWCFile.load(str(path)), password=f"pw-{name}",
+                                        company=qb_company_factory(seed=len(name), transactions=40), **kwargs)
+        outcomes[name] = connector.run_once().outcome
+
+    try:
+        stalled = threading.Thread(target=run, args=("stalled",), kwargs={"between_requests": stall})
+        stalled.start()
+        assert stalled_mid_session.wait(timeout=120)
+        run("quick")
+        quick_done.set()
+        stalled.join(timeout=300)
+    finally:
+        for server in servers:
+            server.stop()
+
+    assert waited == [True], "the quick company's session did not finish while the other one was stalled"
+    assert outcomes == {"quick": "completed", "stalled": "completed"}
