@@ -9,6 +9,8 @@ import sys
 import typing as t
 from pathlib import Path
 
+from qbc_plugin_kit.parent_watch import watch_parent
+
 from target_databricks.dead_letters import DeadLetter, DeadLetterStore
 from target_databricks.row_encoding import to_json_text
 from target_databricks.target import DEFAULT_DEAD_LETTER_PATH, TargetDatabricks
@@ -83,4 +85,5 @@ def main(argv: list[str] | None = None) -> None:
         print(f"replayed {loaded} batch(es); {failed} failed again and stay in the store",
               file=sys.stderr)
         sys.exit(1 if failed else 0)
+    watch_parent()  # an orphaned load must not race the restarted run
     TargetDatabricks.cli(args)

@@ -15,6 +15,7 @@ import pathlib
 import sys
 import typing as t
 
+from qbc_plugin_kit.parent_watch import watch_parent
 from singer_sdk.configuration._dict_config import parse_environment_config
 
 from target_looker_warehouse.target import TargetLookerWarehouse
@@ -61,4 +62,5 @@ def main(argv: list[str] | None = None) -> None:
 
         print(json.dumps(regenerate_lookml(config)))
         return
+    watch_parent()  # an orphaned load must not race the restarted run (DuckDB's file lock)
     TargetLookerWarehouse.cli(args=args)

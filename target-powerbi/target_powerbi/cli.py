@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qbc_plugin_kit.dead_letters import DeadLetter
+from qbc_plugin_kit.parent_watch import watch_parent
 from qbc_plugin_kit.plugin_cli import (
     dispatch,
     print_pending,
@@ -54,4 +55,5 @@ def replay(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
+    watch_parent()  # an orphaned load must not race the restarted run
     dispatch(argv, replay, TargetPowerBI.cli)
