@@ -1,9 +1,11 @@
 """Settings of the reliability suite: the CI size by default, a long soak through the environment.
 
 * ``QBC_SOAK_SEED`` (default 19): seed of every random choice; a failing seed replays the soak.
-* ``QBC_SOAK_ITERATIONS`` (default 3): kill runs per soaked pair.
+* ``QBC_SOAK_ITERATIONS`` (default 2): kill runs per soaked pair.
 * ``QBC_SOAK_PAIRS`` (default all): comma-separated pairs to soak, e.g. ``qbo-duckdb,qbd-duckdb``.
 * ``QBC_SOAK_TRANSACTIONS`` (default 120): transactions in each generated company.
+* ``QBC_SOAK_MAX_SECONDS`` (default 0: no bound): a soak starts no kill run after this long, then
+  recovers and reconciles (bounds a long soak in time as well as in count).
 * ``QBC_RELIABILITY_RESULTS``: JSON-lines file the scenarios append to (see results.py).
 """
 
@@ -24,8 +26,9 @@ def setting(name: str, default: int) -> int:
 
 
 SEED = setting("QBC_SOAK_SEED", 19)
-ITERATIONS = setting("QBC_SOAK_ITERATIONS", 3)
+ITERATIONS = setting("QBC_SOAK_ITERATIONS", 2)
 TRANSACTIONS = setting("QBC_SOAK_TRANSACTIONS", 120)
+MAX_SECONDS = setting("QBC_SOAK_MAX_SECONDS", 0)
 
 
 @pytest.fixture(scope="session")

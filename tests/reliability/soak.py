@@ -31,6 +31,7 @@ class SoakReport:
     pair: str
     seed: int
     iterations: int
+    iterations_done: int = 0
     runs: int = 0
     kills: Counter[str] = field(default_factory=Counter)
     runs_ended_before_kill: int = 0
@@ -46,7 +47,7 @@ class SoakReport:
     def figures(self) -> dict[str, Any]:
         rec = self.reconciliation
         return {
-            "pair": self.pair, "seed": self.seed, "iterations": self.iterations, "runs": self.runs,
+            "pair": self.pair, "seed": self.seed, "iterations": self.iterations_done, "runs": self.runs,
             "kills": dict(self.kills), "kills_total": sum(self.kills.values()),
             "runs_ended_before_kill": self.runs_ended_before_kill, "token_expiries": self.token_expiries,
             "orphans_left": self.orphans_left, "longest_orphan_seconds": round(self.longest_orphan_seconds, 1),
@@ -58,7 +59,8 @@ class SoakReport:
 
 
 def soak(source: Any, destination: Destination, work: Path, *, seed: int, iterations: int,
-         changes_per_iteration: tuple[int, int] = (3, 12), clean_run_chance: float = 0.25) -> SoakReport:
+         changes_per_iteration: tuple[int, int] = (3, 12), clean_run_chance: float = 0.25,
+         max_seconds: float = 0) -> SoakReport:
     rng = random.Random(seed)
     report = SoakReport(f"{source.tap} {destination.target} ({destination.name})", seed, iterations)
     started = time.monotonic()
@@ -66,13 +68,19 @@ def soak(source: Any, destination: Destination, work: Path, *, seed: int, iterat
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
 
-    # A first full load, timed: kill moments are drawn inside a run's length.
-    baseline = time.monotonic()
+    # A full load, then an incremental run, timed: kill moments are drawn inside an incremental
+    # run's length (the full load is longer; moments drawn from it mostly miss the runs that follow).
     _clean_run(source, env, destination, logs / "baseline.log", report, force=False)
-    run_seconds = max(3.0, time.monotonic() - baseline)
+    source.change(rng, rng.randint(*changes_per_iteration))
+    timed = time.monotonic()
+    _clean_run(source, env, destination, logs / "incremental.log", report, force=False)
+    run_seconds = max(3.0, time.monotonic() - timed)
 
     last_meltano_kill = -float(STALE_AFTER_SECONDS)
     for iteration in range(iterations):
+        if max_seconds and time.monotonic() - started > max_seconds:
+            break  # the time bound of a long soak: stop killing, recover and reconcile
+        report.iterations_done += 1
         force = time.monotonic() - last_meltano_kill < STALE_AFTER_SECONDS
         n = rng.randint(*changes_per_iteration)
         source.change(rng, n)

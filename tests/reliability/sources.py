@@ -97,7 +97,8 @@ class QBDSource:
 
 
 @contextlib.contextmanager
-def open_source(edition: str, work: Path, transactions: int, seed: int, **qbo_options: Any) -> Iterator[QBOSource | QBDSource]:
+def open_source(edition: str, work: Path, transactions: int, seed: int, **qbo_options: Any) -> Iterator[Any]:
+    """A QBOSource or a QBDSource (Any: the tests reach into the sandbox of the edition they chose)."""
     if edition == "qbo":
         from sandboxes.qbo import QBOSandbox, RealmSpec
 

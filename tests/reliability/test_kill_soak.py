@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from . import results
-from .conftest import ITERATIONS, SEED, TRANSACTIONS
+from .conftest import ITERATIONS, MAX_SECONDS, SEED, TRANSACTIONS
 from .destinations import open_destination
 from .soak import soak
 from .sources import open_source
@@ -28,7 +28,7 @@ def test_killed_runs_then_clean_runs_reconcile_to_the_cent(pair: str, meltano_in
     edition, destination_name = PAIRS[pair]
     with open_source(edition, tmp_path, TRANSACTIONS, SEED) as source, \
             open_destination(destination_name, tmp_path) as destination:
-        report = soak(source, destination, tmp_path, seed=SEED, iterations=ITERATIONS)
+        report = soak(source, destination, tmp_path, seed=SEED, iterations=ITERATIONS, max_seconds=MAX_SECONDS)
     results.record("soak", pair, **report.figures())
     assert report.reconciliation is not None
     replay = f"replay with QBC_SOAK_SEED={SEED} QBC_SOAK_ITERATIONS={ITERATIONS} QBC_SOAK_PAIRS={pair}"
