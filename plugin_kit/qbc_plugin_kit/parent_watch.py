@@ -37,11 +37,17 @@ def _disabled() -> bool:
 
 def watch_parent(poll_seconds: float = POLL_SECONDS, grace_seconds: float = GRACE_SECONDS) -> threading.Thread | None:
     """Start the daemon thread that ends this process when its parent dies; returns it, or None
-    when there is nothing to watch (disabled, no POSIX parent ids, or already orphaned at start)."""
+    when there is nothing to watch (disabled, not POSIX, or started by init). A process found
+    already orphaned is stopped at once."""
     if _disabled() or not hasattr(os, "getppid") or os.name != "posix":
         return None
     parent = os.getppid()
-    if parent <= 1:  # started by init or already orphaned: no parent whose death we could notice
+    if parent <= 1:
+        # Re-parented to init before this ran (a loaded machine spends seconds importing the
+        # plugin): orphaned if the process group's leader, the parent that started the run, is
+        # gone. A plugin started by init itself (a systemd service) leads its own group.
+        if _group_leader_gone():
+            _stop(grace_seconds)
         return None
     thread = threading.Thread(target=_watch, args=(parent, poll_seconds, grace_seconds),
                               name="qbc-parent-watch", daemon=True)
@@ -49,12 +55,29 @@ def watch_parent(poll_seconds: float = POLL_SECONDS, grace_seconds: float = GRAC
     return thread
 
 
+def _group_leader_gone() -> bool:
+    leader = os.getpgid(0)
+    if leader == os.getpid():
+        return False
+    try:
+        os.kill(leader, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, and another user's
+    return False
+
+
 def _watch(parent: int, poll_seconds: float, grace_seconds: float) -> None:
     while os.getppid() == parent:
         time.sleep(poll_seconds)
+    _stop(grace_seconds)
+
+
+def _stop(grace_seconds: float) -> None:
     # stderr, because stdout carries Singer messages nobody reads any more.
-    print(f"{os.path.basename(sys.argv[0] or 'plugin')}: parent process {parent} is gone, stopping "
-          "(nothing after the last STATE the parent recorded counts; the next run resumes from it). "
+    print(f"{os.path.basename(sys.argv[0] or 'plugin')}: the process that started it is gone, "
+          "stopping (nothing after the last STATE the parent recorded counts; the next run resumes from it). "
           f"Set {ENV_SWITCH}=off to keep a run alive without its parent.",
           file=sys.stderr, flush=True)
     os.kill(os.getpid(), signal.SIGTERM)

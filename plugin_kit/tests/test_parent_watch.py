@@ -18,15 +18,16 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="parent ids are POSIX
 GRANDCHILD = textwrap.dedent("""
     import os, sys, time
     from qbc_plugin_kit.parent_watch import watch_parent
-    watch_parent(poll_seconds=0.1, grace_seconds=1.0)
     print(os.getpid(), flush=True)
+    time.sleep(float(sys.argv[2]))  # a plugin still importing its modules when its parent dies
+    watch_parent(poll_seconds=0.1, grace_seconds=1.0)
     time.sleep(float(sys.argv[1]))
 """)
 
 # The parent: starts the grandchild, relays its pid, and waits (until the test kills it).
 PARENT = textwrap.dedent("""
     import subprocess, sys
-    child = subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2]], stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, "-c", *sys.argv[1:]], stdout=subprocess.PIPE, text=True)
     print(child.stdout.readline().strip(), flush=True)
     sys.exit(child.wait())
 """)
@@ -51,9 +52,10 @@ def _wait_gone(pid: int, seconds: float) -> bool:
     return not _alive(pid)
 
 
-def _start(env: dict[str, str], sleep: float) -> tuple[subprocess.Popen[str], int]:
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, GRANDCHILD, str(sleep)], env=env,
-                              stdout=subprocess.PIPE, text=True)
+def _start(env: dict[str, str], sleep: float, starting: float = 0.0) -> tuple[subprocess.Popen[str], int]:
+    # The parent leads its own process group, as meltano started from a shell or a scheduler does.
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, GRANDCHILD, str(sleep), str(starting)], env=env,
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
     assert parent.stdout is not None
     return parent, int(parent.stdout.readline())
 
@@ -65,6 +67,18 @@ def test_a_plugin_ends_when_its_parent_is_killed() -> None:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         assert _wait_gone(child, 30), "the orphaned plugin kept running after its parent was killed"
+    finally:
+        if _alive(child):
+            os.kill(child, signal.SIGKILL)
+
+
+def test_a_plugin_orphaned_while_still_starting_ends_as_soon_as_it_starts_watching() -> None:
+    parent, child = _start({**os.environ, "QBC_PARENT_WATCH": ""}, sleep=60, starting=2.0)
+    try:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        assert _alive(child)
+        assert _wait_gone(child, 30), "a plugin orphaned before it started watching kept running"
     finally:
         if _alive(child):
             os.kill(child, signal.SIGKILL)

@@ -35,8 +35,10 @@ MAX_SECONDS = setting("QBC_SOAK_MAX_SECONDS", 0)
 def meltano_installed(tmp_path_factory: pytest.TempPathFactory) -> None:
     """The plugins installed into the project's .meltano, as an operator's `meltano install`."""
     work = tmp_path_factory.mktemp("meltano-install")
+    env = {**pipeline.scenario_env(work)}
+    del env["MELTANO_SYS_DIR_ROOT"]  # into the project's own .meltano, which every scenario shares
     completed = subprocess.run([pipeline.meltano_executable(), "--environment", "dev", "install"],
-                               cwd=pipeline.ROOT, env=pipeline.scenario_env(work), capture_output=True,
+                               cwd=pipeline.ROOT, env=env, capture_output=True,
                                text=True, timeout=1800, check=False)
     assert completed.returncode == 0, (completed.stdout + completed.stderr)[-3000:]
 

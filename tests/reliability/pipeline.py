@@ -28,10 +28,29 @@ def meltano_executable() -> str:
     return str(ROOT / ".venv-meltano" / "bin" / "meltano")
 
 
+def _system_dir(work: Path) -> Path:
+    """A Meltano system directory of the scenario's own, sharing the project's installed plugins.
+
+    ``meltano run`` writes the tap's catalog and state to ``.meltano/run/<plugin>/tap.properties.json``
+    and ``state.json``, one file per plugin *name*: two runs of one tap at once (even of different
+    jobs) read each other's files (docs/operations.md). Scenarios run side by side (CI, a long soak),
+    so each gets its own run directory, as separate deployments would.
+    """
+    system = work / ".meltano"
+    system.mkdir(parents=True, exist_ok=True)
+    for kind in ("extractors", "loaders"):
+        link = system / kind
+        if not link.is_symlink():
+            (ROOT / ".meltano" / kind).mkdir(parents=True, exist_ok=True)
+            link.symlink_to(ROOT / ".meltano" / kind, target_is_directory=True)
+    return system
+
+
 def scenario_env(work: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+        MELTANO_SYS_DIR_ROOT=str(_system_dir(work)),
         MELTANO_DATABASE_URI=f"sqlite:///{work / 'meltano.db'}",
         TARGET_LOOKER_WAREHOUSE_DUCKDB_PATH=str(work / "warehouse.duckdb"),
         TARGET_LOOKER_WAREHOUSE_LOOKML_PATH=str(work / "lookml"),
