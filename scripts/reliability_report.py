@@ -58,6 +58,12 @@ def soak_section(entries: list[dict[str, Any]]) -> list[str]:
             f"| {k.get('meltano', 0)}/{k.get('tap', 0)}/{k.get('target', 0)} | {e['runs_ended_before_kill']} "
             f"| {e.get('forced_runs', '')} | {e['changes_total']} | {e['orphans_left']} | {e['longest_orphan_seconds']} "
             f"| {e['seconds']} | {_verdict(e)}: {e['result']} |")
+    moments: Counter[str] = Counter()
+    for e in soaks:
+        moments.update(e.get("kill_moments", {}))
+    if moments:
+        lines += ["", "Where the kills fell, as seen from outside the run: "
+                  + "; ".join(f"{n} {moment}" for moment, n in moments.most_common()) + "."]
     lines += ["", "Controller figures as landed after each soak (equal to QuickBooks to the cent when reconciled):", ""]
     for e in soaks:
         figures = ", ".join(f"{name} {value}" for name, value in e.get("figures", {}).items())
@@ -76,8 +82,9 @@ def fault_section(entries: list[dict[str, Any]]) -> list[str]:
     lines = [
         "## Fault matrix",
         "",
-        "Each fault armed during one `meltano run` after a full load and 15 source changes; then one run "
-        "with nothing changed by hand.",
+        "Each fault armed for a pair's first (full) `meltano run`, then 15 source changes and one more run "
+        "with nothing done by hand (the webhook scenario: a clean full load and the changes first, the "
+        "deliveries armed for the second run). Every pair of tap and destination appears at least once.",
         "",
         "| batch | fault | pair | faulted run | its last plugin error | next run | result |",
         "|---|---|---|---|---|---|---|",

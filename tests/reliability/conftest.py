@@ -2,7 +2,8 @@
 
 * ``QBC_SOAK_SEED`` (default 19): seed of every random choice; a failing seed replays the soak.
 * ``QBC_SOAK_ITERATIONS`` (default 2): kill runs per soaked pair.
-* ``QBC_SOAK_PAIRS`` (default all): comma-separated pairs to soak, e.g. ``qbo-duckdb,qbd-duckdb``.
+* ``QBC_SOAK_PAIRS`` (default ``qbo-duckdb,qbd-duckdb``): comma-separated pairs to soak; also
+  ``qbo-postgres``, ``qbd-postgres`` (the fault matrix covers every pair in any case).
 * ``QBC_SOAK_TRANSACTIONS`` (default 120): transactions in each generated company.
 * ``QBC_SOAK_MAX_SECONDS`` (default 0: no bound): a soak starts no kill run after this long, then
   recovers and reconciles (bounds a long soak in time as well as in count).

@@ -1,6 +1,6 @@
-"""One faulted pass: a full load, changes in QuickBooks, a run with the fault armed (it completes,
-or fails naming the cause), then recovery runs with nothing changed by hand (no re-authorising, no
-replay), and the reconciliation."""
+"""One faulted pass: a run with the fault armed (it completes, or fails naming the cause), changes
+in QuickBooks, then a recovery run with nothing done by hand (no re-authorising, no replay, no
+state edits), and the reconciliation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import pipeline
+from . import kills, pipeline
 from .destinations import Destination
 from .reconcile import Reconciliation, reconcile
 
@@ -49,23 +49,35 @@ class FaultedPass:
 
 
 def faulted_pass(scenario: str, source: Any, destination: Destination, work: Path, *, seed: int,
-                 arm: Callable[[], None], during: Callable[[pipeline.Finished], None] | None = None,
-                 extra_env: dict[str, str] | None = None, recovery_runs: int = 2) -> FaultedPass:
+                 arm: Callable[[], None], extra_env: dict[str, str] | None = None, recovery_runs: int = 1,
+                 load_first: bool = False, kill_within: float = 0.0) -> FaultedPass:
+    """The fault is armed for the first (full) load, the longest run, unless ``load_first``: then a
+    clean full load and the source changes come first (a fault that needs changes to act on, such
+    as webhook deliveries). Changes are made before the recovery runs either way. ``kill_within``:
+    the faulted run's target is also SIGKILLed at a seeded moment within that many seconds."""
     env = {**pipeline.scenario_env(work), **source.env, **destination.env, **(extra_env or {})}
     result = FaultedPass(scenario, f"{source.tap} {destination.target} ({destination.name})")
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
-    with source.session():
-        first = pipeline.run(env, source.tap, destination.target, logs / "baseline.log")
-    assert first.returncode == 0, f"the full load before the fault failed: {plugin_error(first.output) or first.last_line}"
-    source.change(random.Random(seed), 15)
+    changes = random.Random(seed)
+    if load_first:
+        with source.session():
+            first = pipeline.run(env, source.tap, destination.target, logs / "baseline.log")
+        assert first.returncode == 0, f"the full load before the fault failed: {plugin_error(first.output) or first.last_line}"
+        source.change(changes, 15)
     arm()
     with source.session():
-        faulted = pipeline.run(env, source.tap, destination.target, logs / "faulted.log")
+        if kill_within:
+            outcome = kills.run_with_kill(env, source.tap, destination.target, logs / "faulted.log",
+                                          random.Random(seed), max_delay=kill_within, victims=("target",))
+            result.notes["target_killed"] = outcome.killed
+            faulted = pipeline.Finished(outcome.returncode, (logs / "faulted.log").read_text(errors="replace"))
+        else:
+            faulted = pipeline.run(env, source.tap, destination.target, logs / "faulted.log")
     result.faulted_run_ok = faulted.returncode == 0
     result.faulted_run_error = "" if result.faulted_run_ok else plugin_error(faulted.output) or faulted.last_line
-    if during:
-        during(faulted)
+    if not load_first:
+        source.change(changes, 15)
     for n in range(recovery_runs):
         with source.session():
             finished = pipeline.run(env, source.tap, destination.target, logs / f"recovery-{n}.log")

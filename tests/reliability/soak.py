@@ -34,6 +34,7 @@ class SoakReport:
     iterations_done: int = 0
     runs: int = 0
     kills: Counter[str] = field(default_factory=Counter)
+    kill_moments: Counter[str] = field(default_factory=Counter)
     runs_ended_before_kill: int = 0
     token_expiries: int = 0
     orphans_left: int = 0
@@ -49,6 +50,7 @@ class SoakReport:
         return {
             "pair": self.pair, "seed": self.seed, "iterations": self.iterations_done, "runs": self.runs,
             "kills": dict(self.kills), "kills_total": sum(self.kills.values()),
+            "kill_moments": dict(self.kill_moments),
             "runs_ended_before_kill": self.runs_ended_before_kill, "token_expiries": self.token_expiries,
             "orphans_left": self.orphans_left, "longest_orphan_seconds": round(self.longest_orphan_seconds, 1),
             "forced_runs": self.forced_runs, "failed_clean_runs": self.failed_clean_runs,
@@ -84,16 +86,18 @@ def soak(source: Any, destination: Destination, work: Path, *, seed: int, iterat
         force = time.monotonic() - last_meltano_kill < STALE_AFTER_SECONDS
         n = rng.randint(*changes_per_iteration)
         source.change(rng, n)
-        expire_at = _maybe_expire_tokens(source, rng, run_seconds, report)
+        expiry = _maybe_expire_tokens(source, rng, run_seconds, report)
+        sessions_before = len(getattr(source, "sessions", ()))
         with source.session():
             outcome = kills.run_with_kill(env, source.tap, destination.target, logs / f"kill-{iteration:03d}.log", rng,
                                           max_delay=run_seconds, force=force)
         report.forced_runs += force
-        if expire_at is not None:
-            expire_at.cancel()
+        if expiry is not None:
+            expiry[0].cancel()
         report.runs += 1
         if outcome.killed:
             report.kills[outcome.victim] += 1
+            report.kill_moments[_moment(source, sessions_before, outcome, expiry)] += 1
             report.orphans_left += outcome.orphans_left
             report.longest_orphan_seconds = max(report.longest_orphan_seconds, outcome.orphan_seconds)
         else:
@@ -132,15 +136,30 @@ def _clean_run(source: Any, env: dict[str, str], destination: Destination, log: 
         report.failed_clean_runs.append(f"{log.name}: secrets in the log: {leaked}")
 
 
+def _moment(source: Any, sessions_before: int, outcome: kills.KillOutcome,
+            expiry: tuple[threading.Timer, float] | None) -> str:
+    """Where in the run a kill fell, as far as the harness can tell from outside."""
+    sessions = getattr(source, "sessions", None)
+    if sessions is not None:
+        if len(sessions) == sessions_before:
+            return "before the Web Connector session"
+        completed = sessions[-1].outcome == "completed"
+        return "during the drain (session done)" if completed else "inside a Web Connector session"
+    if expiry is not None and 0 <= outcome.delay - expiry[1] <= 1.5:
+        return "within 1.5 s after the access tokens expired (inside or around a refresh)"
+    return "during a QBO sync"
+
+
 def _maybe_expire_tokens(source: Any, rng: random.Random, run_seconds: float,
-                         report: SoakReport) -> threading.Timer | None:
+                         report: SoakReport) -> tuple[threading.Timer, float] | None:
     """Half the QBO kill runs get their access tokens expired at a random moment, so the tap
     refreshes (and rotates the refresh token) mid-run, and some kills land inside a refresh."""
     sandbox = getattr(source, "sandbox", None)
     if sandbox is None or rng.random() < 0.5:
         return None
-    timer = threading.Timer(rng.uniform(0.5, run_seconds), sandbox.faults.expire_access_tokens)
+    delay = rng.uniform(0.5, run_seconds)
+    timer = threading.Timer(delay, sandbox.faults.expire_access_tokens)
     timer.daemon = True
     timer.start()
     report.token_expiries += 1
-    return timer
+    return timer, delay

@@ -99,6 +99,7 @@ class Scenario:
     arm: Callable[[Any, Destination], None]
     must_fail: bool = False
     failure_names: tuple[str, ...] = ()  # words the failed run's last plugin error must contain
+    kill_within: float = 0.0  # also SIGKILL the target at a seeded moment within this many seconds
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -111,10 +112,12 @@ SCENARIOS = {
     "qbd QuickBooks closed": Scenario("qbd", "postgres", qbd_closed),
     "qbd session cut mid-iterator": Scenario("qbd", "salesforce", qbd_session_cut),
     "qbd connection dropped mid-session": Scenario("qbd", "powerbi", qbd_dropped),
-    "databricks down + answers lost (qbo)": Scenario("qbo", "databricks", databricks_down),
+    "databricks down + answers lost + target killed (qbo)": Scenario("qbo", "databricks", databricks_down,
+                                                                      kill_within=40),
     "databricks down + answers lost (qbd)": Scenario("qbd", "databricks", databricks_down),
-    "power bi 503 + 429 storm": Scenario("qbo", "powerbi", powerbi_down),
-    "salesforce 503 + sessions expired": Scenario("qbo", "salesforce", salesforce_down),
+    "power bi 503 + 429 storm + target killed": Scenario("qbo", "powerbi", powerbi_down, kill_within=20),
+    "salesforce 503 + sessions expired + target killed": Scenario("qbo", "salesforce", salesforce_down,
+                                                                   kill_within=20),
 }
 
 
@@ -127,7 +130,7 @@ def test_a_faulted_run_completes_or_fails_clearly_and_the_next_run_reconciles(
             open_destination(scenario.destination, tmp_path) as destination:
         outcome = faulted_pass(name, source, destination, tmp_path, seed=SEED,
                                arm=lambda: scenario.arm(source, destination), extra_env=scenario.extra_env,
-                               recovery_runs=1)
+                               kill_within=scenario.kill_within)
         if scenario.edition == "qbo":
             # Recovery never went back to the user: no new authorisation code was exchanged.
             outcome.notes["auth_code_exchanges"] = source.sandbox.token_stats.auth_code_exchanges
@@ -166,7 +169,7 @@ def test_webhook_duplicates_reordering_and_drops_reconcile(meltano_installed: No
                 "qbo webhooks duplicated, reordered, dropped", source, destination, tmp_path, seed=SEED,
                 arm=lambda: deliveries.extend(sandbox.webhooks.deliver(f"http://127.0.0.1:{port}/", batch=5,
                                                                        duplicate=2, reorder=True, drop=3)),
-                extra_env=webhook_env, recovery_runs=1)
+                extra_env=webhook_env, load_first=True)
         finally:
             pipeline.kill_group(receiver.pid)
             receiver.wait()

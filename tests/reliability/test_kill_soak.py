@@ -17,9 +17,9 @@ pytestmark = pytest.mark.e2e
 
 # The bulk of the kills go to the cheap destinations; Databricks, Power BI and Salesforce get their
 # kills and faults in test_fault_matrix.py.
-PAIRS = {"qbo-duckdb": ("qbo", "duckdb"), "qbd-duckdb": ("qbd", "duckdb"), "qbo-postgres": ("qbo", "postgres"),
-         "qbd-postgres": ("qbd", "postgres")}
-SELECTED = [p.strip() for p in os.environ.get("QBC_SOAK_PAIRS", "qbo-duckdb,qbd-duckdb,qbo-postgres").split(",")
+PAIRS = {f"{edition}-{destination}": (edition, destination)
+         for edition in ("qbo", "qbd") for destination in ("duckdb", "postgres", "databricks", "powerbi", "salesforce")}
+SELECTED = [p.strip() for p in os.environ.get("QBC_SOAK_PAIRS", "qbo-duckdb,qbd-duckdb").split(",")
             if p.strip()]
 
 
