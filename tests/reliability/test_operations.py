@@ -106,15 +106,20 @@ def test_a_target_waiting_on_open_stdin_ends_when_its_parent_is_killed(target: s
     executable = str(Path(sys.executable).parent / target)
     read_end, write_end = os.pipe()
     env = {**os.environ, "QBC_PARENT_WATCH": "" if watch == "on" else "off"}
+    log = tmp_path / "stderr.log"
+    # The parent leads its own process group, as meltano started from a shell or a scheduler does.
     parent = subprocess.Popen([sys.executable, "-c", PARENT, executable, "--config", str(config)],
-                              stdin=read_end, stdout=subprocess.PIPE, env=env, text=True)
+                              stdin=read_end, stdout=subprocess.PIPE, stderr=log.open("wb"), env=env, text=True,
+                              start_new_session=True)
     os.close(read_end)
     child = 0
     try:
         assert parent.stdout is not None
         child = int(parent.stdout.readline())
-        time.sleep(3)  # the plugin is up, waiting for its first message
-        assert pipeline.alive(child), f"{target} exited before its parent was killed"
+        deadline = time.monotonic() + 120
+        while not log.read_text(errors="replace").strip() and time.monotonic() < deadline:
+            time.sleep(0.2)  # the target logs its banner once it runs, then waits for input
+        assert pipeline.alive(child), f"{target} exited before its parent was killed: {log.read_text()[-2000:]}"
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         left = pipeline.wait_gone([child], kills.ORPHAN_BOUND_SECONDS if watch == "on" else 3)
