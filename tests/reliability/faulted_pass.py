@@ -50,11 +50,13 @@ class FaultedPass:
 
 def faulted_pass(scenario: str, source: Any, destination: Destination, work: Path, *, seed: int,
                  arm: Callable[[], None], extra_env: dict[str, str] | None = None, recovery_runs: int = 1,
-                 load_first: bool = False, kill_within: float = 0.0) -> FaultedPass:
+                 load_first: bool = False, kill_within: float = 0.0,
+                 disarm: Callable[[], None] | None = None) -> FaultedPass:
     """The fault is armed for the first (full) load, the longest run, unless ``load_first``: then a
     clean full load and the source changes come first (a fault that needs changes to act on, such
     as webhook deliveries). Changes are made before the recovery runs either way. ``kill_within``:
-    the faulted run's target is also SIGKILLed at a seeded moment within that many seconds."""
+    the faulted run's target is also SIGKILLed at a seeded moment within that many seconds.
+    ``disarm``: the service comes back after the faulted run (faults left unconsumed are dropped)."""
     env = {**pipeline.scenario_env(work), **source.env, **destination.env, **(extra_env or {})}
     result = FaultedPass(scenario, f"{source.tap} {destination.target} ({destination.name})")
     logs = work / "logs"
@@ -76,6 +78,8 @@ def faulted_pass(scenario: str, source: Any, destination: Destination, work: Pat
             faulted = pipeline.run(env, source.tap, destination.target, logs / "faulted.log")
     result.faulted_run_ok = faulted.returncode == 0
     result.faulted_run_error = "" if result.faulted_run_ok else plugin_error(faulted.output) or faulted.last_line
+    if disarm:
+        disarm()
     if not load_first:
         source.change(changes, 15)
     for n in range(recovery_runs):

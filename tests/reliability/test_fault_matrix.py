@@ -53,6 +53,10 @@ def qbo_down_past_retries(source: Any, destination: Destination) -> None:
     source.sandbox.faults.fail_next(400, status=503)
 
 
+def qbo_back(source: Any, destination: Destination) -> None:
+    source.sandbox.faults.clear()
+
+
 def qbd_closed(source: Any, destination: Destination) -> None:
     from sandboxes.qbwc import Faults
 
@@ -100,6 +104,7 @@ class Scenario:
     must_fail: bool = False
     failure_names: tuple[str, ...] = ()  # words the failed run's last plugin error must contain
     kill_within: float = 0.0  # also SIGKILL the target at a seeded moment within this many seconds
+    disarm: Callable[[Any, Destination], None] | None = None  # the service back after the faulted run
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -108,7 +113,7 @@ SCENARIOS = {
     "qbo token endpoint failing at refresh": Scenario("qbo", "postgres", qbo_token_endpoint_down),
     "qbo down past the retries": Scenario("qbo", "duckdb", qbo_down_past_retries, must_fail=True,
                                           failure_names=("503",),
-                                          extra_env={"TAP_QUICKBOOKS_ONLINE_MAX_RETRIES": "2"}),
+                                          extra_env={"TAP_QUICKBOOKS_ONLINE_MAX_RETRIES": "2"}, disarm=qbo_back),
     "qbd QuickBooks closed": Scenario("qbd", "postgres", qbd_closed),
     "qbd session cut mid-iterator": Scenario("qbd", "salesforce", qbd_session_cut),
     "qbd connection dropped mid-session": Scenario("qbd", "powerbi", qbd_dropped),
@@ -126,11 +131,13 @@ def test_a_faulted_run_completes_or_fails_clearly_and_the_next_run_reconciles(
     name: str, meltano_installed: None, tmp_path: Path,
 ) -> None:
     scenario = SCENARIOS[name]
+    disarm = scenario.disarm
     with open_source(scenario.edition, tmp_path, TRANSACTIONS, SEED) as source, \
             open_destination(scenario.destination, tmp_path) as destination:
         outcome = faulted_pass(name, source, destination, tmp_path, seed=SEED,
                                arm=lambda: scenario.arm(source, destination), extra_env=scenario.extra_env,
-                               kill_within=scenario.kill_within)
+                               kill_within=scenario.kill_within,
+                               disarm=(lambda: disarm(source, destination)) if disarm else None)
         if scenario.edition == "qbo":
             # Recovery never went back to the user: no new authorisation code was exchanged.
             outcome.notes["auth_code_exchanges"] = source.sandbox.token_stats.auth_code_exchanges
