@@ -41,6 +41,8 @@ class DuckDB:
     def book(self, edition: str, company: str) -> Book:
         import duckdb
 
+        if not self.path.exists():
+            return Book()  # nothing ever landed
         con = duckdb.connect(str(self.path), read_only=True)
         try:
             return landed.sql_book(lambda sql: con.execute(sql).fetchall(), lambda s: f'quickbooks."{s}"',

@@ -38,6 +38,8 @@ def qbd(port: int, work: Path, wait_seconds: int = 120) -> dict[str, str]:
         "TAP_QUICKBOOKS_DESKTOP_BUFFER_PATH": str(work / "qbd-buffer.sqlite"),
         # The tap run starts its own QBWC server and waits for one Web Connector session.
         "TAP_QUICKBOOKS_DESKTOP_RUN_SERVER_WAIT_SECONDS": str(wait_seconds),
+        # After a failed session QBWC is told to come back after this long (default 300 s, doubling).
+        "TAP_QUICKBOOKS_DESKTOP_FAILURE_BACKOFF_SECONDS": "5",
     }
 
 

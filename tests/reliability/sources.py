@@ -91,9 +91,16 @@ class QBDSource:
                       file_id="{90A44FB7-33D9-4815-AC85-AC86A7E7D1EB}", qb_type="QBFS",
                       app_name="quickbooks-connectors reliability")
         faults, self.faults = self.faults or Faults(), None
-        connector = WebConnector(qwc=qwc, password=sandbox_settings.QBD_PASSWORD, company=self.company_file,
-                                 faults=faults, timeout=30.0)
-        self.sessions.append(connector.run_once())
+        # As QBWC does: a session that did not complete is tried again once the server's postpone
+        # hint has passed (a few times, while the tap run still waits for a session).
+        for _attempt in range(3):
+            connector = WebConnector(qwc=qwc, password=sandbox_settings.QBD_PASSWORD, company=self.company_file,
+                                     faults=faults, timeout=30.0)
+            report = connector.run_once()
+            self.sessions.append(report)
+            faults = Faults()
+            if report.outcome == "completed" or stop.wait(min(float(report.postpone_seconds or 1), 15.0)):
+                return
 
 
 @contextlib.contextmanager
