@@ -77,7 +77,8 @@ def faulted_pass(scenario: str, source: Any, destination: Destination, work: Pat
         else:
             faulted = pipeline.run(env, source.tap, destination.target, logs / "faulted.log")
     result.faulted_run_ok = faulted.returncode == 0
-    result.faulted_run_error = "" if result.faulted_run_ok else plugin_error(faulted.output) or faulted.last_line
+    killed = "the target was SIGKILLed" if result.notes.get("target_killed") else ""
+    result.faulted_run_error = "" if result.faulted_run_ok else plugin_error(faulted.output) or killed or faulted.last_line
     if disarm:
         disarm()
     if not load_first:
