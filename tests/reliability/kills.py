@@ -36,7 +36,11 @@ def run_with_kill(env: dict[str, str], tap: str, target: str, log: Path, rng: ra
     deadline = time.monotonic() + delay
     while time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
+    # A plugin not started yet at the moment (Meltano still discovering) is killed once it runs.
     pid = _victim_pid(process.pid, victim, tap, target)
+    while pid is None and process.poll() is None:
+        time.sleep(0.05)
+        pid = _victim_pid(process.pid, victim, tap, target)
     if process.poll() is not None or pid is None:
         finished = pipeline.finish(process, log)
         return KillOutcome(victim, delay, False, finished.returncode)
