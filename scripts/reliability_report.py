@@ -114,6 +114,8 @@ def main() -> int:
     parser.add_argument("results", nargs="+", type=Path)
     parser.add_argument("--command", action="append", default=[],
                         help="the command that produced a results file (repeatable, listed in the report)")
+    parser.add_argument("--note", action="append", default=[],
+                        help="a paragraph the reader needs (machine load, what fell short); repeatable")
     args = parser.parse_args()
     entries = load(args.results)
     out = [
@@ -128,6 +130,7 @@ def main() -> int:
         f"Batches: {', '.join(p.name for p in args.results)}.",
         *([""] + [f"    {c}" for c in args.command] if args.command else []),
         "",
+        *[line for note in args.note for line in (note, "")],
         *soak_section(entries),
         *fault_section(entries),
         *operations_section(entries),
