@@ -8,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from qbc_plugin_kit.parent_watch import watch_parent
+
 from .config import ConfigError, server_config
 from .qwc import render_qwc
 
@@ -86,4 +88,5 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(write_qwc(args[1:]))
     from .tap import TapQuickBooksDesktop
 
+    watch_parent()  # a Singer run ends with its parent (meltano); serve does not
     TapQuickBooksDesktop.cli(args=args)

@@ -12,6 +12,8 @@ import typing as t
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from qbc_plugin_kit.parent_watch import watch_parent
+
 from tap_quickbooks_online.auth import tokens_summary
 from tap_quickbooks_online.errors import QBOError
 from tap_quickbooks_online.tap import TapQuickBooksOnline
@@ -129,4 +131,5 @@ def main(argv: t.Sequence[str] | None = None) -> t.Any:
         except QBOError as ex:
             print(f"error: {ex}", file=sys.stderr)
             return sys.exit(2)
+    watch_parent()  # a Singer run ends with its parent (meltano); auth and webhooks serve do not
     return TapQuickBooksOnline.cli()
