@@ -45,6 +45,7 @@ class WarehouseSettings:
     looker_ca_bundle: str | None = None
     looker_project_id: str | None = None
     looker_timeout: int = 120
+    looker_scheduled_plans: tuple[t.Mapping[str, t.Any], ...] = ()
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> WarehouseSettings:
@@ -180,5 +181,48 @@ SETTINGS_SCHEMA: dict[str, t.Any] = th.PropertiesList(
     th.Property("looker_project_id", th.StringType, description="Looker LookML project id to validate and deploy."),
     th.Property(
         "looker_timeout", th.IntegerType, default=_DEFAULTS.looker_timeout, description="Looker API request timeout, seconds."
+    ),
+    th.Property(
+        "looker_scheduled_plans",
+        th.ArrayType(
+            th.ObjectType(
+                th.Property("name", th.StringType, required=True,
+                            description="Plan name: the plan is found again by it (owned by the API user)."),
+                th.Property("lookml_dashboard", th.StringType,
+                            description="A generated dashboard (ap_aging = AP aging by vendor, "
+                            "ap_aging_by_cost_center, ar_aging, general_ledger, cash) or any LookML "
+                            "dashboard as model::name."),
+                th.Property("dashboard_id", th.StringType, description="A user-defined dashboard's id."),
+                th.Property("look_id", th.StringType, description="A Look's id."),
+                th.Property("crontab", th.StringType, required=True,
+                            description="Five-field cron, e.g. '0 6 * * 1-5' (weekdays at 06:00)."),
+                th.Property("timezone", th.StringType, description="Time zone of the cron, e.g. 'Europe/Paris'."),
+                th.Property("enabled", th.BooleanType, default=True),
+                th.Property("filters_string", th.StringType, description="Dashboard filters as a URL query."),
+                th.Property(
+                    "destinations",
+                    th.ArrayType(
+                        th.ObjectType(
+                            th.Property("type", th.StringType(allowed_values=["email", "s3", "sftp", "webhook"]),
+                                        required=True),
+                            th.Property("address", th.StringType,
+                                        description="Email address, s3://bucket/folder, sftp://host/folder or URL."),
+                            th.Property("format", th.StringType,
+                                        description="e.g. wysiwyg_pdf, csv_zip (dashboards), csv, xlsx (looks)."),
+                            th.Property("apply_formatting", th.BooleanType),
+                            th.Property("apply_vis", th.BooleanType),
+                            th.Property("parameters", th.ObjectType(additional_properties=True),
+                                        description="S3: access_key_id and region; SFTP: username."),
+                            th.Property("secret_parameters", th.ObjectType(additional_properties=True), secret=True,
+                                        description="S3: secret_access_key; SFTP: password (never logged)."),
+                            th.Property("message", th.StringType),
+                        )
+                    ),
+                    required=True,
+                ),
+            )
+        ),
+        description="Looker Scheduled Plans created or updated after each successful load (needs "
+        "looker_api_enabled). Each names one dashboard or look, a cron and destinations.",
     ),
 ).to_dict()
