@@ -62,10 +62,8 @@ def write_body(plan: t.Mapping[str, t.Any], model: str) -> models.WriteScheduled
     field, target_id = _target(plan, model)
     is_look = field == "look_id"
     default_format = LOOK_FORMAT if is_look else DASHBOARD_FORMAT
-    look_requirements: dict[str, t.Any] = (
-        # create_scheduled_plan requires all three for a look.
-        {"require_results": False, "require_no_results": False, "require_change": False} if is_look else {}
-    )
+    # create_scheduled_plan requires all three for a look.
+    look_requirement = False if is_look else None
     return models.WriteScheduledPlan(
         name=plan["name"],
         crontab=plan["crontab"],
@@ -73,8 +71,12 @@ def write_body(plan: t.Mapping[str, t.Any], model: str) -> models.WriteScheduled
         enabled=plan.get("enabled", True),
         filters_string=plan.get("filters_string"),
         scheduled_plan_destination=[_destination(d, default_format) for d in plan["destinations"]],
-        **{field: target_id},
-        **look_requirements,
+        look_id=target_id if field == "look_id" else None,
+        dashboard_id=target_id if field == "dashboard_id" else None,
+        lookml_dashboard_id=target_id if field == "lookml_dashboard_id" else None,
+        require_results=look_requirement,
+        require_no_results=look_requirement,
+        require_change=look_requirement,
     )
 
 
