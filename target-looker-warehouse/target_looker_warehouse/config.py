@@ -5,6 +5,7 @@ settings schema Meltano and ``--about`` show and the typed object the code reads
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing as t
 
 from qbc_plugin_kit.delivery import delivery_settings
@@ -46,12 +47,28 @@ class WarehouseSettings:
     looker_project_id: str | None = None
     looker_timeout: int = 120
     looker_scheduled_plans: tuple[t.Mapping[str, t.Any], ...] = ()
+    looker_destination_secrets: str | None = None
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> WarehouseSettings:
         """The settings a config holds; a missing or null value takes its declared default
         (the SDK fills defaults into a validated config, tests and helpers pass plain dicts)."""
         return cls(**{f.name: config[f.name] for f in dataclasses.fields(cls) if config.get(f.name) is not None})
+
+    @property
+    def destination_secrets(self) -> dict[str, t.Any]:
+        """``looker_destination_secrets`` read (JSON text: Meltano passes a sensitive setting as text)."""
+        if not self.looker_destination_secrets:
+            return {}
+        try:
+            value = json.loads(self.looker_destination_secrets)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            # The value is a secret: never shown.
+            raise ValueError("looker_destination_secrets is not a JSON object: set it to text such as "
+                             '{"finance_s3": {"secret_access_key": "..."}}')
+        return value
 
     @property
     def upsert(self) -> bool:
@@ -213,8 +230,9 @@ SETTINGS_SCHEMA: dict[str, t.Any] = th.PropertiesList(
                             th.Property("apply_vis", th.BooleanType),
                             th.Property("parameters", th.ObjectType(additional_properties=True),
                                         description="S3: access_key_id and region; SFTP: username."),
-                            th.Property("secret_parameters", th.ObjectType(additional_properties=True), secret=True,
-                                        description="S3: secret_access_key; SFTP: password (never logged)."),
+                            th.Property("secret", th.StringType,
+                                        description="Name of an entry of looker_destination_secrets holding "
+                                        "this destination's secret parameters."),
                             th.Property("message", th.StringType),
                         )
                     ),
@@ -224,5 +242,13 @@ SETTINGS_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         ),
         description="Looker Scheduled Plans created or updated after each successful load (needs "
         "looker_api_enabled). Each names one dashboard or look, a cron and destinations.",
+    ),
+    th.Property(
+        "looker_destination_secrets",
+        th.StringType,
+        secret=True,
+        description="JSON object of the secret parameters of scheduled-plan destinations, by the name a "
+        "destination's 'secret' gives, e.g. {\"finance_s3\": {\"secret_access_key\": \"...\"}} (S3) or "
+        "{\"board_sftp\": {\"password\": \"...\"}} (SFTP). Kept apart so the plans hold no secret.",
     ),
 ).to_dict()

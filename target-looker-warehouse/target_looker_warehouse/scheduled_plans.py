@@ -5,8 +5,10 @@ and different, it is updated; present and equal, it is left alone (a second run 
 nothing). A plan whose dashboard or look no longer exists is never created and, if it exists,
 is disabled, so Looker does not keep failing to deliver it; either way it is reported.
 
-``secret_parameters`` (S3 secret key, SFTP password) is write-only in Looker: it cannot be read
-back to compare, so it is sent when a plan is created or updated for another reason.
+A destination's secret parameters (S3 secret key, SFTP password) come from the sensitive setting
+``looker_destination_secrets`` by the name the destination's ``secret`` gives, so the plans
+themselves hold no secret. Looker's ``secret_parameters`` is write-only: it cannot be read back
+to compare, so it is sent when a plan is created or updated for another reason.
 """
 
 from __future__ import annotations
@@ -42,9 +44,12 @@ def _target(plan: t.Mapping[str, t.Any], model: str) -> tuple[str, str]:
     return "lookml_dashboard_id", name if "::" in name else f"{model}::{name}"
 
 
-def _destination(declared: t.Mapping[str, t.Any], default_format: str) -> models.ScheduledPlanDestination:
+def _destination(declared: t.Mapping[str, t.Any], default_format: str,
+                 secrets: t.Mapping[str, t.Any]) -> models.ScheduledPlanDestination:
     def as_json(value: t.Any) -> str | None:
         return None if value is None else json.dumps(value, sort_keys=True)
+
+    secret_name = declared.get("secret")
 
     return models.ScheduledPlanDestination(
         type=declared["type"],
@@ -53,12 +58,19 @@ def _destination(declared: t.Mapping[str, t.Any], default_format: str) -> models
         apply_formatting=declared.get("apply_formatting", True),
         apply_vis=declared.get("apply_vis", True),
         parameters=as_json(declared.get("parameters")),
-        secret_parameters=as_json(declared.get("secret_parameters")),
+        secret_parameters=as_json(secrets.get(secret_name)) if secret_name else None,
         message=declared.get("message"),
     )
 
 
-def write_body(plan: t.Mapping[str, t.Any], model: str) -> models.WriteScheduledPlan:
+def missing_secrets(settings: WarehouseSettings) -> list[str]:
+    """Secret names destinations give that looker_destination_secrets lacks (checked before a load)."""
+    held = settings.destination_secrets
+    return sorted({d["secret"] for p in settings.looker_scheduled_plans for d in p.get("destinations", [])
+                   if d.get("secret") and d["secret"] not in held})
+
+
+def write_body(plan: t.Mapping[str, t.Any], model: str, secrets: t.Mapping[str, t.Any]) -> models.WriteScheduledPlan:
     field, target_id = _target(plan, model)
     is_look = field == "look_id"
     default_format = LOOK_FORMAT if is_look else DASHBOARD_FORMAT
@@ -70,7 +82,7 @@ def write_body(plan: t.Mapping[str, t.Any], model: str) -> models.WriteScheduled
         timezone=plan.get("timezone"),
         enabled=plan.get("enabled", True),
         filters_string=plan.get("filters_string"),
-        scheduled_plan_destination=[_destination(d, default_format) for d in plan["destinations"]],
+        scheduled_plan_destination=[_destination(d, default_format, secrets) for d in plan["destinations"]],
         look_id=target_id if field == "look_id" else None,
         dashboard_id=target_id if field == "dashboard_id" else None,
         lookml_dashboard_id=target_id if field == "lookml_dashboard_id" else None,
@@ -128,7 +140,7 @@ def apply_scheduled_plans(sdk: t.Any, config: t.Mapping[str, t.Any], logger: log
                     "existing dashboard or look in looker_scheduled_plans, or remove it.",
                     name, field.removesuffix("_id"), target_id, action)
                 continue
-            body = write_body(declared, settings.lookml_model)
+            body = write_body(declared, settings.lookml_model, settings.destination_secrets)
             if current is None:
                 sdk.create_scheduled_plan(body)
                 report["created"].append(name)

@@ -10,9 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 from sandboxes.looker import LookerSandbox
+from singer_sdk.exceptions import ConfigValidationError
 from target_looker_warehouse import looker_client
 from target_looker_warehouse.looker_deploy import deploy_after_load
 from target_looker_warehouse.scheduled_plans import ScheduledPlanError
+from target_looker_warehouse.target import TargetLookerWarehouse
 
 from tests.qb_records import QuickBooksData, singer_lines
 from tests.target_runner import run_target
@@ -40,12 +42,11 @@ def _plans() -> list[dict[str, t.Any]]:
          "destinations": [
              {"type": "email", "address": "ap@example.com"},
              {"type": "s3", "address": "s3://finance-drop/aging", "format": "csv_zip",
-              "parameters": {"access_key_id": "AKIAEXAMPLE", "region": "eu-west-1"},
-              "secret_parameters": {"secret_access_key": "s3-secret-value"}},
+              "parameters": {"access_key_id": "AKIAEXAMPLE", "region": "eu-west-1"}, "secret": "finance_s3"},
          ]},
         {"name": "Board pack monthly", "dashboard_id": "17", "crontab": "0 7 1 * *",
          "destinations": [{"type": "sftp", "address": "sftp://files.example.com/board",
-                           "parameters": {"username": "looker"}, "secret_parameters": {"password": "sftp-pw"}}]},
+                           "parameters": {"username": "looker"}, "secret": "board_sftp"}]},
         {"name": "Open bills hook", "look_id": "5", "crontab": "*/30 * * * *",
          "destinations": [{"type": "webhook", "address": "https://hooks.example.com/looker"}]},
     ]
@@ -54,7 +55,9 @@ def _plans() -> list[dict[str, t.Any]]:
 def _config(sandbox: LookerSandbox, plans: list[dict[str, t.Any]]) -> dict[str, t.Any]:
     return {"looker_api_enabled": True, "looker_base_url": sandbox.base_url, "looker_client_id": sandbox.client_id,
             "looker_client_secret": sandbox.client_secret, "looker_project_id": "quickbooks",
-            "lookml_model": "quickbooks", "looker_scheduled_plans": plans}
+            "lookml_model": "quickbooks", "looker_scheduled_plans": plans,
+            "looker_destination_secrets": json.dumps({"finance_s3": {"secret_access_key": "s3-secret-value"},
+                                                      "board_sftp": {"password": "sftp-pw"}})}
 
 
 def _by_name(sandbox: LookerSandbox) -> dict[str, dict[str, t.Any]]:
@@ -153,3 +156,13 @@ def _token(sandbox: LookerSandbox) -> str:
         f"client_id={sandbox.client_id}&client_secret={sandbox.client_secret}".encode())
     assert status == 200
     return str(body["access_token"])
+
+
+def test_a_destination_naming_an_unknown_secret_is_refused_before_any_load(
+    looker: LookerSandbox, duckdb_config: dict[str, t.Any]
+) -> None:
+    config = {**duckdb_config, **_config(looker, _plans()), "looker_destination_secrets": '{"finance_s3": {}}'}
+    with pytest.raises(ConfigValidationError, match="board_sftp") as failure:
+        TargetLookerWarehouse(config=config, validate_config=True)
+    assert str(failure.value).endswith("remove 'secret' from those destinations")
+    assert looker.calls == []
