@@ -107,6 +107,8 @@ class PushLoader:
         self.schema_change_action = schema_change_action
         self.logger = logger or logging.getLogger(__name__)
         self._dataset_id: str | None = None
+        # A dataset this run created has no report bound to its id yet: rebuilding it is free.
+        self._created_this_run = False
         self._remote_tables: dict[str, list[dict[str, Any]]] = {}
         self._shapers: dict[str, RowShaper] = {}
         self.schemas: dict[str, dict[str, Any]] = {}
@@ -156,7 +158,7 @@ class PushLoader:
         if self.schema_change_action != "migrate":
             raise SystemicFailure(
                 f"stream {stream!r} does not match table {table!r} of Power BI dataset {self.dataset_name!r}: "
-                + "; ".join(differences) + "; nothing was pushed",
+                + "; ".join(differences) + "; no row of this stream was pushed",
                 f"set schema_change_action: migrate to let the target change table {table!r} (its rows are "
                 "pushed again from the local mirror; reports using a changed column may need editing), or make "
                 "the stream match the table again (a stream map, or the tap's schema), then run again")
@@ -176,6 +178,7 @@ class PushLoader:
         relationships = table_relationships(tables)
         self._dataset_id = self.client.create_dataset(self.dataset_name, tables, self.retention_policy,
                                                       relationships)
+        self._created_this_run = True
         self._remote_tables = {t["name"]: t["columns"] for t in tables}
         self.logger.info("Created Power BI push dataset %r (%s) with tables %s and %d relationship(s)",
                          self.dataset_name, self._dataset_id, ", ".join(sorted(self._remote_tables)),
@@ -186,7 +189,9 @@ class PushLoader:
         """A stream new to an existing dataset: PutTable adds its table where Power BI allows it
         (the dataset keeps its id). Where Power BI answers ItemNotFound, ``missing_table_action``
         decides: ``fail`` (the default) stops before anything is dropped; ``recreate`` rebuilds
-        the dataset with every table and refills it from the mirror (a new id)."""
+        the dataset with every table and refills it from the mirror (a new id). A dataset this
+        run created (its first push came before a later stream's schema) is rebuilt either way:
+        no report can be bound to its id yet."""
         assert self._dataset_id is not None
         definition = table_definition(stream, self._shapers[stream].columns)
         try:
@@ -199,7 +204,7 @@ class PushLoader:
             self.logger.info("Added table %r to Power BI push dataset %r (%s); its id is unchanged",
                              definition["name"], self.dataset_name, self._dataset_id)
             return self._dataset_id
-        if self.missing_table_action != "recreate":
+        if self.missing_table_action != "recreate" and not self._created_this_run:
             raise SystemicFailure(
                 f"stream {stream!r} has no table in push dataset {self.dataset_name!r} and Power BI refused to "
                 "add one (ItemNotFound); nothing was dropped",
@@ -209,10 +214,14 @@ class PushLoader:
         for known, (schema, keys) in self.mirror.schemas().items():
             if known not in self._shapers:
                 self._remember(known, schema, keys)
-        self.logger.warning(
-            "Stream %r is new to push dataset %r: recreating the dataset with all %d tables and "
-            "re-pushing their current rows from the mirror (missing_table_action: recreate). Reports bound "
-            "to the old dataset id must be rebound to the new one.", stream, self.dataset_name, len(self._shapers))
+        if self._created_this_run:
+            self.logger.info("Stream %r came after push dataset %r was created in this run: creating it again "
+                             "with all %d tables", stream, self.dataset_name, len(self._shapers))
+        else:
+            self.logger.warning(
+                "Stream %r is new to push dataset %r: recreating the dataset with all %d tables and re-pushing "
+                "their current rows from the mirror (missing_table_action: recreate). Reports bound to the old "
+                "dataset id must be rebound to the new one.", stream, self.dataset_name, len(self._shapers))
         self.client.delete_dataset(self._dataset_id)
         dataset_id = self._create_dataset()
         for other in list(self._shapers):

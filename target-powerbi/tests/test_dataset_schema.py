@@ -98,3 +98,17 @@ def test_a_new_dataset_relates_lines_to_headers_and_headers_to_lists(powerbi_san
     pairs = {(r["fromTable"], r["fromColumn"], r["toTable"], r["toColumn"]) for r in dataset.relationships}
     assert pairs == {("invoice_lines", "invoice_id", "invoices", "id"),
                      ("invoices", "customer_id", "customers", "id")}
+
+
+def test_a_stream_after_the_first_push_of_a_dataset_created_in_the_same_run_is_added(powerbi_sandbox, powerbi_config):
+    # batch_size_rows 1: customers reach Power BI before the invoices schema arrives.
+    run_target({**powerbi_config, "batch_size_rows": 1}, [
+        schema_message("customers"), record_message("customers", ADA),
+        record_message("customers", customer("2", "Bob", "2026-11-01T09:00:00Z", 0)),
+        schema_message("invoices"), record_message("invoices", {
+            "company_id": "9130", "edition": "qbo", "id": "77", "updated_at": "2026-11-01T09:00:00Z",
+            "sync_token": 0})])
+    (dataset,) = powerbi_sandbox.store.datasets_named("QuickBooks")
+    assert sorted(dataset.tables) == ["customers", "invoices"]
+    assert sorted(r["id"] for r in powerbi_sandbox.store.rows("QuickBooks", "customers")) == ["1", "2"]
+    assert [r["id"] for r in powerbi_sandbox.store.rows("QuickBooks", "invoices")] == ["77"]
