@@ -104,6 +104,18 @@ def _fingerprint(plan: t.Any) -> dict[str, t.Any]:
     return {**fields, "destinations": sorted(destinations, key=lambda d: json.dumps(d, sort_keys=True, default=str))}
 
 
+def _matches(have: t.Any, wanted: t.Any) -> bool:
+    """Whether Looker's plan has every value the declared one sets; a field left unset is
+    Looker's to fill (a timezone defaults to the instance's), not a difference."""
+    if isinstance(wanted, dict):
+        return isinstance(have, dict) and all(
+            _matches(have.get(k), v) for k, v in wanted.items() if v is not None)
+    if isinstance(wanted, list):
+        return isinstance(have, list) and len(have) == len(wanted) and all(
+            _matches(h, w) for h, w in zip(have, wanted, strict=True))
+    return bool(have == wanted)
+
+
 def _exists(sdk: t.Any, field: str, target_id: str) -> bool:
     try:
         found = sdk.look(target_id, fields="id,deleted") if field == "look_id" else \
@@ -144,7 +156,7 @@ def apply_scheduled_plans(sdk: t.Any, config: t.Mapping[str, t.Any], logger: log
             if current is None:
                 sdk.create_scheduled_plan(body)
                 report["created"].append(name)
-            elif _fingerprint(current) == _fingerprint(body):
+            elif _matches(_fingerprint(current), _fingerprint(body)):
                 report["unchanged"].append(name)
             else:
                 sdk.update_scheduled_plan(current.id, body)

@@ -166,3 +166,13 @@ def test_a_destination_naming_an_unknown_secret_is_refused_before_any_load(
         TargetLookerWarehouse(config=config, validate_config=True)
     assert str(failure.value).endswith("remove 'secret' from those destinations")
     assert looker.calls == []
+
+
+def test_a_field_looker_fills_in_is_not_taken_for_a_change(looker: LookerSandbox) -> None:
+    plans = _plans()
+    del plans[0]["timezone"]
+    deploy_after_load(_config(looker, plans), LOG)
+    (plan,) = [p for p in looker.scheduled_plans.values() if p["name"] == "AP aging to finance"]
+    plan["timezone"] = "America/Los_Angeles"  # as Looker stores the instance's default
+    report = deploy_after_load(_config(looker, plans), LOG)["scheduled_plans"]
+    assert "AP aging to finance" in report["unchanged"] and not report["updated"]
