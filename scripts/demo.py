@@ -262,6 +262,21 @@ def warehouse_summary() -> list[str]:
     return lines
 
 
+def dashboard_report() -> str:
+    """Write the local HTML report of the dashboards' tiles; its path, or why there is none."""
+    import duckdb
+    from target_looker_warehouse.tile_report import write_report
+
+    if not WAREHOUSE.exists():
+        return "(none: the warehouse pipelines did not run)"
+    con = duckdb.connect(str(WAREHOUSE), read_only=True)
+    try:
+        # The modelled layer's default schema (target-looker-warehouse's model_schema).
+        return str(write_report(lambda sql: con.execute(sql).fetchall(), "finance", WORK / "dashboards.html"))
+    finally:
+        con.close()
+
+
 def databricks_summary(warehouse: Any) -> list[str]:
     lines = []
     with warehouse.connect() as connection, connection.cursor() as cursor:
@@ -345,6 +360,7 @@ def main() -> int:
 
         print("\nWarehouse (DuckDB, .meltano/warehouse/warehouse.duckdb):")
         print("\n".join(warehouse_summary()))
+        print(f"\nDashboard report (the Looker dashboards' tiles from the warehouse): {dashboard_report()}")
         if warehouse is not None:
             print("\nDatabricks (local Spark SQL warehouse, catalog main):")
             try:

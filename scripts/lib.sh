@@ -63,6 +63,15 @@ install_scale_out_tools() {
   fi
 }
 
+install_chromium() {
+  # Headless Chromium (Debian's package) opens the demo's dashboard report in a test.
+  command -v chromium >/dev/null 2>&1 && return 0
+  log "installing system packages: chromium"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+}
+
 make_venv() {
   local python; python=$(pick_python)
   if [ ! -x "$VENV/bin/python" ]; then

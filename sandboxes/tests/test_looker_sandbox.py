@@ -92,3 +92,32 @@ def test_future_stale_before_is_refused(looker_sandbox: LookerSandbox) -> None: 
 @pytest.mark.parametrize("path", ["/api/4.0/nope", "/other"])
 def test_unknown_paths_are_not_found(looker_sandbox: LookerSandbox, path: str) -> None:  # noqa: F811
     assert _session().get(f"{looker_sandbox.base_url}{path}", timeout=10).status_code == 404
+
+
+def test_scheduled_plans_follow_the_documented_rules_and_hide_secret_parameters() -> None:
+    with LookerSandbox(dashboards=(("7", "Board"),)) as sandbox:
+        http = _session()
+        headers = _login(sandbox, http)
+        plan = {"name": "Board", "dashboard_id": "7", "crontab": "0 6 * * *",
+                "scheduled_plan_destination": [{"type": "s3", "address": "s3://b/f", "format": "csv_zip",
+                                                "parameters": '{"region": "eu-west-1"}',
+                                                "secret_parameters": '{"secret_access_key": "k"}'}]}
+        for broken, field in (({"dashboard_id": "8"}, "dashboard_id"), ({"crontab": None}, "crontab"),
+                              ({"scheduled_plan_destination": []}, "scheduled_plan_destination")):
+            refused = http.post(f"{sandbox.base_url}/api/4.0/scheduled_plans", json={**plan, **broken},
+                                headers=headers, timeout=10)
+            assert refused.status_code == 422 and field in {e["field"] for e in refused.json()["errors"]}, broken
+        created = http.post(f"{sandbox.base_url}/api/4.0/scheduled_plans", json=plan, headers=headers, timeout=10)
+        assert created.status_code == 200
+        body = created.json()
+        assert "secret_parameters" not in body["scheduled_plan_destination"][0]
+        assert sandbox.plan_secrets[body["id"]] == ['{"secret_access_key": "k"}']
+        del sandbox.dashboards["7"]
+        # A plan whose dashboard is gone may be disabled, not re-enabled.
+        plan_url = f"{sandbox.base_url}/api/4.0/scheduled_plans/{body['id']}"
+        assert http.patch(plan_url, json={"enabled": False}, headers=headers, timeout=10).status_code == 200
+        assert http.patch(plan_url, json={"enabled": True}, headers=headers, timeout=10).status_code == 422
+        found = http.get(f"{sandbox.base_url}/api/4.0/scheduled_plans/search", params={"name": "Board"},
+                         headers=headers, timeout=10)
+        assert [p["enabled"] for p in found.json()] == [False]
+        assert sandbox.violations == []

@@ -164,3 +164,30 @@ def test_command_line_serves_with_the_given_identity_and_writes_its_ca(tmp_path)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_decimal_values_are_stored_rounded_to_four_places_half_away_from_zero(powerbi_sandbox):
+    http, base = _api(powerbi_sandbox)
+    dataset = _dataset(http, base)
+    response = http.post(f"{base}/datasets/{dataset}/tables/invoices/rows", timeout=10, data=json.dumps(
+        {"rows": [{"id": "1", "total": 10.12345}, {"id": "2", "total": -2.00005}, {"id": "3", "total": 7}]}),
+        headers={"Content-Type": "application/json"})
+    assert response.status_code == 200
+    stored = {r["id"]: str(r["total"]) for r in powerbi_sandbox.store.rows("Q", "invoices")}
+    assert stored == {"1": "10.1235", "2": "-2.0001", "3": "7.0000"}
+
+
+def test_relationships_must_join_existing_columns(powerbi_sandbox):
+    http, base = _api(powerbi_sandbox)
+    lines = {"name": "invoice_lines", "columns": [{"name": "invoice_id", "dataType": "String"}]}
+    relationship = {"name": "lines to invoices", "fromTable": "invoice_lines", "fromColumn": "invoice_id",
+                    "toTable": "invoices", "toColumn": "id"}
+    ok = http.post(f"{base}/datasets", timeout=10,
+                   json={"name": "R", "tables": [TABLE, lines], "relationships": [relationship]})
+    assert ok.status_code == 201, ok.text
+    (dataset,) = powerbi_sandbox.store.datasets_named("R")
+    assert dataset.relationships == [relationship]
+    wrong = {**relationship, "toColumn": "invoice_number"}
+    refused = http.post(f"{base}/datasets", timeout=10,
+                        json={"name": "R2", "tables": [TABLE, lines], "relationships": [wrong]})
+    assert refused.status_code == 400 and "invoices.invoice_number does not exist" in refused.text

@@ -5,6 +5,7 @@ settings schema Meltano and ``--about`` show and the typed object the code reads
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing as t
 
 from qbc_plugin_kit.delivery import delivery_settings
@@ -45,12 +46,29 @@ class WarehouseSettings:
     looker_ca_bundle: str | None = None
     looker_project_id: str | None = None
     looker_timeout: int = 120
+    looker_scheduled_plans: tuple[t.Mapping[str, t.Any], ...] = ()
+    looker_destination_secrets: str | None = None
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> WarehouseSettings:
         """The settings a config holds; a missing or null value takes its declared default
         (the SDK fills defaults into a validated config, tests and helpers pass plain dicts)."""
         return cls(**{f.name: config[f.name] for f in dataclasses.fields(cls) if config.get(f.name) is not None})
+
+    @property
+    def destination_secrets(self) -> dict[str, t.Any]:
+        """``looker_destination_secrets`` read (JSON text: Meltano passes a sensitive setting as text)."""
+        if not self.looker_destination_secrets:
+            return {}
+        try:
+            value = json.loads(self.looker_destination_secrets)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            # The value is a secret: never shown.
+            raise ValueError("looker_destination_secrets is not a JSON object: set it to text such as "
+                             '{"finance_s3": {"secret_access_key": "..."}}')
+        return value
 
     @property
     def upsert(self) -> bool:
@@ -180,5 +198,57 @@ SETTINGS_SCHEMA: dict[str, t.Any] = th.PropertiesList(
     th.Property("looker_project_id", th.StringType, description="Looker LookML project id to validate and deploy."),
     th.Property(
         "looker_timeout", th.IntegerType, default=_DEFAULTS.looker_timeout, description="Looker API request timeout, seconds."
+    ),
+    th.Property(
+        "looker_scheduled_plans",
+        th.ArrayType(
+            th.ObjectType(
+                th.Property("name", th.StringType, required=True,
+                            description="Plan name: the plan is found again by it (owned by the API user)."),
+                th.Property("lookml_dashboard", th.StringType,
+                            description="A generated dashboard (ap_aging = AP aging by vendor, "
+                            "ap_aging_by_cost_center, ar_aging, general_ledger, cash) or any LookML "
+                            "dashboard as model::name."),
+                th.Property("dashboard_id", th.StringType, description="A user-defined dashboard's id."),
+                th.Property("look_id", th.StringType, description="A Look's id."),
+                th.Property("crontab", th.StringType, required=True,
+                            description="Five-field cron, e.g. '0 6 * * 1-5' (weekdays at 06:00)."),
+                th.Property("timezone", th.StringType, description="Time zone of the cron, e.g. 'Europe/Paris'."),
+                th.Property("enabled", th.BooleanType, default=True),
+                th.Property("filters_string", th.StringType, description="Dashboard filters as a URL query."),
+                th.Property(
+                    "destinations",
+                    th.ArrayType(
+                        th.ObjectType(
+                            th.Property("type", th.StringType(allowed_values=["email", "s3", "sftp", "webhook"]),
+                                        required=True),
+                            th.Property("address", th.StringType,
+                                        description="Email address, s3://bucket/folder, sftp://host/folder or URL."),
+                            th.Property("format", th.StringType,
+                                        description="e.g. wysiwyg_pdf, csv_zip (dashboards), csv, xlsx (looks)."),
+                            th.Property("apply_formatting", th.BooleanType),
+                            th.Property("apply_vis", th.BooleanType),
+                            th.Property("parameters", th.ObjectType(additional_properties=True),
+                                        description="S3: access_key_id and region; SFTP: username."),
+                            th.Property("secret", th.StringType,
+                                        description="Name of an entry of looker_destination_secrets holding "
+                                        "this destination's secret parameters."),
+                            th.Property("message", th.StringType),
+                        )
+                    ),
+                    required=True,
+                ),
+            )
+        ),
+        description="Looker Scheduled Plans created or updated after each successful load (needs "
+        "looker_api_enabled). Each names one dashboard or look, a cron and destinations.",
+    ),
+    th.Property(
+        "looker_destination_secrets",
+        th.StringType,
+        secret=True,
+        description="JSON object of the secret parameters of scheduled-plan destinations, by the name a "
+        "destination's 'secret' gives, e.g. {\"finance_s3\": {\"secret_access_key\": \"...\"}} (S3) or "
+        "{\"board_sftp\": {\"password\": \"...\"}} (SFTP). Kept apart so the plans hold no secret.",
     ),
 ).to_dict()

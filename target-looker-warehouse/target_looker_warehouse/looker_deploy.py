@@ -1,4 +1,5 @@
-"""After a load: validate and deploy the LookML project, then reset the model's datagroup.
+"""After a load: validate and deploy the LookML project, reset the model's datagroup, then
+bring the declared Scheduled Plans in step (scheduled_plans.py).
 
 The generated project folder is the project's git working copy; getting its commits to
 the remote is the user's git tooling (see README). Looker then pulls the remote into
@@ -17,6 +18,7 @@ from looker_sdk.sdk.api40 import models
 
 from target_looker_warehouse.config import WarehouseSettings
 from target_looker_warehouse.looker_client import build_sdk
+from target_looker_warehouse.scheduled_plans import apply_scheduled_plans
 
 
 class LookMLValidationError(RuntimeError):
@@ -46,6 +48,9 @@ def deploy_after_load(config: t.Mapping[str, t.Any], logger: logging.Logger) -> 
         report["datagroups_reset"] = _reset_datagroups(sdk, model_name)
         logger.info("Looker project %s validated and deployed; datagroups reset: %s",
                     project_id, report["datagroups_reset"])
+        if settings.looker_scheduled_plans:
+            # After the deploy: a plan may name a dashboard this very deploy brought in.
+            report["scheduled_plans"] = apply_scheduled_plans(sdk, config, logger)
     except looker_error.SDKError as error:
         raise RuntimeError(f"Looker API call failed: {str(error)[:500]}") from error
     finally:

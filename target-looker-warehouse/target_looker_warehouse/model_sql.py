@@ -393,7 +393,42 @@ LEFT JOIN live AS p ON p.company_id = l.company_id AND p.account_id = l.parent_i
 
     # -- aging -----------------------------------------------------------------------
 
-    def _aging(self, header: str, party: str, id_name: str) -> str | None:
+    def _cost_center(self, header: str, lines: str, header_id: str) -> list[str]:
+        """Class and department of a document, for aging by cost center. QuickBooks puts the
+        class on each line: a document whose lines share one class has it; one split across
+        classes is given the class carrying most of its amount, and ``class_count`` says so."""
+        q = self.q
+        c = lambda name, typ="VARCHAR": self.col("x", header, name, typ)  # noqa: E731
+        of_document = (
+            f"FROM {self.raw(lines)} AS l WHERE l.{q('company_id')} = x.{q('company_id')} "
+            f"AND l.{q(header_id)} = x.{q('id')} AND {self.live('l', lines)} AND l.{q('class_id')} IS NOT NULL"
+        )
+        if self.has(lines, "detail_type"):
+            # A subtotal line repeats the amounts of the lines above it.
+            excluded = ", ".join(f"'{v}'" for v in SUBTOTAL_DETAIL_TYPES)
+            of_document += f" AND COALESCE(l.{q('detail_type')}, '') NOT IN ({excluded})"
+        if self.has(lines, "company_id", header_id, "class_id", "amount"):
+            line_class = (
+                f"(SELECT l.{q('class_id')} {of_document} GROUP BY l.{q('class_id')} "
+                f"ORDER BY SUM(ABS(COALESCE(l.{q('amount')}, 0))) DESC, l.{q('class_id')} LIMIT 1)"
+            )
+            class_count = f"(SELECT COUNT(DISTINCT l.{q('class_id')}) {of_document})"
+        else:
+            line_class, class_count = "CAST(NULL AS VARCHAR)", "0"
+        class_id = f"COALESCE({c('class_id')}, {line_class})"
+        columns = [f"{class_id} AS class_id", f"CAST({class_count} AS BIGINT) AS class_count"]
+        for kind, table, value in (("class", "classes", class_id), ("department", "departments", c("department_id"))):
+            if kind == "department":
+                columns.append(f"{value} AS department_id")
+            if self.has(table, "company_id", "id", "name"):
+                columns.append(
+                    f"(SELECT n.{q('name')} FROM {self.raw(table)} AS n WHERE n.{q('company_id')} = "
+                    f"x.{q('company_id')} AND n.{q('id')} = {value} LIMIT 1) AS {kind}_name")
+            else:
+                columns.append(f"CAST(NULL AS VARCHAR) AS {kind}_name")
+        return columns
+
+    def _aging(self, header: str, party: str, id_name: str, lines: str) -> str | None:
         if not self.has(header, "company_id", "id", "balance"):
             return None
         c = lambda name, typ="VARCHAR": self.col("x", header, name, typ)  # noqa: E731
@@ -424,6 +459,7 @@ LEFT JOIN live AS p ON p.company_id = l.company_id AND p.account_id = l.parent_i
             f"{self.as_of_sql()} AS as_of_date",
             f"CAST({days} AS BIGINT) AS days_past_due",
             f"{bucket} AS aging_bucket",
+            *self._cost_center(header, lines, id_name),
             f"{c('currency')} AS currency",
             f"{c('balance', MONEY)} AS open_balance",
             f"{balance} AS open_balance_home",
@@ -437,10 +473,10 @@ LEFT JOIN live AS p ON p.company_id = l.company_id AND p.account_id = l.parent_i
         )
 
     def ap_aging(self) -> str | None:
-        return self._aging("bills", "vendor", "bill_id")
+        return self._aging("bills", "vendor", "bill_id", "bill_lines")
 
     def ar_aging(self) -> str | None:
-        return self._aging("invoices", "customer", "invoice_id")
+        return self._aging("invoices", "customer", "invoice_id", "invoice_lines")
 
     # -- statements ------------------------------------------------------------------
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import typing as t
 
 from qbc_plugin_kit.delivery import DeliveryTarget
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.sql import SQLTarget
 
 from target_looker_warehouse.config import SETTINGS_SCHEMA, TARGET_NAME, WarehouseSettings
 from target_looker_warehouse.connector import WarehouseConnector
 from target_looker_warehouse.dialects import dialect_for
+from target_looker_warehouse.scheduled_plans import missing_secrets
 from target_looker_warehouse.sinks import WarehouseSink
 
 
@@ -26,6 +28,14 @@ class TargetLookerWarehouse(DeliveryTarget, SQLTarget):
         self.after_load_report: dict[str, t.Any] = {}
         dialect_for(self.config)  # a config the warehouse would refuse fails now, before any input
         self.settings = WarehouseSettings.from_config(self.config)
+        try:
+            missing = missing_secrets(self.settings)
+        except ValueError as error:
+            raise ConfigValidationError(str(error)) from None
+        if missing:
+            raise ConfigValidationError(
+                f"looker_scheduled_plans name secret(s) {', '.join(missing)} that looker_destination_secrets "
+                "does not hold: add them there, or remove 'secret' from those destinations")
         if self.settings.dialect == "duckdb":
             # DuckDB runs one writer at a time: parallel drains only add thread overhead.
             self.max_parallelism = 1

@@ -11,6 +11,7 @@ import lkml
 import pytest
 import yaml
 from target_looker_warehouse.cli import main
+from target_looker_warehouse.lookml_dashboards import NAMES
 from target_looker_warehouse.lookml_project import is_generated
 
 from tests.qb_records import QuickBooksData, singer_lines
@@ -88,12 +89,18 @@ def test_every_generated_file_parses_and_names_existing_columns(
     trigger = model["datagroups"][0]["sql_trigger"]
     assert query(config, trigger)[0][0] is not None
 
-    (dashboard,) = yaml.safe_load((root / "dashboards" / "ap_aging.dashboard.lookml").read_text())
-    assert dashboard["dashboard"] == "ap_aging"
-    for element in dashboard["elements"]:
-        for field in element["fields"]:
+    dashboards = sorted((root / "dashboards").glob("*.dashboard.lookml"))
+    assert [p.name.split(".")[0] for p in dashboards] == sorted(NAMES)
+    for path in dashboards:
+        (dashboard,) = yaml.safe_load(path.read_text())
+        assert path.name == f"{dashboard['dashboard']}.dashboard.lookml"
+        named = [f for e in dashboard["elements"] for f in [*e["fields"], *e.get("filters", {})]]
+        named += [f["field"] for f in dashboard["filters"]]
+        for field in named:
             view_name, name = field.split(".")
-            assert name in _view_fields(views[view_name]), field
+            assert name in _view_fields(views[view_name]), f"{path.name}: {field}"
+        for element in dashboard["elements"]:
+            assert element["explore"] in explores, f"{path.name}: explore {element['explore']}"
     lkml.load((root / "manifest.lkml").read_text())
 
 

@@ -49,9 +49,12 @@ class PowerBIClient:
                                       "GET /datasets")
         return str(matches[0]["id"]) if matches else None
 
-    def create_dataset(self, name: str, tables: list[dict[str, Any]], retention_policy: str) -> str:
-        body = self._call("POST", "/datasets", {"name": name, "defaultMode": "Push", "tables": tables},
-                          params={"defaultRetentionPolicy": retention_policy})
+    def create_dataset(self, name: str, tables: list[dict[str, Any]], retention_policy: str,
+                       relationships: list[dict[str, Any]] | None = None) -> str:
+        request: dict[str, Any] = {"name": name, "defaultMode": "Push", "tables": tables}
+        if relationships:
+            request["relationships"] = relationships
+        body = self._call("POST", "/datasets", request, params={"defaultRetentionPolicy": retention_policy})
         return str(body["id"])
 
     def delete_dataset(self, dataset_id: str) -> None:

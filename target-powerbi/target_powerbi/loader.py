@@ -31,6 +31,7 @@ from qbc_plugin_kit.record_model import HEADER_LINES, LINE_HEADERS, is_deleted
 from qbc_plugin_kit.version_order import DELETED_AT, version_text
 
 from target_powerbi.client import PowerBIClient
+from target_powerbi.errors import PowerBIRequestError
 from target_powerbi.mirror import Mirror, StagedRow
 from target_powerbi.pacing import PushPacer
 from target_powerbi.schema_mapping import (
@@ -88,7 +89,8 @@ class PushLoader:
         hard_delete: bool = False,
         max_string_length: int = 4000,
         max_columns: int = 75,
-        missing_table_action: str = "recreate",
+        missing_table_action: str = "fail",
+        schema_change_action: str = "refuse",
         logger: logging.Logger | None = None,
     ) -> None:
         self.client = client
@@ -102,8 +104,11 @@ class PushLoader:
         self.max_string_length = max_string_length
         self.max_columns = max_columns
         self.missing_table_action = missing_table_action
+        self.schema_change_action = schema_change_action
         self.logger = logger or logging.getLogger(__name__)
         self._dataset_id: str | None = None
+        # A dataset this run created has no report bound to its id yet: rebuilding it is free.
+        self._created_this_run = False
         self._remote_tables: dict[str, list[dict[str, Any]]] = {}
         self._shapers: dict[str, RowShaper] = {}
         self.schemas: dict[str, dict[str, Any]] = {}
@@ -140,39 +145,83 @@ class PushLoader:
         table = definition["name"]
         if table not in self._remote_tables:
             return self._add_table(stream)
-        if not _same_columns(self._remote_tables.get(table), definition["columns"]):
-            self.logger.info("Updating the schema of Power BI table %r", table)
-            self.client.put_table(self._dataset_id, definition)
-            self._remote_tables[table] = definition["columns"]
+        differences = column_differences(self._remote_tables[table], definition["columns"])
+        if differences:
+            self._migrate_or_refuse(stream, definition, differences)
         return self._dataset_id
 
+    def _migrate_or_refuse(self, stream: str, definition: dict[str, Any], differences: list[str]) -> None:
+        """The dataset's table is what reports are built on: a stream that no longer matches it
+        is refused unless the user let the target change the table."""
+        assert self._dataset_id is not None
+        table = definition["name"]
+        if self.schema_change_action != "migrate":
+            raise SystemicFailure(
+                f"stream {stream!r} does not match table {table!r} of Power BI dataset {self.dataset_name!r}: "
+                + "; ".join(differences) + "; no row of this stream was pushed",
+                f"set schema_change_action: migrate to let the target change table {table!r} (its rows are "
+                "pushed again from the local mirror; reports using a changed column may need editing), or make "
+                "the stream match the table again (a stream map, or the tap's schema), then run again")
+        self.logger.warning("Migrating Power BI table %r of dataset %r (schema_change_action: migrate): %s",
+                            table, self.dataset_name, "; ".join(differences))
+        self.client.put_table(self._dataset_id, definition)
+        # Rows written under the old columns cannot be updated in place: the table is emptied
+        # and every current row goes out again, shaped to the new columns.
+        self.client.delete_rows(self._dataset_id, table)
+        self._remote_tables[table] = definition["columns"]
+        self.mirror.mark_stream_unpushed(stream)
+
     def _create_dataset(self) -> str:
-        # Every stream whose schema this run has seen gets its table now: Power BI cannot
-        # add a table to a push dataset later.
+        # Every stream whose schema this run has seen gets its table now: Power BI may not
+        # let a table be added to a push dataset later, nor relationships.
         tables = [table_definition(s, shaper.columns) for s, shaper in self._shapers.items()]
-        self._dataset_id = self.client.create_dataset(self.dataset_name, tables, self.retention_policy)
+        relationships = table_relationships(tables)
+        self._dataset_id = self.client.create_dataset(self.dataset_name, tables, self.retention_policy,
+                                                      relationships)
+        self._created_this_run = True
         self._remote_tables = {t["name"]: t["columns"] for t in tables}
-        self.logger.info("Created Power BI push dataset %r (%s) with tables %s",
-                         self.dataset_name, self._dataset_id, ", ".join(sorted(self._remote_tables)))
+        self.logger.info("Created Power BI push dataset %r (%s) with tables %s and %d relationship(s)",
+                         self.dataset_name, self._dataset_id, ", ".join(sorted(self._remote_tables)),
+                         len(relationships))
         return self._dataset_id
 
     def _add_table(self, stream: str) -> str:
-        """Power BI answers PutTable for an unknown table with ItemNotFound, so a new stream
-        means a new dataset: recreated with every table, then refilled from the mirror."""
+        """A stream new to an existing dataset: PutTable adds its table where Power BI allows it
+        (the dataset keeps its id). Where Power BI answers ItemNotFound, ``missing_table_action``
+        decides: ``fail`` (the default) stops before anything is dropped; ``recreate`` rebuilds
+        the dataset with every table and refills it from the mirror (a new id). A dataset this
+        run created (its first push came before a later stream's schema) is rebuilt either way:
+        no report can be bound to its id yet."""
         assert self._dataset_id is not None
-        if self.missing_table_action != "recreate":
+        definition = table_definition(stream, self._shapers[stream].columns)
+        try:
+            self.client.put_table(self._dataset_id, definition)
+        except PowerBIRequestError as error:
+            if error.status != 404:
+                raise
+        else:
+            self._remote_tables[definition["name"]] = definition["columns"]
+            self.logger.info("Added table %r to Power BI push dataset %r (%s); its id is unchanged",
+                             definition["name"], self.dataset_name, self._dataset_id)
+            return self._dataset_id
+        if self.missing_table_action != "recreate" and not self._created_this_run:
             raise SystemicFailure(
-                f"stream {stream!r} has no table in push dataset {self.dataset_name!r} and Power BI "
-                "cannot add tables to an existing push dataset",
-                "set missing_table_action: recreate (the dataset is rebuilt from the local mirror and "
-                "gets a new id) or set another dataset_name, then run again")
+                f"stream {stream!r} has no table in push dataset {self.dataset_name!r} and Power BI refused to "
+                "add one (ItemNotFound); nothing was dropped",
+                "either set missing_table_action: recreate (the dataset is deleted, rebuilt with every table "
+                "from the local mirror and gets a new id: reports bound to it must be rebound), or set "
+                "another dataset_name for the new streams, or leave the stream out of the run")
         for known, (schema, keys) in self.mirror.schemas().items():
             if known not in self._shapers:
                 self._remember(known, schema, keys)
-        self.logger.warning(
-            "Stream %r is new to push dataset %r: recreating the dataset with all %d tables and "
-            "re-pushing their current rows from the mirror. Reports bound to the old dataset id must be "
-            "rebound to the new one.", stream, self.dataset_name, len(self._shapers))
+        if self._created_this_run:
+            self.logger.info("Stream %r came after push dataset %r was created in this run: creating it again "
+                             "with all %d tables", stream, self.dataset_name, len(self._shapers))
+        else:
+            self.logger.warning(
+                "Stream %r is new to push dataset %r: recreating the dataset with all %d tables and re-pushing "
+                "their current rows from the mirror (missing_table_action: recreate). Reports bound to the old "
+                "dataset id must be rebound to the new one.", stream, self.dataset_name, len(self._shapers))
         self.client.delete_dataset(self._dataset_id)
         dataset_id = self._create_dataset()
         for other in list(self._shapers):
@@ -238,6 +287,7 @@ class PushLoader:
                 raise ValueError(f"no schema registered for stream {stream!r}")
             dataset_id = self._ensure_table(stream)
             emptied_before = self._shapers[stream].emptied_json_values
+            rounded_before = self._shapers[stream].rounded_values
             dimension = stream in self.dimension_streams
             rows = self._staged_rows(stream, key_properties, records)
             if dimension and self.mirror.would_accept(stream, rows):
@@ -263,6 +313,7 @@ class PushLoader:
                 self.logger.info("%s: %d record(s) not newer than what Power BI already holds; skipped",
                                  stream, skipped)
             self._report_emptied_json(stream, emptied_before)
+            self._report_rounded(stream, rounded_before)
             return LoadReport(len(accepted), skipped)
 
     def _rewrite(self, dataset_id: str, stream: str) -> None:
@@ -296,6 +347,13 @@ class PushLoader:
                                 stream, emptied, self.max_string_length)
 
 
+    def _report_rounded(self, stream: str, before: int) -> None:
+        rounded = self._shapers[stream].rounded_values - before
+        if rounded:
+            self.logger.info("%s: %d number(s) with more than four decimal places rounded to four, as Power "
+                             "BI's fixed decimal stores them (number_data_type: Double keeps more)", stream, rounded)
+
+
 def _tombstone(line: Mapping[str, Any], deletion: StagedRow) -> dict[str, Any]:
     record = dict(line)
     record[DELETED_AT] = deletion.record.get(DELETED_AT)
@@ -309,13 +367,60 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _same_columns(remote: list[dict[str, Any]] | None, wanted: list[dict[str, Any]]) -> bool:
-    if remote is None:
+def _canonical_type(data_type: Any) -> str:
+    # Power BI answers GET tables with the casing it pleases and "bool" for Boolean.
+    text = str(data_type).lower()
+    return "boolean" if text == "bool" else text
+
+
+def column_differences(remote: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> list[str]:
+    """What differs between the dataset's table and the stream, one sentence per column."""
+    have = {str(c["name"]): str(c["dataType"]) for c in remote}
+    want = {str(c["name"]): str(c["dataType"]) for c in wanted}
+    differences = []
+    for name, data_type in want.items():
+        if name not in have:
+            differences.append(f"column {name!r} ({data_type}) is in the stream but not in the table")
+        elif _canonical_type(have[name]) != _canonical_type(data_type):
+            differences.append(f"column {name!r} is {data_type} in the stream but {have[name]} in the table")
+    differences += [f"column {name!r} ({data_type}) is in the table but no longer in the stream"
+                    for name, data_type in have.items() if name not in want]
+    return differences
+
+
+# A line column naming a list record -> that list's stream (its key column is ``id``).
+_DIMENSION_COLUMNS = {"customer_id": "customers", "vendor_id": "vendors", "item_id": "items",
+                      "account_id": "accounts", "class_id": "classes", "employee_id": "employees",
+                      "department_id": "departments"}
+
+
+def table_relationships(tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Relationships a new dataset is created with: line -> header (``invoice_lines.invoice_id``
+    -> ``invoices.id``) and header or line -> list (``customer_id`` -> ``customers.id``).
+
+    A line table is not joined to a list its header already joins, so every filter has one
+    path (Power BI refuses ambiguous paths). Keys are QuickBooks ids: one company per dataset.
+    """
+    columns = {t["name"]: {c["name"] for c in t["columns"]} for t in tables}
+    relationships: list[dict[str, Any]] = []
+
+    def relate(from_table: str, column: str, to_table: str) -> bool:
+        if column in columns.get(from_table, ()) and "id" in columns.get(to_table, ()) and from_table != to_table:
+            relationships.append({"name": f"{from_table} {column} to {to_table}"[:100], "fromTable": from_table,
+                                  "fromColumn": column, "toTable": to_table, "toColumn": "id",
+                                  "crossFilteringBehavior": "OneDirection"})
+            return True
         return False
-    def norm(columns: list[dict[str, Any]]) -> list[tuple[str, str]]:
-        return [(str(c["name"]), str(c["dataType"]).lower().replace("bool", "boolean").replace("booleanean", "boolean"))
-                for c in columns]
-    return norm(remote) == norm(wanted)
+
+    for name in columns:
+        header, header_column = LINE_HEADERS.get(name, (None, None))
+        joined_by_header: set[str] = set()
+        if header and header_column and relate(name, header_column, table_name(header)):
+            joined_by_header = {c for c in columns.get(table_name(header), ()) if c in _DIMENSION_COLUMNS}
+        for column, dimension in _DIMENSION_COLUMNS.items():
+            if column not in joined_by_header:
+                relate(name, column, table_name(dimension))
+    return relationships
 
 
-__all__ = ["DEFAULT_DIMENSION_STREAMS", "LoadReport", "PushLoader"]
+__all__ = ["DEFAULT_DIMENSION_STREAMS", "LoadReport", "PushLoader", "column_differences", "table_relationships"]

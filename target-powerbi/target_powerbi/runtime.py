@@ -64,6 +64,7 @@ def build_runtime(config: Mapping[str, Any], logger: logging.Logger) -> Runtime:
         number_type=config["number_data_type"],
         hard_delete=bool(config["hard_delete"]),
         missing_table_action=config["missing_table_action"],
+        schema_change_action=config["schema_change_action"],
         logger=logger,
     )
     return Runtime(loader=loader, auth=auth, client=client)

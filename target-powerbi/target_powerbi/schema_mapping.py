@@ -5,8 +5,12 @@
   Boolean, ``date``/``date-time`` strings -> DateTime, other strings -> String.
 * Objects are flattened one level (``billing_address`` -> ``billing_address_city``); arrays and
   deeper objects become JSON text.
-* A value a column cannot hold exactly (more than four decimal places in a fixed decimal, an
-  integer beyond Int64, a string beyond the 4,000-character limit) is never rounded or cut:
+* A Decimal value is rounded to four places, half away from zero, the way Power BI's fixed
+  decimal stores it (DAX ``CURRENCY``: a fifth decimal of 5 or more rounds the fourth up), so
+  the mirror's rows and Power BI's agree; money (two places) is never touched, and each run logs
+  how many values were rounded per stream (``number_data_type: Double`` keeps more places).
+* A value a column cannot hold at all (a number beyond the fixed decimal's range, an integer
+  beyond Int64, a string beyond the 4,000-character limit) is never cut:
   :meth:`RowShaper.problem` names it and the record is set aside as a data failure.
 * JSON text is the target's own rendering of nested data Power BI has no type for (an invoice's
   ``lines`` array, whose rows are also the ``invoice_lines`` table). Beyond 4,000 characters it
@@ -27,7 +31,6 @@ from typing import Any
 
 import simplejson
 from qbc_plugin_kit.failures import SystemicFailure
-from qbc_plugin_kit.validation import decimal_fits
 
 AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_sdc_extracted_at", "DateTime"),
@@ -43,6 +46,7 @@ _SKIPPED = {"_sdc_sequence", "_sdc_table_version", "_sdc_sync_started_at"}
 
 # Power BI's fixed decimal type is a 64-bit integer of ten-thousandths.
 _FIXED_DECIMAL_PLACES = 4
+_FIXED_DECIMAL_QUANTUM = decimal.Decimal(1).scaleb(-_FIXED_DECIMAL_PLACES)
 _FIXED_DECIMAL_LIMIT = decimal.Decimal(2**63 - 1).scaleb(-_FIXED_DECIMAL_PLACES)
 _INT64 = range(-(2**63), 2**63)
 
@@ -134,6 +138,7 @@ class RowShaper:
         self.columns = columns
         self.max_string_length = max_string_length
         self.emptied_json_values = 0
+        self.rounded_values = 0
 
     def _values(self, record: Mapping[str, Any]) -> Iterable[tuple[Column, Any]]:
         for column in self.columns:
@@ -152,14 +157,25 @@ class RowShaper:
                 self.emptied_json_values += 1
             elif value is not None and column.data_type in ("Decimal", "Double") and isinstance(value, str):
                 value = decimal.Decimal(value)
+            if value is not None and column.data_type == "Decimal" and not isinstance(value, bool):
+                value = self._fixed_decimal(value)
             elif value is not None and column.data_type == "String" and not isinstance(value, str):
                 value = str(value)
             row[column.name] = value
         return row
 
+    def _fixed_decimal(self, value: Any) -> Any:
+        number = value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
+        rounded = number.quantize(_FIXED_DECIMAL_QUANTUM, decimal.ROUND_HALF_UP)
+        if rounded != number:
+            self.rounded_values += 1
+            return rounded
+        return value
+
     def problem(self, record: Mapping[str, Any]) -> str | None:
-        """Why a column cannot hold one of the record's values exactly (a data failure: the
-        record is set aside as it arrived, never rounded or cut), else None."""
+        """Why a column cannot hold one of the record's values at all (a data failure: the
+        record is set aside as it arrived, never cut), else None. Decimal places beyond four
+        are not a problem: :meth:`row` rounds them as Power BI would."""
         for column, value in self._values(record):
             if value is None or isinstance(value, bool) or column.as_json:
                 continue
@@ -177,12 +193,11 @@ def _misfit(data_type: str, value: Any, max_string_length: int) -> str | None:
             number = decimal.Decimal(value)
         except decimal.InvalidOperation:
             return f"{value!r} is not a number"
-        if abs(number) > _FIXED_DECIMAL_LIMIT:
+        if not number.is_finite():
+            return f"{value} is not a finite number"
+        # As it will be rounded: 922337203685477.58074 rounds into the range, ...58075 beyond it.
+        if abs(number) >= _FIXED_DECIMAL_LIMIT + _FIXED_DECIMAL_QUANTUM / 2:
             return f"{value} is beyond Power BI's fixed decimal range (±{_FIXED_DECIMAL_LIMIT})"
-        # Within the range, at most 15 integer digits: DECIMAL(19, 4) checks only the places.
-        if not decimal_fits(number, 19, _FIXED_DECIMAL_PLACES):
-            return (f"{value} has more than {_FIXED_DECIMAL_PLACES} decimal places, which Power BI's "
-                    "fixed decimal type would round (number_data_type: Double stores it approximately)")
     if data_type == "Double" and isinstance(value, int | decimal.Decimal):
         try:
             finite = math.isfinite(float(value))

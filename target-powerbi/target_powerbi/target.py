@@ -48,10 +48,16 @@ class TargetPowerBI(DeliveryTarget, Target):
         th.Property("hard_delete", th.BooleanType, default=False,
                     description="Leave deleted rows out of rewritten dimension tables instead of keeping them with "
                                 "_sdc_deleted_at set. Fact tables always get a tombstone row."),
-        th.Property("missing_table_action", th.StringType, default="recreate", allowed_values=["recreate", "fail"],
-                    description="Power BI cannot add a table to an existing push dataset. 'recreate' rebuilds the "
-                                "dataset with every table from the local mirror (new dataset id: rebind reports); "
-                                "'fail' stops the run, naming the stream."),
+        th.Property("missing_table_action", th.StringType, default="fail", allowed_values=["fail", "recreate"],
+                    description="A stream new to an existing dataset is first added with PutTable (the dataset id "
+                                "stays). Where Power BI refuses that: 'fail' stops the run before anything is "
+                                "dropped, naming the stream; 'recreate' deletes and rebuilds the dataset with every "
+                                "table from the local mirror (new dataset id: rebind reports)."),
+        th.Property("schema_change_action", th.StringType, default="refuse", allowed_values=["refuse", "migrate"],
+                    description="When a stream's columns differ from the existing dataset table's (a column added, "
+                                "gone or of another type): 'refuse' stops the run naming each column and both "
+                                "types; 'migrate' changes the table (PutTable) and pushes its rows again from the "
+                                "local mirror."),
         th.Property("mirror_path", th.StringType, default=".meltano/target-powerbi/mirror.sqlite",
                     description="SQLite file holding the current version of every row pushed (the version guard)."),
         th.Property("authority_host", th.StringType, default="https://login.microsoftonline.com",

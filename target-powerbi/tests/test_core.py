@@ -24,6 +24,10 @@ SAMPLE_CONFIG = _SANDBOX.target_config(
     dead_letter_path=str(_STATE_DIR / "dead_letters"),
     backoff_base_seconds=0.01,
     backoff_max_seconds=0.05,
+    # The suite sends a new stream, or a changed schema, to the same dataset test after test:
+    # allow the target to rebuild or migrate it (test_dataset_schema.py covers the defaults).
+    missing_table_action="recreate",
+    schema_change_action="migrate",
 )
 
 # The SDK expects a record before its SCHEMA, or without its key, to end the run; the delivery

@@ -201,7 +201,7 @@ def test_a_replayed_older_version_never_overwrites_a_newer_one(powerbi_sandbox, 
 
 @pytest.mark.e2e
 def test_an_interrupted_dataset_rebuild_is_finished_by_the_next_run(powerbi_sandbox, powerbi_config, tmp_path):
-    config = {**powerbi_config, "max_retries": 1}
+    config = {**powerbi_config, "max_retries": 1, "missing_table_action": "recreate"}
     run_target(config, [schema_message("customers"),
                         record_message("customers", customer("1", "Ada", "2026-11-01T09:00:00Z", 0))])
     # A new stream recreates the dataset; re-pushing customers into it fails twice.

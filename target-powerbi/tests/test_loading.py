@@ -172,19 +172,26 @@ def test_an_invoice_whose_lines_json_exceeds_4000_characters_lands_with_that_col
     assert pending_letters(powerbi_config) == []
 
 
-def test_money_with_more_than_four_decimal_places_is_set_aside_not_rounded(powerbi_sandbox, powerbi_config):
-    exact = customer("1", "Ada", "2026-11-01T09:00:00Z", 0, balance=Decimal("922337203685477.5807"))
-    rounded = customer("2", "Bob", "2026-11-01T09:00:00Z", 0, balance=Decimal("10.12345"))
-    run_target({**powerbi_config, "on_data_failure": "warn"},
-               [schema_message("customers"), record_message("customers", exact),
-                record_message("customers", rounded)])
-    (row,) = powerbi_sandbox.store.rows("QuickBooks", "customers")
-    assert row["balance"] == Decimal("922337203685477.5807")
+def test_decimals_are_rounded_to_four_places_as_power_bi_stores_them(powerbi_sandbox, powerbi_config, caplog):
+    # The fixed decimal holds ten-thousandths; a fifth decimal of 5 or more rounds up (away from zero).
+    balances = {"1": Decimal("922337203685477.5807"), "2": Decimal("10.12345"), "3": Decimal("-2.00005"),
+                "4": Decimal("1.23454"), "5": Decimal("19.99")}
+    beyond = customer("6", "Too big", "2026-11-01T09:00:00Z", 0, balance=Decimal("922337203685477.5808"))
+    messages = [schema_message("customers")]
+    messages += [record_message("customers", customer(i, f"c{i}", "2026-11-01T09:00:00Z", 0, balance=b))
+                 for i, b in balances.items()]
+    with caplog.at_level("INFO"):
+        run_target({**powerbi_config, "on_data_failure": "warn"}, [*messages, record_message("customers", beyond)])
+    stored = {r["id"]: r["balance"] for r in powerbi_sandbox.store.rows("QuickBooks", "customers")}
+    assert stored == {"1": Decimal("922337203685477.5807"), "2": Decimal("10.1235"), "3": Decimal("-2.0001"),
+                      "4": Decimal("1.2345"), "5": Decimal("19.99")}
+    assert any("3 number(s) with more than four decimal places rounded" in m for m in caplog.messages)
     (letter,) = pending_letters(powerbi_config)
-    assert "10.12345" in letter.line and "4 decimal places" in letter.reason
+    assert "922337203685477.5808" in letter.line and "fixed decimal range" in letter.reason
 
 
 def test_new_stream_recreates_the_dataset_with_every_table_refilled(powerbi_sandbox, powerbi_config):
+    powerbi_config = {**powerbi_config, "missing_table_action": "recreate"}
     run_target(powerbi_config, [schema_message("customers"),
                                 record_message("customers", customer("1", "Ada", "2026-11-01T09:00:00Z", 0))])
     (first,) = powerbi_sandbox.store.datasets_named("QuickBooks")
@@ -197,8 +204,8 @@ def test_new_stream_recreates_the_dataset_with_every_table_refilled(powerbi_sand
     assert [r["id"] for r in powerbi_sandbox.store.rows("QuickBooks", "invoices")] == ["77"]
 
 
-def test_new_stream_with_missing_table_action_fail_stops_the_run_naming_the_setting(powerbi_sandbox, powerbi_config):
-    config = {**powerbi_config, "missing_table_action": "fail"}
+def test_new_stream_power_bi_cannot_add_stops_the_run_by_default_naming_the_setting(powerbi_sandbox, powerbi_config):
+    config = powerbi_config
     run_target(config, [schema_message("customers"),
                         record_message("customers", customer("1", "Ada", "2026-11-01T09:00:00Z", 0))])
     with pytest.raises(SystemicFailure, match="missing_table_action: recreate") as raised:

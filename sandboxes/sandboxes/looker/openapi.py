@@ -63,7 +63,11 @@ def _template_regex(template: str) -> re.Pattern[str]:
 
 @functools.lru_cache(maxsize=512)
 def find_operation(method: str, path: str) -> tuple[str, dict[str, t.Any]] | None:
-    """(path template, operation) for a request path relative to /api/4.0."""
+    """(path template, operation) for a request path relative to /api/4.0. A literal path wins
+    over a template (``/scheduled_plans/search`` is not the plan with id "search")."""
+    literal = load_spec()["paths"].get(path, {}).get(method.lower())
+    if literal:
+        return path, literal
     for template, item in load_spec()["paths"].items():
         operation = item.get(method.lower())
         if operation and _template_regex(template).match(path):

@@ -1,9 +1,15 @@
-"""A Looker API 4.0 stand-in on 127.0.0.1: login, session, project validate/deploy, datagroups.
+"""A Looker API 4.0 stand-in on 127.0.0.1: login, session, project validate/deploy, datagroups,
+dashboards and looks (read), scheduled plans (list, search, create, update, delete).
 
 Every request body and every response body is checked against Looker.4.0.oas.json;
 a request that does not conform gets the 422 Looker would send, and anything
 non-conforming (either way) is recorded in ``violations`` for tests to assert on.
 Faults: ``fail_next`` (429 with Retry-After, 5xx, 401 ...), ``expire_tokens``.
+
+Scheduled plans follow create_scheduled_plan's documented rules (a name; one of look_id,
+dashboard_id, lookml_dashboard_id or query_id that exists; crontab or datagroup; at least one
+destination of type email, webhook, s3 or sftp; require_* set for a look), answered with 422
+otherwise. ``secret_parameters`` is write-only: kept, never returned (``plan_secrets`` shows it).
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ class LookerSandbox:
         projects: t.Sequence[str] = ("quickbooks",),
         datagroups: t.Sequence[tuple[str, str]] = (("quickbooks", "quickbooks_etl"),),
         tls: bool = False,
+        dashboards: t.Sequence[tuple[str, str]] = (),
+        looks: t.Sequence[tuple[str, str]] = (),
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret or secrets.token_urlsafe(24)
@@ -85,6 +93,15 @@ class LookerSandbox:
             }
             for i, (model, name) in enumerate(datagroups)
         }
+        # id -> {"id", "title", "deleted"}; LookML dashboards use their "model::name" id.
+        self.dashboards: dict[str, dict[str, t.Any]] = {
+            i: {"id": i, "title": title, "deleted": False} for i, title in dashboards}
+        self.looks: dict[str, dict[str, t.Any]] = {
+            i: {"id": i, "title": title, "deleted": False} for i, title in looks}
+        self.scheduled_plans: dict[str, dict[str, t.Any]] = {}
+        self._request = threading.local()  # the query string of the request a thread serves
+        self.plan_secrets: dict[str, list[str | None]] = {}
+        self._next_plan_id = 1
         self._server: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -208,6 +225,7 @@ class LookerSandbox:
         handler = getattr(self, f"_op_{op_id}", None)
         if handler is None:
             return 404, _error(f"{op_id} is not served by the sandbox"), {}
+        self._request.query = urllib.parse.parse_qs(query)
         return t.cast(tuple[int, t.Any, dict[str, str]], handler(token, parts, document))
 
     def _login(self, headers: t.Mapping[str, str], body: bytes, query: str) -> tuple[int, t.Any, dict[str, str]]:
@@ -310,6 +328,160 @@ class LookerSandbox:
         with self._lock:
             datagroup.update({k: body[k] for k in ("stale_before", "triggered_at") if k in body})
             return 200, dict(datagroup), {}
+
+    # -- dashboards, looks, scheduled plans --------------------------------------------
+
+    def _content(self, kind: dict[str, dict[str, t.Any]], parts: list[str]) -> tuple[int, t.Any, dict[str, str]]:
+        found = kind.get(urllib.parse.unquote(parts[1]))
+        if found is None:
+            return 404, _error("Not found"), {}
+        return 200, _only_fields(dict(found), self._request.query), {}
+
+    def _op_dashboard(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
+        return self._content(self.dashboards, parts)
+
+    def _op_look(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
+        return self._content(self.looks, parts)
+
+    def _plan_problems(self, plan: dict[str, t.Any]) -> list[str]:
+        problems = []
+        if not plan.get("name"):
+            problems.append("name: is required")
+        targets = [k for k in ("look_id", "dashboard_id", "lookml_dashboard_id", "query_id") if plan.get(k)]
+        if len(targets) != 1:
+            problems.append("look_id: exactly one of look_id, dashboard_id, lookml_dashboard_id, query_id is required")
+        for key, kind in (("dashboard_id", self.dashboards), ("lookml_dashboard_id", self.dashboards),
+                          ("look_id", self.looks)):
+            value = plan.get(key)
+            if value and (value not in kind or kind[value]["deleted"]):
+                problems.append(f"{key}: {value} not found")
+        if plan.get("look_id") and any(plan.get(k) is None for k in
+                                       ("require_results", "require_no_results", "require_change")):
+            problems.append("require_results: require_results, require_no_results and require_change are required with look_id")
+        crontab = plan.get("crontab")
+        if not crontab and not plan.get("datagroup"):
+            problems.append("crontab: crontab or datagroup is required")
+        if crontab and len(crontab.split()) != 5:
+            problems.append(f"crontab: {crontab!r} is not a five-field crontab")
+        destinations = plan.get("scheduled_plan_destination") or []
+        if not destinations:
+            problems.append("scheduled_plan_destination: at least one destination is required")
+        for index, destination in enumerate(destinations):
+            if destination.get("type") not in ("email", "webhook", "s3", "sftp"):
+                problems.append(f"scheduled_plan_destination/{index}/type: {destination.get('type')!r} is not "
+                                "email, webhook, s3 or sftp")
+            for field in ("parameters", "secret_parameters"):
+                if destination.get(field) is not None:
+                    try:
+                        parsed = json.loads(destination[field])
+                    except ValueError:
+                        parsed = None
+                    if not isinstance(parsed, dict):
+                        problems.append(f"scheduled_plan_destination/{index}/{field}: must be a JSON object")
+        return problems
+
+    def _stored_plan(self, plan_id: str, plan: dict[str, t.Any]) -> dict[str, t.Any]:
+        destinations = []
+        secrets_kept = []
+        for index, destination in enumerate(plan.get("scheduled_plan_destination") or []):
+            secrets_kept.append(destination.get("secret_parameters"))
+            kept = {k: v for k, v in destination.items() if k != "secret_parameters"}
+            destinations.append({**kept, "id": f"{plan_id}{index:03d}", "scheduled_plan_id": plan_id,
+                                 "looker_recipient": False})
+        self.plan_secrets[plan_id] = secrets_kept
+        now = dt.datetime.now(dt.UTC).isoformat()
+        return {
+            **{k: v for k, v in plan.items() if k != "scheduled_plan_destination"},
+            "scheduled_plan_destination": destinations,
+            "id": plan_id, "user_id": "1",
+            "user": {"id": "1", "first_name": "API", "last_name": "User", "display_name": "API User",
+                     "avatar_url": f"{self.base_url}/avatar/1", "url": f"{self.base_url}/api/4.0/users/1",
+                     "can": {}},
+            "created_at": self.scheduled_plans.get(plan_id, {}).get("created_at", now), "updated_at": now,
+            "title": self._plan_title(plan), "next_run_at": None, "last_run_at": None,
+            "can": {"show": True, "update": True, "destroy": True},
+        }
+
+    def _plan_title(self, plan: dict[str, t.Any]) -> str | None:
+        for key, kind in (("dashboard_id", self.dashboards), ("lookml_dashboard_id", self.dashboards),
+                          ("look_id", self.looks)):
+            if plan.get(key) in kind:
+                return str(kind[plan[key]]["title"])
+        return None
+
+    def _op_create_scheduled_plan(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
+        problems = self._plan_problems(body)
+        if problems:
+            return 422, _validation_error(problems), {}
+        with self._lock:
+            plan_id = str(self._next_plan_id)
+            self._next_plan_id += 1
+            self.scheduled_plans[plan_id] = self._stored_plan(plan_id, body)
+            return 200, _response_plan(self.scheduled_plans[plan_id]), {}
+
+    def _op_update_scheduled_plan(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
+        plan_id = urllib.parse.unquote(parts[1])
+        current = self.scheduled_plans.get(plan_id)
+        if current is None:
+            return 404, _error("Not found"), {}
+        merged = {k: v for k, v in current.items() if k in _writable_plan_fields()}
+        merged["scheduled_plan_destination"] = [
+            {**{k: v for k, v in d.items() if k not in ("id", "scheduled_plan_id", "looker_recipient")},
+             "secret_parameters": secret}
+            for d, secret in zip(current["scheduled_plan_destination"], self.plan_secrets.get(plan_id, []), strict=False)
+        ]
+        merged.update(body)
+        # An enabled plan must be deliverable; a disabled one may point at a missing dashboard.
+        problems = [p for p in self._plan_problems(merged)
+                    if merged.get("enabled", True) or " not found" not in p]
+        if problems:
+            return 422, _validation_error(problems), {}
+        with self._lock:
+            self.scheduled_plans[plan_id] = self._stored_plan(plan_id, merged)
+            return 200, _response_plan(self.scheduled_plans[plan_id]), {}
+
+    def _op_delete_scheduled_plan(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
+        with self._lock:
+            if self.scheduled_plans.pop(urllib.parse.unquote(parts[1]), None) is None:
+                return 404, _error("Not found"), {}
+        return 204, None, {}
+
+    def _op_scheduled_plan(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
+        plan = self.scheduled_plans.get(urllib.parse.unquote(parts[1]))
+        if plan is None:
+            return 404, _error("Not found"), {}
+        return 200, _only_fields(_response_plan(plan), self._request.query), {}
+
+    def _op_all_scheduled_plans(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
+        with self._lock:
+            plans = [_only_fields(_response_plan(p), self._request.query) for p in self.scheduled_plans.values()]
+        return 200, plans, {}
+
+    def _op_search_scheduled_plans(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
+        wanted = {k: v[0] for k, v in self._request.query.items()
+                  if k in ("name", "dashboard_id", "look_id", "lookml_dashboard_id")}
+        with self._lock:
+            plans = [_only_fields(_response_plan(p), self._request.query) for p in self.scheduled_plans.values()
+                     if all(str(p.get(k)) == v for k, v in wanted.items())]
+        return 200, plans, {}
+
+
+def _writable_plan_fields() -> frozenset[str]:
+    properties = openapi.load_spec()["components"]["schemas"]["WriteScheduledPlan"]["properties"]
+    return frozenset(properties) - {"scheduled_plan_destination"}
+
+
+def _response_plan(plan: dict[str, t.Any]) -> dict[str, t.Any]:
+    return json.loads(json.dumps(plan))
+
+
+def _only_fields(document: dict[str, t.Any], query: dict[str, list[str]]) -> dict[str, t.Any]:
+    """Looker's ``fields`` parameter: only the named top-level fields are returned."""
+    fields = (query.get("fields") or [""])[0]
+    if not fields:
+        return document
+    names = {f.strip() for f in fields.split(",") if f.strip()}
+    return {k: v for k, v in document.items() if k in names}
 
 
 def _error(message: str) -> dict[str, t.Any]:

@@ -6,6 +6,12 @@ once a table holds 250,000 rows), 1,000,000 rows added per hour per dataset, 200
 table under ``basicFIFO`` (oldest dropped), 5,000,000 under ``None``, 4,000 characters per string
 value. Request bodies are validated against the swagger definitions in
 ``shared/reference/powerbi/swagger.json``.
+
+Decimal (fixed decimal) values are stored rounded to four places, half away from zero, as
+Power BI's fixed decimal type holds them (DAX CURRENCY: "if the fifth significant decimal is
+5 or more, the fourth is rounded up"). Relationships sent with a new dataset must join
+columns that exist. PutTable on a table the dataset lacks answers ItemNotFound unless
+``PushLimits.put_table_adds_tables`` is set (to exercise a service that allows it).
 """
 
 from __future__ import annotations
@@ -43,6 +49,10 @@ class PushLimits:
     max_string_length: int = 4_000
     fifo_max_rows: int = 200_000
     none_max_rows: int = 5_000_000
+    put_table_adds_tables: bool = False
+
+
+FIXED_DECIMAL_QUANTUM = decimal.Decimal("0.0001")
 
 
 class PowerBIError(Exception):
@@ -80,6 +90,7 @@ class Dataset:
     name: str
     retention_policy: str
     tables: dict[str, Table] = field(default_factory=dict)
+    relationships: list[dict[str, Any]] = field(default_factory=list)
     post_times: deque[float] = field(default_factory=deque)
     row_posts: deque[tuple[float, int]] = field(default_factory=deque)
 
@@ -115,7 +126,16 @@ class PushDatasetStore:
             raise PowerBIError(400, "InvalidRequest",
                                f"a push dataset holds at most {self.limits.max_tables} tables")
         tables = [self._table_from_body(t) for t in body["tables"]]
-        dataset = Dataset(str(uuid.uuid4()), body["name"], policy, {t.name: t for t in tables})
+        by_name = {t.name: t for t in tables}
+        for relationship in body.get("relationships") or []:
+            for side in ("from", "to"):
+                table = by_name.get(relationship[f"{side}Table"])
+                if table is None or relationship[f"{side}Column"] not in table.columns:
+                    raise PowerBIError(400, "InvalidRequest",
+                                       f"relationship {relationship['name']!r}: column "
+                                       f"{relationship[side + 'Table']}.{relationship[side + 'Column']} does not exist")
+        dataset = Dataset(str(uuid.uuid4()), body["name"], policy, by_name,
+                          [dict(r) for r in body.get("relationships") or []])
         with self._lock:
             self._groups.setdefault(group_id, {})[dataset.id] = dataset
         return dataset.describe()
@@ -141,6 +161,9 @@ class PushDatasetStore:
             dataset = self._dataset(group_id, dataset_id)
             # PutTable updates a table; Power BI cannot add a table to an existing push dataset
             # and answers ItemNotFound (seen in the field, e.g. gbrueckl/PowerBI.API.Client#21).
+            if table_name not in dataset.tables and self.limits.put_table_adds_tables:
+                dataset.tables[table_name] = table
+                return {"name": table_name}
             existing = self._table(dataset, table_name)
             # Rows survive a schema update; values of dropped columns go with them.
             table.rows = [{k: v for k, v in row.items() if k in table.columns} for row in existing.rows]
@@ -191,7 +214,7 @@ class PushDatasetStore:
             for index, row in enumerate(rows):
                 self._check_row(table, index, row)
             self._enforce_rate(dataset, table, len(rows))
-            table.rows.extend(rows)
+            table.rows.extend(_as_stored(table, row) for row in rows)
             cap = limits.fifo_max_rows if dataset.retention_policy == "basicFIFO" else None
             if cap is not None and len(table.rows) > cap:
                 del table.rows[: len(table.rows) - cap]
@@ -256,6 +279,14 @@ class PushDatasetStore:
             raise _throttled(wait, f"more than {limits.rows_per_hour} rows added in an hour to this dataset")
         dataset.post_times.append(now)
         dataset.row_posts.append((now, row_count))
+
+
+def _as_stored(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    stored = dict(row)
+    for column, value in row.items():
+        if table.columns.get(column) == "Decimal" and value is not None:
+            stored[column] = decimal.Decimal(str(value)).quantize(FIXED_DECIMAL_QUANTUM, decimal.ROUND_HALF_UP)
+    return stored
 
 
 def _throttled(wait_seconds: float, why: str) -> PowerBIError:
