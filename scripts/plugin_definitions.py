@@ -179,7 +179,7 @@ def definition_from_about(plugin: dict[str, Any], about: dict[str, Any]) -> dict
         "maintenance_status": "active",
         "settings_group_validation": plugin.get("settings_group_validation") or ([group] if group else []),
         "settings": settings,
-        "commands": {**plugin["commands"], "check": CHECK_COMMAND},
+        "commands": {**plugin["commands"], "check": dict(CHECK_COMMAND)},
     }
 
 

@@ -170,7 +170,7 @@ def budget_aspect(tap: TapQuickBooksOnline) -> Aspect:
         return failed("request budget", f"max_concurrency {concurrency} exceeds Intuit's {INTUIT_CONCURRENCY} requests in flight per realm",
                       f"set max_concurrency to {INTUIT_CONCURRENCY} or less")
     return passed("request budget", f"{per_minute} requests/minute, {concurrency} in flight per realm "
-                  f"(Intuit: {INTUIT_REQUESTS_PER_MINUTE}, {INTUIT_CONCURRENCY}); the check used 3 per realm")
+                  f"(Intuit: {INTUIT_REQUESTS_PER_MINUTE}, {INTUIT_CONCURRENCY}); the check used 1 API request per realm")
 
 
 def build_checks(tap: TapQuickBooksOnline) -> list[tuple[str, Check]]:

@@ -4,7 +4,6 @@ SDK's CLI; every failure ends on one line naming the cause and the fix."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import secrets
 import sys
