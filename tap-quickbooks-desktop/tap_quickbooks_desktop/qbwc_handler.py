@@ -65,6 +65,7 @@ class QbwcHandler:
         # concurrent call with the same ticket must not interleave plan updates.
         self._session_locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._progress_logged_at: dict[int, float] = {}
 
     # --- housekeeping used by the tap's run-and-wait mode ----------------------------
 
@@ -229,9 +230,21 @@ class QbwcHandler:
             for query_key, status, text in outcome.errors:
                 logger.warning("company %s query %s status %s: %s", company, query_key, status, text)
             progress = session.plan.progress()
+            self._log_progress(session, progress)
             if progress == 100 and not session.errors:
                 self.buffer.record_success(company)
             return progress
+
+    def _log_progress(self, session: QbwcSession, progress: int) -> None:
+        """The session's progress on the server's log: at most every 30 s, and at the end."""
+        now = time.monotonic()
+        last = self._progress_logged_at.setdefault(id(session), now)
+        if progress < 100 and now - last < 30:
+            return
+        self._progress_logged_at[id(session)] = now
+        assert session.plan is not None
+        logger.info("company %s: %d%% (%d requests, %d responses buffered, %d errors)", session.company.company,
+                    progress, session.plan.messages_sent, session.plan.sections_stored, session.errors)
 
     def connection_error(self, ticket: str | None, hresult: str | None, message: str | None) -> str:
         session = self._tickets.get(ticket)
@@ -258,6 +271,7 @@ class QbwcHandler:
         with self._locks_guard:
             self._session_locks.pop(id(session), None)
         session.closed.set()
+        self._progress_logged_at.pop(id(session), None)
         summary = "OK"
         if session.plan is not None:
             summary = (
@@ -268,4 +282,5 @@ class QbwcHandler:
                 name = session.company.company
                 self._completed[name] = self._completed.get(name, 0) + 1
                 self._completed_cond.notify_all()
+        logger.info("company %s: QBWC session closed: %s", session.company.company, summary)
         return summary

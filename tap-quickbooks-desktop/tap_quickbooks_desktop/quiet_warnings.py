@@ -18,5 +18,7 @@ SPYNE_MODULES = r"(.*[/\\])?spyne([./\\].*)?$"
 def silence_library_warnings() -> None:
     """Idempotent: ``warnings.filterwarnings`` does not add a filter twice."""
     warnings.filterwarnings("ignore", module=SPYNE_MODULES)
-    # A DeprecationWarning about spyne's own imports is attributed to the importing spyne module.
     warnings.filterwarnings("ignore", message=r".*spyne.*")
+    # spyne's vendored six registers an old-style import hook; the import system (not spyne)
+    # is blamed for "_SixMetaPathImporter.find_spec() not found" and the like.
+    warnings.filterwarnings("ignore", message=r"_SixMetaPathImporter", category=ImportWarning)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import typing as t
+from pathlib import Path
 
 import pytest
 from tap_quickbooks_online.cli import main
@@ -129,3 +133,16 @@ def test_schema_test_with_a_wrong_secret_fails(qbo_sandbox, tmp_path, capsys):
     assert ended.value.code == 1
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert "Intuit refused client_id/client_secret" in last and "Fix:" in last
+
+
+def test_connection_test_logs_no_false_errors_and_no_metric_json(qbo_sandbox, tap_config, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(tap_config))
+    exe = Path(sys.executable).parent / "tap-quickbooks-online"
+    done = subprocess.run([str(exe), "--config", str(path), "--test"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONWARNINGS": "default"}, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "An unhandled error occurred" not in done.stderr
+    assert "METRIC" not in done.stderr
+    assert "stream accounts: 1 records in" in done.stderr
+    assert "Warning" not in done.stderr
