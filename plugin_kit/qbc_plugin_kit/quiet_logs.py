@@ -78,6 +78,12 @@ def quiet_sdk_logs(plugin: Any, *, log_metrics: bool) -> None:
     metrics_logger.addFilter(StreamSummaries(plugin.logger, show_metrics=show))
 
 
+def quiet_config_parsing() -> None:
+    """singer-sdk logs one INFO line per setting read from a variable (a dozen or more under
+    Meltano, which passes every setting that way); they say nothing a user acts on."""
+    logging.getLogger("singer_sdk.configuration._dict_config").setLevel(logging.WARNING)
+
+
 class _DryRunAbortFilter(logging.Filter):
     """Drops the SDK's 'unhandled error' line when the error is its own --test stop signal
     (the filter runs inside the SDK's ``except`` block, so the exception is the current one)."""

@@ -41,8 +41,8 @@ def settings_aspect(settings: Mapping[str, t.Any], schema: dict[str, t.Any]) -> 
     try:
         config = server_config(settings)
     except ConfigError as exc:
-        return failed("settings", str(exc), "set them with meltano config tap-quickbooks-desktop set ... "
-                      "(password: the one typed into the Web Connector)"), None
+        return failed("settings", str(exc), "meltano config tap-quickbooks-desktop set <setting> ... "
+                      "(password: the one the Web Connector user types for this company)"), None
     unknown = unknown_settings(dict(settings), schema)
     if unknown:
         return failed("settings", unknown[0], "rename or remove the setting"), config

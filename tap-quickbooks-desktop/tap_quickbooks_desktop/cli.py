@@ -11,6 +11,7 @@ from pathlib import Path
 from qbc_plugin_kit.checks import check_parser, run_checks, secret_values
 from qbc_plugin_kit.failures import SystemicFailure
 from qbc_plugin_kit.plugin_cli import load_config, show_help
+from qbc_plugin_kit.quiet_logs import quiet_config_parsing
 from singer_sdk.exceptions import ConfigValidationError
 
 from .config import ConfigError, server_config
@@ -109,6 +110,7 @@ def fail(message: str) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     silence_library_warnings()
+    quiet_config_parsing()
     args = sys.argv[1:] if argv is None else list(argv)
     from .tap import TapQuickBooksDesktop
 

@@ -139,3 +139,11 @@ def test_help_lists_serve_qwc_and_check(capsys):
     out = capsys.readouterr().out
     for command in ("serve", "qwc", "check"):
         assert f"tap-quickbooks-desktop {command}" in out
+
+
+def test_single_company_shorthand_without_password_names_the_setting(tmp_path, capsys):
+    settings = {"company": "acme", "username": "qbwc-acme", "buffer_path": str(tmp_path / "b.sqlite")}
+    code, lines = run_check(capsys, tmp_path, settings)
+    assert code == 1
+    assert lines[0].startswith("FAIL  settings: the setting password is not set (company 'acme'). "
+                               "Fix: meltano config tap-quickbooks-desktop set <setting>")

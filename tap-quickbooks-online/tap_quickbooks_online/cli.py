@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 from qbc_plugin_kit.checks import check_parser, run_checks, secret_values
 from qbc_plugin_kit.failures import SystemicFailure
 from qbc_plugin_kit.plugin_cli import load_config, show_help
+from qbc_plugin_kit.quiet_logs import quiet_config_parsing
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_quickbooks_online.auth import tokens_summary
@@ -77,8 +78,9 @@ def run_auth(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     tap = _load_tap(args.config)
     state = args.state or secrets.token_urlsafe(24)
+    url = authorize_url(tap, state)  # names a missing client_id before asking anything
     print("Open this URL, sign in and pick the company:\n")
-    print(authorize_url(tap, state) + "\n", flush=True)
+    print(url + "\n", flush=True)
     answer = args.redirect_url
     if answer is None:
         print("Paste the URL you were redirected to (or the code):", flush=True)
@@ -163,6 +165,7 @@ def fail(message: str) -> int:
 
 def main(argv: t.Sequence[str] | None = None) -> t.Any:
     args = list(sys.argv[1:] if argv is None else argv)
+    quiet_config_parsing()
     try:
         if args in (["--help"], ["-h"]):
             return sys.exit(show_help(PROG, TapQuickBooksOnline, COMMANDS))
