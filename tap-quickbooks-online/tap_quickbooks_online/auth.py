@@ -83,7 +83,8 @@ class OAuthClient:
                 last_problem = f"HTTP {resp.status_code} (intuit_tid={tid})"
             if attempt < self._max_attempts:
                 time.sleep(self._backoff_base * 2 ** (attempt - 1) * (0.5 + random.random()))
-        msg = f"Intuit token endpoint unavailable after {self._max_attempts} attempts: {last_problem}"
+        msg = (f"Intuit token endpoint {self.token_url} unavailable after {self._max_attempts} attempts: "
+               f"{last_problem}. Fix: check token_url and this machine's network access to it, then run again")
         raise AuthError(msg)
 
     @staticmethod
@@ -92,16 +93,19 @@ class OAuthClient:
             error = str(resp.json().get("error", ""))
         except (ValueError, AttributeError):
             error = ""
-        hint = {
+        cause, fix = {
             "invalid_grant": (
-                "the refresh token (or code) is expired, revoked or already rotated; "
-                "run `tap-quickbooks-online auth` to authorize again"
+                "the refresh token (or code) is expired, revoked or already rotated",
+                "run `tap-quickbooks-online auth` (meltano invoke tap-quickbooks-online:auth) to authorize again",
             ),
-            "invalid_client": "client_id / client_secret are wrong for this token endpoint",
-        }.get(error, "check the app's credentials and redirect URI")
+            "invalid_client": (
+                "client_id / client_secret are wrong for this token endpoint",
+                "set client_id and client_secret to the app's Keys & credentials",
+            ),
+        }.get(error, ("the grant was refused", "check client_id, client_secret and redirect_uri"))
         return (
-            f"Intuit refused the {grant_type} grant: HTTP {resp.status_code} "
-            f"error={error or 'unknown'}: {hint} (intuit_tid={tid})"
+            f"Intuit refused the {grant_type} grant (HTTP {resp.status_code} "
+            f"error={error or 'unknown'}, intuit_tid={tid}): {cause}. Fix: {fix}"
         )
 
 
