@@ -124,5 +124,11 @@ def main(argv: list[str] | None = None) -> None:
         details = "; ".join(str(e) for e in (exc.errors or [])) or str(exc)
         sys.exit(fail(f"the configuration is not valid: {details}. Fix: set these settings "
                       f"(meltano config {PROG} set ...) and run again"))
-    except (SystemicFailure, ConfigError) as exc:
+    except SystemicFailure as exc:
         sys.exit(fail(str(exc)))
+    except ConfigError as exc:
+        sys.exit(fail(f"{exc}. Fix: set it with meltano config {PROG} set ..."))
+    except Exception as exc:
+        # A bug, not a setup problem: its traceback helps whoever reports it, and the last line still says what to do.
+        logging.getLogger(PROG).exception("unexpected error")
+        sys.exit(fail(f"unexpected {type(exc).__name__}: {exc}. Fix: run again; if it persists, report it with the traceback above"))

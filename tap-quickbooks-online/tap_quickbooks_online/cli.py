@@ -20,7 +20,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_quickbooks_online.auth import tokens_summary
 from tap_quickbooks_online.checks import build_checks, token_endpoint_aspect
-from tap_quickbooks_online.errors import QBOError
+from tap_quickbooks_online.errors import QBOError, with_fix
 from tap_quickbooks_online.tap import TapQuickBooksOnline
 
 PROG = "tap-quickbooks-online"
@@ -178,5 +178,11 @@ def main(argv: t.Sequence[str] | None = None) -> t.Any:
         details = "; ".join(str(e) for e in (exc.errors or [])) or str(exc)
         return sys.exit(fail(f"the configuration is not valid: {details}. Fix: set these settings "
                              f"(meltano config {PROG} set ...) and run again"))
-    except (QBOError, SystemicFailure) as exc:
+    except QBOError as exc:
+        return sys.exit(fail(with_fix(exc)))
+    except SystemicFailure as exc:
         return sys.exit(fail(str(exc)))
+    except Exception as exc:
+        # A bug, not a setup problem: its traceback helps whoever reports it, and the last line still says what to do.
+        logging.getLogger(PROG).exception("unexpected error")
+        return sys.exit(fail(f"unexpected {type(exc).__name__}: {exc}. Fix: run again; if it persists, report it with the traceback above"))

@@ -146,3 +146,16 @@ def test_connection_test_logs_no_false_errors_and_no_metric_json(qbo_sandbox, ta
     assert "METRIC" not in done.stderr
     assert "stream accounts: 1 records in" in done.stderr
     assert "Warning" not in done.stderr
+
+
+def test_a_sync_intuit_keeps_failing_ends_on_one_line_with_the_fix(qbo_sandbox, tmp_path, capsys):
+    config = make_config(qbo_sandbox, tmp_path, max_retries=2, backoff_base_seconds=0.01, sync_mode="query")
+    qbo_sandbox.faults.fail_next(50, status=503)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(SystemExit) as ended:
+        main(["--config", str(path)])
+    assert ended.value.code == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("tap-quickbooks-online: Realm ") and "failed 2 times" in last
+    assert "Fix: Intuit or the network kept failing; run again later" in last
