@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -159,3 +160,11 @@ def test_a_sync_intuit_keeps_failing_ends_on_one_line_with_the_fix(qbo_sandbox, 
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("tap-quickbooks-online: Realm ") and "failed 2 times" in last
     assert "Fix: Intuit or the network kept failing; run again later" in last
+
+
+def test_a_misspelled_setting_is_warned_when_the_tap_starts(tap_config, caplog):
+    from tap_quickbooks_online.tap import TapQuickBooksOnline
+
+    with caplog.at_level(logging.WARNING):
+        TapQuickBooksOnline(config={**tap_config, "lookbak_seconds": 60}, validate_config=False, setup_mapper=False)
+    assert "unknown setting 'lookbak_seconds' is ignored; did you mean 'lookback_seconds'?" in caplog.text
