@@ -162,6 +162,8 @@ class RealmTokens:
     def _load_stored(self) -> None:
         self._loaded = True
         entry = self._store.load(self.realm_id) or {}
+        if self._foreign(entry):
+            return
         if entry.get("access_token") and float(entry.get("access_token_expires_at", 0)) > self._clock():
             self._access_token = str(entry["access_token"])
             self._expires_at = float(entry["access_token_expires_at"])
@@ -178,8 +180,9 @@ class RealmTokens:
         entry = self._store.load(self.realm_id) or {}
         configured = self._configured_refresh_token
         pairs: list[tuple[str, str]] = []
-        if entry.get("refresh_token"):
-            pairs.append((str(entry["refresh_token"]), str(entry.get("origin") or "")))
+        stored = (str(entry["refresh_token"]), str(entry.get("origin") or "")) if entry.get("refresh_token") else None
+        if stored and not self._foreign(entry):
+            pairs.append(stored)
         misfiled = {
             realm: other for realm, other in self._store.entries().items()
             if configured and realm != self.realm_id and not other.get("confirmed")
@@ -189,11 +192,20 @@ class RealmTokens:
         if configured:
             pairs.append((configured, origin_of(configured)))
             pairs += [(str(other["refresh_token"]), origin_of(configured)) for other in misfiled.values()]
+        if stored and self._foreign(entry):
+            pairs.append(stored)  # last: it came from another configured token
         unique: list[tuple[str, str]] = []
         for token, origin in pairs:
             if token not in [u[0] for u in unique]:
                 unique.append((token, origin))
         return unique
+
+    def _foreign(self, entry: dict[str, t.Any]) -> bool:
+        """An entry a run with another configured token filed here and the API never accepted
+        for this realm (tokens swapped between realms, or a wrong refresh_token fixed since)."""
+        configured = self._configured_refresh_token
+        return bool(configured and entry.get("refresh_token") and not entry.get("confirmed")
+                    and entry.get("origin") and entry["origin"] != origin_of(configured))
 
     def _reread_after_refusal(self, tried: set[str]) -> str | None:
         """After a refusal: another process may have rotated the token meanwhile (a refresh
@@ -272,6 +284,10 @@ class RealmTokens:
         }
         if answer.get("x_refresh_token_expires_in") is not None:
             entry["refresh_token_expires_at"] = now + float(answer["x_refresh_token_expires_in"])
+        current = self._store.load(self.realm_id) or {}
+        if self._foreign(current) and current.get("origin") != origin:
+            # Keep the other chain findable by the realm it belongs to (see _candidate_refresh_tokens).
+            self._store.save(f"unclaimed:{current['origin']}", current)
         # Durable first: only once the rotated refresh token is on disk may the access token run.
         self._store.save(self.realm_id, entry)
         self._access_token = str(answer["access_token"])

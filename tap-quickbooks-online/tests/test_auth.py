@@ -170,3 +170,30 @@ def test_store_file_is_encrypted_and_private(store):
     store.save("1", {"refresh_token": "RT-secret-value"})
     assert store.path.stat().st_mode & 0o777 == 0o600
     assert b"RT-secret-value" not in store.path.read_bytes()
+
+
+class RealmBoundIntuit:
+    """Two companies' token chains: a refresh works whatever realm_id the run believes in."""
+
+    def __init__(self) -> None:
+        self.valid = {"RA0": "A", "RB0": "B"}
+        self.calls = 0
+
+    def refresh(self, refresh_token: str) -> dict:
+        self.calls += 1
+        realm = self.valid.pop(refresh_token, None)
+        if realm is None:
+            raise AuthError("Intuit refused the refresh_token grant: error=invalid_grant")
+        new = f"R{realm}{self.calls}"
+        self.valid[new] = realm
+        return {"access_token": f"A{realm}{self.calls}", "refresh_token": new, "expires_in": 3600}
+
+
+def test_tokens_swapped_between_two_realms_are_both_recovered_once_the_config_is_fixed(store):
+    intuit = RealmBoundIntuit()
+    # First run: A's token configured under B and B's under A; both refresh, both get 403.
+    RealmTokens("A", oauth=intuit, store=store, configured_refresh_token="RB0").access_token()
+    RealmTokens("B", oauth=intuit, store=store, configured_refresh_token="RA0").access_token()
+    # Fixed config: each realm finds its own chain (not the other company's access token).
+    assert RealmTokens("A", oauth=intuit, store=store, configured_refresh_token="RA0").access_token().startswith("AA")
+    assert RealmTokens("B", oauth=intuit, store=store, configured_refresh_token="RB0").access_token().startswith("AB")
