@@ -175,8 +175,10 @@ def web_connector_aspects(config: ServerConfig) -> list[Aspect]:
                        "set buffer_path to the server's buffer")]
     finally:
         conn.close()
-    aspects.append(passed("waiting entries", f"{waiting} responses buffered, waiting for the next tap run"
-                          if waiting else "none; everything buffered has been drained"))
+    # Drained entries stay until the next run prunes what the target committed (the STATE lives
+    # in Meltano, not here), so this counts both: an upper bound of what the next run drains.
+    aspects.append(passed("waiting entries", f"{waiting} responses buffered for the next tap run to drain "
+                          "(or prune, if already committed)" if waiting else "none: the buffer is empty"))
     return aspects
 
 

@@ -168,3 +168,14 @@ def test_a_misspelled_setting_is_warned_when_the_tap_starts(tap_config, caplog):
     with caplog.at_level(logging.WARNING):
         TapQuickBooksOnline(config={**tap_config, "lookbak_seconds": 60}, validate_config=False, setup_mapper=False)
     assert "unknown setting 'lookbak_seconds' is ignored; did you mean 'lookback_seconds'?" in caplog.text
+
+
+def test_check_reads_the_settings_meltano_passes_as_variables(qbo_sandbox, tmp_path, capsys, monkeypatch):
+    config = single_realm(qbo_sandbox, tmp_path, REALM, qbo_sandbox.issue_tokens(REALM)["refresh_token"])
+    for key, value in config.items():
+        monkeypatch.setenv(f"TAP_QUICKBOOKS_ONLINE_{key.upper()}", str(value))
+    with pytest.raises(SystemExit) as ended:
+        main(["check"])  # `meltano invoke tap-quickbooks-online:check` passes no --config
+    out = capsys.readouterr().out
+    assert ended.value.code == 0, out
+    assert f"ok    realm {REALM} company: reachable and authorised" in out
