@@ -105,8 +105,8 @@ def load_with_target(warehouse: LocalWarehouse, schema: str, count: int, batch_r
     target.listen(file_input=SingerInput(count, version))  # type: ignore[arg-type]
     elapsed = time.monotonic() - started
     target.connector.close()
-    if target.rejected_batches:
-        raise RuntimeError(f"target-databricks dead-lettered batches: {target.rejected_batches}")
+    if target.delivery.set_aside_counts:
+        raise RuntimeError(f"target-databricks set records aside: {dict(target.delivery.set_aside_counts)}")
     return elapsed
 
 

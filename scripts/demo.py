@@ -149,8 +149,19 @@ def powerbi_summary(sandbox: Any) -> list[str]:
 
 
 def salesforce_summary(sandbox: Any) -> list[str]:
-    return [f"  {sobject:42} {len(records):>10,}"
-            for sobject, records in sorted(sandbox.org.records.items()) if records]
+    org = sandbox.org
+    lines = [f"  {sobject:42} {len(records):>10,}" for sobject, records in sorted(org.records.items()) if records]
+    by_type: dict[tuple[str, str], list[Any]] = {}
+    for row in org.records.get("Opportunity", {}).values():
+        if row.get("QuickBooks_Deleted_At__c") is None:
+            edition = str(row.get("QuickBooks_Id__c") or "").split(":")[0]
+            by_type.setdefault((str(row.get("Type") or "(no type)"), edition), []).append(row.get("Amount") or 0)
+    for (kind, edition), amounts in sorted(by_type.items()):
+        label = f"Opportunities: {kind} ({edition})"
+        lines.append(f"  {label:42} {len(amounts):>10,}  {money(sum(amounts)):>16}")
+    chart = org.records.get("QuickBooks_Account__c", {})
+    lines.append(f"  {'Chart of accounts (QuickBooks_Account__c)':42} {len(chart):>10,}")
+    return lines
 
 
 def qbd_env(port: int) -> dict[str, str]:
@@ -310,8 +321,8 @@ def main() -> int:
         port = free_port()
         env.update(qbd_env(port))
         sessions: list[Any] = []
-        connector = threading.Thread(target=drive_web_connector, args=(port, qbd_company(args.transactions), sessions),
-                                     daemon=True)
+        company = qbd_company(args.transactions)
+        connector = threading.Thread(target=drive_web_connector, args=(port, company, sessions), daemon=True)
         connector.start()
         timed(run, "meltano run tap-quickbooks-desktop target-looker-warehouse",
               lambda: meltano(["run", "tap-quickbooks-desktop", "target-looker-warehouse"], env, "qbd-warehouse"))
@@ -320,6 +331,17 @@ def main() -> int:
             report = sessions[0]
             print(f"       Web Connector session: {report.outcome}, {report.requests_answered} qbXML request sets",
                   flush=True)
+
+        # The Desktop -> Salesforce job: its own Web Connector session and buffer, into the same org.
+        port = free_port()
+        env.update(qbd_env(port))
+        env["TAP_QUICKBOOKS_DESKTOP_BUFFER_PATH"] = str(WORK / "qbd-salesforce-buffer.sqlite")
+        sessions = []
+        connector = threading.Thread(target=drive_web_connector, args=(port, company, sessions), daemon=True)
+        connector.start()
+        timed(run, "meltano run qbd-to-salesforce (tap-quickbooks-desktop target-salesforce)",
+              lambda: meltano(["run", "qbd-to-salesforce"], env, "qbd-salesforce"))
+        connector.join(timeout=30)
 
         print("\nWarehouse (DuckDB, .meltano/warehouse/warehouse.duckdb):")
         print("\n".join(warehouse_summary()))

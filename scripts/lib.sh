@@ -20,14 +20,15 @@ quiet_pip() {  # pip's own chatter goes to a log, shown only when it fails
 }
 
 pick_python() {
-  # spyne (tap-quickbooks-desktop) does not import on 3.13: stay on 3.11/3.12.
-  for candidate in python3.11 python3.12 python3; do
+  # The full suite runs on the oldest supported Python (3.11) when there is one; tests/test_pythons.py
+  # installs and exercises every plugin on 3.12 and 3.13 as well.
+  for candidate in python3.11 python3.12 python3.13 python3; do
     if command -v "$candidate" >/dev/null 2>&1 &&
-       "$candidate" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] < (3, 13)))'; then
+       "$candidate" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] < (3, 14)))'; then
       echo "$candidate"; return 0
     fi
   done
-  echo "Python 3.11 or 3.12 is required (spyne does not import on 3.13)" >&2
+  echo "Python 3.11, 3.12 or 3.13 is required: install one (e.g. pyenv install 3.12) and rerun" >&2
   return 1
 }
 
@@ -55,14 +56,16 @@ make_venv() {
   local inputs; inputs=$(cat sandboxes/pyproject.toml plugin_kit/pyproject.toml "${PACKAGES[@]/%//pyproject.toml}" 2>/dev/null | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$inputs" ]; then
     log "installing the plugins, the sandboxes and the test tools into $VENV"
+    # The kit first: every plugin depends on quickbooks-connectors-plugin-kit>=0.2,<0.3, which
+    # this editable copy satisfies, so pip never looks for the kit on a registry.
+    quiet_pip "$VENV/bin/pip" -e "./plugin_kit[test]"
     local args=(-e "./sandboxes[spark,powerbi,looker]")
     for pkg in "${PACKAGES[@]}"; do
       [ -f "$pkg/pyproject.toml" ] && args+=(-e "./$pkg[test]")
     done
-    quiet_pip "$VENV/bin/pip" "${args[@]}" pytest pytest-xdist ruff mypy pyyaml types-PyYAML types-requests
-    # A second call: pip refuses an editable plugin-kit next to the plugins' direct reference to
-    # the same folder in one resolve; this one swaps the copy they pulled in for an editable one.
-    quiet_pip "$VENV/bin/pip" -e ./plugin_kit
+    # build, twine and hatchling: tests/test_packaging.py builds and checks every package.
+    quiet_pip "$VENV/bin/pip" "${args[@]}" pytest pytest-xdist ruff mypy pyyaml types-PyYAML \
+      types-requests build twine "hatchling>=1.25" packaging
     echo "$inputs" > "$stamp"
   fi
 }

@@ -3,7 +3,8 @@
 One source of truth per plugin: its settings schema in ``tap.py``/``target.py``. From it this
 script writes, so that they cannot drift:
 
-* ``<plugin folder>/meltano-hub.yml``: the definition to submit to Meltano Hub;
+* ``<plugin folder>/meltano-hub.yml``: the definition to submit to Meltano Hub (the file it keeps
+  as ``_data/meltano/<plugin type>/<name>/<variant>.yml``, valid against the Hub's JSON schemas);
 * ``plugins/<type>/<name>--<variant>.lock``: the lock file Meltano installs and runs the
   plugin from (``meltano lock`` writes nothing for custom plugins and needs the Hub otherwise);
 * the ``plugins:`` section of ``meltano.yml`` (settings with kinds and descriptions, commands).
@@ -28,6 +29,20 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 VARIANT = "quickbooks-connectors"
 REPO_URL = "https://github.com/quickbooks-connectors/quickbooks-connectors"
+# The Hub's matrix (https://docs.meltano.com/contribute/connectors#connector-quality): built on the
+# Meltano SDK with low usage (this project) is silver; the Hub's maintainers may re-rate it.
+QUALITY = "silver"
+MAINTENANCE_STATUS = "active"
+# Logo files the Hub serves (meltano/hub static/assets/logos at 9d28b36, the commit the schemas in
+# ../shared/reference/meltano-hub come from). The Hub has Databricks, Looker and Power BI logos
+# only under extractors/; a loader may point there (the Hub serves one logo per brand).
+HUB_LOGOS = {
+    "quickbooks": "/assets/logos/extractors/quickbooks.png",
+    "databricks": "/assets/logos/extractors/databricks.png",
+    "looker": "/assets/logos/extractors/looker.png",
+    "powerbi": "/assets/logos/extractors/powerbi.png",
+    "salesforce": "/assets/logos/loaders/salesforce.png",
+}
 
 # Every plugin answers `<plugin> check` (qbc_plugin_kit.checks): `meltano invoke <plugin>:check`.
 CHECK_COMMAND = {"args": "check", "description": "Authenticate and make the cheapest reads that prove a run will work, without moving data: one line per aspect, ok or the problem and the fix."}
@@ -39,7 +54,7 @@ PLUGINS: list[dict[str, Any]] = [
         "label": "QuickBooks Online",
         "description": "Accounting data from QuickBooks Online: query, CDC and webhook syncs, rotating OAuth2 tokens, several realms.",
         "domain_url": "https://quickbooks.intuit.com/online/",
-        "logo_url": "https://hub.meltano.com/assets/logos/extractors/quickbooks.png",
+        "logo_url": HUB_LOGOS["quickbooks"],
         "keywords": ["accounting", "finance", "quickbooks", "intuit", "cdc", "webhooks", "meltano_sdk"],
         "commands": {
             "auth": {"args": "auth", "description": "Authorize a QuickBooks Online company once (OAuth2 authorization-code flow) and store its tokens encrypted."},
@@ -55,7 +70,7 @@ PLUGINS: list[dict[str, Any]] = [
         "label": "QuickBooks Desktop",
         "description": "Accounting data from QuickBooks Desktop through an embedded Web Connector (QBWC) server with a durable buffer.",
         "domain_url": "https://quickbooks.intuit.com/desktop/",
-        "logo_url": "https://hub.meltano.com/assets/logos/extractors/quickbooks.png",
+        "logo_url": HUB_LOGOS["quickbooks"],
         "keywords": ["accounting", "finance", "quickbooks", "qbxml", "web-connector", "meltano_sdk"],
         "commands": {
             "serve": {"args": "serve", "description": "Run the QuickBooks Web Connector SOAP server long-lived."},
@@ -69,7 +84,7 @@ PLUGINS: list[dict[str, Any]] = [
         "label": "Databricks (Unity Catalog)",
         "description": "Delta tables in Unity Catalog via a SQL warehouse: exact DECIMAL money, version-guarded MERGE upserts, schema evolution.",
         "domain_url": "https://www.databricks.com/",
-        "logo_url": "https://hub.meltano.com/assets/logos/loaders/databricks.png",
+        "logo_url": HUB_LOGOS["databricks"],
         "keywords": ["databricks", "delta", "unity-catalog", "warehouse", "meltano_sdk"],
         "commands": {"replay": {"args": "replay", "description": "Re-send dead-lettered batches."}},
     },
@@ -79,7 +94,7 @@ PLUGINS: list[dict[str, Any]] = [
         "label": "Looker warehouse (DuckDB / PostgreSQL)",
         "description": "Loads the warehouse Looker models, maintains finance models (AP/AR aging, GL) and generates LookML.",
         "domain_url": "https://cloud.google.com/looker",
-        "logo_url": "https://hub.meltano.com/assets/logos/loaders/looker.png",
+        "logo_url": HUB_LOGOS["looker"],
         "keywords": ["looker", "lookml", "duckdb", "postgres", "warehouse", "finance", "meltano_sdk"],
         "commands": {
             "replay": {"args": "replay", "description": "Re-send dead-lettered batches."},
@@ -92,7 +107,7 @@ PLUGINS: list[dict[str, Any]] = [
         "label": "Power BI (push datasets)",
         "description": "Power BI push datasets built from Singer schemas, rows posted in batches paced to Power BI's limits.",
         "domain_url": "https://powerbi.microsoft.com/",
-        "logo_url": "https://hub.meltano.com/assets/logos/loaders/powerbi.png",
+        "logo_url": HUB_LOGOS["powerbi"],
         "keywords": ["powerbi", "microsoft", "push-dataset", "dashboards", "meltano_sdk"],
         "commands": {"replay": {"args": "replay", "description": "Re-send dead-lettered batches."}},
     },
@@ -102,7 +117,7 @@ PLUGINS: list[dict[str, Any]] = [
         "label": "Salesforce",
         "description": "QuickBooks vendors and customers to Accounts, invoices to Opportunities, by external-id upsert.",
         "domain_url": "https://www.salesforce.com/",
-        "logo_url": "https://hub.meltano.com/assets/logos/loaders/salesforce.png",
+        "logo_url": HUB_LOGOS["salesforce"],
         "keywords": ["salesforce", "crm", "accounts", "opportunities", "meltano_sdk"],
         "commands": {"replay": {"args": "replay", "description": "Re-send dead-lettered batches."}},
     },
@@ -172,11 +187,15 @@ def definition_from_about(plugin: dict[str, Any], about: dict[str, Any]) -> dict
         "domain_url": plugin["domain_url"],
         "docs": f"{REPO_URL}/tree/main/{plugin['folder']}#readme",
         "repo": REPO_URL,
-        "pip_url": f"git+{REPO_URL}.git#subdirectory={plugin['folder']}",
+        # The package on PyPI (scripts/release publishes it, with the plugin kit it depends on).
+        "pip_url": name,
         "executable": name,
         "capabilities": sorted(about.get("capabilities", [])),
+        # From the package's Python classifiers, which tests/test_pythons.py proves.
+        "supported_python_versions": about["supported_python_versions"],
         "keywords": plugin["keywords"],
-        "maintenance_status": "active",
+        "maintenance_status": MAINTENANCE_STATUS,
+        "quality": QUALITY,
         "settings_group_validation": plugin.get("settings_group_validation") or ([group] if group else []),
         "settings": settings,
         "commands": {**plugin["commands"], "check": dict(CHECK_COMMAND)},
@@ -208,22 +227,40 @@ def render(definitions: dict[str, dict[str, Any]]) -> dict[Path, str]:
     files: dict[Path, str] = {}
     for plugin in PLUGINS:
         definition = definitions[plugin["folder"]]
-        hub = {"plugin_type": plugin["plugin_type"], **definition}
+        # No plugin_type in the Hub file: the Hub reads it from the file's folder, and its schemas
+        # refuse the key ('plugin_type' was unexpected).
         files[ROOT / plugin["folder"] / "meltano-hub.yml"] = yaml.safe_dump(
-            hub, sort_keys=False, allow_unicode=True, width=100)
+            definition, sort_keys=False, allow_unicode=True, width=100)
         lock = {"plugin_type": plugin["plugin_type"], **definition}
         lock_path = ROOT / "plugins" / plugin["plugin_type"] / f"{definition['name']}--{VARIANT}.lock"
         files[lock_path] = json.dumps(lock, indent=2, ensure_ascii=False) + "\n"
     meltano_path = ROOT / "meltano.yml"
-    project = yaml.safe_load(meltano_path.read_text())
+    text = meltano_path.read_text()
+    project = yaml.safe_load(text)
     project["plugins"] = _project_plugins(definitions, project.get("plugins", {}))
-    files[meltano_path] = yaml.safe_dump(project, sort_keys=False, allow_unicode=True, width=100)
+    files[meltano_path] = (yaml.safe_dump(project, sort_keys=False, allow_unicode=True, width=100)
+                           + _trailing_comments(text))
     return files
+
+
+def local_pip_url(folder: str) -> str:
+    """What Meltano installs in this repository: the kit first, so the plugin's range finds it."""
+    return f"-e ./plugin_kit -e ./{folder}"
+
+
+def _trailing_comments(text: str) -> str:
+    """The comment block ending meltano.yml (the commented schedules): YAML drops comments, so
+    they are carried over as text."""
+    lines = text.splitlines(keepends=True)
+    start = len(lines)
+    while start > 0 and (lines[start - 1].lstrip().startswith("#") or not lines[start - 1].strip()):
+        start -= 1
+    return "".join(line for line in lines[start:] if line.strip())
 
 
 def _project_plugins(definitions: dict[str, dict[str, Any]],
                      current: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """meltano.yml plugin entries: the locked variant, the local editable folder, every setting."""
+    """meltano.yml plugin entries: the locked variant, the local editable folders, every setting."""
     kept = {p["name"]: p for entries in current.values() for p in entries}
     plugins: dict[str, list[dict[str, Any]]] = {}
     for plugin in PLUGINS:
@@ -232,7 +269,7 @@ def _project_plugins(definitions: dict[str, dict[str, Any]],
         entry: dict[str, Any] = {
             "name": definition["name"],
             "variant": VARIANT,
-            "pip_url": f"-e ./{plugin['folder']}",
+            "pip_url": local_pip_url(plugin["folder"]),
             "executable": definition["executable"],
             "capabilities": definition["capabilities"],
             "settings_group_validation": definition["settings_group_validation"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -73,3 +74,32 @@ def discover(name: str, tmp_path: Path, bin_dir: Path | None = None) -> dict[str
     out = subprocess.run([executable(name, bin_dir), "--config", str(config), "--discover"],
                          check=True, capture_output=True, text=True, timeout=120).stdout
     return json.loads(out)
+
+
+def registry_free_env() -> dict[str, str]:
+    """This environment without any pip configuration: no index, mirror or find-links but ours."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+@pytest.fixture(scope="session")
+def release_dist(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """What ``scripts/release`` builds: every package's sdist and wheel, checked; and its output."""
+    dist = tmp_path_factory.mktemp("release") / "dist"
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "release.py"), "--out", str(dist),
+                             "--no-isolation"], capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return dist, result.stdout
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(release_dist: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry-like folder: the released wheels and every dependency's wheel for this Python."""
+    dist, _ = release_dist
+    house = tmp_path_factory.mktemp("wheelhouse")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--wheel-dir", str(house),
+                    "--find-links", str(dist), *map(str, sorted(dist.glob("*.whl")))],
+                   check=True, capture_output=True, timeout=1200)
+    return house

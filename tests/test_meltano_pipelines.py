@@ -137,3 +137,118 @@ def test_qbo_into_databricks_lands_decimal_money_that_sums_exactly_to_the_source
         assert isinstance(total, Decimal) and types["total_amount"].startswith("decimal")
         assert total == sum(Decimal(str(bill["TotalAmt"])) for bill in source_bills)
         assert balance == sum(Decimal(str(bill["Balance"])) for bill in source_bills)
+
+
+def _qbd_session_run(env: dict[str, str], company: Any, job: str) -> None:
+    """One `meltano run` of a Desktop job while the Web Connector polls the tap's server once."""
+    port = demo.free_port()
+    env.update(demo.qbd_env(port))
+    env["TAP_QUICKBOOKS_DESKTOP_RUN_SERVER_WAIT_SECONDS"] = "120"
+    sessions: list[Any] = []
+    connector = threading.Thread(target=demo.drive_web_connector, args=(port, company, sessions), daemon=True)
+    connector.start()
+    result = demo.meltano(["run", job], env, f"{job}-{port}")
+    connector.join(timeout=60)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert sessions and sessions[0].outcome == "completed", sessions
+
+
+def _mirrored(org: Any, sobject: str, entity: str) -> dict[str, list[dict[str, Any]]]:
+    """Salesforce records of one QuickBooks entity, by QuickBooks id (a list: "present once")."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in org.records[sobject].values():
+        _, _, rest = str(row.get("QuickBooks_Id__c") or "").partition(f":{entity}:")
+        if rest and ":line:" not in rest:
+            found.setdefault(rest, []).append(row)
+    return found
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or "0"))
+
+
+def test_qbd_to_salesforce_mirrors_the_books_follows_edits_and_deletions_then_changes_nothing(
+    meltano_env: dict[str, str], tmp_path: Any,
+) -> None:
+    from sandboxes.qbwc import QuickBooksCompany
+
+    env = dict(meltano_env)
+    env["TAP_QUICKBOOKS_DESKTOP_BUFFER_PATH"] = str(tmp_path / "qbd-buffer.sqlite")
+    company = QuickBooksCompany.generate(seed=15, transactions=60, path=tmp_path / "company.sqlite", tz="-05:00")
+    control = company.control
+    with demo.saas_sandbox("salesforce") as (sf_env, salesforce):
+        env.update(sf_env)
+        _qbd_session_run(env, company, "qbd-to-salesforce")
+        org = salesforce.org
+
+        def reconcile() -> None:
+            for kind, sobject, entity in (("Vendor", "Account", "vendor"), ("Customer", "Account", "customer"),
+                                          ("Invoice", "Opportunity", "invoice"), ("Bill", "Opportunity", "bill")):
+                source = control.ids(kind, limit=100_000)
+                mirrored = _mirrored(org, sobject, entity)
+                assert sorted(source) == sorted(i for i in mirrored if mirrored[i][0].get("QuickBooks_Deleted_At__c")
+                                                is None), kind
+                assert all(len(rows) == 1 for rows in mirrored.values()), f"{kind} present more than once"
+                for qb_id in source:
+                    fields = control.get(kind, qb_id)["fields"]
+                    (row,) = mirrored[qb_id]
+                    if kind == "Invoice":
+                        assert row["Amount"] == _money(fields.get("Subtotal")) + _money(fields.get("SalesTaxTotal"))
+                        assert row["Type"] == "QuickBooks Invoice"
+                    elif kind == "Bill":
+                        assert row["Amount"] == _money(fields["AmountDue"]) and row["Type"] == "QuickBooks Bill"
+                    else:
+                        assert row["Active__c"] is control.get(kind, qb_id)["is_active"], (kind, qb_id)
+            orders = _mirrored(org, "Order", "invoice") | _mirrored(org, "Order", "bill")
+            lines_total: dict[str, Decimal] = {}
+            for item in org.records["OrderItem"].values():
+                if item.get("QuickBooks_Deleted_At__c") is None:
+                    lines_total[item["OrderId"]] = lines_total.get(item["OrderId"], Decimal(0)) + item["TotalPrice"]
+            # The sales team's view of every Account: its open balance, aged, to the cent.
+            open_by_party: dict[str, Decimal] = {}
+            for kind, party, balance in (("Invoice", "CustomerRef", "BalanceRemaining"),
+                                         ("Bill", "VendorRef", "OpenAmount")):
+                for qb_id in control.ids(kind, limit=100_000):
+                    fields = control.get(kind, qb_id)["fields"]
+                    owner = fields[party]["ListID"]
+                    open_by_party[owner] = open_by_party.get(owner, Decimal(0)) + _money(fields.get(balance))
+            for entity in ("customer", "vendor"):
+                for qb_id, (account,) in _mirrored(org, "Account", entity).items():
+                    aged = sum(_money(account.get(f"QuickBooks_Aging_{b}__c"))
+                               for b in ("Current", "1_30", "31_60", "61_90", "Over_90"))
+                    assert aged == open_by_party.get(qb_id, Decimal(0)), (entity, qb_id)
+            for qb_id in control.ids("Bill", limit=100_000):
+                (order,) = orders[qb_id]
+                # Bills have no tax: their OrderItems add up to the bill to the cent.
+                assert lines_total.get(order["Id"], Decimal(0)) == _money(control.get("Bill", qb_id)["fields"]["AmountDue"])
+
+        reconcile()
+        chart = org.records["QuickBooks_Account__c"]
+        assert len(chart) == company.count("Account")
+        assert org.records["Product2"]
+
+        customer = control.ids("Customer", limit=1, active=True)[0]
+        control.modify("Customer", customer, CompanyName="Renamed After The First Sync")
+        vendor = control.ids("Vendor", limit=1, active=True)[0]
+        control.deactivate("Vendor", vendor)
+        deleted_invoice = control.ids("Invoice", limit=1)[0]
+        deleted_bill = control.ids("Bill", limit=1)[0]
+        control.delete("Invoice", deleted_invoice)
+        control.delete("Bill", deleted_bill)
+        _qbd_session_run(env, company, "qbd-to-salesforce")
+
+        reconcile()
+        for entity, qb_id in (("invoice", deleted_invoice), ("bill", deleted_bill)):
+            (opportunity,) = _mirrored(org, "Opportunity", entity)[qb_id]
+            assert opportunity["StageName"] == "Closed Lost" and opportunity["QuickBooks_Deleted_At__c"]
+            (order,) = _mirrored(org, "Order", entity)[qb_id]
+            lines = [i for i in org.records["OrderItem"].values() if i["OrderId"] == order["Id"]]
+            assert all(i["QuickBooks_Deleted_At__c"] for i in lines)
+        (account,) = _mirrored(org, "Account", "vendor")[vendor]
+        assert account["Active__c"] is False
+
+        writes = len(salesforce.requests_to("PATCH", "/composite/sobjects/"))
+        _qbd_session_run(env, company, "qbd-to-salesforce")
+        assert len(salesforce.requests_to("PATCH", "/composite/sobjects/")) == writes
+        assert len(salesforce.requests_to("POST", r"/jobs/ingest/?$")) == 0
+        reconcile()

@@ -101,8 +101,17 @@ class DeadLetterStore:
 
     def add(self, *, stream: str | None, line: str, reason: str, key: dict[str, Any] | None = None,
             schema_message: str | None = None) -> int:
+        """The letter's id. A line already pending for the stream (sent again because the run
+        that set it aside stopped before its STATE) keeps its one letter, with the new reason."""
         with self._lock:
-            cursor = self._connection().execute(
+            db = self._connection()
+            pending = db.execute(
+                "SELECT id FROM record_letters WHERE status = ? AND stream IS ? AND line = ? "
+                "ORDER BY id LIMIT 1", (PENDING, stream, line)).fetchone()
+            if pending is not None:
+                db.execute("UPDATE record_letters SET reason = ? WHERE id = ?", (reason, pending[0]))
+                return int(pending[0])
+            cursor = db.execute(
                 "INSERT INTO record_letters (created_at, stream, record_key, line, schema_message, reason)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (_now(), stream, _key_text(key), line, schema_message, reason),

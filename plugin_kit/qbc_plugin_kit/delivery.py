@@ -27,6 +27,7 @@ from typing import Any
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import (
+    ConfigValidationError,
     InvalidRecord,
     MissingKeyPropertiesError,
     RecordsWithoutSchemaException,
@@ -37,6 +38,7 @@ from qbc_plugin_kit.failures import Kind, RecordRefused, RecordsSetAside, System
 from qbc_plugin_kit.retry import RetryPolicy
 from qbc_plugin_kit.singer_input import PreludeLine, RawLineReader
 from qbc_plugin_kit.validation import RecordValidator, non_finite_reason
+from qbc_plugin_kit.version_order import version_key
 
 # Private keys a record carries through a sink: its input line and, when replayed, its letter.
 LINE = "__qbc_line__"
@@ -178,6 +180,17 @@ class DeliveryTarget:
         self.message_reader.unreadable_handler = self._set_aside_unreadable
         self.message_reader.prelude = self._prelude
 
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # The SDK's CLI ends a refused configuration on "Config validation failed", naming no
+        # setting: a SystemicFailure's one line names them and the fix.
+        try:
+            return super()._validate_config(raise_errors=raise_errors)  # type: ignore[misc, no-any-return]
+        except ConfigValidationError as exc:
+            details = "; ".join(str(e) for e in (exc.errors or [])) or str(exc)
+            raise SystemicFailure(f"the configuration is not valid: {details}",
+                                  f"set these settings (meltano config {self.name} set ...) and run "
+                                  "again") from exc
+
     # -- input ---------------------------------------------------------------------------
 
     def _prelude(self) -> Iterator[PreludeLine]:
@@ -274,6 +287,7 @@ class DeliverySink:
         self._delivery: DeliveryLedger = target.delivery
         self._settings: DeliverySettings = target.delivery_settings
         self._record_validator: RecordValidator | None = None
+        self._validating: bool | None = None  # validate_schema read once, not per record
         super().__init__(target, *args, **kwargs)  # type: ignore[call-arg]
 
     def get_validator(self) -> None:
@@ -289,20 +303,25 @@ class DeliverySink:
         return self._record_validator
 
     def _validate_and_parse(self, record: dict) -> dict:
-        private = {k: record.pop(k) for k in PRIVATE_KEYS if k in record}
+        line, letter = record.pop(LINE, None), record.pop(LETTER, None)
         try:
-            validator = self.record_validator
-            reason = validator.validate(record) if validator is not None else None
+            if self._validating is None:
+                self._validating = self.record_validator is not None
+            reason = self._record_validator.validate(record) if self._validating and self._record_validator else None
             if reason:
                 raise RecordRefused(reason)
             try:
-                # Parses date-times (updated_at among them: version fields are then readable;
-                # a version the order still cannot read fails its record when it is compared).
-                super()._validate_and_parse(record)  # type: ignore[misc]
-            except ValueError as exc:
+                super()._validate_and_parse(record)  # type: ignore[misc]  # parses date-times
+                # A version the order cannot read (an updated_at past year 9999 in UTC) fails
+                # its record here, not a whole batch when versions are compared.
+                version_key(record)
+            except (ValueError, OverflowError) as exc:
                 raise RecordRefused(f"unreadable value: {exc}") from exc
         finally:
-            record.update(private)
+            if line is not None:
+                record[LINE] = line
+            if letter is not None:
+                record[LETTER] = letter
         return record
 
     # -- delivery ------------------------------------------------------------------------

@@ -24,6 +24,10 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class Verdict:
+    """A target's judgement of one error. ``fix`` is what the user should change (a setting or
+    file by name): the last line of a systemic stop, and of a transient error that outlasted
+    the retries."""
+
     kind: Kind
     message: str
     fix: str = ""  # for SYSTEMIC: what the user changes (the setting or file by name)

@@ -72,7 +72,7 @@ class RawLineReader(SimpleSingerReader):
 
     def process_lines(self, file_input: IO[str] | None, callbacks: dict[str, Any]) -> Any:  # type: ignore[override]
         # Blank lines carry nothing (a trailing newline, an editor's last line): skip them.
-        lines = (line for line in self._lines(file_input) if line.strip())
+        lines = (line for line in self._lines(file_input) if line and not line.isspace())
         return super().process_lines(lines, {**callbacks, UNREADABLE: self._unreadable})  # type: ignore[arg-type]
 
     def _unreadable(self, message_dict: dict[str, Any]) -> None:

@@ -47,7 +47,10 @@ def _instant(value: Any) -> dt.datetime:
     if parsed.tzinfo is None:
         # Record-model timestamps carry their offset; a naive one is read as UTC.
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError(f"updated_at {value!r} is outside the years 1-9999 in UTC") from exc
 
 
 def _sync_token(value: Any) -> int:

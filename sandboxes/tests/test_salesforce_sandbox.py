@@ -124,3 +124,57 @@ def test_spent_daily_allowance_answers_request_limit_exceeded(salesforce_sandbox
     first, second = http.get(url, timeout=10), http.get(url, timeout=10)
     assert first.headers["Sforce-Limit-Info"] == "api-usage=1/1"
     assert second.status_code == 403 and second.json()[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+
+
+def _upsert(http: requests.Session, sandbox: SalesforceSandbox, sobject: str, *records: dict[str, object]):
+    url = f"{sandbox.url}{V}/composite/sobjects/{sobject}/QuickBooks_Id__c"
+    body = {"allOrNone": False, "records": [{"attributes": {"type": sobject}, **r} for r in records]}
+    return http.patch(url, json=body, timeout=10).json()
+
+
+def test_an_order_item_must_use_an_entry_of_its_orders_price_book(salesforce_sandbox):
+    http = _login(salesforce_sandbox)
+    org = salesforce_sandbox.org
+    standard = org.standard_pricebook_id
+    custom = org._insert("Pricebook2", {"Name": "Wholesale", "IsStandard": False, "IsActive": True})
+    _upsert(http, salesforce_sandbox, "Account", {"QuickBooks_Id__c": "a", "Name": "A"})
+    _upsert(http, salesforce_sandbox, "Product2", {"QuickBooks_Id__c": "p", "Name": "P", "IsActive": True})
+    entry = {"QuickBooks_Id__c": "e", "Product2": {"QuickBooks_Id__c": "p"}, "Pricebook2Id": standard,
+             "UnitPrice": 5, "IsActive": True}
+    assert _upsert(http, salesforce_sandbox, "PricebookEntry", entry)[0]["success"]
+    duplicate = _upsert(http, salesforce_sandbox, "PricebookEntry", {**entry, "QuickBooks_Id__c": "e2"})
+    assert duplicate[0]["errors"][0]["statusCode"] == "DUPLICATE_VALUE"
+    for ext, book in (("o1", standard), ("o2", custom)):
+        _upsert(http, salesforce_sandbox, "Order", {"QuickBooks_Id__c": ext, "Account": {"QuickBooks_Id__c": "a"},
+                                                    "EffectiveDate": "2026-11-01", "Status": "Draft",
+                                                    "Pricebook2Id": book})
+    item = {"PricebookEntry": {"QuickBooks_Id__c": "e"}, "Quantity": 3, "UnitPrice": "33.33"}
+    good, bad = _upsert(http, salesforce_sandbox, "OrderItem",
+                        {**item, "QuickBooks_Id__c": "i1", "Order": {"QuickBooks_Id__c": "o1"}},
+                        {**item, "QuickBooks_Id__c": "i2", "Order": {"QuickBooks_Id__c": "o2"}})
+    assert good["success"] and bad["errors"][0]["statusCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    stored = org.find("OrderItem", "QuickBooks_Id__c", "i1")
+    assert str(stored["TotalPrice"]) == "99.99" and stored["Product2Id"] == org.find("Product2", "QuickBooks_Id__c", "p")["Id"]
+    moved = _upsert(http, salesforce_sandbox, "OrderItem", {"QuickBooks_Id__c": "i1", "Order": {"QuickBooks_Id__c": "o2"}})
+    assert moved[0]["errors"][0]["statusCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
+
+
+def test_throttled_requests_answer_429_then_the_org_answers_again(salesforce_sandbox):
+    http = _login(salesforce_sandbox)
+    salesforce_sandbox.throttle(1)
+    url = f"{salesforce_sandbox.url}{V}/sobjects/Account/describe"
+    first, second = http.get(url, timeout=10), http.get(url, timeout=10)
+    assert first.status_code == 429 and first.headers["Retry-After"] == "1"
+    assert second.status_code == 200 and salesforce_sandbox.throttled_answers == 1
+
+
+def test_soql_compares_numbers_and_skips_nulls(salesforce_sandbox):
+    http = _login(salesforce_sandbox)
+    _upsert(http, salesforce_sandbox, "Account", {"QuickBooks_Id__c": "a", "Name": "A", "QuickBooks_Balance__c": 5},
+            {"QuickBooks_Id__c": "b", "Name": "B", "QuickBooks_Balance__c": 0}, {"QuickBooks_Id__c": "c", "Name": "C"})
+    soql = "SELECT QuickBooks_Id__c FROM Account WHERE QuickBooks_Balance__c > 0"
+    rows = http.get(f"{salesforce_sandbox.url}{V}/query", params={"q": soql}, timeout=10).json()["records"]
+    assert [r["QuickBooks_Id__c"] for r in rows] == ["a"]
+    soql = "SELECT QuickBooks_Id__c FROM Account WHERE QuickBooks_Id__c != 'a'"
+    rows = http.get(f"{salesforce_sandbox.url}{V}/query", params={"q": soql}, timeout=10).json()["records"]
+    assert sorted(r["QuickBooks_Id__c"] for r in rows) == ["b", "c"]

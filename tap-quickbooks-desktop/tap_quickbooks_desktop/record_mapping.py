@@ -134,9 +134,11 @@ def customer(company: str, ret: Node) -> Record:
     return {
         **_common(company, ret),
         "display_name": text(ret, "FullName") or text(ret, "Name"),
+        "fully_qualified_name": text(ret, "FullName") or text(ret, "Name"),
         "company_name": text(ret, "CompanyName"), "given_name": text(ret, "FirstName"),
         "family_name": text(ret, "LastName"), "email": text(ret, "Email"),
         "phone": text(ret, "Phone"), "parent_id": text(ret, "ParentRef/ListID"),
+        "terms_id": text(ret, "TermsRef/ListID"),
         "currency": text(ret, "CurrencyRef/FullName"), "balance": money(ret, "Balance"),
         "billing_address": _address(ret, "BillAddress"), "active": flag(ret, "IsActive"),
     }
@@ -146,6 +148,8 @@ def vendor(company: str, ret: Node) -> Record:
     return {
         **_common(company, ret),
         "display_name": text(ret, "Name"), "company_name": text(ret, "CompanyName"),
+        # VendorRet has no FullName or ParentRef: vendors are a flat list in QuickBooks Desktop.
+        "fully_qualified_name": text(ret, "Name"), "parent_id": None,
         "given_name": text(ret, "FirstName"), "family_name": text(ret, "LastName"),
         "email": text(ret, "Email"), "phone": text(ret, "Phone"),
         "account_number": text(ret, "AccountNumber"),
@@ -256,7 +260,15 @@ def invoice(company: str, ret: Node) -> Record:
         "customer_id": text(ret, "CustomerRef/ListID"), "customer_name": text(ret, "CustomerRef/FullName"),
         "due_date": text(ret, "DueDate"), "balance": money(ret, "BalanceRemaining"),
         "ar_account_id": text(ret, "ARAccountRef/ListID"),
+        "email_status": _queued(ret, "IsToBeEmailed"), "print_status": _queued(ret, "IsToBePrinted"),
     }
+
+
+def _queued(ret: Node, path: str) -> str | None:
+    """QuickBooks Desktop keeps only the to-be-sent queue, never that a copy went out: a
+    document off the queue is "not_pending" (docs/record-model.md)."""
+    queued = flag(ret, path)
+    return None if queued is None else ("pending" if queued else "not_pending")
 
 
 def bill(company: str, ret: Node) -> Record:

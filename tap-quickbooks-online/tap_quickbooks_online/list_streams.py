@@ -74,8 +74,10 @@ class CustomersStream(ListStream):
     def own_columns(self, obj: Obj) -> Obj:
         return {
             **_contact(obj),
+            "fully_qualified_name": text(obj.get("FullyQualifiedName")) or text(obj.get("DisplayName")),
             "company_name": text(obj.get("CompanyName")),
             "parent_id": ref_id(obj, "ParentRef"),
+            "terms_id": ref_id(obj, "SalesTermRef"),
             "currency": ref_id(obj, "CurrencyRef"),
             "balance": money(obj.get("Balance")),
             "billing_address": address(obj.get("BillAddr")),
@@ -90,7 +92,11 @@ class VendorsStream(ListStream):
     def own_columns(self, obj: Obj) -> Obj:
         return {
             **_contact(obj),
+            # Vendors have no hierarchy in practice: Intuit often omits the name, which is then
+            # the display name.
+            "fully_qualified_name": text(obj.get("FullyQualifiedName")) or text(obj.get("DisplayName")),
             "company_name": text(obj.get("CompanyName")),
+            "parent_id": ref_id(obj, "ParentRef"),
             "account_number": text(obj.get("AcctNum")),
             "currency": ref_id(obj, "CurrencyRef"),
             "balance": money(obj.get("Balance")),

@@ -95,6 +95,11 @@ def _vendor(obj: Obj) -> Obj:
     return {"vendor_id": ref_id(obj, "VendorRef"), "vendor_name": ref_name(obj, "VendorRef")}
 
 
+# Intuit's EmailStatusEnum / PrintStatusEnum in the record model's words (docs/record-model.md).
+SEND_STATUS = {"NotSet": "not_set", "NeedToSend": "pending", "NeedToPrint": "pending",
+               "EmailSent": "sent", "PrintComplete": "sent"}
+
+
 class InvoicesStream(TransactionStream):
     name = "invoices"
     entity = "Invoice"
@@ -102,7 +107,9 @@ class InvoicesStream(TransactionStream):
 
     def own_columns(self, obj: Obj) -> Obj:
         return {**_customer(obj), "due_date": date(obj.get("DueDate")), "balance": money(obj.get("Balance")),
-                "ar_account_id": ref_id(obj, "ARAccountRef")}
+                "ar_account_id": ref_id(obj, "ARAccountRef"),
+                "email_status": SEND_STATUS.get(text(obj.get("EmailStatus")) or ""),
+                "print_status": SEND_STATUS.get(text(obj.get("PrintStatus")) or "")}
 
 
 class BillsStream(TransactionStream):

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
+import socket
+import ssl
 import tempfile
 import threading
 import time
 import typing as t
 
 from databricks import sql as dbsql
+from qbc_plugin_kit.failures import SystemicFailure, missing_file
 
 from target_databricks import merge_sql
 from target_databricks.auth import (
@@ -19,23 +23,27 @@ from target_databricks.auth import (
     OAuthCredentialsProvider,
     token_url_for,
 )
-from target_databricks.merge_sql import Column
-from target_databricks.retry import (
-    RetryPolicy,
+from target_databricks.errors import (
+    ConnectFailed,
+    TableValidationError,
     TransientWarehouseError,
     UnauthorizedError,
     is_transient,
     is_unauthorized,
 )
+from target_databricks.merge_sql import Column
 from target_databricks.type_mapping import ColumnPlan, normalize, plan_column
 
 USER_AGENT_ENTRY = "quickbooks-connectors-target-databricks"
 _NOT_FOUND = re.compile(r"TABLE_OR_VIEW_NOT_FOUND|NoSuchTableException|Table or view not found|"
                         r"SCHEMA_NOT_FOUND|not found", re.IGNORECASE)
 
+# The connector, told never to sleep (see _connect), reports every failed connection with this
+# text and drops the cause; diagnose_connection finds it again.
+_CAUSE_HIDDEN = "would exceed retry policy max retry duration"
+_PROBE_SECONDS = 10.0
 
-class TableValidationError(Exception):
-    """The stored table cannot take this batch (missing key column, incompatible type)."""
+__all__ = ["DatabricksConnector", "TableValidationError", "diagnose_connection"]
 
 
 def _redact(text: str, secrets: t.Iterable[str | None]) -> str:
@@ -54,11 +62,6 @@ class DatabricksConnector:
         self._local = threading.local()
         self._connections: list[t.Any] = []
         self._lock = threading.Lock()
-        self.retry_policy = RetryPolicy(
-            attempts=int(config.get("retry_attempts", 5)),
-            base_delay=float(config.get("retry_base_delay_seconds", 1.0)),
-            max_delay=float(config.get("retry_max_delay_seconds", 30.0)),
-        )
         self.oauth_token: ClientCredentialsToken | None = None
         if config.get("client_id") and config.get("client_secret") and not config.get(
             "access_token"
@@ -71,9 +74,9 @@ class DatabricksConnector:
                 verify=config.get("tls_ca_file") or True,
             )
         elif not config.get("access_token"):
-            raise AuthenticationError(
-                "no credentials: set access_token, or client_id and client_secret for a "
-                "service principal (OAuth M2M)"
+            raise SystemicFailure(
+                "no credentials for the warehouse",
+                "set access_token, or client_id and client_secret for a service principal (OAuth M2M)",
             )
         self.native_parameters = config.get("parameter_style", "native") == "native"
         self.reconnect_count = 0
@@ -89,14 +92,21 @@ class DatabricksConnector:
 
     # Connections -----------------------------------------------------------------------
 
-    def _connect(self) -> t.Any:
+    def _host_port(self) -> tuple[str, int]:
         # The connector takes the port separately (``_port``, default 443).
+        host, _, port = str(self.config["server_hostname"]).partition(":")
+        return host, int(port) if port else 443
+
+    def _connect(self) -> t.Any:
+        ca_file = self.config.get("tls_ca_file")
+        if ca_file and not os.path.isfile(ca_file):
+            raise missing_file("tls_ca_file", str(ca_file))
         host, _, port = str(self.config["server_hostname"]).partition(":")
         kwargs: dict[str, t.Any] = {
             "server_hostname": host,
             "http_path": self.config["http_path"],
             "user_agent_entry": USER_AGENT_ENTRY,
-            # One retry policy (ours, retry.py) decides what is retried, with jitter: the
+            # One retry policy (the plugin kit's) decides what is retried, with jitter: the
             # connector's own waits at least _retry_delay_max (>= 5 s) per retry. With a 1 s
             # budget it raises at once instead of sleeping, and says it would have retried.
             "_retry_stop_after_attempts_count": 1,
@@ -125,8 +135,10 @@ class DatabricksConnector:
         if connection is None:
             try:
                 connection = self._connect()
+            except SystemicFailure:
+                raise
             except Exception as exc:
-                self._raise_clean(exc)
+                self._raise_connect_failure(exc)
             self._local.connection = connection
         return connection
 
@@ -165,6 +177,21 @@ class DatabricksConnector:
         if is_transient(exc):
             raise TransientWarehouseError(message) from None
         raise type(exc)(message) if _rebuildable(exc) else exc
+
+    def _raise_connect_failure(self, exc: Exception) -> t.NoReturn:
+        """A failed connection as the error that names its cause (see errors.classify)."""
+        if isinstance(exc, AuthenticationError) or is_unauthorized(exc):
+            self._raise_clean(exc)
+        message = _redact(f"{type(exc).__name__}: {exc}", self._secrets())
+        if _CAUSE_HIDDEN in message.lower():
+            host, port = self._host_port()
+            cause = diagnose_connection(host, port, self.config.get("tls_ca_file"))
+            if cause is None:  # the host answers: busy or starting, worth a retry
+                raise TransientWarehouseError(message) from None
+            message = cause
+        failure = ConnectFailed(message)
+        failure.context = getattr(exc, "context", None)  # type: ignore[attr-defined]
+        raise failure from None
 
     # Statements ------------------------------------------------------------------------
 
@@ -309,6 +336,29 @@ class DatabricksConnector:
                                             properties=properties, replace=True))
         self.execute(merge_sql.insert_select(table, columns, merge_sql.select_all(copy)))
         self.execute(merge_sql.drop_table(copy))
+
+
+def diagnose_connection(host: str, port: int, ca_file: str | None) -> str | None:
+    """Why a connection to ``host:port`` fails (name, listener, TLS), or None if it does not."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"the name {host!r} does not resolve ({exc.strerror or exc}): name or service not known"
+    try:
+        raw = socket.create_connection((host, port), timeout=_PROBE_SECONDS)
+    except ConnectionRefusedError:
+        return f"nothing accepts connections at {host}:{port} (connection refused)"
+    except OSError as exc:
+        return f"{host}:{port} does not answer ({exc}): timed out"
+    context = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+    try:
+        with raw, context.wrap_socket(raw, server_hostname=host):
+            return None
+    except ssl.SSLCertVerificationError as exc:
+        return (f"the certificate of {host}:{port} is not trusted ({exc.verify_message}): "
+                "certificate verify failed")
+    except (ssl.SSLError, OSError) as exc:
+        return f"TLS with {host}:{port} failed ({exc}): ssl: handshake failed"
 
 
 def _connection_broken(exc: BaseException) -> bool:

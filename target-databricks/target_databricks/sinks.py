@@ -1,37 +1,40 @@
-"""One sink per stream: deduplicate a batch, stage it, and MERGE it in one statement."""
+"""One sink per stream: deduplicate a batch, stage it, and MERGE it in one statement.
+
+Delivery (retries, setting aside the records the warehouse cannot hold, the systemic stop,
+dead letters and their replay) is the plugin kit's (``qbc_plugin_kit.delivery``); this sink
+supplies ``load`` (one batch, one MERGE) and the warehouse's error verdicts (errors.py).
+"""
 
 from __future__ import annotations
 
 import base64
 import functools
+import json
 import re
 import time
 import typing as t
 import uuid
 
+from qbc_plugin_kit.delivery import PRIVATE_KEYS, DeliverySink, private_keys_removed
+from qbc_plugin_kit.failures import RecordRefused, Verdict
+from qbc_plugin_kit.record_model import HEADER_LINES, SOURCE_COLUMN, audit_source
+from qbc_plugin_kit.version_order import DELETED_AT, newest_per_key
 from singer_sdk.sinks import BatchSink
-from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
-from target_databricks import merge_sql
-from target_databricks.auth import AuthenticationError
-from target_databricks.connector import TableValidationError
+from target_databricks import errors, merge_sql
 from target_databricks.merge_sql import Column
-from target_databricks.retry import call_with_retry, is_transient
 from target_databricks.row_encoding import (
     ValueRejected,
     encode_row,
+    encode_value,
     json_chunks,
     split_constant_columns,
 )
 from target_databricks.type_mapping import STRING, TIMESTAMP, TypeSettings, sql_type
-from target_databricks.validation import CompiledSchemaValidator
-from target_databricks.versioning import DEFAULT_VERSION_COLUMNS, newest_per_key
 
 if t.TYPE_CHECKING:
     from target_databricks.target import TargetDatabricks
 
-SOURCE_COLUMN = "_sdc_source"
-DELETED_AT = merge_sql.DELETED_AT
 ROWS_PARAMETER = "rows"
 # Databricks' documented cap on one statement's native parameter values.
 MAX_PARAMETER_BYTES = 1_000_000
@@ -39,6 +42,9 @@ _INVALID = re.compile(r"[^0-9a-z_]+")
 # Audit columns a soft deletion still writes (the record's other values are kept).
 _TOMBSTONE_AUDIT = ("_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at",
                     "_sdc_sequence", "_sdc_table_version", SOURCE_COLUMN)
+# Below this many characters of values a record cannot reach the parameter cap, even with
+# every character escaped as \uXXXX in the JSON payload: only larger ones are measured.
+_SURELY_SMALL = MAX_PARAMETER_BYTES // 6
 
 
 @functools.lru_cache(maxsize=4096)  # called for every key of every record
@@ -48,17 +54,7 @@ def conform_name(name: str) -> str:
     return f"_{conformed}" if conformed[0].isdigit() else conformed
 
 
-def _singular(stream: str) -> str:
-    if stream.endswith("ies"):
-        return stream[:-3] + "y"
-    return stream[:-1] if stream.endswith("s") else stream
-
-
-class BatchRejected(Exception):
-    """The batch was written to the dead-letter store instead of the table."""
-
-
-class DatabricksSink(BatchSink):
+class DatabricksSink(DeliverySink, BatchSink):
     """Loads one stream into ``catalog.schema.table``."""
 
     target: TargetDatabricks
@@ -100,10 +96,8 @@ class DatabricksSink(BatchSink):
             Column(conform_name(name), sql_type(prop, settings))
             for name, prop in self.schema["properties"].items()
         ]
+        self._desired_types = {c.name: c.sql_type for c in self.desired_columns}
         self.keys = [conform_name(k) for k in self.key_properties]
-        wanted_versions = config.get("version_columns") or list(DEFAULT_VERSION_COLUMNS)
-        self.version_names = [c for c in wanted_versions
-                              if c in {col.name for col in self.desired_columns}]
         self.load_method = config.get("load_method", "upsert")
         self.hard_delete = bool(config.get("hard_delete", False))
         self.staging_mode = config.get("staging", "insert")
@@ -120,15 +114,39 @@ class DatabricksSink(BatchSink):
         """Audit columns are always written (ARCHITECTURE.md section 5)."""
         return True
 
-    def get_validator(self) -> BaseJSONSchemaValidator | None:
-        return CompiledSchemaValidator(self.schema) if self.validate_schema else None
-
     # Records --------------------------------------------------------------------------
 
     def preprocess_record(self, record: dict, context: dict) -> dict:
-        edition, company = record.get("edition"), record.get("company_id")
-        record[SOURCE_COLUMN] = f"{edition}:{company}" if edition and company else self.stream_name
+        record[SOURCE_COLUMN] = audit_source(self.stream_name, record)
+        self._check_values(record)
         return record
+
+    def _check_values(self, record: dict) -> None:
+        """Refuse, alone, a record its columns cannot hold exactly (a 40-digit number, more
+        decimals than the scale, a date outside the TIMESTAMP range, more than a statement's
+        parameters may carry), rather than let it fail the MERGE of its whole batch."""
+        row: list[str | None] = []
+        for name, value in record.items():
+            if value is None or name in PRIVATE_KEYS:
+                continue
+            column = conform_name(name)
+            column_type = self._desired_types.get(column)
+            if column_type is None:
+                continue
+            try:
+                row.append(encode_value(column, value, column_type))
+            except ValueRejected as exc:
+                raise RecordRefused(str(exc)) from exc
+            except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+                raise RecordRefused(f"column `{column}`: {value!r} cannot be stored as "
+                                    f"{column_type} ({exc})") from exc
+        if self.staging_mode != "insert" or self.encoded_payload:
+            return  # inline: the payload is SQL text, not a parameter
+        if sum(len(text) for text in row if text) < _SURELY_SMALL:
+            return
+        size = len(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode())
+        if size > MAX_PARAMETER_BYTES:
+            raise RecordRefused(_too_large(size))
 
     # Batches --------------------------------------------------------------------------
 
@@ -138,50 +156,29 @@ class DatabricksSink(BatchSink):
             return
         started = time.monotonic()
         before = self.connector.statements_on_this_thread()
-        try:
-            self._load_batch(records)
-        except BatchRejected:
+        landed = self.deliver(records, self._load, self._classify)
+        if not landed:
             return
-        self.tally_record_written(len(records))
-        self.logger.info("Loaded %d records into %s in %.2f s, %d statements", len(records),
+        self.tally_record_written(len(landed))
+        self.logger.info("Loaded %d records into %s in %.2f s, %d statements", len(landed),
                          self.table, time.monotonic() - started,
                          self.connector.statements_on_this_thread() - before)
 
-    def _conformed(self, records: list[dict]) -> list[dict]:
-        return [{conform_name(k): v for k, v in r.items()} for r in records]
+    def _classify(self, error: BaseException) -> Verdict:
+        return errors.classify(error, self.config)
 
-    def _load_batch(self, records: list[dict]) -> None:
-        rows = self._conformed(records)
+    def _load(self, records: list[dict]) -> None:
+        """Write ``records`` atomically: one MERGE (or INSERT) of the batch's newest versions."""
+        rows = [{conform_name(k): v for k, v in private_keys_removed(r).items()} for r in records]
+        dropped = 0
         if self.keys and self.load_method != "append-only":
-            unique = newest_per_key(rows, self.keys, self.version_names)
-            self.tally_duplicate_merged(len(rows) - len(unique))
-            rows = unique
+            rows, dropped = newest_per_key(rows, self.keys)
         try:
-            call_with_retry(lambda: self._write(rows), self.connector.retry_policy,
-                            what=f"loading a batch of {len(rows)} rows into {self.table}",
-                            logger=self.logger)
-        except (TableValidationError, ValueRejected) as exc:
-            self._dead_letter(records, f"{type(exc).__name__}: {exc}")
-            raise BatchRejected from None
-        except AuthenticationError as exc:
-            self._dead_letter(records, f"AuthenticationError: {exc}")
-            raise
-        except Exception as exc:
-            self._dead_letter(records, f"{type(exc).__name__}: {exc}")
-            if is_transient(exc):
-                raise  # the warehouse is unreachable: later batches would only fail as well
-            raise BatchRejected from None
-
-    def _dead_letter(self, records: list[dict], reason: str) -> None:
-        path = self.target.dead_letters.write(
-            self.stream_name, self.original_schema, list(self.key_properties), records, reason
-        )
-        self.logger.error(
-            "Batch of %d records for stream '%s' was not loaded into %s: %s. Kept in %s; "
-            "run `target-databricks replay` to load it again.",
-            len(records), self.stream_name, self.table, reason, path,
-        )
-        self.target.rejected_batches.append(path)
+            self._write(rows)
+        except ValueRejected as exc:
+            # The stored table's type is narrower than the schema's: split until found.
+            raise RecordRefused(str(exc)) from exc
+        self.tally_duplicate_merged(dropped)
 
     def _prepare(self) -> list[Column]:
         if self.columns is None:
@@ -218,7 +215,6 @@ class DatabricksSink(BatchSink):
         if self.keys and self.load_method == "upsert":
             statement = merge_sql.merge(
                 self.table, columns, self.keys, source,
-                version_columns=[c for c in columns if c.name in self.version_names],
                 hard_delete=self.hard_delete,
                 tombstone_columns=_TOMBSTONE_AUDIT,
             )
@@ -248,11 +244,7 @@ class DatabricksSink(BatchSink):
         shared_bytes = sum(len(v.encode()) for v in shared.values())
         largest = max(len(chunk.encode()) for chunk in chunks) + shared_bytes
         if largest > MAX_PARAMETER_BYTES:
-            raise ValueRejected(
-                f"a record of this batch needs {largest:,} bytes of query parameters, more than the "
-                f"{MAX_PARAMETER_BYTES:,} a statement may carry; load this stream with "
-                "`staging: volume` (or `parameter_style: inline`)"
-            )
+            raise ValueRejected(_too_large(largest))
 
     def _payload(self, chunk: str) -> str:
         """The rows parameter as sent: JSON, or base64 when the connector inlines it as SQL."""
@@ -261,20 +253,20 @@ class DatabricksSink(BatchSink):
     def _flag_deleted_lines(self, rows: list[dict]) -> None:
         """A deleted header's lines are flagged too (record-model.md), when a lines table exists."""
         deleted = [r for r in rows if r.get(DELETED_AT) is not None]
-        if not deleted or self.keys != ["company_id", "id"]:
+        relation = HEADER_LINES.get(self.table_base)
+        if not deleted or relation is None or "id" not in self.keys:
             return
-        header = _singular(self.table_base)
-        child = merge_sql.table_name(self.catalog, self.schema_name, f"{header}_lines")
+        lines_stream, header_column = relation
+        child = merge_sql.table_name(self.catalog, self.schema_name, conform_name(lines_stream))
         if not self.target.table_exists(child):
             return
-        columns = [Column("company_id", STRING), Column("id", STRING), Column(DELETED_AT, TIMESTAMP)]
+        joins = [(k, k) for k in self.keys if k != "id"] + [(header_column, "id")]
+        types = {c.name: c.sql_type for c in self.columns or ()}
+        columns = [*(Column(k, types.get(k, STRING)) for k in self.keys), Column(DELETED_AT, TIMESTAMP)]
         spec = [(c.name, c.sql_type) for c in columns]
         source = merge_sql.json_rows_source(columns, self.connector.placeholder(ROWS_PARAMETER),
                                             encoded=self.encoded_payload)
-        statement = merge_sql.flag_children_deleted(
-            child, [("company_id", "company_id"), (f"{header}_id", "id")], source,
-            hard_delete=self.hard_delete,
-        )
+        statement = merge_sql.flag_children_deleted(child, joins, source, hard_delete=self.hard_delete)
         for chunk in json_chunks((encode_row(r, spec) for r in deleted), self.chunk_bytes):
             self.connector.execute(statement, {ROWS_PARAMETER: self._payload(chunk)})
 
@@ -285,3 +277,9 @@ class DatabricksSink(BatchSink):
             except Exception as exc:
                 self.logger.warning("Could not drop staging table %s: %s", self._stage_table, exc)
         super().clean_up()
+
+
+def _too_large(size: int) -> str:
+    return (f"the record needs {size:,} bytes of query parameters, more than the "
+            f"{MAX_PARAMETER_BYTES:,} a statement may carry; load this stream with "
+            "`staging: volume` (or `parameter_style: inline`)")

@@ -5,24 +5,36 @@ from __future__ import annotations
 import atexit
 import threading
 import typing as t
-from pathlib import Path
 
+from qbc_plugin_kit.delivery import DeliveryTarget, delivery_settings
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import TargetCapabilities
 from singer_sdk.target_base import Target
 
 from target_databricks import merge_sql
 from target_databricks.connector import DatabricksConnector
-from target_databricks.dead_letters import DeadLetterStore
 from target_databricks.sinks import DatabricksSink
 
-DEFAULT_DEAD_LETTER_PATH = ".meltano/target-databricks/dead_letters"
+# Settings of earlier versions: (old name, new name or None when it has no successor, why).
+DEPRECATED_SETTINGS: tuple[tuple[str, str | None, str], ...] = (
+    ("retry_attempts", "max_retries", "retry_attempts counted the first attempt too: "
+     "max_retries = retry_attempts - 1"),
+    ("retry_base_delay_seconds", None, "the backoff is the plugin kit's one retry policy"),
+    ("retry_max_delay_seconds", None, "the backoff is the plugin kit's one retry policy"),
+    ("version_columns", None, "the version order is one rule for every target "
+     "(updated_at, deletion, sync_token, edit_sequence: docs/delivery-contract.md)"),
+)
 
 
-class TargetDatabricks(Target):
+class TargetDatabricks(DeliveryTarget, Target):
     """Loads Singer streams into Unity Catalog tables on a Databricks SQL warehouse."""
 
     name = "target-databricks"
     default_sink_class = DatabricksSink
+    # The `default_target_schema` and `hard_delete` settings below are these two capabilities;
+    # declared so that --about and the Hub definition say so.
+    capabilities: t.ClassVar = [*Target.capabilities, TargetCapabilities.TARGET_SCHEMA,
+                                TargetCapabilities.HARD_DELETE]
 
     config_jsonschema = th.PropertiesList(
         th.Property("server_hostname", th.StringType, required=True,
@@ -92,34 +104,18 @@ class TargetDatabricks(Target):
                     description="Precision of the DECIMAL columns that hold JSON numbers."),
         th.Property("decimal_scale", th.IntegerType, default=10,
                     description="Scale (decimal places) of those DECIMAL columns."),
-        th.Property("version_columns", th.ArrayType(th.StringType),
-                    description="Columns compared, in order, to decide whether a record is "
-                    "older than the stored row. Default: updated_at, sync_token, "
-                    "edit_sequence (those the stream has)."),
-        th.Property("dead_letter_path", th.StringType, default=DEFAULT_DEAD_LETTER_PATH,
-                    description="Folder where batches that could not be loaded are kept for "
-                    "`target-databricks replay`."),
-        th.Property("retry_attempts", th.IntegerType, default=5,
-                    description="Attempts for a batch or statement that fails transiently."),
-        th.Property("retry_base_delay_seconds", th.NumberType, default=1.0,
-                    description="First backoff delay; doubles each attempt, with full jitter."),
-        th.Property("retry_max_delay_seconds", th.NumberType, default=30.0,
-                    description="Longest single backoff delay."),
         th.Property("connector_telemetry", th.BooleanType, default=True,
                     description="Let databricks-sql-connector send its usage telemetry to the "
                     "workspace (the connector's default). Off skips its feature-flag request."),
         th.Property("max_parallel_streams", th.IntegerType, default=4,
                     description="Streams loaded at the same time, each on its own connection."),
+        *delivery_settings("target-databricks"),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.connector = DatabricksConnector(self.config, self.logger)
         atexit.register(self.connector.close)
-        self.dead_letters = DeadLetterStore(
-            Path(self.config.get("dead_letter_path") or DEFAULT_DEAD_LETTER_PATH)
-        )
-        self.rejected_batches: list[Path] = []
         self.overwritten_tables: set[str] = set()
         self._tables_seen: set[str] = set()
         self._schemas_created: set[tuple[str | None, str]] = set()
@@ -129,6 +125,24 @@ class TargetDatabricks(Target):
             from target_databricks.volume_staging import VolumeStager
 
             self.volume_stager = VolumeStager(self)
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Map the settings of earlier versions, then validate (after files and environment
+        were merged, before anything reads them)."""
+        for old, new, why in DEPRECATED_SETTINGS:
+            if old not in self._config:
+                continue
+            value = self._config.pop(old)
+            if new is None:
+                self.logger.warning("Setting %s is no longer used and was ignored: %s", old, why)
+            elif new in self._config:
+                self.logger.warning("Setting %s is deprecated and was ignored: %s is set (%s)",
+                                    old, new, why)
+            else:
+                self._config[new] = max(0, int(value) - 1)
+                self.logger.warning("Setting %s is deprecated: use %s (%s); read as %s: %s",
+                                    old, new, why, new, self._config[new])
+        return t.cast("list[str]", super()._validate_config(raise_errors=raise_errors))
 
     def process_endofpipe(self) -> None:
         """Drain as usual, then end the warehouse sessions while the warehouse is listening

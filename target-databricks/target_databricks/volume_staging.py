@@ -11,6 +11,8 @@ import tempfile
 import typing as t
 import uuid
 
+from qbc_plugin_kit.failures import SystemicFailure
+
 from target_databricks import merge_sql
 from target_databricks.row_encoding import encode_row
 
@@ -24,7 +26,9 @@ class VolumeStager:
     def __init__(self, target: TargetDatabricks) -> None:
         config = target.config
         if not (config.get("catalog") and config.get("staging_volume")):
-            raise ValueError("staging: volume needs both `catalog` and `staging_volume`")
+            raise SystemicFailure("staging: volume needs both the catalog and the staging_volume settings",
+                                  "set catalog and staging_volume (a Unity Catalog Volume in the "
+                                  "target schema), or set staging: insert")
         self.catalog = str(config["catalog"])
         self.volume = str(config["staging_volume"])
         self.local_dir = config.get("staging_local_path") or tempfile.gettempdir()

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+import subprocess
+import sys
 import typing as t
 import uuid
+from pathlib import Path
 
 import pytest
+from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
 
 try:
     from sandboxes.databricks.fixtures import databricks_engine, databricks_faults
@@ -44,8 +49,8 @@ def target_config(databricks_engine: t.Any, schema_name: str, tmp_path: t.Any) -
         "table_provider": "iceberg",
         "connector_telemetry": False,
         "dead_letter_path": str(tmp_path / "dead_letters"),
-        "retry_base_delay_seconds": 0.05,
-        "retry_max_delay_seconds": 0.2,
+        # One retry (a jittered 0.5-1 s wait) is enough to show retrying; five would only wait.
+        "max_retries": 1,
     }
 
 
@@ -78,6 +83,45 @@ def run_target(config: dict[str, t.Any], messages: list[dict[str, t.Any]],
     finally:
         target.connector.close()
     return target
+
+
+def letters(config: t.Mapping[str, t.Any], status: str | None = "pending") -> list[DeadLetter]:
+    """The dead-letter store's letters, as `target-databricks replay --list` reads them."""
+    store = DeadLetterStore(config["dead_letter_path"])
+    try:
+        return store.letters(status=status)
+    finally:
+        store.close()
+
+
+class Run(t.NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def last_line(self) -> str:
+        lines = self.stderr.strip().splitlines()
+        return lines[-1] if lines else ""
+
+    @property
+    def states(self) -> list[dict[str, t.Any]]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+def run_cli(config: t.Mapping[str, t.Any], tmp_path: Path, input_lines: t.Sequence[str] = (),
+            replay: t.Sequence[str] | None = None) -> Run:
+    """The installed `target-databricks` console command, as Meltano runs it: a load of
+    ``input_lines``, or `target-databricks replay` with the ``replay`` arguments."""
+    config_file = tmp_path / f"config-{uuid.uuid4().hex[:6]}.json"
+    config_file.write_text(json.dumps(dict(config)), encoding="utf-8")
+    command = str(Path(sys.executable).parent / "target-databricks")
+    argv = [command, "--config", str(config_file)]
+    if replay is not None:
+        argv = [command, "replay", "--config", str(config_file), *replay]
+    result = subprocess.run(argv, input="".join(line + "\n" for line in input_lines),
+                            capture_output=True, text=True, timeout=600, check=False)
+    return Run(result.returncode, result.stdout, result.stderr)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from target_databricks import cli
+from target_databricks.target import TargetDatabricks
 
 
 def test_about_passes_through_to_the_sdk_and_marks_secrets(capsys):
@@ -20,12 +21,35 @@ def test_about_passes_through_to_the_sdk_and_marks_secrets(capsys):
     assert set(about["settings"]["required"]) >= {"server_hostname", "http_path"}
 
 
-def test_replay_with_an_empty_store_loads_nothing(tmp_path, capsys):
+def _config_file(tmp_path, **settings) -> str:
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"server_hostname": "example.cloud.databricks.com",
                                   "http_path": "/sql/1.0/warehouses/x", "access_token": "t",
-                                  "dead_letter_path": str(tmp_path / "none")}))
+                                  "dead_letter_path": str(tmp_path / "none"), **settings}))
+    return str(config)
+
+
+def test_replay_with_an_empty_store_loads_nothing(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
-        cli.main(["replay", "--config", str(config)])
+        cli.main(["replay", "--config", _config_file(tmp_path)])
     assert info.value.code == 0
-    assert "replayed 0 batch(es)" in capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out) == {"replayed": 0, "still_pending": 0}
+
+
+def test_settings_of_earlier_versions_are_mapped_with_a_warning(caplog):
+    target = TargetDatabricks(config={
+        "server_hostname": "h", "http_path": "/p", "access_token": "t", "retry_attempts": 3,
+        "version_columns": ["updated_at"]}, parse_env_config=False)
+    assert target.config["max_retries"] == 2  # retry_attempts counted the first attempt
+    assert "retry_attempts" not in target.config and "version_columns" not in target.config
+    warnings = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert "retry_attempts is deprecated: use max_retries" in warnings
+    assert "version_columns is no longer used" in warnings
+
+
+def test_an_invalid_setting_ends_on_one_line_naming_it(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--config", _config_file(tmp_path, on_data_failure="ignore"), "--input", "/dev/null"])
+    assert info.value.code == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "on_data_failure" in last and "Fix:" in last

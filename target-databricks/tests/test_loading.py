@@ -7,7 +7,7 @@ import random
 from decimal import Decimal
 
 import pytest
-from conftest import record, run_target, schema_message
+from conftest import letters, record, run_target, schema_message
 
 pytestmark = pytest.mark.e2e
 
@@ -180,14 +180,14 @@ def test_large_batch_is_staged_in_chunks_then_merged_once(target_config, sql):
     config = {**target_config, "stage_chunk_bytes": 20_000}
     messages = [schema_message("invoices", INVOICE, KEYS)]
     messages += [invoice(f"{i:05d}", f"{i}.01", "2026-11-02T10:00:00+00:00") for i in range(1500)]
-    target = run_target(config, messages)
+    run_target(config, messages)
     name = f"`{config['catalog']}`.`{config['schema']}`.`invoices`"
     count, total = sql(f"SELECT count(*), sum(total_amount) FROM {name}")[0]
     assert count == 1500
     assert total == sum(Decimal(f"{i}.01") for i in range(1500))
     tables = [r[1] for r in sql(f"SHOW TABLES IN `{config['catalog']}`.`{config['schema']}`")]
     assert tables == ["invoices"]  # the staging table is dropped at the end
-    assert not target.rejected_batches
+    assert letters(config) == []
 
 
 def test_nested_values_load_as_struct_and_array_columns(target_config, sql):
@@ -221,24 +221,26 @@ def test_text_and_nested_json_round_trip_exactly_in_either_parameter_style(
     messages = [schema_message("notes", schema, ["id"])]
     messages += [record("notes", id=f"{i:03d}", memo=f"{memo} {i}",
                         lines=[{"memo": memo, "amount": Decimal(f"{i}.10")}]) for i in range(60)]
-    target = run_target(config, messages)
-    assert not target.rejected_batches
+    run_target(config, messages)
+    assert letters(config) == []
     rows = stored(sql, config, "notes", "id, memo, lines")
     assert len(rows) == 60
     assert [r[1] for r in rows] == [f"{memo} {i}" for i in range(60)]
     assert rows[7][2] == '[{"memo":' + json.dumps(memo, ensure_ascii=False) + ',"amount":7.10}]'
 
 
-def test_a_record_too_large_for_native_parameters_is_dead_lettered_with_what_to_do(
+def test_a_record_too_large_for_native_parameters_is_set_aside_alone_with_what_to_do(
         target_config, sql):
     schema = {"id": {"type": "string"}, "memo": {"type": ["string", "null"]}}
-    target = run_target(target_config, [
+    run_target({**target_config, "on_data_failure": "warn"}, [
         schema_message("notes", schema, ["id"]),
+        record("notes", id="small", memo="fine"),
         record("notes", id="big", memo="x" * 1_100_000),
         schema_message("tags", schema, ["id"]),
         record("tags", id="t1", memo="fine"),
     ])
-    assert len(target.rejected_batches) == 1
-    letter = target.rejected_batches[0].read_text(encoding="utf-8")
-    assert "staging: volume" in letter and "1,000,000" in letter
+    (letter,) = letters(target_config)
+    assert '"id":"big"' in letter.line
+    assert "staging: volume" in letter.reason and "1,000,000" in letter.reason
+    assert [r[0] for r in stored(sql, target_config, "notes", "id")] == ["small"]
     assert [r[0] for r in stored(sql, target_config, "tags", "id")] == ["t1"]

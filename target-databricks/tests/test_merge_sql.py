@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from qbc_plugin_kit.version_order import supersedes_sql
 from target_databricks import merge_sql
 from target_databricks.merge_sql import Column
 
@@ -17,7 +18,6 @@ COLUMNS = [
     Column("edit_sequence", "STRING"),
     Column("_sdc_deleted_at", "TIMESTAMP"),
 ]
-VERSIONS = [COLUMNS[3], COLUMNS[4], COLUMNS[5]]
 
 
 def clauses(sql: str) -> list[str]:
@@ -80,46 +80,51 @@ def test_merge_matches_on_every_key_null_safely():
     assert "ON t.`company_id` <=> s.`company_id` AND t.`id` <=> s.`id`" in sql
 
 
-def test_merge_updates_only_when_source_is_not_older():
-    sql = merge_sql.merge(TABLE, COLUMNS, ["company_id", "id"], "SELECT 1",
-                          version_columns=VERSIONS)
+def test_merge_updates_only_when_the_kits_version_order_says_not_older():
+    sql = merge_sql.merge(TABLE, COLUMNS, ["company_id", "id"], "SELECT 1")
     update = next(c for c in clauses(sql) if "UPDATE SET t.`total_amount`" in c)
-    assert update.startswith("MATCHED AND NOT ((coalesce(s.`updated_at` < t.`updated_at`, FALSE)")
-    assert "s.`sync_token` < t.`sync_token`" in update
-    # edit_sequence compares as numbers when both sides are all digits
-    assert "CAST(s.`edit_sequence` AS DECIMAL(38,0)) < CAST(t.`edit_sequence` AS DECIMAL(38,0))" in update
+    guard = supersedes_sql("databricks", lambda c: f"s.`{c}`", lambda c: f"t.`{c}`")
+    assert update.startswith(f"MATCHED AND {guard} THEN UPDATE SET")
     # key columns are never rewritten
     assert "t.`id` =" not in update
 
 
-def test_merge_without_version_columns_always_updates():
-    sql = merge_sql.merge(TABLE, COLUMNS[:3], ["id"], "SELECT 1")
-    assert "WHEN MATCHED AND NOT (FALSE) THEN UPDATE SET" in sql
+def test_version_columns_the_table_lacks_are_null_on_both_sides():
+    columns = [Column("id", "STRING"), Column("updated_at", "STRING"), Column("memo", "STRING")]
+    guard = merge_sql.version_guard(columns)
+    assert "sync_token" not in guard and "edit_sequence" not in guard
+    assert "COALESCE(CAST(NULL AS BIGINT), -1)" in guard
+    # an updated_at kept as text compares as the instant it names, not as text
+    assert "COALESCE(CAST(s.`updated_at` AS TIMESTAMP), TIMESTAMP '0001-01-01 00:00:00')" in guard
 
 
 def test_soft_delete_keeps_stored_values_and_still_inserts_tombstones():
     sql = merge_sql.merge(TABLE, COLUMNS, ["company_id", "id"], "SELECT 1",
-                          version_columns=VERSIONS, tombstone_columns=["_sdc_received_at"])
+                          tombstone_columns=["_sdc_received_at"])
     delete_clause = clauses(sql)[0]
-    assert delete_clause.startswith("MATCHED AND s.`_sdc_deleted_at` IS NOT NULL AND NOT (")
+    assert delete_clause.startswith(
+        f"MATCHED AND s.`_sdc_deleted_at` IS NOT NULL AND {merge_sql.version_guard(COLUMNS)} THEN")
     assert "t.`_sdc_deleted_at` = s.`_sdc_deleted_at`" in delete_clause
-    assert "t.`updated_at` = coalesce(s.`updated_at`, t.`updated_at`)" in delete_clause
+    # a deletion carries no sync_token or edit_sequence: the stored ones stay
+    assert "t.`sync_token` = coalesce(s.`sync_token`, t.`sync_token`)" in delete_clause
     assert "total_amount" not in delete_clause.split("THEN UPDATE SET")[1]
     assert "WHEN NOT MATCHED THEN INSERT" in sql
 
 
 def test_hard_delete_removes_matches_and_never_inserts_deletions():
-    sql = merge_sql.merge(TABLE, COLUMNS, ["company_id", "id"], "SELECT 1",
-                          version_columns=VERSIONS, hard_delete=True)
-    assert "IS NOT NULL AND NOT (" in sql and "THEN DELETE" in sql
+    sql = merge_sql.merge(TABLE, COLUMNS, ["company_id", "id"], "SELECT 1", hard_delete=True)
+    guard = merge_sql.version_guard(COLUMNS)
+    assert f"WHEN MATCHED AND s.`_sdc_deleted_at` IS NOT NULL AND {guard} THEN DELETE" in sql
     assert "WHEN NOT MATCHED AND s.`_sdc_deleted_at` IS NULL THEN INSERT" in sql
 
 
 def test_merge_clauses_come_in_the_order_spark_evaluates_them():
-    sql = merge_sql.merge(TABLE, COLUMNS, ["company_id", "id"], "SELECT 1",
-                          version_columns=VERSIONS)
-    assert sql.index("IS NOT NULL AND NOT") < sql.index("WHEN MATCHED AND NOT") < sql.index(
-        "WHEN NOT MATCHED")
+    sql = merge_sql.merge(TABLE, COLUMNS, ["company_id", "id"], "SELECT 1")
+    guard = merge_sql.version_guard(COLUMNS)
+    deletion, update, insert = clauses(sql)
+    assert deletion.startswith(f"MATCHED AND s.`_sdc_deleted_at` IS NOT NULL AND {guard} THEN")
+    assert update.startswith(f"MATCHED AND {guard} THEN UPDATE SET")
+    assert insert.startswith("NOT MATCHED THEN INSERT")
 
 
 def test_insert_select_appends_or_overwrites():

@@ -8,7 +8,8 @@ import json
 from decimal import Decimal
 
 import pytest
-from singer_sdk.exceptions import InvalidRecord
+from qbc_plugin_kit.dead_letters import DeadLetterStore
+from qbc_plugin_kit.failures import RecordsSetAside
 from target_databricks.row_encoding import (
     ValueRejected,
     encode_value,
@@ -17,8 +18,6 @@ from target_databricks.row_encoding import (
 )
 from target_databricks.target import TargetDatabricks
 from target_databricks.type_mapping import TypeSettings, plan_column, sql_type
-from target_databricks.validation import CompiledSchemaValidator
-from target_databricks.versioning import newest_per_key
 
 DEFAULTS = TypeSettings()
 
@@ -141,33 +140,6 @@ def test_chunks_stay_under_the_byte_limit_and_keep_every_row():
     assert [r for c in chunks for r in json.loads(c)] == rows
 
 
-def test_dedupe_keeps_newest_version_per_key():
-    records = [
-        {"company_id": "1", "id": "a", "updated_at": "2026-11-02T10:00:00+00:00", "v": 1},
-        {"company_id": "1", "id": "a", "updated_at": "2026-11-02T09:00:00+00:00", "v": 2},
-        {"company_id": "1", "id": "b", "updated_at": "2026-11-02T09:00:00-08:00", "v": 3},
-        {"company_id": "1", "id": "b", "updated_at": "2026-11-02T16:00:00+00:00", "v": 4},
-    ]
-    result = newest_per_key(records, ["company_id", "id"], ["updated_at"])
-    assert sorted(r["v"] for r in result) == [1, 3]  # 09:00-08:00 is 17:00 UTC
-
-
-def test_dedupe_breaks_ties_by_sync_token_then_numeric_edit_sequence():
-    base = {"company_id": "1", "id": "a", "updated_at": "2026-11-02T10:00:00Z"}
-    records = [
-        {**base, "sync_token": 3, "edit_sequence": None, "v": "st3"},
-        {**base, "sync_token": 2, "edit_sequence": None, "v": "st2"},
-    ]
-    assert newest_per_key(records, ["id"], ["updated_at", "sync_token"])[0]["v"] == "st3"
-    qbd = [{**base, "edit_sequence": "10", "v": "ten"}, {**base, "edit_sequence": "9", "v": "nine"}]
-    assert newest_per_key(qbd, ["id"], ["updated_at", "edit_sequence"])[0]["v"] == "ten"
-
-
-def test_dedupe_equal_versions_keep_the_last_arrival():
-    records = [{"id": 1, "v": "first"}, {"id": 1, "v": "second"}]
-    assert newest_per_key(records, ["id"], [])[0]["v"] == "second"
-
-
 def test_constant_columns_are_split_out_of_the_rows():
     rows = [["c1", "qbo", "1", None], ["c1", "qbo", "2", None]]
     constants, varying = split_constant_columns(rows)
@@ -179,29 +151,48 @@ def test_constant_columns_are_split_out_of_the_rows():
 
 
 INVOICE_SCHEMA = {"type": "object", "properties": {
-    "id": {"type": "string"}, "total_amount": {"type": ["number", "null"]},
+    "id": {"type": "string"}, "total_amount": {"type": ["number", "null"], "multipleOf": 0.01},
+    "memo": {"type": ["string", "null"]},
     "sync_token": {"type": ["integer", "null"]},
     "updated_at": {"type": ["string", "null"], "format": "date-time"}}}
 
 
-def test_records_are_validated_against_their_schema_with_exact_decimals():
-    validator = CompiledSchemaValidator(INVOICE_SCHEMA)
-    validator.validate({"id": "1", "total_amount": Decimal("10.10"), "sync_token": 3,
-                        "updated_at": "2026-11-02T09:15:02-08:00"})
-    validator.validate({"id": "2", "total_amount": None, "sync_token": None})
-    with pytest.raises(InvalidRecord, match="total_amount"):
-        validator.validate({"id": "3", "total_amount": "ten"})
-    with pytest.raises(InvalidRecord, match="sync_token"):
-        validator.validate({"id": "4", "sync_token": Decimal("1.5")})
-
-
-def test_a_record_that_breaks_its_schema_stops_the_run_naming_the_field(tmp_path):
+def _run_offline(tmp_path, records: list[str]) -> list:
+    """A run whose every record is refused before a statement is sent (no warehouse here)."""
     target = TargetDatabricks(config={
         "server_hostname": "127.0.0.1:9", "http_path": "/sql/1.0/warehouses/x",
         "access_token": "dapi-test", "dead_letter_path": str(tmp_path)}, parse_env_config=False)
-    lines = [json.dumps({"type": "SCHEMA", "stream": "invoices", "schema": INVOICE_SCHEMA,
-                         "key_properties": ["id"]}),
-             json.dumps({"type": "RECORD", "stream": "invoices",
-                         "record": {"id": "1", "total_amount": "ten"}})]
-    with pytest.raises(InvalidRecord, match="total_amount"):
-        target.listen(file_input=io.StringIO("\n".join(lines) + "\n"))
+    schema = json.dumps({"type": "SCHEMA", "stream": "invoices", "schema": INVOICE_SCHEMA,
+                         "key_properties": ["id"]})
+    with pytest.raises(RecordsSetAside, match="replay --list"):
+        target.listen(file_input=io.StringIO("\n".join([schema, *records]) + "\n"))
+    store = DeadLetterStore(tmp_path)
+    try:
+        return store.letters()
+    finally:
+        store.close()
+
+
+def test_records_the_columns_cannot_hold_are_set_aside_one_by_one_naming_the_field(tmp_path):
+    records = [
+        '{"type":"RECORD","stream":"invoices","record":{"id":"1","total_amount":"ten"}}',
+        '{"type":"RECORD","stream":"invoices","record":{"id":"2","total_amount":10.005}}',
+        '{"type":"RECORD","stream":"invoices","record":{"id":"3","total_amount":-Infinity}}',
+        '{"type":"RECORD","stream":"invoices","record":{"id":"4","total_amount":'
+        '1000000000000000000000000000000000000000}}',
+        '{"type":"RECORD","stream":"invoices","record":{"id":"5","sync_token":1.5}}',
+        '{"type":"RECORD","stream":"invoices","record":{"id":"6","updated_at":"2026-13-02T00:00:00Z"}}',
+        '{"type":"RECORD","stream":"invoices","record":{"id":"7","updated_at":"0001-01-01T00:00:00+01:00"}}',
+        '{"type":"RECORD","stream":"invoices","record":{"id":"8","memo":"' + "é" * 600_000 + '"}}',
+    ]
+    kept = _run_offline(tmp_path, records)
+    assert [letter.line for letter in kept] == records  # as they arrived, one letter each
+    reasons = [letter.reason for letter in kept]
+    assert "total_amount" in reasons[0] and "number" in reasons[0]
+    assert "not a multiple of 0.01" in reasons[1]  # multipleOf in Decimal, no TypeError
+    assert "NaN or Infinity" in reasons[2]
+    assert "28 integer digits" in reasons[3]
+    assert "sync_token" in reasons[4]
+    assert "updated_at" in reasons[5]
+    assert "updated_at" in reasons[6] and "years 1-9999" in reasons[6]  # no TIMESTAMP holds it
+    assert "staging: volume" in reasons[7]

@@ -132,6 +132,21 @@ def flag_dropped_lines_sql(flavor: SqlFlavor, lines_table: str, header_column: s
     )
 
 
+def flag_lines_of_deleted_headers_sql(
+    flavor: SqlFlavor, lines_table: str, headers_table: str, header_column: str, staging: str
+) -> str:
+    """Flag the batch's lines whose header is stored deleted (with the header's deletion time)."""
+    d, company = flavor.quote(DELETED_AT), flavor.quote("company_id")
+    header = flavor.quote(header_column)
+    return (
+        f"UPDATE {lines_table} AS l SET {d} = h.{d} FROM {headers_table} AS h "
+        f"WHERE h.{d} IS NOT NULL AND l.{d} IS NULL "
+        f"AND h.{company} = l.{company} AND h.{flavor.quote('id')} = l.{header} "
+        f"AND EXISTS (SELECT 1 FROM {flavor.quote(staging)} AS s "
+        f"WHERE s.{company} = l.{company} AND s.{header} = l.{header})"
+    )
+
+
 def flag_deleted_records_sql(flavor: SqlFlavor, table: str, staging: str, stream: str) -> str:
     """Apply ``deleted_records`` rows of one stream to that stream's table."""
     d = flavor.quote(DELETED_AT)

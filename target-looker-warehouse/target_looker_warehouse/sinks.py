@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing as t
 import uuid
 
 import sqlalchemy as sa
 from qbc_plugin_kit.delivery import DeliverySink
 from qbc_plugin_kit.failures import RecordRefused
-from qbc_plugin_kit.record_model import SOURCE_COLUMN, audit_source
+from qbc_plugin_kit.record_model import LINE_HEADERS, SOURCE_COLUMN, audit_source
 from qbc_plugin_kit.version_order import VERSION_COLUMNS, newest_per_key
 from singer_sdk.sql import SQLSink
 
@@ -26,6 +27,18 @@ from target_looker_warehouse.warehouse_errors import classify
 
 if t.TYPE_CHECKING:
     from singer_sdk.target_base import Target
+
+
+def unicode_name(name: str) -> str:
+    """A column or table name for a non-ASCII property: the SDK's conformer keeps ASCII letters
+    only, so 'Größe' became 'gre' and '名前' an empty name (an IndexError). DuckDB and
+    PostgreSQL take any letter in a quoted identifier: keep them, lower-cased, snake-joined."""
+    text = re.sub(r"[\-.\s]+", "_", re.sub(r"[^\w\-.\s]", "", name)).lower().strip("_")
+    text = re.sub(r"_{2,}", "_", text)
+    if not text:
+        # Nothing nameable left (only punctuation): a stable name from the original's bytes.
+        text = "c_" + name.encode("utf-8").hex()[:24]
+    return f"_{text}" if text[0].isdigit() else text
 
 
 class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
@@ -50,7 +63,9 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         # Called for every key of every record by the SDK: memoise the regex work.
         cached = self._conformed.get(name)
         if cached is None:
-            cached = self._conformed[name] = super().conform_name(name, object_type)
+            cached = self._conformed[name] = (
+                super().conform_name(name, object_type) if name.isascii() else unicode_name(name)
+            )
         return cached
 
     def conform_record(self, record: dict) -> dict:
@@ -195,8 +210,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
                 )
                 if hard:
                     conn.exec_driver_sql(merge_sql.hard_delete_sql(flavor, lines_table))
-        line_headers = {lines: column for lines, column in merge_sql.HEADER_LINES.values()}
-        line_header = line_headers.get(self.table_name)
+        header_table, line_header = LINE_HEADERS.get(self.table_name, (None, None))
         upsert = self.settings.upsert
         if (
             upsert
@@ -204,6 +218,13 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
             and {"company_id", line_header, "updated_at", merge_sql.DELETED_AT} <= set(columns)
         ):
             conn.exec_driver_sql(merge_sql.flag_dropped_lines_sql(flavor, self.table, line_header, staging))
+        if header_table and line_header and {"company_id", line_header, merge_sql.DELETED_AT} <= set(columns):
+            # Lines that arrive after their header's deletion (the header's sink drained first,
+            # when these lines were not stored yet): QuickBooks cannot restore a deleted document.
+            header_name = self.conform_name(header_table, "table")
+            if {"company_id", "id", merge_sql.DELETED_AT} <= set(self.connector.columns_of(self.schema_name, header_name)):
+                conn.exec_driver_sql(merge_sql.flag_lines_of_deleted_headers_sql(
+                    flavor, self.table, self.connector.qualified(self.schema_name, header_name), line_header, staging))
         if self.table_name == "deleted_records" and {"stream", "company_id", "id", "deleted_at"} <= set(columns):
             streams = [
                 str(r[0])

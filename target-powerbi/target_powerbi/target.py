@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import IO
+from typing import IO, ClassVar
 
 from qbc_plugin_kit.delivery import DeliveryTarget, delivery_settings
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import TargetCapabilities
 
 from target_powerbi.failures import classifier, outside_batch, retry_policy
 from target_powerbi.loader import DEFAULT_DIMENSION_STREAMS
@@ -21,6 +22,9 @@ class TargetPowerBI(DeliveryTarget, Target):
 
     name = "target-powerbi"
     default_sink_class = PowerBISink
+    # The `hard_delete` setting below is this capability; declared so that --about and the Hub
+    # definition say so.
+    capabilities: ClassVar = [*Target.capabilities, TargetCapabilities.HARD_DELETE]
 
     config_jsonschema = th.PropertiesList(
         th.Property("tenant_id", th.StringType, required=True,

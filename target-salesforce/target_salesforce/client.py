@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import requests
 import simplejson
+from qbc_plugin_kit.failures import SystemicFailure
 from qbc_plugin_kit.retry import TransientError
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (
@@ -25,7 +26,12 @@ from simple_salesforce.exceptions import (
 )
 
 from target_salesforce.auth import SalesforceSessionProvider
-from target_salesforce.failure_kinds import TRANSIENT_CODES, SalesforceRequestError, network_failure
+from target_salesforce.failure_kinds import (
+    TRANSIENT_CODES,
+    SalesforceRequestError,
+    is_transient_status,
+    network_failure,
+)
 from target_salesforce.legacy_versions import comparable
 
 T = TypeVar("T")
@@ -67,20 +73,42 @@ class SalesforceWriter:
         *,
         sessions: SalesforceSessionProvider,
         bulk_poll_seconds: float = 5.0,
+        api_budget_share: float | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
         self._sessions = sessions
+        self._budget_share = api_budget_share
+        self._last_client: Salesforce | None = None
         self._bulk_poll_seconds = bulk_poll_seconds
         self._logger = logger or logging.getLogger(__name__)
         self._described: dict[str, dict[str, dict[str, Any]]] = {}
 
     # --- transport ---------------------------------------------------------------------------
 
+    def _check_budget(self, describe: str) -> None:
+        """Stop before the next request once the org's 24-hour API allowance is used up to
+        ``api_budget_share``, as the last answer's Sforce-Limit-Info header counted it: the
+        requests left stay for the org's other integrations and its users."""
+        if self._budget_share is None or self._budget_share >= 1:
+            return
+        usage = (getattr(self._last_client, "api_usage", None) or {}).get("api-usage")
+        used, total = getattr(usage, "used", None), getattr(usage, "total", None)
+        if isinstance(used, int) and isinstance(total, int) and total > 0 and used >= self._budget_share * total:
+            raise SystemicFailure(
+                f"the org has used {used:,} of its {total:,} daily API requests, the share api_budget_share "
+                f"({self._budget_share:g}) leaves to this target; stopped before {describe}",
+                "run again once the org's rolling 24-hour window frees requests (records not written are "
+                "sent then), or raise api_budget_share")
+
     def _call(self, describe: str, operation: Callable[[Salesforce], T]) -> T:
         renewed = False
+        self._check_budget(describe)
         while True:
             try:
-                return operation(self._sessions.client())
+                client = self._sessions.client()
+                # simple-salesforce keeps the last answer's Sforce-Limit-Info on the client.
+                self._last_client = client
+                return operation(client)
             except SalesforceExpiredSession:
                 if renewed:
                     raise SalesforceRequestError(
@@ -93,7 +121,7 @@ class SalesforceWriter:
             except SalesforceError as exc:
                 codes = _error_codes(exc)
                 message = f"{describe}: {exc.status} {_error_text(exc)}"
-                if codes & TRANSIENT_CODES or exc.status >= 500:
+                if codes & TRANSIENT_CODES or is_transient_status(exc.status):
                     raise TransientError(message) from exc
                 raise SalesforceRequestError(message, exc.status, codes) from exc
             except requests.RequestException as exc:
@@ -127,6 +155,20 @@ class SalesforceWriter:
                 deleted = bool(deleted_field and row.get(deleted_field))
                 found[str(row[external_field])] = None if version is None else comparable(str(version), deleted)
         return found
+
+    def rows(self, describe: str, soql: str) -> list[dict[str, Any]]:
+        """Every row of a query (names come from this package, values through soql_literal)."""
+        return list(self._call(describe, _query(soql)).get("records", []))
+
+    def standard_pricebook_id(self) -> str:
+        result = self._call("query the standard price book",
+                            _query("SELECT Id FROM Pricebook2 WHERE IsStandard = true"))
+        rows = result.get("records") or []
+        if not rows:
+            raise SalesforceRequestError(
+                "the org has no standard price book (Pricebook2 IsStandard = true)", 404,
+                frozenset({"NOT_FOUND"}))
+        return str(rows[0]["Id"])
 
     def external_ids_like(self, sobject: str, external_field: str, prefix: str) -> list[str]:
         escaped = prefix.replace("\\", "\\\\").replace("'", "\\'").replace("%", "\\%").replace("_", "\\_")

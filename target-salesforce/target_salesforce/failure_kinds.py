@@ -1,7 +1,8 @@
 """Salesforce's answers sorted into the delivery contract's kinds (docs/delivery-contract.md).
 
-* transient: 5xx, ``REQUEST_LIMIT_EXCEEDED``, ``UNABLE_TO_LOCK_ROW``, dropped connections,
-  timeouts (retried by the kit's policy, ``max_retries``);
+* transient: 5xx, HTTP 429 (whatever its error code), ``REQUEST_LIMIT_EXCEEDED``,
+  ``UNABLE_TO_LOCK_ROW``, dropped connections, timeouts (retried with backoff by the kit's
+  policy, ``max_retries``);
 * systemic: the org refuses the credentials, the Run As user lacks a permission, a field or
   object the settings name does not exist, the host cannot be found or its certificate not
   trusted: every record would fail the same way, so the run stops naming the setting;
@@ -20,6 +21,13 @@ from qbc_plugin_kit.retry import TransientError
 # Error codes Salesforce documents as worth retrying: the org's concurrent or 24-hour API
 # allowance, row lock contention, server unavailability.
 TRANSIENT_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED", "UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+# Too Many Requests: a throttle in front of the org (an API gateway, a concurrency limit) says
+# "later", whatever error code, if any, its body carries.
+TOO_MANY_REQUESTS = 429
+
+
+def is_transient_status(status: int) -> bool:
+    return status == TOO_MANY_REQUESTS or status >= 500
 # Codes that come from the org's setup or the Run As user's permissions, never from one record.
 PERMISSION_CODES = frozenset({
     "INSUFFICIENT_ACCESS_OR_READONLY", "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
@@ -31,8 +39,8 @@ PERMISSION_CODES = frozenset({
 # is a data failure; these wordings name a field or object that the org does not have.
 _SETUP_WORDINGS = ("No such column", "is not an external id field", "sObject type")
 SETUP_FIX = ("create the field or object in the org (README: Org setup) or correct the setting that "
-             "names it (external_id_field, version_field, account_active_field, line_item_object, "
-             "line_item_parent_field, opportunity_stage), and give the connected app's Run As user "
+             "names it (external_id_field, version_field, account_active_field, line_detail, line_item_object, "
+             "line_item_parent_field, chart_of_accounts_object, opportunity_stage, order_status), and give the connected app's Run As user "
              "read/write access to it")
 
 
@@ -89,7 +97,7 @@ def classify(error: BaseException) -> Verdict:
     if isinstance(error, TransientError):
         return Verdict(Kind.TRANSIENT, str(error), retry_after=error.retry_after)
     if isinstance(error, SalesforceRequestError):
-        if error.codes & TRANSIENT_CODES or error.status >= 500:
+        if error.codes & TRANSIENT_CODES or is_transient_status(error.status):
             return Verdict(Kind.TRANSIENT, str(error))
         if error.status in (401, 403) or any(is_setup_error(code, str(error)) for code in error.codes):
             return Verdict(Kind.SYSTEMIC, f"Salesforce refused the request: {error}", fix=SETUP_FIX)

@@ -8,41 +8,54 @@ one, with Salesforce's reason, while it took the others.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qbc_plugin_kit.failures import Kind, RecordRefused, SystemicFailure
 from qbc_plugin_kit.retry import TransientError
 from qbc_plugin_kit.version_order import DELETED_AT
 
-from target_salesforce.client import RecordResult, SalesforceWriter
+from target_salesforce import account_summary as summaries
+from target_salesforce.client import IDS_PER_QUERY, RecordResult, SalesforceWriter, soql_literal
 from target_salesforce.failure_kinds import SETUP_FIX, record_error
 from target_salesforce.mapping import (
     ACCOUNT_STREAMS,
     AUDIT_FIELDS,
-    HEADER_COLUMN,
-    HEADER_STREAM,
-    LINE_STREAM,
+    CHART_STREAM,
+    HEADER_STREAMS,
+    ITEM_STREAM,
+    LINE_STREAMS,
     HeaderDeletion,
     MappingSettings,
     Write,
     account_write,
+    chart_write,
     external_id,
     header_external_id,
     is_summary_line,
+    item_external_id,
     line_write,
     opportunity_write,
+    order_write,
+    price_write,
+    product_write,
     tombstone,
     unfit_number,
+    unlisted_item,
+    went_out,
 )
 
-SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, HEADER_STREAM, LINE_STREAM)
+SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, CHART_STREAM, ITEM_STREAM, *HEADER_STREAMS, *LINE_STREAMS,
+                     *summaries.PAYMENT_STREAMS)
 # Parents first, so references by external id resolve within one run.
-LOAD_ORDER = {"customers": 0, "vendors": 0, HEADER_STREAM: 1, LINE_STREAM: 2}
-REQUIRED_FIELDS = {LINE_STREAM: ("company_id", HEADER_COLUMN, "line_id")}
+LOAD_ORDER = {"customers": 0, "vendors": 0, CHART_STREAM: 0, ITEM_STREAM: 0,
+              **dict.fromkeys(HEADER_STREAMS, 1), **dict.fromkeys(LINE_STREAMS, 2),
+              **dict.fromkeys(summaries.PAYMENT_STREAMS, 3)}
+REQUIRED_FIELDS = {lines: ("company_id", column, "line_id") for lines, (_, column) in LINE_STREAMS.items()}
 
 
 @dataclass
@@ -56,7 +69,13 @@ class SalesforceLoader:
     def __init__(self, *, writer: SalesforceWriter, settings: MappingSettings, bulk_threshold: int = 2000,
                  logger: logging.Logger | None = None) -> None:
         self.writer = writer
-        self.settings = settings
+        self._settings = settings
+        # Invoices held back by sent_invoices_only in this run: their lines are held back too.
+        self.held_back: set[str] = set()
+        self._known_items: set[str] = set()
+        # Accounts whose documents this run wrote: their summaries are refreshed.
+        self.touched_accounts: set[str] = set()
+        self.last_payments: dict[str, str] = {}
         self.bulk_threshold = bulk_threshold
         self.logger = logger or logging.getLogger(__name__)
         self._lock = threading.RLock()
@@ -67,29 +86,191 @@ class SalesforceLoader:
     def load(self, stream: str, records: list[dict[str, Any]]) -> LoadReport:
         with self._lock:
             report = LoadReport()
+            if stream in summaries.PAYMENT_STREAMS:
+                # Payments are not mirrored one by one: they date the Account's last payment.
+                for ext, day in summaries.last_payments(records, stream, external_id).items():
+                    self.last_payments[ext] = max(day, self.last_payments.get(ext, ""))
+                report.skipped += len(records)
+                return report
             writes: list[tuple[Write, dict[str, Any]]] = []
             for record in records:
                 problem = _missing_fields(stream, record)
                 if problem:
                     report.refused.append((record, problem))
-                elif stream == LINE_STREAM and is_summary_line(record):
+                elif self._skipped(stream, record):
                     report.skipped += 1
                 else:
                     try:
                         writes.append((self._map(stream, record), record))
                     except RecordRefused as exc:
                         report.refused.append((record, exc.reason))
-            self._send(writes, report)
-            if stream == HEADER_STREAM:
+            if stream in LINE_STREAMS and self.settings.line_detail == "order":
+                self._ensure_items(stream, [r for _, r in writes])
+            if stream in ACCOUNT_STREAMS:
+                # A sub-customer's Parent must exist when it is written: shallow names first.
+                for depth in sorted({_depth(r) for _, r in writes}):
+                    self._send([(w, r) for w, r in writes if _depth(r) == depth], report)
+            else:
+                self._send(writes, report)
+            refused = {id(r) for r, _ in report.refused}
+            accepted = [(w, r) for w, r in writes if id(r) not in refused]
+            self._note_accounts(stream, [r for _, r in writes])
+            if stream in HEADER_STREAMS:
+                if self.settings.line_detail == "order":
+                    self._send([(order_write(r, self._priced(), stream), r) for _, r in accepted], report)
                 self._flag_lines_of_deleted_invoices([w for w, _ in writes], report)
+            elif stream == ITEM_STREAM:
+                self._send([(price_write(r, self._priced()), r) for _, r in accepted], report)
             return report
 
+    def _note_accounts(self, stream: str, records: Sequence[Mapping[str, Any]]) -> None:
+        # Only documents move a summary (a customer's own edit does not): a run of customers
+        # alone costs the summary step one query.
+        if stream in HEADER_STREAMS:
+            _, _, column, entity = HEADER_STREAMS[stream]
+            self.touched_accounts.update(external_id(r, entity, column) for r in records if r.get(column))
+
+    def refresh_account_summaries(self, today: dt.date) -> int:
+        """Open/paid documents, aging and last payment on the Accounts this run touched and on
+        every Account with an open document; returns how many Accounts were written."""
+        with self._lock:
+            field = self.settings.account_external_id_field
+            types = ", ".join(soql_literal(t) for t in summaries.DOCUMENT_TYPES)
+            columns = ", ".join(summaries.OPPORTUNITY_FIELDS)
+            # Names come from this package and the settings; values through soql_literal.
+            open_rows = self.writer.rows("query open documents", (
+                f"SELECT {columns} FROM Opportunity WHERE QuickBooks_Balance__c > 0 "  # noqa: S608
+                f"AND Type IN ({types})"))
+            touched_ids = self._account_ids(sorted(self.touched_accounts | set(self.last_payments)), field)
+            by_account: dict[str, summaries.Summary] = {}
+            for row in open_rows:
+                if row.get("AccountId"):
+                    by_account.setdefault(str(row["AccountId"]), summaries.Summary()).add(row, today)
+            touched = set(touched_ids.values())
+            # A touched Account is summarised from all its documents (paid ones too), even none.
+            for account_id in touched:
+                by_account[account_id] = summaries.Summary()
+            for chunk in _chunks(sorted(touched)):
+                for row in self.writer.rows("query documents of accounts", (
+                        f"SELECT {columns} FROM Opportunity WHERE Type IN ({types}) "  # noqa: S608
+                        f"AND AccountId IN ({', '.join(soql_literal(i) for i in chunk)})")):
+                    by_account[str(row["AccountId"])].add(row, today)
+            stored = self._stored_summaries(sorted(by_account), field)
+            payloads = []
+            for account_id, summary in by_account.items():
+                current = stored.get(account_id)
+                if current is None or not current.get(field):
+                    continue  # not an Account this target keeps
+                values = summaries.summary_values(summary, today, with_paid=account_id in touched)
+                paid_on = summaries.later_date(current.get(summaries.LAST_PAYMENT),
+                                               self.last_payments.get(str(current[field])))
+                if paid_on:
+                    values[summaries.LAST_PAYMENT] = paid_on
+                elif summaries.nothing_to_show(summary, current):
+                    continue  # an Account without documents keeps its fields empty, unwritten
+                if summaries.differs(current, values):
+                    payloads.append({field: current[field], **values})
+            written = 0
+            if payloads:
+                for result in self.writer.upsert_collection("Account", field, payloads):
+                    if result.success:
+                        written += 1
+                    else:
+                        self.logger.error("could not write the summary of Account %s: %s", result.external_id,
+                                          result.error)
+            self.touched_accounts.clear()
+            self.last_payments.clear()
+            return written
+
+    def _account_ids(self, external_ids: Sequence[str], field: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(external_ids)):
+            for row in self.writer.rows("query accounts", (
+                    f"SELECT Id, {field} FROM Account "  # noqa: S608
+                    f"WHERE {field} IN ({', '.join(soql_literal(i) for i in chunk)})")):
+                found[str(row[field])] = str(row["Id"])
+        return found
+
+    def _stored_summaries(self, account_ids: Sequence[str], field: str) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(list(account_ids)):
+            for row in self.writer.rows("query account summaries", (
+                    f"SELECT Id, {field}, {', '.join(summaries.SUMMARY_FIELDS)} FROM Account "  # noqa: S608
+                    f"WHERE Id IN ({', '.join(soql_literal(i) for i in chunk)})")):
+                found[str(row["Id"])] = row
+        return found
+
+    def _skipped(self, stream: str, record: Mapping[str, Any]) -> bool:
+        """A subtotal line, an invoice held back by sent_invoices_only, or a line of one."""
+        if stream in LINE_STREAMS:
+            return is_summary_line(record) or header_external_id(record, stream) in self.held_back
+        return self._held_back(stream, record)
+
+    def _held_back(self, stream: str, record: Mapping[str, Any]) -> bool:
+        """An invoice not yet emailed or printed, when only sent invoices are mirrored (its
+        lines are held back with it). A deletion always passes: it may flag one sent earlier."""
+        if stream != "invoices" or not self.settings.sent_invoices_only or record.get(DELETED_AT):
+            return False
+        if went_out(record):
+            return False
+        self.held_back.add(external_id(record, HEADER_STREAMS[stream][0]))
+        return True
+
+    @property
+    def settings(self) -> MappingSettings:
+        return self._settings
+
+    def _priced(self) -> MappingSettings:
+        """The settings with the org's standard price book, where Orders and entries live
+        (looked up once, by the first write that needs it)."""
+        if self._settings.standard_pricebook_id is None:
+            self._settings = replace(self._settings, standard_pricebook_id=self.writer.standard_pricebook_id())
+        return self._settings
+
     def _map(self, stream: str, record: Mapping[str, Any]) -> Write:
+        settings = self.settings
         if stream in ACCOUNT_STREAMS:
-            return account_write(stream, record, self.settings)
-        if stream == HEADER_STREAM:
-            return opportunity_write(record, self.settings)
-        return line_write(record, self.settings, self.deleted_headers.get(header_external_id(record)))
+            return account_write(stream, record, settings)
+        if stream in HEADER_STREAMS:
+            return opportunity_write(record, settings, stream)
+        if stream == CHART_STREAM:
+            return chart_write(record, settings)
+        if stream == ITEM_STREAM:
+            return product_write(record, settings)
+        return line_write(record, settings, self.deleted_headers.get(header_external_id(record, stream)), stream)
+
+    def _ensure_items(self, stream: str, records: Sequence[Mapping[str, Any]]) -> None:
+        """Every item the lines name has a Product2 and a standard PricebookEntry before its
+        OrderItems are written: one made from the line (its item name, lowest version) when the
+        items stream was not selected or has not reached it yet; the item's own record, newer,
+        completes it later. Lines without an item share one product per company."""
+        stubs: dict[str, dict[str, Any]] = {}
+        for record in records:
+            if stream not in LINE_STREAMS or record.get(DELETED_AT):
+                continue
+            if record.get("item_id"):
+                name = record.get("item_name") or record.get("item_id")
+                stub = {"company_id": record.get("company_id"), "edition": record.get("edition"),
+                        "id": record.get("item_id"), "name": name, "fully_qualified_name": name, "active": True}
+            else:
+                stub = unlisted_item(record)
+            ext = item_external_id(stub)
+            if ext not in self._known_items:
+                stubs[ext] = stub
+        if not stubs:
+            return
+        existing = self.writer.existing_versions("PricebookEntry", self.settings.product_external_id_field,
+                                                 self.settings.version_field, stubs.keys())
+        missing = [stub for ext, stub in stubs.items() if ext not in existing]
+        self._known_items.update(stubs)
+        if not missing:
+            return
+        report = LoadReport()
+        self._send([(product_write(stub, self.settings), stub) for stub in missing], report)
+        self._send([(price_write(stub, self._priced()), stub) for stub in missing], report)
+        for stub, reason in report.refused:
+            # Its lines are then refused one by one, naming the missing PricebookEntry.
+            self.logger.error("could not create the product of item %s: %s", item_external_id(stub), reason)
 
     def _send(self, writes: Sequence[tuple[Write, dict[str, Any] | None]], report: LoadReport) -> None:
         if not writes:
@@ -143,7 +324,8 @@ class SalesforceLoader:
         for write, record, exists in to_send:
             problem = unfit_number(write.payload, fields)
             if problem is not None and record is not None:
-                report.refused.append((record, problem))
+                if all(r is not record for r, _ in report.refused):
+                    report.refused.append((record, problem))
             else:
                 kept.append((write, record, exists))
         return kept
@@ -165,8 +347,9 @@ class SalesforceLoader:
             if kind is Kind.SYSTEMIC:
                 raise SystemicFailure(f"Salesforce refused {write.sobject} {write.external_id}: {error}", SETUP_FIX)
             refused.append((write, record, error))
+        already = {id(r) for r, _ in report.refused}
         for write, record, error in refused:
-            if record is not None:
+            if record is not None and id(record) not in already:
                 report.refused.append((record, error))
             else:
                 self.logger.error("could not flag %s %s deleted: %s", write.sobject, write.external_id, error)
@@ -187,6 +370,16 @@ class SalesforceLoader:
             line_report = LoadReport()
             self._send(tombstones, line_report)
             self.logger.info("flagged %d line(s) of deleted invoices as deleted", line_report.written)
+
+
+def _chunks(values: list[str]) -> list[list[str]]:
+    return [values[i : i + IDS_PER_QUERY] for i in range(0, len(values), IDS_PER_QUERY)]
+
+
+def _depth(record: Mapping[str, Any]) -> int:
+    if not record.get("parent_id"):
+        return 0
+    return max(1, str(record.get("fully_qualified_name") or "").count(":"))
 
 
 def _missing_fields(stream: str, record: Mapping[str, Any]) -> str | None:

@@ -1,9 +1,14 @@
 """QuickBooks records (docs/record-model.md) -> Salesforce sObject payloads. No I/O.
 
-* ``customers`` / ``vendors`` -> ``Account`` (``Type`` Customer / Vendor);
-* ``invoices`` -> ``Opportunity`` linked to the customer's Account;
-* ``invoice_lines`` -> ``OpportunityLineItem`` (when a pricebook entry is configured) or the
-  custom object ``QuickBooks_Invoice_Line__c`` (default name, configurable).
+* ``customers`` / ``vendors`` -> ``Account`` (``Type`` Customer / Vendor, the fully qualified
+  name as Name, the parent Account of a sub-customer, terms, open balance);
+* ``invoices`` and ``bills`` -> ``Opportunity`` (``Type`` "QuickBooks Invoice" / "QuickBooks Bill")
+  linked to the customer's or vendor's Account, and by default an ``Order`` of the same document;
+* ``invoice_lines`` / ``bill_lines`` -> ``OrderItem`` (default, ``line_detail: order``),
+  ``OpportunityLineItem`` or the custom object ``QuickBooks_Invoice_Line__c``;
+* ``items`` -> ``Product2`` (ProductCode = the QuickBooks item's full name) with its
+  ``PricebookEntry`` in the standard price book;
+* ``accounts`` (the chart of accounts) -> the custom object ``QuickBooks_Account__c``.
 
 External ids are ``{edition}:{company_id}:{entity}:{id}`` so customers and vendors with the
 same QuickBooks id, or two companies, never collide in one Account table.
@@ -36,11 +41,19 @@ AUDIT_FIELDS = {
     "_sdc_source": "QuickBooks_Source__c",  # record_model.SOURCE_COLUMN
 }
 ACCOUNT_STREAMS = {"customers": ("customer", "Customer"), "vendors": ("vendor", "Vendor")}
+# header stream -> (entity in the external id, Opportunity Type, party column, party entity)
+HEADER_STREAMS = {"invoices": ("invoice", "QuickBooks Invoice", "customer_id", "customer"),
+                  "bills": ("bill", "QuickBooks Bill", "vendor_id", "vendor")}
+LINE_STREAMS = {lines: LINE_HEADERS[lines] for lines in ("invoice_lines", "bill_lines")}
 LINE_STREAM = "invoice_lines"
 HEADER_STREAM, HEADER_COLUMN = LINE_HEADERS[LINE_STREAM]
+CHART_STREAM, ITEM_STREAM = "accounts", "items"
+LINE_DETAILS = ("order", "opportunity_line_item", "custom_object")
+# The record model's words for a copy that went out (docs/record-model.md).
+WENT_OUT, QUEUED, QUEUE_ONLY_OFF = "sent", "pending", "not_pending"
 # Salesforce stores dates and date/times from 1700-01-01 to 4000-12-31 only.
 FIRST_DATE, LAST_DATE = dt.date(1700, 1, 1), dt.date(4000, 12, 31)
-DATE_FIELDS = ("CloseDate", "QuickBooks_Due_Date__c",
+DATE_FIELDS = ("CloseDate", "QuickBooks_Due_Date__c", "EffectiveDate",
                *(name for column, name in AUDIT_FIELDS.items() if column != SOURCE_COLUMN))
 
 
@@ -56,10 +69,18 @@ class MappingSettings:
     line_item_object: str = "QuickBooks_Invoice_Line__c"
     line_item_parent_field: str = "Opportunity__c"
     pricebook_entry_id: str | None = None
+    line_detail: str = "custom_object"
+    chart_object: str = "QuickBooks_Account__c"
+    product_external_id_field: str = "QuickBooks_Id__c"
+    order_status: str = "Draft"
+    sent_invoices_only: bool = False
+    # Set by the loader once per run: the org's standard price book (Orders and entries use it).
+    standard_pricebook_id: str | None = None
 
     @property
     def line_object(self) -> str:
-        return "OpportunityLineItem" if self.pricebook_entry_id else self.line_item_object
+        return {"order": "OrderItem", "opportunity_line_item": "OpportunityLineItem"}.get(
+            self.line_detail, self.line_item_object)
 
 
 @dataclass(frozen=True)
@@ -163,11 +184,14 @@ def account_write(stream: str, record: Mapping[str, Any], settings: MappingSetti
     if not deleted:
         address = record.get("billing_address") or {}
         street = "\n".join(str(p) for p in (address.get("line1"), address.get("line2")) if p)
-        name = (record.get("display_name") or record.get("company_name")
+        name = (record.get("fully_qualified_name") or record.get("display_name") or record.get("company_name")
                 or " ".join(p for p in (record.get("given_name"), record.get("family_name")) if p) or ext)
         payload.update({
             "Name": _text(name),
             "Type": account_type,
+            "QuickBooks_Classification__c": account_type,
+            "QuickBooks_Full_Name__c": _text(record.get("fully_qualified_name")),
+            "QuickBooks_Terms_Id__c": _text(record.get("terms_id")),
             "Phone": _text(record.get("phone")),
             "QuickBooks_Email__c": _text(record.get("email")),
             "BillingStreet": street or None,
@@ -179,20 +203,28 @@ def account_write(stream: str, record: Mapping[str, Any], settings: MappingSetti
         })
         if stream == "vendors":
             payload["AccountNumber"] = _text(record.get("account_number"))
+        if record.get("parent_id"):
+            payload["Parent"] = {settings.account_external_id_field: external_id(record, entity, "parent_id")}
     return Write("Account", settings.account_external_id_field, ext, version, _checked(payload), deleted)
 
 
-def opportunity_write(record: Mapping[str, Any], settings: MappingSettings) -> Write:
-    ext = external_id(record, "invoice")
+def opportunity_write(record: Mapping[str, Any], settings: MappingSettings, stream: str = HEADER_STREAM) -> Write:
+    entity, kind, party_column, party_entity = HEADER_STREAMS[stream]
+    ext = external_id(record, entity)
     deleted = bool(record.get(DELETED_AT))
     version = version_text(record)
     lost = deleted or bool(record.get("voided"))
     payload: dict[str, Any] = {"StageName": settings.deleted_opportunity_stage if lost else settings.opportunity_stage}
     payload.update(_audit(record, settings, version))
-    if not deleted:
+    if deleted:
+        # Closed on the day QuickBooks deleted it: the pipeline's view of the deal ends there.
+        payload["CloseDate"] = _date(record.get(DELETED_AT))
+    else:
         close_date = _date(record.get("txn_date")) or _date(record.get("updated_at"))
+        label = "Invoice" if entity == "invoice" else "Bill"
         payload.update({
-            "Name": _label(f"Invoice {record.get('doc_number') or record.get('id')}", 120),
+            "Name": _label(f"{label} {record.get('doc_number') or record.get('id')}", 120),
+            "Type": kind,
             "CloseDate": close_date,
             "Amount": record.get("total_amount"),
             "QuickBooks_Balance__c": record.get("balance"),
@@ -200,10 +232,114 @@ def opportunity_write(record: Mapping[str, Any], settings: MappingSettings) -> W
             "QuickBooks_Due_Date__c": _date(record.get("due_date")),
             "Description": record.get("private_note"),
         })
-        if record.get("customer_id"):
-            customer_ext = external_id(record, "customer", "customer_id")
-            payload["Account"] = {settings.account_external_id_field: customer_ext}
+        if record.get(party_column):
+            payload["Account"] = {settings.account_external_id_field: external_id(record, party_entity, party_column)}
     return Write("Opportunity", settings.opportunity_external_id_field, ext, version, _checked(payload), deleted)
+
+
+def order_write(record: Mapping[str, Any], settings: MappingSettings, stream: str = HEADER_STREAM) -> Write:
+    """The document as an Order of its Account, in the standard price book, tied to its
+    Opportunity: the parent of the OrderItems (``line_detail: order``)."""
+    entity, kind, party_column, party_entity = HEADER_STREAMS[stream]
+    ext = external_id(record, entity)
+    deleted = bool(record.get(DELETED_AT))
+    version = version_text(record)
+    payload = _audit(record, settings, version)
+    if not deleted:
+        payload.update({
+            "Status": settings.order_status,
+            "Type": kind,
+            "EffectiveDate": _date(record.get("txn_date")) or _date(record.get("updated_at")),
+            "Description": record.get("private_note"),
+            "QuickBooks_Doc_Number__c": _text(record.get("doc_number")),
+            "QuickBooks_Total__c": record.get("total_amount"),
+            "Opportunity": {settings.opportunity_external_id_field: ext},
+            "Pricebook2Id": settings.standard_pricebook_id,
+        })
+        if record.get(party_column):
+            payload["Account"] = {settings.account_external_id_field: external_id(record, party_entity, party_column)}
+    return Write("Order", settings.opportunity_external_id_field, ext, version, _checked(payload), deleted,
+                 create_only=("Pricebook2Id",))
+
+
+def went_out(record: Mapping[str, Any]) -> bool:
+    """Was a copy of the invoice emailed or printed? QBO says so (``sent``); QuickBooks Desktop
+    keeps only the queue, so there an invoice off both queues counts as sent."""
+    statuses = (record.get("email_status"), record.get("print_status"))
+    if WENT_OUT in statuses:
+        return True
+    return QUEUE_ONLY_OFF in statuses and QUEUED not in statuses
+
+
+def chart_write(record: Mapping[str, Any], settings: MappingSettings) -> Write:
+    """A chart-of-accounts entry as the custom object sales and support staff can read."""
+    ext = external_id(record, "account")
+    deleted = bool(record.get(DELETED_AT))
+    version = version_text(record)
+    payload = _audit(record, settings, version)
+    payload["Active__c"] = False if deleted else record.get("active") is not False
+    if not deleted:
+        full_name = record.get("fully_qualified_name") or record.get("name") or ext
+        payload.update({
+            "Name": _label(str(full_name), 80),
+            "Full_Name__c": _text(full_name),
+            "Account_Number__c": _text(record.get("account_number")),
+            "Account_Type__c": _text(record.get("account_type")),
+            "Account_Sub_Type__c": _text(record.get("account_sub_type")),
+            "Classification__c": _text(record.get("classification")),
+            "Description__c": _text(record.get("description")),
+            "Current_Balance__c": record.get("current_balance"),
+            "Parent_QuickBooks_Id__c": external_id(record, "account", "parent_id") if record.get("parent_id") else None,
+        })
+    return Write(settings.chart_object, settings.account_external_id_field, ext, version, _checked(payload), deleted)
+
+
+def item_external_id(record: Mapping[str, Any], id_field: str = "id") -> str:
+    return external_id(record, "item", id_field)
+
+
+def product_write(record: Mapping[str, Any], settings: MappingSettings) -> Write:
+    """An item as a Product2 whose ProductCode is QuickBooks' item name (the code on documents)."""
+    ext = item_external_id(record)
+    deleted = bool(record.get(DELETED_AT))
+    version = version_text(record)
+    payload = _audit(record, settings, version)
+    payload["IsActive"] = False if deleted else record.get("active") is not False
+    if not deleted:
+        code = record.get("fully_qualified_name") or record.get("name")
+        payload.update({
+            "Name": _text(record.get("name") or code or ext),
+            "ProductCode": _text(code),
+            "StockKeepingUnit": _text(record.get("sku")),
+            "Family": _text(record.get("item_type")),
+            "Description": _text(record.get("description")),
+        })
+    return Write("Product2", settings.product_external_id_field, ext, version, _checked(payload), deleted)
+
+
+def price_write(record: Mapping[str, Any], settings: MappingSettings) -> Write:
+    """The item's price in the standard price book (an OrderItem names a PricebookEntry)."""
+    ext = item_external_id(record)
+    deleted = bool(record.get(DELETED_AT))
+    version = version_text(record)
+    payload = _audit(record, settings, version)
+    payload["IsActive"] = False if deleted else record.get("active") is not False
+    if not deleted:
+        payload.update({
+            "UnitPrice": record.get("unit_price") if record.get("unit_price") is not None else 0,
+            "Product2": {settings.product_external_id_field: ext},
+            "Pricebook2Id": settings.standard_pricebook_id,
+        })
+    return Write("PricebookEntry", settings.product_external_id_field, ext, version, _checked(payload), deleted,
+                 create_only=("Product2", "Pricebook2Id"))
+
+
+def unlisted_item(company: Mapping[str, Any]) -> dict[str, Any]:
+    """The product of lines without a QuickBooks item (expense lines, account-based lines):
+    an OrderItem must name a PricebookEntry."""
+    return {"company_id": company.get("company_id"), "edition": company.get("edition"), "id": "none",
+            "name": "QuickBooks line without an item", "fully_qualified_name": "(no item)",
+            "item_type": "NoItem", "unit_price": 0, "active": True}
 
 
 def is_summary_line(record: Mapping[str, Any]) -> bool:
@@ -212,15 +348,33 @@ def is_summary_line(record: Mapping[str, Any]) -> bool:
     return "subtotal" in str(record.get("detail_type") or "").lower()
 
 
-def header_external_id(line: Mapping[str, Any]) -> str:
-    return external_id(line, "invoice", HEADER_COLUMN)
+def header_external_id(line: Mapping[str, Any], stream: str = LINE_STREAM) -> str:
+    header_stream, column = LINE_STREAMS[stream]
+    return external_id(line, HEADER_STREAMS[header_stream][0], column)
+
+
+def _order_quantities(record: Mapping[str, Any]) -> tuple[Any, Any]:
+    """Quantity and unit price whose product is the line's amount to the cent: QuickBooks'
+    own when they multiply out, else one unit at the amount (a rate rounded on the document,
+    an expense line without quantity)."""
+    amount, quantity, rate = record.get("amount"), record.get("quantity"), record.get("unit_price")
+    if amount is None:
+        return quantity or 1, rate or 0
+    try:
+        if quantity and rate is not None and (decimal.Decimal(str(quantity)) * decimal.Decimal(str(rate))
+                                              == decimal.Decimal(str(amount))):
+            return quantity, rate
+    except decimal.InvalidOperation:
+        pass
+    return 1, amount
 
 
 def line_write(record: Mapping[str, Any], settings: MappingSettings,
-               header_deleted: HeaderDeletion | None = None) -> Write:
-    """The line's write; a line whose invoice was deleted in this run is written deleted with
-    it (never a live line under a deleted invoice)."""
-    invoice_ext = header_external_id(record)
+               header_deleted: HeaderDeletion | None = None, stream: str = LINE_STREAM) -> Write:
+    """The line's write; a line whose document was deleted in this run is written deleted with
+    it (never a live line under a deleted document)."""
+    header_column = LINE_STREAMS[stream][1]
+    invoice_ext = header_external_id(record, stream)
     ext = f"{invoice_ext}:line:{record.get('line_id')}"
     if header_deleted is not None and not record.get(DELETED_AT):
         record = {**record, DELETED_AT: header_deleted.deleted_at}
@@ -230,7 +384,24 @@ def line_write(record: Mapping[str, Any], settings: MappingSettings,
         version = max(version, header_deleted.version)
     payload = _audit(record, settings, version)
     parent_ref = {settings.opportunity_external_id_field: invoice_ext}
-    if settings.pricebook_entry_id:
+    if settings.line_detail == "order":
+        if not deleted:
+            quantity, unit_price = _order_quantities(record)
+            item_ext = item_external_id(record, "item_id") if record.get("item_id") else \
+                item_external_id(unlisted_item(record))
+            payload.update({"Order": parent_ref,
+                            "PricebookEntry": {settings.product_external_id_field: item_ext},
+                            "Quantity": quantity, "UnitPrice": unit_price,
+                            # Description holds 255 characters; the whole text is kept beside it.
+                            "Description": _label(str(record.get("description")), 255)
+                            if record.get("description") is not None else None,
+                            "QuickBooks_Description__c": _text(record.get("description")),
+                            "QuickBooks_Amount__c": record.get("amount"),
+                            "QuickBooks_Line_Number__c": record.get("line_num"),
+                            "QuickBooks_Account_Name__c": _text(record.get("account_name"))})
+        return Write("OrderItem", settings.line_external_id_field, ext, version, _checked(payload),
+                     deleted, create_only=("Order", "PricebookEntry"))
+    if settings.line_detail == "opportunity_line_item":
         if not deleted:
             quantity = record.get("quantity") or 1
             unit_price = record.get("unit_price")
@@ -244,7 +415,7 @@ def line_write(record: Mapping[str, Any], settings: MappingSettings,
     if not deleted:
         relationship = settings.line_item_parent_field.removesuffix("__c") + "__r"
         payload.update({
-            "Name": _label(f"{record.get('doc_number') or record.get(HEADER_COLUMN)} "
+            "Name": _label(f"{record.get('doc_number') or record.get(header_column)} "
                            f"#{record.get('line_num') or record.get('line_id')}", 80),
             relationship: parent_ref,
             "Line_Number__c": record.get("line_num"),

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qbc_plugin_kit.failures import missing_file
+from qbc_plugin_kit.failures import SystemicFailure, missing_file
 from qbc_plugin_kit.http_session import CaBundleSession
 
 from target_salesforce.auth import SalesforceSessionProvider, login_base_url
 from target_salesforce.client import SalesforceWriter
 from target_salesforce.loader import SalesforceLoader
-from target_salesforce.mapping import MappingSettings
+from target_salesforce.mapping import LINE_DETAILS, MappingSettings
 
 USER_AGENT = "target-salesforce/0.1 (+https://github.com/quickbooks-connectors)"
 
@@ -39,7 +39,22 @@ def mapping_settings(config: Mapping[str, Any]) -> MappingSettings:
         line_item_object=config["line_item_object"],
         line_item_parent_field=config["line_item_parent_field"],
         pricebook_entry_id=config.get("pricebook_entry_id") or None,
+        line_detail=line_detail(config),
+        chart_object=config["chart_of_accounts_object"],
+        order_status=config["order_status"],
+        sent_invoices_only=bool(config["sent_invoices_only"]),
     )
+
+
+def line_detail(config: Mapping[str, Any]) -> str:
+    chosen = config.get("line_detail")
+    if chosen:
+        if chosen not in LINE_DETAILS:
+            raise SystemicFailure(f"line_detail is {chosen!r}, which target-salesforce does not know",
+                              f"set line_detail to one of {', '.join(LINE_DETAILS)}")
+        return str(chosen)
+    # Releases before line_detail chose OpportunityLineItems by naming a price book entry.
+    return "opportunity_line_item" if config.get("pricebook_entry_id") else "order"
 
 
 def build_runtime(config: Mapping[str, Any], logger: logging.Logger) -> Runtime:
@@ -60,7 +75,9 @@ def build_runtime(config: Mapping[str, Any], logger: logging.Logger) -> Runtime:
         timeout_seconds=timeout,
         logger=logger,
     )
-    writer = SalesforceWriter(sessions=sessions, bulk_poll_seconds=float(config["bulk_poll_seconds"]), logger=logger)
+    budget = config.get("api_budget_share")
+    writer = SalesforceWriter(sessions=sessions, bulk_poll_seconds=float(config["bulk_poll_seconds"]),
+                              api_budget_share=None if budget is None else float(budget), logger=logger)
     loader = SalesforceLoader(writer=writer, settings=mapping_settings(config),
                               bulk_threshold=int(config["bulk_threshold"]), logger=logger)
     return Runtime(loader=loader, sessions=sessions)

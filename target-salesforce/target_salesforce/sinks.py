@@ -32,7 +32,8 @@ def json_safe(value: Any) -> Any:
 
 
 class SalesforceSink(DeliverySink, BatchSink):
-    """customers/vendors -> Account, invoices -> Opportunity, invoice_lines -> line items."""
+    """customers/vendors -> Account, accounts -> chart object, items -> Product2, invoices/bills ->
+    Opportunity (and Order), their lines -> OrderItem or the configured line object."""
 
     def __init__(self, target: Any, stream_name: str, schema: dict, key_properties: Any) -> None:
         self._owner = target
@@ -90,7 +91,7 @@ class SalesforceSink(DeliverySink, BatchSink):
 
         landed = self.deliver(records, load, classify)
         self.logger.info("%s: %d record(s) delivered (%d written, %d skipped: not newer than Salesforce's, "
-                         "or subtotal lines), %d set aside", self.stream_name, len(landed), counts["written"], counts["skipped"],
+                         "subtotal lines, unsent invoices held back, payments summarised), %d set aside", self.stream_name, len(landed), counts["written"], counts["skipped"],
                          len(records) - len(landed))
 
     def _drain_parents(self) -> None:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from functools import cached_property
 
 from qbc_plugin_kit.delivery import DeliveryTarget, delivery_settings
+from qbc_plugin_kit.retry import TransientError
 from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 
+from target_salesforce.failure_kinds import SalesforceRequestError
 from target_salesforce.loader import LOAD_ORDER
 from target_salesforce.runtime import Runtime, build_runtime
 from target_salesforce.sinks import SalesforceSink
 
 
 class TargetSalesforce(DeliveryTarget, Target):
-    """Upserts QuickBooks customers, vendors and invoices into Salesforce by external id."""
+    """Upserts QuickBooks customers, vendors, the chart of accounts, items, invoices and bills
+    into Salesforce by external id."""
 
     name = "target-salesforce"
     default_sink_class = SalesforceSink
@@ -49,11 +53,26 @@ class TargetSalesforce(DeliveryTarget, Target):
                     description="StageName of Opportunities created from invoices."),
         th.Property("deleted_opportunity_stage", th.StringType, default="Closed Lost",
                     description="StageName set when an invoice is deleted or voided in QuickBooks."),
+        th.Property("line_detail", th.StringType, allowed_values=["order", "opportunity_line_item", "custom_object"],
+                    description="Where invoice and bill lines go: `order` (an Order per document, OrderItems priced "
+                                "from the items' Product2 and standard PricebookEntry), `opportunity_line_item` (needs "
+                                "pricebook_entry_id) or `custom_object` (line_item_object). Default: order, or "
+                                "opportunity_line_item when pricebook_entry_id is set."),
         th.Property("pricebook_entry_id", th.StringType,
-                    description="PricebookEntry Id for invoice lines as OpportunityLineItems. When empty, lines go to "
-                                "the custom object in line_item_object."),
+                    description="PricebookEntry Id of every line when line_detail is opportunity_line_item."),
         th.Property("line_item_object", th.StringType, default="QuickBooks_Invoice_Line__c",
-                    description="Custom object for invoice lines when no pricebook entry is configured."),
+                    description="Custom object of the lines when line_detail is custom_object."),
+        th.Property("chart_of_accounts_object", th.StringType, default="QuickBooks_Account__c",
+                    description="Custom object holding the chart of accounts (the accounts stream)."),
+        th.Property("order_status", th.StringType, default="Draft",
+                    description="Status of the Orders written for invoices and bills (an activated Order "
+                                "refuses new OrderItems, so keep a draft status)."),
+        th.Property("sent_invoices_only", th.BooleanType, default=False,
+                    description="Mirror only invoices that were emailed or printed (QBO EmailStatus/PrintStatus; "
+                                "QuickBooks Desktop: off the to-be-emailed and to-be-printed queues), with their lines."),
+        th.Property("api_budget_share", th.NumberType, default=0.9,
+                    description="Stop the run, naming the cause, before a request once the org's daily API "
+                                "requests used reach this share of its allowance (1: never stop)."),
         th.Property("line_item_parent_field", th.StringType, default="Opportunity__c",
                     description="Lookup/master-detail field from the line object to Opportunity."),
         th.Property("bulk_threshold", th.IntegerType, default=2000,
@@ -76,6 +95,18 @@ class TargetSalesforce(DeliveryTarget, Target):
     @cached_property
     def runtime(self) -> Runtime:
         return build_runtime(self.config, self.logger)
+
+    def after_delivery(self) -> None:
+        if "runtime" not in self.__dict__:
+            return  # nothing was loaded (unmapped streams only, or an empty run)
+        try:
+            written = self.runtime.loader.refresh_account_summaries(dt.datetime.now(dt.UTC).date())
+        except (TransientError, SalesforceRequestError) as exc:
+            # Derived values only: the records are delivered and the next run refreshes them.
+            self.logger.warning("Account summaries (aging, open/paid documents, last payment) not refreshed: "
+                                "%s; the next run refreshes them", exc)
+            return
+        self.logger.info("Account summaries refreshed: %d Account(s) written", written)
 
     def sink_for(self, stream_name: str) -> Sink | None:
         return self._sinks_active.get(stream_name)

@@ -30,8 +30,11 @@ _PARTY = {
     "display_name": {"type": ["string", "null"]}, "company_name": {"type": ["string", "null"]},
     "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
     "balance": {"type": ["number", "null"]}, "billing_address": _ADDRESS,
-    "active": {"type": ["boolean", "null"]}, **_VERSION,
+    "active": {"type": ["boolean", "null"]}, "fully_qualified_name": {"type": ["string", "null"]},
+    "parent_id": {"type": ["string", "null"]}, "terms_id": {"type": ["string", "null"]}, **_VERSION,
 }
+_TEXT = {"type": ["string", "null"]}
+_NUMBER = {"type": ["number", "null"]}
 SCHEMAS: dict[str, dict[str, Any]] = {
     "customers": {"type": "object", "properties": dict(_PARTY)},
     "vendors": {"type": "object", "properties": {**_PARTY, "account_number": {"type": ["string", "null"]}}},
@@ -40,7 +43,25 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "doc_number": {"type": ["string", "null"]}, "txn_date": {"type": ["string", "null"], "format": "date"},
         "due_date": {"type": ["string", "null"], "format": "date"}, "customer_id": {"type": ["string", "null"]},
         "total_amount": {"type": ["number", "null"]}, "balance": {"type": ["number", "null"]},
-        "voided": {"type": ["boolean", "null"]}, "private_note": {"type": ["string", "null"]}, **_VERSION}},
+        "voided": {"type": ["boolean", "null"]}, "private_note": {"type": ["string", "null"]},
+        "email_status": _TEXT, "print_status": _TEXT, **_VERSION}},
+    "bills": {"type": "object", "properties": {
+        "company_id": {"type": "string"}, "edition": _TEXT, "id": {"type": "string"}, "doc_number": _TEXT,
+        "txn_date": {"type": ["string", "null"], "format": "date"}, "due_date": {"type": ["string", "null"], "format": "date"},
+        "vendor_id": _TEXT, "total_amount": _NUMBER, "balance": _NUMBER, "voided": {"type": ["boolean", "null"]},
+        "private_note": _TEXT, **_VERSION}},
+    "bill_lines": {"type": "object", "properties": {
+        "company_id": {"type": "string"}, "edition": _TEXT, "bill_id": {"type": "string"},
+        "line_id": {"type": "string"}, "line_num": {"type": ["integer", "null"]}, "doc_number": _TEXT,
+        "detail_type": _TEXT, "description": _TEXT, "amount": _NUMBER, "quantity": _NUMBER, "unit_price": _NUMBER,
+        "item_id": _TEXT, "item_name": _TEXT, "account_name": _TEXT, **_VERSION}},
+    "payments": {"type": "object", "properties": {
+        "company_id": {"type": "string"}, "edition": _TEXT, "id": {"type": "string"}, "customer_id": _TEXT,
+        "txn_date": {"type": ["string", "null"], "format": "date"}, "total_amount": _NUMBER, **_VERSION}},
+    "items": {"type": "object", "properties": {
+        "company_id": {"type": "string"}, "edition": _TEXT, "id": {"type": "string"}, "name": _TEXT,
+        "fully_qualified_name": _TEXT, "sku": _TEXT, "item_type": _TEXT, "description": _TEXT,
+        "unit_price": _NUMBER, "active": {"type": ["boolean", "null"]}, **_VERSION}},
     "invoice_lines": {"type": "object", "properties": {
         "company_id": {"type": "string"}, "edition": {"type": ["string", "null"]},
         "invoice_id": {"type": "string"}, "line_id": {"type": "string"}, "line_num": {"type": ["integer", "null"]},
@@ -48,10 +69,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "description": {"type": ["string", "null"]}, "amount": {"type": ["number", "null"]},
         "quantity": {"type": ["number", "null"]}, "unit_price": {"type": ["number", "null"]},
         "item_id": {"type": ["string", "null"]}, "item_name": {"type": ["string", "null"]}, **_VERSION}},
-    "accounts": {"type": "object", "properties": {"company_id": {"type": "string"}, "id": {"type": "string"},
-                                                  "name": {"type": ["string", "null"]}, **_VERSION}},
+    "accounts": {"type": "object", "properties": {
+        "company_id": {"type": "string"}, "edition": _TEXT, "id": {"type": "string"}, "name": _TEXT,
+        "fully_qualified_name": _TEXT, "account_number": _TEXT, "account_type": _TEXT, "classification": _TEXT,
+        "parent_id": _TEXT, "current_balance": _NUMBER, "active": {"type": ["boolean", "null"]}, **_VERSION}},
 }
-KEYS = {"invoice_lines": ["company_id", "invoice_id", "line_id"]}
+KEYS = {"invoice_lines": ["company_id", "invoice_id", "line_id"], "bill_lines": ["company_id", "bill_id", "line_id"]}
 
 
 def schema(stream: str) -> dict[str, Any]:

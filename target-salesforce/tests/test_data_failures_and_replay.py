@@ -126,7 +126,7 @@ def test_replay_takes_settings_from_the_environment_as_meltano_passes_them(
     env = {f"TARGET_SALESFORCE_{name.upper()}": str(value) for name, value in settings.items()}
     replayed = console(None, tmp_path, "replay", env=env)
     assert replayed.returncode == 0, replayed.stderr[-3000:]
-    assert len(salesforce_sandbox.org.records["QuickBooks_Invoice_Line__c"]) == 1
+    assert len(salesforce_sandbox.org.records["OrderItem"]) == 1
     assert letters(salesforce_config) == []
 
 
@@ -139,7 +139,7 @@ def test_pending_letters_are_resent_at_the_start_of_the_next_run(salesforce_sand
                                             invoice("77")])
     assert not second.set_aside
     assert letters(salesforce_config) == []
-    (item,) = salesforce_sandbox.org.records["QuickBooks_Invoice_Line__c"].values()
+    (item,) = salesforce_sandbox.org.records["OrderItem"].values()
     assert item["QuickBooks_Id__c"] == "qbo:9130:invoice:77:line:1"
     assert any("1 record(s) from the dead-letter store delivered" in m for m in caplog.messages)
 

@@ -40,8 +40,8 @@ def test_invoice_becomes_opportunity_of_its_customer_with_exact_amount(salesforc
     assert opportunity["Name"] == "Invoice 1077"
 
 
-def test_invoice_lines_go_to_the_custom_line_object_by_default(salesforce_sandbox, salesforce_config):
-    run_target(salesforce_config, [schema("customers"), schema("invoices"), schema("invoice_lines"),
+def test_invoice_lines_go_to_the_custom_line_object_when_chosen(salesforce_sandbox, salesforce_config):
+    run_target({**salesforce_config, "line_detail": "custom_object"}, [schema("customers"), schema("invoices"), schema("invoice_lines"),
                                    customer("1", "Ada"), invoice("77"), line("77", "1"), line("77", "2", 50.25),
                                    line("77", "3", detail_type="SubTotalLineDetail")])
     org = salesforce_sandbox.org
@@ -109,7 +109,10 @@ def test_deleted_invoice_is_closed_lost_and_its_lines_flagged(salesforce_sandbox
     org = salesforce_sandbox.org
     opportunity = org.find("Opportunity", "QuickBooks_Id__c", INVOICE_EXT)
     assert opportunity["StageName"] == "Closed Lost" and opportunity["Amount"] == Decimal("150.25")
-    assert all(r["QuickBooks_Deleted_At__c"] for r in org.records["QuickBooks_Invoice_Line__c"].values())
+    assert org.records["OrderItem"] and all(r["QuickBooks_Deleted_At__c"] for r in org.records["OrderItem"].values())
+    (order,) = org.records["Order"].values()
+    assert order["QuickBooks_Deleted_At__c"].startswith("2026-11-09T09:00:00")
+    assert opportunity["CloseDate"] == "2026-11-09"
 
 
 def test_voided_invoice_is_closed_lost(salesforce_sandbox, salesforce_config):
@@ -133,6 +136,11 @@ def test_small_batches_use_collections_of_at_most_200(salesforce_sandbox, salesf
 
 
 def test_unmapped_streams_are_ignored(salesforce_sandbox, salesforce_config):
-    run_target(salesforce_config, [schema("accounts"), record("accounts", {
-        "company_id": "9130", "id": "1", "name": "Checking", "updated_at": "2026-11-01T09:00:00Z"})])
-    assert salesforce_sandbox.org.records["Account"] == {}
+    employees = {"type": "SCHEMA", "stream": "employees", "key_properties": ["company_id", "id"],
+                 "schema": {"type": "object", "properties": {"company_id": {"type": "string"},
+                                                             "id": {"type": "string"}}}}
+    run = run_target(salesforce_config, [employees, {"type": "RECORD", "stream": "employees",
+                                                     "record": {"company_id": "9130", "id": "1"}}])
+    assert not run.set_aside
+    assert all(not records for name, records in salesforce_sandbox.org.records.items()
+               if name not in ("Pricebook2", "PricebookEntry"))

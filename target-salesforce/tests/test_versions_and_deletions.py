@@ -65,7 +65,7 @@ def test_lines_of_an_invoice_deleted_in_the_same_run_are_flagged(salesforce_sand
     body = [deletion, *lines] if deletion_first else [*lines, deletion]
     run = run_target(salesforce_config, [schema("invoices"), schema("invoice_lines"), *body])
     assert not run.set_aside
-    stored = {r["QuickBooks_Id__c"]: r for r in salesforce_sandbox.org.records["QuickBooks_Invoice_Line__c"].values()}
+    stored = {r["QuickBooks_Id__c"]: r for r in salesforce_sandbox.org.records["OrderItem"].values()}
     # 77:2 was never in Salesforce and its invoice is deleted: nothing to create (as for any
     # deletion of a record Salesforce never had).
     assert sorted(stored) == ["qbo:9130:invoice:77:line:1", "qbo:9130:invoice:78:line:1"]
@@ -80,7 +80,7 @@ def test_lines_of_an_invoice_created_and_deleted_in_one_run_are_not_left_pending
     run = run_target(salesforce_config, [schema("customers"), schema("invoices"), schema("invoice_lines"),
                                          customer("1", "Ada"), invoice("77"), line("77", "1"), deletion])
     assert not run.set_aside  # never in Salesforce, deleted: nothing to write, nothing to keep
-    assert salesforce_sandbox.org.records["QuickBooks_Invoice_Line__c"] == {}
+    assert salesforce_sandbox.org.records["OrderItem"] == {}
 
 
 def test_a_version_stored_by_an_earlier_release_does_not_hold_back_a_newer_edit(salesforce_sandbox,

@@ -3,7 +3,9 @@ client-credentials token endpoint of a My Domain, over TLS on 127.0.0.1.
 
 Errors use Salesforce's shapes: a JSON list of ``{message, errorCode, fields}``;
 ``INVALID_SESSION_ID`` (401) for an expired session, ``REQUEST_LIMIT_EXCEEDED`` (403) when the
-org's API request allowance is spent, and per-record errors inside collection results.
+org's API request allowance is spent, HTTP 429 while throttled (``throttle``), and per-record
+errors inside collection results. Every data answer carries ``Sforce-Limit-Info:
+api-usage=used/allowance``.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class SalesforceSandbox(HttpsSandbox):
         self._sessions: dict[str, float] = {}
         self._session_lock = threading.Lock()
         self.token_requests = 0
+        self._throttled = 0
+        self.throttled_answers = 0
 
     def target_config(self, **overrides: Any) -> dict[str, Any]:
         """Settings that point target-salesforce at this sandbox."""
@@ -61,6 +65,12 @@ class SalesforceSandbox(HttpsSandbox):
         }
         config.update(overrides)
         return config
+
+    def throttle(self, requests: int) -> None:
+        """Answer the next ``requests`` data requests with HTTP 429 Too Many Requests (a
+        concurrency throttle, not the daily allowance: no REQUEST_LIMIT_EXCEEDED code)."""
+        with self._session_lock:
+            self._throttled = requests
 
     def expire_sessions(self) -> None:
         with self._session_lock:
@@ -79,6 +89,16 @@ class SalesforceSandbox(HttpsSandbox):
         expires = self._session_expiry(bearer_token(request))
         if expires is None or expires <= time.time():
             return Response(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
+        with self._session_lock:
+            throttled = self._throttled > 0
+            if throttled:
+                self._throttled -= 1
+                self.throttled_answers += 1
+        if throttled:
+            # Salesforce's core REST reference documents no 429 body; a throttle answers in the
+            # platform's error envelope, with an error code the target must not rely on.
+            return Response(429, [{"message": "Too many requests, retry later", "errorCode": "TOO_MANY_REQUESTS",
+                                   "fields": []}], headers={"Retry-After": "1"})
         self.api_requests_used += 1
         if self.api_requests_used > self.daily_api_requests:
             return Response(403, [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}])

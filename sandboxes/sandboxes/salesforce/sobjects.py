@@ -1,11 +1,14 @@
-"""A small described Salesforce org: Account, Opportunity, OpportunityLineItem, Pricebook2,
-PricebookEntry and the custom ``QuickBooks_Invoice_Line__c``, with the custom fields the
-QuickBooks integration adds (``QuickBooks_Id__c`` external ids, version and audit fields).
+"""A small described Salesforce org: Account, Opportunity, OpportunityLineItem, Order, OrderItem,
+Product2, Pricebook2, PricebookEntry and the custom objects ``QuickBooks_Invoice_Line__c`` and
+``QuickBooks_Account__c`` (the chart of accounts), with the custom fields the QuickBooks
+integration adds (``QuickBooks_Id__c`` external ids, version and audit fields).
 
 Writes are checked the way the platform checks them: unknown fields (``INVALID_FIELD``),
 types, lengths (``STRING_TOO_LONG``), restricted picklists, required fields on create
 (``REQUIRED_FIELD_MISSING``), create-only fields on update (``INVALID_FIELD_FOR_INSERT_UPDATE``)
-and external-id relationship references (``Account: {"QuickBooks_Id__c": ...}``).
+and external-id relationship references (``Account: {"QuickBooks_Id__c": ...}``); an OrderItem's
+PricebookEntry must be in its Order's price book (``FIELD_INTEGRITY_EXCEPTION``), a product has one
+entry per price book (``DUPLICATE_VALUE``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ID_PREFIX = {"Account": "001", "Opportunity": "006", "OpportunityLineItem": "00k", "Pricebook2": "01s",
-             "PricebookEntry": "01u", "Product2": "01t", "QuickBooks_Invoice_Line__c": "a0B"}
+             "PricebookEntry": "01u", "Product2": "01t", "Order": "801", "OrderItem": "802",
+             "QuickBooks_Invoice_Line__c": "a0B", "QuickBooks_Account__c": "a0C"}
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,18 @@ SCHEMA: dict[str, list[Field]] = {
         Field("Active__c", "boolean", nillable=False, default_on_create=True),
         Field("QuickBooks_Balance__c", "currency"),
         Field("QuickBooks_Email__c", "string", 80),
+        Field("QuickBooks_Full_Name__c", "string", 255),
+        Field("QuickBooks_Classification__c", "picklist", 255, picklist=("Customer", "Vendor", "Both")),
+        Field("QuickBooks_Terms_Id__c", "string", 80),
+        Field("QuickBooks_Aging_Current__c", "currency"),
+        Field("QuickBooks_Aging_1_30__c", "currency"),
+        Field("QuickBooks_Aging_31_60__c", "currency"),
+        Field("QuickBooks_Aging_61_90__c", "currency"),
+        Field("QuickBooks_Aging_Over_90__c", "currency"),
+        Field("QuickBooks_Aging_As_Of__c", "date"),
+        Field("QuickBooks_Open_Documents__c", "double"),
+        Field("QuickBooks_Paid_Documents__c", "double"),
+        Field("QuickBooks_Last_Payment_Date__c", "date"),
     *_quickbooks_fields()],
     "Opportunity": [*_system_fields(),
         Field("Name", "string", 120, nillable=False, required_on_create=True),
@@ -101,7 +117,8 @@ SCHEMA: dict[str, list[Field]] = {
         Field("CloseDate", "date", nillable=False, required_on_create=True),
         Field("Amount", "currency"),
         Field("Description", "textarea", 32000),
-        Field("Type", "picklist", 255, picklist=("Existing Customer - Upgrade", "New Customer", "QuickBooks Invoice")),
+        Field("Type", "picklist", 255, picklist=("Existing Customer - Upgrade", "New Customer", "QuickBooks Invoice",
+                                                 "QuickBooks Bill")),
         Field("Pricebook2Id", "reference", 18, reference_to="Pricebook2", relationship_name="Pricebook2"),
         Field("QuickBooks_Doc_Number__c", "string", 40),
         Field("QuickBooks_Balance__c", "currency"),
@@ -131,15 +148,67 @@ SCHEMA: dict[str, list[Field]] = {
         Field("Item_Name__c", "string", 255),
         Field("QuickBooks_Item_Id__c", "string", 255),
     *_quickbooks_fields()],
+    "QuickBooks_Account__c": [*_system_fields(),
+        Field("Name", "string", 80, required_on_create=True),
+        Field("Full_Name__c", "string", 255),
+        Field("Account_Number__c", "string", 40),
+        Field("Account_Type__c", "string", 80),
+        Field("Account_Sub_Type__c", "string", 80),
+        Field("Classification__c", "string", 40),
+        Field("Description__c", "textarea", 4000),
+        Field("Current_Balance__c", "currency"),
+        Field("Parent_QuickBooks_Id__c", "string", 255),
+        Field("Active__c", "boolean", nillable=False, default_on_create=True),
+    *_quickbooks_fields()],
+    "Product2": [*_system_fields(),
+        Field("Name", "string", 255, nillable=False, required_on_create=True),
+        Field("ProductCode", "string", 255),
+        Field("StockKeepingUnit", "string", 180),
+        Field("Family", "picklist", 255),
+        Field("Description", "textarea", 4000),
+        Field("IsActive", "boolean", nillable=False, default_on_create=False),
+    *_quickbooks_fields()],
     "Pricebook2": [*_system_fields(),
         Field("Name", "string", 255, required_on_create=True), Field("IsStandard", "boolean", createable=False),
         Field("IsActive", "boolean"),
     ],
     "PricebookEntry": [*_system_fields(),
+        Field("Pricebook2Id", "reference", 18, nillable=False, required_on_create=True, updateable=False,
+              reference_to="Pricebook2", relationship_name="Pricebook2"),
+        Field("Product2Id", "reference", 18, nillable=False, required_on_create=True, updateable=False,
+              reference_to="Product2", relationship_name="Product2"),
+        Field("UnitPrice", "currency", nillable=False, required_on_create=True),
+        Field("IsActive", "boolean", nillable=False, default_on_create=False),
+        Field("UseStandardPrice", "boolean", nillable=False, default_on_create=False),
+    *_quickbooks_fields()],
+    "Order": [*_system_fields(),
+        Field("AccountId", "reference", 18, required_on_create=True, reference_to="Account", relationship_name="Account"),
+        Field("OpportunityId", "reference", 18, reference_to="Opportunity", relationship_name="Opportunity"),
         Field("Pricebook2Id", "reference", 18, reference_to="Pricebook2", relationship_name="Pricebook2"),
-        Field("Product2Id", "reference", 18, reference_to="Product2", relationship_name="Product2"),
-        Field("UnitPrice", "currency"), Field("IsActive", "boolean"),
-    ],
+        Field("EffectiveDate", "date", nillable=False, required_on_create=True),
+        Field("Status", "picklist", 40, nillable=False, required_on_create=True, picklist=("Draft", "Activated"),
+              restricted=True),
+        Field("Type", "picklist", 255, picklist=("QuickBooks Invoice", "QuickBooks Bill")),
+        Field("Description", "textarea", 32000),
+        Field("QuickBooks_Doc_Number__c", "string", 40),
+        Field("QuickBooks_Total__c", "currency"),
+    *_quickbooks_fields()],
+    "OrderItem": [*_system_fields(),
+        Field("OrderId", "reference", 18, nillable=False, required_on_create=True, updateable=False,
+              reference_to="Order", relationship_name="Order"),
+        Field("PricebookEntryId", "reference", 18, nillable=False, required_on_create=True, updateable=False,
+              reference_to="PricebookEntry", relationship_name="PricebookEntry"),
+        Field("Product2Id", "reference", 18, createable=False, updateable=False, reference_to="Product2",
+              relationship_name="Product2"),
+        Field("Quantity", "double", nillable=False, required_on_create=True),
+        Field("UnitPrice", "currency", nillable=False, required_on_create=True),
+        Field("TotalPrice", "currency", createable=False, updateable=False),
+        Field("Description", "string", 255),
+        Field("QuickBooks_Amount__c", "currency"),
+        Field("QuickBooks_Line_Number__c", "double"),
+        Field("QuickBooks_Description__c", "textarea", 4000),
+        Field("QuickBooks_Account_Name__c", "string", 255),
+    *_quickbooks_fields()],
 }
 
 
@@ -222,6 +291,7 @@ class Org:
         values[external_field] = external_value
         existing_id = next((rid for rid, r in self.records[sobject].items()
                             if r.get(external_field) == external_value), None)
+        self._integrity(sobject, values, existing_id)
         if existing_id is None:
             for name, spec in fields.items():
                 if spec.required_on_create and values.get(name) in (None, ""):
@@ -230,7 +300,8 @@ class Org:
                     values[name] = spec.default_on_create
             new_id = self._insert(sobject, values)
             return UpsertResult(new_id, True)
-        bad = [n for n in values if n != external_field and not fields[n].updateable]
+        # Fields neither createable nor updateable here are the platform's own (TotalPrice).
+        bad = [n for n in values if n != external_field and not fields[n].updateable and fields[n].createable]
         if bad:
             raise SalesforceError(400, "INVALID_FIELD_FOR_INSERT_UPDATE",
                                   f"Unable to create/update fields: {', '.join(bad)}. Please check the security "
@@ -239,6 +310,29 @@ class Org:
         stored.update(values)
         stored["LastModifiedDate"] = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
         return UpsertResult(existing_id, False)
+
+    def _integrity(self, sobject: str, values: dict[str, Any], existing_id: str | None) -> None:
+        """The platform's cross-record rules for the price book objects."""
+        if sobject == "PricebookEntry" and existing_id is None:
+            pair = (values.get("Pricebook2Id"), values.get("Product2Id"))
+            if any((r.get("Pricebook2Id"), r.get("Product2Id")) == pair for r in self.records[sobject].values()):
+                raise SalesforceError(400, "DUPLICATE_VALUE", "This price definition already exists in this price book",
+                                      [])
+        if sobject == "OrderItem" and existing_id is None:
+            order = self.records["Order"].get(str(values.get("OrderId")))
+            entry = self.records["PricebookEntry"].get(str(values.get("PricebookEntryId")))
+            if order is None or entry is None or order.get("Pricebook2Id") != entry.get("Pricebook2Id"):
+                raise SalesforceError(400, "FIELD_INTEGRITY_EXCEPTION",
+                                      "field integrity exception: PricebookEntryId (pricebook entry is in a different "
+                                      "pricebook than the one assigned to the order, or Order has no pricebook "
+                                      "assigned)", ["PricebookEntryId"])
+            values["Product2Id"] = entry.get("Product2Id")
+        if sobject == "OrderItem":
+            stored = self.records["OrderItem"].get(existing_id or "", {})
+            quantity = values.get("Quantity", stored.get("Quantity"))
+            price = values.get("UnitPrice", stored.get("UnitPrice"))
+            if quantity is not None and price is not None:
+                values["TotalPrice"] = decimal.Decimal(str(quantity)) * decimal.Decimal(str(price))
 
     def _resolve(self, sobject: str, fields: dict[str, Field], record: dict[str, Any]) -> dict[str, Any]:
         by_relationship = {f.relationship_name: f for f in fields.values() if f.relationship_name}
@@ -372,6 +466,14 @@ class Condition:
             return value in self.values
         if self.op == "=":
             return value == self.values[0]
+        if self.op == "!=":
+            return value != self.values[0]
+        if self.op in (">", "<"):
+            # SOQL: a null never compares greater or less than anything.
+            if value is None or self.values[0] is None:
+                return False
+            left, right = decimal.Decimal(str(value)), decimal.Decimal(str(self.values[0]))
+            return left > right if self.op == ">" else left < right
         if self.op == "LIKE":
             pattern = re.escape(str(self.values[0])).replace("%", ".*").replace("_", ".")
             return value is not None and re.fullmatch(pattern, str(value), re.IGNORECASE) is not None
@@ -388,7 +490,7 @@ class Select:
 
 _SELECT = re.compile(r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<obj>\w+)(?:\s+WHERE\s+(?P<where>.+?))?"
                      r"(?:\s+LIMIT\s+(?P<limit>\d+))?\s*$", re.IGNORECASE | re.DOTALL)
-_CONDITION = re.compile(r"^\s*(?P<field>\w+)\s*(?:(?P<in>IN)\s*\((?P<list>.*)\)|(?P<op>=|LIKE)\s*(?P<value>.+?))\s*$",
+_CONDITION = re.compile(r"^\s*(?P<field>\w+)\s*(?:(?P<in>IN)\s*\((?P<list>.*)\)|(?P<op>!=|=|>|<|LIKE)\s*(?P<value>.+?))\s*$",
                         re.IGNORECASE | re.DOTALL)
 _LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'|(true|false|null)|(-?\d+(?:\.\d+)?)", re.IGNORECASE)
 
