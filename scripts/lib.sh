@@ -46,6 +46,23 @@ install_system_packages() {
   fi
 }
 
+install_scale_out_tools() {
+  # haproxy: the round-robin balancer in front of two QBWC replicas (tests/test_scale_out.py);
+  # orchestration/.venv: Dagster for the fan-out project, kept apart from the plugins' venv.
+  if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+    log "installing system packages: haproxy"
+    local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq haproxy >/dev/null
+  fi
+  local python; python=$(pick_python)
+  if [ ! -x orchestration/.venv/bin/dagster ]; then
+    log "installing Dagster into orchestration/.venv"
+    "$python" -m venv orchestration/.venv
+    quiet_pip orchestration/.venv/bin/pip -r orchestration/requirements.txt
+  fi
+}
+
 make_venv() {
   local python; python=$(pick_python)
   if [ ! -x "$VENV/bin/python" ]; then

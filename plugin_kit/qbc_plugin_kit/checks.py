@@ -85,7 +85,7 @@ def _run_one(name: str, check: Check) -> list[Aspect]:
         result = check()
     except SystemicFailure as exc:
         return [failed(name, exc.cause, exc.fix)]
-    except Exception as exc:
+    except Exception as exc:  # a check reports, it never ends in a traceback
         LOGGER.debug("check %s raised", name, exc_info=True)
         return [failed(name, f"unexpected {type(exc).__name__}: {exc}",
                        "run again with --log-level=debug for the traceback and report it")]

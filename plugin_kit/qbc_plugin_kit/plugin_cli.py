@@ -23,6 +23,7 @@ from singer_sdk.helpers._typing import is_integer_type, is_number_type
 
 from qbc_plugin_kit.dead_letters import PENDING, DeadLetterStoreUnavailable
 from qbc_plugin_kit.failures import RecordsSetAside, SystemicFailure
+from qbc_plugin_kit.parent_watch import watch_parent
 from qbc_plugin_kit.singer_input import parse_line
 from qbc_plugin_kit.validation import RecordValidator, non_finite_reason
 
@@ -174,6 +175,8 @@ def main(argv: list[str] | None, prog: str, target_class: Any,
         if args and args[0] in handlers:
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
             sys.exit(handlers[args[0]](args[1:]))
+        # An orphaned load must not race the restarted run (docs/operations.md).
+        watch_parent()
         target_class.cli(args=args)
     except ConfigValidationError as exc:
         print(config_error_line(prog, exc), file=sys.stderr)

@@ -1,9 +1,10 @@
-"""The durable buffer between QuickBooks sessions and tap runs (SQLite in WAL mode).
+"""The SQLite backend of the state store (`store.StateStore`): the embedded default.
 
 The QBWC server appends every qbXML response section here, in the same transaction
 as the bookmarks it moves, before `receiveResponseXML` returns; tap runs read the
 entries after the sequence number in their state. WAL lets a tap run read while a
 long-lived server writes, and `synchronous=FULL` makes each commit survive a crash.
+Web Connector sessions live here too, so a restarted server continues them.
 """
 
 from __future__ import annotations
@@ -12,9 +13,19 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+
+from .store import (
+    CompanyStatus,
+    Entry,
+    SectionToStore,
+    SessionWrite,
+    StaleSession,
+    StoredSession,
+)
+
+__all__ = ["Buffer", "CompanyStatus", "Entry", "SectionToStore"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -56,38 +67,19 @@ CREATE TABLE IF NOT EXISTS company_status (
     last_error TEXT,
     last_success_at TEXT
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    ticket TEXT PRIMARY KEY,
+    company TEXT NOT NULL,
+    state TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 """
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-@dataclass(frozen=True)
-class SectionToStore:
-    """A response section ready for the buffer: its stream tag and object versions."""
-
-    tag: str
-    section: str
-    body: bytes
-    versions: Sequence[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class Entry:
-    seq: int
-    company: str
-    tag: str
-    section: str
-    skip_ids: frozenset[str]
-    body: bytes
-
-
-@dataclass(frozen=True)
-class CompanyStatus:
-    consecutive_failures: int
-    last_failure_at: datetime | None
-    last_error: str | None
 
 
 class Buffer:
@@ -109,19 +101,25 @@ class Buffer:
         with self._lock:
             self._conn.close()
 
+    def reopen(self) -> Buffer:
+        """A second handle on the same file (for a server started inside a tap run)."""
+        return Buffer(self.path)
+
     # --- writes (QBWC server) -------------------------------------------------------
 
     def append(
         self,
         company: str,
         sections: Iterable[SectionToStore],
-        bookmarks: dict[str, str] | None = None,
+        bookmarks: Mapping[str, str] | None = None,
         errors: Iterable[tuple[str, int | None, str]] = (),
+        session: SessionWrite | None = None,
     ) -> list[int]:
-        """Store sections, move bookmarks and record errors atomically.
+        """Store sections, move bookmarks, record errors and save the session atomically.
 
         Objects whose (id, version) is already buffered are listed in the entry's
         skip list, so a re-read page (after a cut session) emits nothing twice.
+        A session save that lost a race (StaleSession) rolls everything back.
         """
         stored: list[int] = []
         with self._lock:
@@ -152,6 +150,8 @@ class Buffer:
                         " VALUES (?, ?, ?, ?, ?)",
                         (company, query, status, message, now),
                     )
+                if session is not None:
+                    self._save_session(cur, session)
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -175,6 +175,58 @@ class Buffer:
                 (company, section.tag, object_id, version),
             )
         return skip
+
+    @staticmethod
+    def _save_session(cur: sqlite3.Cursor, write: SessionWrite) -> None:
+        cur.execute(
+            "UPDATE sessions SET state = ?, version = version + 1 WHERE ticket = ? AND version = ?",
+            (write.state, write.ticket, write.expected_version),
+        )
+        if cur.rowcount != 1:
+            raise StaleSession(f"session {write.ticket[:6]}… changed or ended while this call ran")
+
+    # --- sessions (tickets) -----------------------------------------------------------
+
+    def create_session(self, ticket: str, company: str, state: str, expires_at: float) -> None:
+        with self._lock:
+            # Expired sessions go when new ones come: the table stays as small as the
+            # number of companies syncing right now.
+            self._conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (datetime.now(UTC).timestamp(),))
+            self._conn.execute(
+                "INSERT INTO sessions (ticket, company, state, version, expires_at) VALUES (?, ?, ?, 0, ?)",
+                (ticket, company, state, expires_at),
+            )
+
+    def load_session(self, ticket: str, now: float) -> StoredSession | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT company, state, version, expires_at FROM sessions WHERE ticket = ? AND expires_at > ?",
+                (ticket, now),
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredSession(ticket, str(row[0]), str(row[1]), int(row[2]), float(row[3]))
+
+    def save_session(self, write: SessionWrite) -> None:
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                self._save_session(cur, write)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def end_session(self, ticket: str) -> StoredSession | None:
+        with self._lock:
+            row = self._conn.execute(
+                "DELETE FROM sessions WHERE ticket = ? RETURNING company, state, version, expires_at",
+                (ticket,),
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredSession(ticket, str(row[0]), str(row[1]), int(row[2]), float(row[3]))
 
     def bookmarks(self, company: str) -> dict[str, str]:
         with self._lock:

@@ -119,6 +119,33 @@ def certificate_aspect(config: ServerConfig, now: dt.datetime | None = None) -> 
     return passed(name, f"valid for {host} until {until}")
 
 
+def shared_store_aspects(config: ServerConfig, settings: Mapping[str, t.Any]) -> list[Aspect]:
+    """Replicas on PostgreSQL (state_database_url): reachable, and what it holds per company."""
+    from .store import open_store
+
+    try:
+        store = open_store(settings)
+        try:
+            waiting = store.count_entries()
+            statuses = {c.company: store.company_status(c.company) for c in config.companies}
+        finally:
+            store.close()
+    except Exception as exc:  # any driver error (DNS, auth, permissions) is this line's answer
+        return [failed("state store", f"the PostgreSQL state store cannot be used ({type(exc).__name__}: {exc})",
+                       "check state_database_url (host, database, user, password) and that this user may write there")]
+    aspects = [passed("state store", "PostgreSQL state store reachable")]
+    for company, status in statuses.items():
+        if status.consecutive_failures:
+            aspects.append(failed(f"{company} web connector", f"the last session failed at {status.last_failure_at}: "
+                                  f"{status.last_error} ({status.consecutive_failures} failure(s) in a row)",
+                                  "open QuickBooks with the company file, check the Web Connector's log, then Update Selected"))
+        else:
+            aspects.append(passed(f"{company} web connector", "no failed session recorded"))
+    aspects.append(passed("waiting entries", f"{waiting} responses buffered for the next tap run to drain "
+                          "(or prune, if already committed)" if waiting else "none: the buffer is empty"))
+    return aspects
+
+
 def buffer_aspect(config: ServerConfig) -> Aspect:
     path = Path(config.buffer_path)
     try:
@@ -215,7 +242,10 @@ def build_checks(settings: Mapping[str, t.Any], schema: dict[str, t.Any],
         checks.append((f"{company.company} .qwc",
                        lambda c=company, p=path: qwc_aspect(config, c.company, c.username, p)))
     checks += [("certificate", lambda: certificate_aspect(config)),
-               ("buffer", lambda: buffer_aspect(config)),
-               ("server", lambda: server_aspect(config, settings)),
-               ("web connector", lambda: web_connector_aspects(config))]
+               ("server", lambda: server_aspect(config, settings))]
+    if settings.get("state_database_url"):
+        checks.append(("state store", lambda: shared_store_aspects(config, settings)))
+    else:
+        checks += [("buffer", lambda: buffer_aspect(config)),
+                   ("web connector", lambda: web_connector_aspects(config))]
     return checks

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from qbc_plugin_kit.checks import check_parser, run_checks, secret_values
 from qbc_plugin_kit.failures import SystemicFailure
+from qbc_plugin_kit.parent_watch import watch_parent
 from qbc_plugin_kit.plugin_cli import load_config, show_help
 from qbc_plugin_kit.quiet_logs import quiet_config_parsing
 from singer_sdk.exceptions import ConfigValidationError
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(show_help(PROG, TapQuickBooksDesktop, COMMANDS))
         if args and args[0] in COMMANDS:
             sys.exit(COMMANDS[args[0]](args[1:]))
+        watch_parent()  # a Singer run ends with its parent (meltano); serve, qwc and check do not
         TapQuickBooksDesktop.cli(args=args)
     except ConfigValidationError as exc:
         details = "; ".join(str(e) for e in (exc.errors or [])) or str(exc)

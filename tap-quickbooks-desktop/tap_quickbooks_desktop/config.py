@@ -31,6 +31,7 @@ class ServerConfig:
 
     companies: tuple[CompanyConfig, ...]
     buffer_path: str = DEFAULT_BUFFER_PATH
+    state_database_url: str | None = field(default=None, repr=False)
     host: str = "127.0.0.1"
     port: int = 8443
     ssl_certfile: str | None = None
@@ -48,6 +49,9 @@ class ServerConfig:
     @property
     def uses_tls(self) -> bool:
         return bool(self.ssl_certfile)
+
+    def company_by_key(self, company: str) -> CompanyConfig | None:
+        return next((c for c in self.companies if c.company == company), None)
 
     def company_for_user(self, username: str) -> CompanyConfig | None:
         for company in self.companies:
@@ -103,11 +107,21 @@ def _companies(config: Mapping[str, Any]) -> tuple[CompanyConfig, ...]:
 
 
 def company_keys(config: Mapping[str, Any]) -> tuple[str, ...]:
-    """Company keys the tap drains; passwords are not needed for that."""
+    """Company keys the tap drains (all, or `only_company`); passwords are not needed."""
     entries = config.get("companies") or []
     if entries:
-        return tuple(str(e["company"]) for e in entries if e.get("company"))
-    return (str(config["company"]),) if config.get("company") else ()
+        keys = tuple(str(e["company"]) for e in entries if e.get("company"))
+    else:
+        keys = (str(config["company"]),) if config.get("company") else ()
+    only = config.get("only_company")
+    if not only:
+        return keys
+    if str(only) not in keys:
+        raise ConfigError(
+            f"only_company {only!r} is not the key of any entry of companies "
+            f"({', '.join(keys) or 'none configured'}); set it to one of them or leave it empty"
+        )
+    return (str(only),)
 
 
 def server_config(config: Mapping[str, Any]) -> ServerConfig:
@@ -115,6 +129,11 @@ def server_config(config: Mapping[str, Any]) -> ServerConfig:
     companies = _companies(config)
     if not companies:
         raise ConfigError("set `companies` (or `company`, `username` and `password`)")
+    if config.get("only_company"):
+        # A server limited to one company (e.g. run-and-wait in a per-company job)
+        # authenticates only that company's Web Connector.
+        keys = company_keys(config)
+        companies = tuple(c for c in companies if c.company in keys)
     host = str(config.get("host") or "127.0.0.1")
     certfile = config.get("ssl_certfile") or None
     keyfile = config.get("ssl_keyfile") or None
@@ -131,6 +150,7 @@ def server_config(config: Mapping[str, Any]) -> ServerConfig:
     return ServerConfig(
         companies=companies,
         buffer_path=str(config.get("buffer_path") or DEFAULT_BUFFER_PATH),
+        state_database_url=config.get("state_database_url") or None,
         host=host,
         port=int(config.get("port", 8443)),
         ssl_certfile=certfile,

@@ -6,20 +6,20 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .buffer import Buffer
 from .config import server_config
 from .server import QbwcServer
+from .store import StateStore
 
 if TYPE_CHECKING:
     from .streams import BufferStream
 
 
 def run_server_for_one_session(
-    config: Mapping[str, Any], buffer: Buffer, wait_seconds: float, logger: logging.Logger
+    config: Mapping[str, Any], buffer: StateStore, wait_seconds: float, logger: logging.Logger
 ) -> bool:
     """Serve until every company completed one QBWC session, or the wait runs out."""
     settings = server_config(config)
-    server = QbwcServer(settings, buffer=Buffer(buffer.path))
+    server = QbwcServer(settings, buffer=buffer.reopen())
     companies = [c.company for c in settings.companies]
     server.start()
     try:
@@ -36,7 +36,7 @@ def run_server_for_one_session(
 
 
 def prune_committed(
-    buffer: Buffer,
+    buffer: StateStore,
     streams: Sequence[BufferStream],
     incoming: Mapping[str, int],
     companies: Sequence[str],

@@ -13,10 +13,10 @@ from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 from spyne.server.wsgi import WsgiApplication
 
-from .buffer import Buffer
 from .config import ServerConfig, is_loopback
 from .qbwc_handler import QbwcHandler
 from .soap_service import build_application
+from .store import StateStore, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +82,13 @@ def build_wsgi_app(handler: QbwcHandler) -> HostileRequestGuard:
 class QbwcServer:
     """Serves the QBWC endpoint at `/` (and its WSDL at `/?wsdl`)."""
 
-    def __init__(self, config: ServerConfig, buffer: Buffer | None = None) -> None:
+    def __init__(self, config: ServerConfig, buffer: StateStore | None = None) -> None:
         if not config.uses_tls and not is_loopback(config.host):
             raise ValueError("plain HTTP is only allowed on localhost; configure TLS")
         self.config = config
-        self.buffer = buffer or Buffer(config.buffer_path)
+        self.buffer = buffer or open_store(
+            {"buffer_path": config.buffer_path, "state_database_url": config.state_database_url}
+        )
         self.handler = QbwcHandler(config, self.buffer)
         self._server = wsgi.Server(
             (config.host, config.port),

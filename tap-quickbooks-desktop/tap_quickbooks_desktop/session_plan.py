@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -50,6 +51,19 @@ class PlannedQuery:
     def finished(self) -> bool:
         return self.state in ("done", "failed")
 
+    def to_state(self) -> dict[str, Any]:
+        state = asdict(self)
+        state.pop("spec")
+        state["deleted_types"] = list(self.deleted_types)
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> PlannedQuery:
+        values = dict(state)
+        values["deleted_types"] = tuple(values.get("deleted_types") or ())
+        spec = None if values.get("deleted_kind") else _SPECS_BY_KEY[values["key"]]
+        return cls(spec=spec, **values)
+
     def fraction_done(self, max_returned: int) -> float:
         if self.finished:
             return 1.0
@@ -57,6 +71,9 @@ class PlannedQuery:
             return 0.0
         pages_left = (self.remaining or 0) / max(1, max_returned)
         return self.pages / (self.pages + pages_left + 1)
+
+
+_SPECS_BY_KEY = {spec.key: spec for spec in QUERIES}
 
 
 @dataclass
@@ -127,6 +144,35 @@ class SessionPlan:
                 )
         return cls(planned, stored_bookmarks, max_returned=max_returned,
                    queries_per_message=queries_per_message, clock=clock)
+
+    # --- between two Web Connector calls the plan lives in the state store ----------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything the next call needs, on whichever server replica it lands."""
+        index = {id(q): i for i, q in enumerate(self.queries)}
+        return {
+            "queries": [q.to_state() for q in self.queries],
+            "bookmarks": self._bookmarks,
+            "max_returned": self._max_returned,
+            "per_message": self._per_message,
+            "in_flight": {rid: index[id(q)] for rid, q in self._in_flight.items()},
+            "messages_sent": self.messages_sent,
+            "sections_stored": self.sections_stored,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], clock: Callable[[], float] = time.time) -> SessionPlan:
+        plan = cls(
+            [PlannedQuery.from_state(q) for q in state["queries"]],
+            state["bookmarks"],
+            max_returned=int(state["max_returned"]),
+            queries_per_message=int(state["per_message"]),
+            clock=clock,
+        )
+        plan._in_flight = {rid: plan.queries[i] for rid, i in state["in_flight"].items()}
+        plan.messages_sent = int(state["messages_sent"])
+        plan.sections_stored = int(state["sections_stored"])
+        return plan
 
     @property
     def done(self) -> bool:

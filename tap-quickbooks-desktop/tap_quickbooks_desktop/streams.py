@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 
-from .buffer import Buffer, Entry
 from .config import company_keys
 from .qbxml_parser import iter_rets
 from .query_catalog import DELETED_TAG
@@ -25,6 +24,7 @@ from .record_mapping import (
     line_rows,
     to_node,
 )
+from .store import Entry, StateStore
 
 if TYPE_CHECKING:
     from .tap import TapQuickBooksDesktop
@@ -60,7 +60,7 @@ class BufferStream(Stream):
         self._qbd_tap = tap
 
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[Record]:
-        buffer: Buffer = self._qbd_tap.buffer
+        buffer: StateStore = self._qbd_tap.buffer
         companies = company_keys(self.config)
         state = self.stream_state
         after = int(state.get(SEQUENCE_KEY) or 0)

@@ -9,9 +9,9 @@ from qbc_plugin_kit.settings_check import warn_unknown_settings
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from .buffer import Buffer
 from .config import DEFAULT_BUFFER_PATH, QBXML_VERSION, company_keys
 from .run_and_wait import prune_committed, run_server_for_one_session
+from .store import StateStore, open_store
 from .streams import SEQUENCE_KEY, STREAM_TYPES, BufferStream
 
 _COMPANY = th.ObjectType(
@@ -42,8 +42,12 @@ class TapQuickBooksDesktop(Tap):
                     description="Single-company shorthand: Web Connector password."),
         th.Property("company_file", th.StringType,
                     description="Single-company shorthand: .qbw path QBWC should open."),
+        th.Property("only_company", th.StringType,
+                    description="Limit this run to one `company` key of `companies` (one Meltano job, and its own state, per company file); empty = every company."),
         th.Property("buffer_path", th.StringType, default=DEFAULT_BUFFER_PATH,
                     description="SQLite file holding QuickBooks responses between QBWC sessions and tap runs."),
+        th.Property("state_database_url", th.StringType, secret=True,
+                    description="postgresql:// URL of the database holding the buffer, bookmarks and Web Connector sessions, shared by several QBWC server replicas; empty = the SQLite file at buffer_path."),
         th.Property("host", th.StringType, default="127.0.0.1",
                     description="Address the QBWC server binds; anything but loopback requires TLS."),
         th.Property("port", th.IntegerType, default=8443,
@@ -81,13 +85,13 @@ class TapQuickBooksDesktop(Tap):
         warn_unknown_settings(dict(self.config), self.config_jsonschema, self.logger)
         quiet_sdk_logs(self, log_metrics=bool(self.config.get("log_metrics")))
 
-    _buffer: Buffer | None = None
+    _buffer: StateStore | None = None
     _drain_high_water: int | None = None
 
     @property
-    def buffer(self) -> Buffer:
+    def buffer(self) -> StateStore:
         if self._buffer is None:
-            self._buffer = Buffer(str(self.config.get("buffer_path") or DEFAULT_BUFFER_PATH))
+            self._buffer = open_store(self.config)
         return self._buffer
 
     @property

@@ -7,24 +7,26 @@ from pathlib import Path
 
 from sandboxes.qbwc import QWCFile, WebConnector
 from tap_quickbooks_desktop.auth.tickets import LoginThrottle, TicketStore, password_matches
+from tap_quickbooks_desktop.buffer import Buffer
 from tap_quickbooks_desktop.qwc import render_qwc
 
 from .conftest import base_settings, drain
 
 
-def test_ticket_expires_after_its_ttl():
+def test_ticket_expires_after_its_ttl(tmp_path: Path):
     now = [1000.0]
-    store: TicketStore[str] = TicketStore(ttl_seconds=60, clock=lambda: now[0])
-    ticket = store.issue("session")
+    store = TicketStore(Buffer(str(tmp_path / "buffer.sqlite")), ttl_seconds=60, clock=lambda: now[0])
+    ticket = store.issue("acme", "{}")
 
-    assert store.get(ticket) == "session"
+    found = store.get(ticket)
+    assert found is not None and found.company == "acme"
     now[0] += 61
     assert store.get(ticket) is None
 
 
-def test_tickets_are_unguessable_and_revocable():
-    store: TicketStore[int] = TicketStore(ttl_seconds=60)
-    tickets = {store.issue(n) for n in range(100)}
+def test_tickets_are_unguessable_and_revocable(tmp_path: Path):
+    store = TicketStore(Buffer(str(tmp_path / "buffer.sqlite")), ttl_seconds=60)
+    tickets = {store.issue(f"company-{n}", "{}") for n in range(100)}
 
     assert len(tickets) == 100 and all(len(t) == 32 for t in tickets)
     one = next(iter(tickets))

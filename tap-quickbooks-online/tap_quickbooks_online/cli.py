@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 from qbc_plugin_kit.checks import check_parser, run_checks, secret_values
 from qbc_plugin_kit.failures import SystemicFailure
+from qbc_plugin_kit.parent_watch import watch_parent
 from qbc_plugin_kit.plugin_cli import load_config, show_help
 from qbc_plugin_kit.quiet_logs import quiet_config_parsing
 from singer_sdk.exceptions import ConfigValidationError
@@ -173,6 +174,7 @@ def main(argv: t.Sequence[str] | None = None) -> t.Any:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
             return sys.exit(COMMANDS[args[0]](args[1:]))
         credentials_gate(args)
+        watch_parent()  # a Singer run ends with its parent (meltano); auth, webhooks serve and check do not
         return TapQuickBooksOnline.cli(args=args)
     except ConfigValidationError as exc:
         details = "; ".join(str(e) for e in (exc.errors or [])) or str(exc)

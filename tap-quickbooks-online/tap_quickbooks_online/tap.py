@@ -44,6 +44,8 @@ SETTINGS = th.PropertiesList(
         description="Companies to extract in one run, each with its own tokens. Use this or realm_id.",
     ),
     th.Property("realm_id", th.StringType, description="The one company (realm) to extract, when `realms` is not set."),
+    th.Property("only_realm", th.StringType,
+                description="Limit this run to one realm_id of `realms` (one Meltano job, and its own state, per company); empty = every realm."),
     th.Property("refresh_token", th.StringType, secret=True,
                 description="Initial refresh token of `realm_id` (after the first refresh the token store holds the current one)."),
     th.Property("token_store_path", th.StringType, default=DEFAULT_TOKEN_STORE,
@@ -162,6 +164,19 @@ class TapQuickBooksOnline(Tap):
                 self.logger.info("Pruned %d committed events from the webhook journal", dropped)
 
     def realm_entries(self) -> list[dict[str, t.Any]]:
+        entries = self._configured_realms()
+        only = self.config.get("only_realm")
+        if not only:
+            return entries
+        chosen = [r for r in entries if str(r["realm_id"]) == str(only)]
+        if not chosen:
+            known = ", ".join(str(r["realm_id"]) for r in entries)
+            msg = (f"only_realm {only!r} is not a configured realm_id ({known}); "
+                   "set it to one of them or leave it empty.")
+            raise ConfigError(msg)
+        return chosen
+
+    def _configured_realms(self) -> list[dict[str, t.Any]]:
         realms = self.config.get("realms")
         if realms:
             return [dict(r) for r in realms]

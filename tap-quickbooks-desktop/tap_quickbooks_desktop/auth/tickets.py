@@ -8,9 +8,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 
-T = TypeVar("T")
+from ..store import StateStore, StoredSession
 
 
 def password_matches(supplied: str, expected: str) -> bool:
@@ -18,61 +17,37 @@ def password_matches(supplied: str, expected: str) -> bool:
     return hmac.compare_digest(supplied.encode("utf-8"), expected.encode("utf-8"))
 
 
-@dataclass
-class _Entry(Generic[T]):
-    value: T
-    expires_at: float
-
-
-class TicketStore(Generic[T]):
-    """Random, expiring session tickets mapped to the session they identify.
+class TicketStore:
+    """Random, expiring session tickets mapped to the session state they identify.
 
     A ticket is the only credential QBWC presents after authenticate, so it is
     unguessable (128 bits from `secrets`) and forgotten once it expires or the
-    session closes.
+    session closes. The sessions live in the state store, not in this process: a
+    Web Connector call may land on any replica, and a replica may die between calls.
+    Expiry uses the wall clock because replicas share no monotonic clock.
     """
 
-    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, store: StateStore, ttl_seconds: float, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store
         self._ttl = ttl_seconds
         self._clock = clock
-        self._entries: dict[str, _Entry[T]] = {}
-        self._lock = threading.Lock()
 
-    def issue(self, value: T) -> str:
+    def issue(self, company: str, state: str) -> str:
         ticket = secrets.token_hex(16)
-        with self._lock:
-            self._purge_expired()
-            self._entries[ticket] = _Entry(value, self._clock() + self._ttl)
+        self._store.create_session(ticket, company, state, self._clock() + self._ttl)
         return ticket
 
-    def get(self, ticket: str | None) -> T | None:
+    def get(self, ticket: str | None) -> StoredSession | None:
         if not ticket:
             return None
-        with self._lock:
-            entry = self._entries.get(ticket)
-            if entry is None:
-                return None
-            if entry.expires_at <= self._clock():
-                del self._entries[ticket]
-                return None
-            return entry.value
+        return self._store.load_session(ticket, self._clock())
 
-    def revoke(self, ticket: str | None) -> T | None:
+    def revoke(self, ticket: str | None) -> StoredSession | None:
         if not ticket:
             return None
-        with self._lock:
-            entry = self._entries.pop(ticket, None)
-        return entry.value if entry else None
-
-    def values(self) -> list[T]:
-        with self._lock:
-            self._purge_expired()
-            return [e.value for e in self._entries.values()]
-
-    def _purge_expired(self) -> None:
-        now = self._clock()
-        for ticket in [t for t, e in self._entries.items() if e.expires_at <= now]:
-            del self._entries[ticket]
+        return self._store.end_session(ticket)
 
 
 @dataclass

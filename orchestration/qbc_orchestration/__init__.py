@@ -1,0 +1,1 @@
+"""Dagster project: one partition per QuickBooks company, each a Meltano job of its own."""

@@ -1,0 +1,133 @@
+"""The storage interface behind the QBWC server and the tap: buffer, bookmarks, sessions.
+
+Two backends keep the same contract: `Buffer` (one SQLite file, the embedded default)
+and `PostgresStore` (one database shared by several server replicas behind a load
+balancer). Everything a Web Connector session needs between two calls lives here, so
+any replica can answer any call and a replica that dies loses nothing but the call in
+flight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class SectionToStore:
+    """A response section ready for the buffer: its stream tag and object versions."""
+
+    tag: str
+    section: str
+    body: bytes
+    versions: Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    company: str
+    tag: str
+    section: str
+    skip_ids: frozenset[str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class CompanyStatus:
+    consecutive_failures: int
+    last_failure_at: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """One Web Connector session as the store holds it between two calls.
+
+    `version` grows by one on every save: a save that names an older version lost a
+    race with a replayed call of the same session and writes nothing.
+    """
+
+    ticket: str
+    company: str
+    state: str
+    version: int
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class SessionWrite:
+    """A session's new state, saved in the same transaction as the data it describes."""
+
+    ticket: str
+    state: str
+    expected_version: int
+
+
+class StaleSession(RuntimeError):
+    """The session changed (or ended) since it was read: the write was rolled back."""
+
+
+class StateStore(Protocol):
+    """What the QBWC server and the tap need from a backend; see `Buffer` for the rules."""
+
+    # --- QBWC server: responses, bookmarks, errors ---------------------------------------
+    def append(
+        self,
+        company: str,
+        sections: Iterable[SectionToStore],
+        bookmarks: Mapping[str, str] | None = None,
+        errors: Iterable[tuple[str, int | None, str]] = (),
+        session: SessionWrite | None = None,
+    ) -> list[int]: ...
+
+    def bookmarks(self, company: str) -> dict[str, str]: ...
+    def record_failure(self, company: str, message: str) -> None: ...
+    def record_success(self, company: str) -> None: ...
+    def company_status(self, company: str) -> CompanyStatus: ...
+    def request_errors(self, company: str) -> list[tuple[str, int | None, str]]: ...
+
+    # --- QBWC server: session tickets ----------------------------------------------------
+    def create_session(self, ticket: str, company: str, state: str, expires_at: float) -> None: ...
+    def load_session(self, ticket: str, now: float) -> StoredSession | None: ...
+    def save_session(self, write: SessionWrite) -> None: ...
+    def end_session(self, ticket: str) -> StoredSession | None: ...
+
+    # --- tap runs ------------------------------------------------------------------------
+    def max_seq(self) -> int: ...
+    def iter_entries(
+        self, tags: Sequence[str], companies: Sequence[str], after_seq: int, upto_seq: int,
+        batch_size: int = 8,
+    ) -> Iterator[Entry]: ...
+    def prune(self, tag: str, companies: Sequence[str], upto_seq: int) -> int: ...
+    def count_entries(self) -> int: ...
+
+    def reopen(self) -> StateStore: ...
+    def close(self) -> None: ...
+
+
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and str(url).startswith(("postgresql://", "postgres://"))
+
+
+def open_store(settings: Mapping[str, Any]) -> StateStore:
+    """The backend the settings name: PostgreSQL for `state_database_url`, else SQLite."""
+    from .config import DEFAULT_BUFFER_PATH
+
+    url = settings.get("state_database_url")
+    if url:
+        if not is_postgres_url(url):
+            from .config import ConfigError
+
+            raise ConfigError(
+                "state_database_url must be a postgresql:// URL; leave it empty to keep the "
+                "buffer in the SQLite file at buffer_path"
+            )
+        from .store_postgres import PostgresStore
+
+        return PostgresStore(str(url))
+    from .buffer import Buffer
+
+    return Buffer(str(settings.get("buffer_path") or DEFAULT_BUFFER_PATH))
