@@ -37,8 +37,13 @@ class Aspect:
 
     def line(self) -> str:
         if self.ok:
-            return f"ok    {self.name}" + (f": {self.detail}" if self.detail else "")
-        return f"FAIL  {self.name}: {self.problem.rstrip('. ')}. Fix: {self.fix}"  # type: ignore[union-attr]
+            return "ok    " + one_line(self.name + (f": {self.detail}" if self.detail else ""))
+        return "FAIL  " + one_line(f"{self.name}: {(self.problem or '').rstrip('. ')}. Fix: {self.fix}")
+
+
+def one_line(text: str) -> str:
+    """A driver's multi-line error (psycopg, Spark) folded so that each aspect stays one line."""
+    return " ".join(text.split())
 
 
 def passed(name: str, detail: str = "") -> Aspect:
@@ -107,8 +112,8 @@ def run_checks(prog: str, checks: Sequence[tuple[str, Check]], *, secrets: Itera
         print(f"{prog} check: all {len(aspects)} aspects ok", file=stream)
         return 0
     first = bad[0]
-    verdict = (f"{prog} check: {len(bad)} of {len(aspects)} aspects failed; first: {first.name}: "
-               f"{(first.problem or '').rstrip('. ')}. Fix: {first.fix}")
+    verdict = one_line(f"{prog} check: {len(bad)} of {len(aspects)} aspects failed; first: {first.name}: "
+                       f"{(first.problem or '').rstrip('. ')}. Fix: {first.fix}")
     print(redact(verdict, hidden), file=stream)
     return 1
 

@@ -147,3 +147,12 @@ def test_single_company_shorthand_without_password_names_the_setting(tmp_path, c
     assert code == 1
     assert lines[0].startswith("FAIL  settings: the setting password is not set (company 'acme'). "
                                "Fix: meltano config tap-quickbooks-desktop set <setting>")
+
+
+def test_unreachable_postgres_state_store_is_named(settings, tmp_path, capsys):
+    url = "postgresql://qbc:wrong@127.0.0.1:1/qbc?connect_timeout=3"
+    code, lines = run_check(capsys, tmp_path, {**settings, "state_database_url": url, "port": 1})
+    assert code == 1
+    line = next(ln for ln in lines if ln.startswith("FAIL  state store:"))
+    assert "the PostgreSQL state store cannot be used" in line and "Fix: check state_database_url" in line
+    assert "wrong" not in "\n".join(lines)  # the URL's password is a secret
