@@ -44,6 +44,9 @@ HUB_LOGOS = {
     "salesforce": "/assets/logos/loaders/salesforce.png",
 }
 
+# Every plugin answers `<plugin> check` (qbc_plugin_kit.checks): `meltano invoke <plugin>:check`.
+CHECK_COMMAND = {"args": "check", "description": "Authenticate and make the cheapest reads that prove a run will work, without moving data: one line per aspect, ok or the problem and the fix."}
+
 PLUGINS: list[dict[str, Any]] = [
     {
         "folder": "tap-quickbooks-online",
@@ -57,6 +60,9 @@ PLUGINS: list[dict[str, Any]] = [
             "auth": {"args": "auth", "description": "Authorize a QuickBooks Online company once (OAuth2 authorization-code flow) and store its tokens encrypted."},
             "webhooks": {"args": "webhooks serve", "description": "Run the signed-webhook receiver that journals Intuit change events for the next sync."},
         },
+        # One of: a single company (its first refresh token, or none once `auth` stored it) or a list.
+        "settings_group_validation": [["client_id", "client_secret", "realm_id", "refresh_token"],
+                                      ["client_id", "client_secret", "realms"]],
     },
     {
         "folder": "tap-quickbooks-desktop",
@@ -70,6 +76,7 @@ PLUGINS: list[dict[str, Any]] = [
             "serve": {"args": "serve", "description": "Run the QuickBooks Web Connector SOAP server long-lived."},
             "qwc": {"args": "qwc", "description": "Write the .qwc file to load into the QuickBooks Web Connector."},
         },
+        "settings_group_validation": [["companies"], ["company", "username", "password"]],
     },
     {
         "folder": "target-databricks",
@@ -189,9 +196,9 @@ def definition_from_about(plugin: dict[str, Any], about: dict[str, Any]) -> dict
         "keywords": plugin["keywords"],
         "maintenance_status": MAINTENANCE_STATUS,
         "quality": QUALITY,
-        "settings_group_validation": [group] if group else [],
+        "settings_group_validation": plugin.get("settings_group_validation") or ([group] if group else []),
         "settings": settings,
-        "commands": plugin["commands"],
+        "commands": {**plugin["commands"], "check": dict(CHECK_COMMAND)},
     }
 
 

@@ -144,13 +144,34 @@ def replay(argv: list[str], prog: str, target_class: Any) -> int:
     return 0
 
 
+def commands_help(prog: str, handlers: dict[str, Callable[[list[str]], int]]) -> str:
+    """The plugin's own commands, listed under the SDK's ``--help`` (which knows only its flags)."""
+    lines = [f"\nCommands of {prog} (each has its own --help):"]
+    for name, handler in handlers.items():
+        summary = (handler.__doc__ or "").strip().splitlines()
+        lines.append(f"  {prog} {name:<10} {summary[0] if summary else ''}".rstrip())
+    return "\n".join(lines)
+
+
+def show_help(prog: str, plugin_class: Any, handlers: dict[str, Callable[[list[str]], int]]) -> int:
+    with contextlib.suppress(SystemExit):  # click ends its help with sys.exit(0)
+        plugin_class.cli(args=["--help"])
+    print(commands_help(prog, handlers))
+    return 0
+
+
 def main(argv: list[str] | None, prog: str, target_class: Any,
          commands: dict[str, Callable[[list[str]], int]] | None = None) -> None:
     """``<target> replay ...``, any extra command of the plugin, else the SDK's CLI."""
     args = sys.argv[1:] if argv is None else list(argv)
-    handlers: dict[str, Callable[[list[str]], int]] = {
-        "replay": lambda rest: replay(rest, prog, target_class), **(commands or {})}
+    def run_replay(rest: list[str]) -> int:
+        """Re-send the records kept in the dead-letter store (--list, --dry-run, --discard)."""
+        return replay(rest, prog, target_class)
+
+    handlers: dict[str, Callable[[list[str]], int]] = {"replay": run_replay, **(commands or {})}
     try:
+        if args in (["--help"], ["-h"]):
+            sys.exit(show_help(prog, target_class, handlers))
         if args and args[0] in handlers:
             logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
             sys.exit(handlers[args[0]](args[1:]))

@@ -49,3 +49,21 @@ def test_replay_dry_run_asks_the_target_what_its_destination_cannot_hold(
     answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(a["would_pass"], a["reason"]) for a in answers] == [
         (False, "id longer than 5 characters"), (True, None)]
+
+
+def test_help_lists_the_plugin_commands_under_the_sdk_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from qbc_plugin_kit.plugin_cli import main
+
+    from .toy_target import ToyTarget
+
+    def lookml(argv: list[str]) -> int:
+        """Regenerate the LookML project."""
+        return 0
+
+    with pytest.raises(SystemExit) as ended:
+        main(["--help"], "toy-target", ToyTarget, commands={"lookml": lookml})
+    out = capsys.readouterr().out
+    assert ended.value.code == 0
+    assert "--config" in out  # the SDK's own help comes first
+    assert "toy-target replay     Re-send the records kept in the dead-letter store" in out
+    assert "toy-target lookml     Regenerate the LookML project." in out

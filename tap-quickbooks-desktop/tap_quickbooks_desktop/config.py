@@ -71,6 +71,7 @@ def is_loopback(host: str) -> bool:
 
 def _companies(config: Mapping[str, Any]) -> tuple[CompanyConfig, ...]:
     entries = config.get("companies") or []
+    shorthand = not entries
     if not entries and config.get("company"):
         entries = [
             {
@@ -83,6 +84,8 @@ def _companies(config: Mapping[str, Any]) -> tuple[CompanyConfig, ...]:
     companies: list[CompanyConfig] = []
     for index, entry in enumerate(entries):
         missing = [k for k in ("company", "username", "password") if not entry.get(k)]
+        if missing and shorthand:
+            raise ConfigError(f"the setting {' and '.join(missing)} is not set (company {entry.get('company')!r})")
         if missing:
             raise ConfigError(f"companies[{index}] is missing {', '.join(missing)}")
         companies.append(

@@ -83,6 +83,7 @@ class QbwcHandler:
         # version in the store refuses the slower one (StaleSession).
         self._session_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._progress_logged_at: dict[str, float] = {}  # by ticket; this replica's own log
 
     # --- housekeeping used by the tap's run-and-wait mode ----------------------------
 
@@ -301,9 +302,21 @@ class QbwcHandler:
             return -1
         for query_key, status, text in outcome.errors:
             logger.warning("company %s query %s status %s: %s", company, query_key, status, text)
+        self._log_progress(stored.ticket, session, progress)
         if progress == 100 and not session.errors:
             self.buffer.record_success(company)
         return progress
+
+    def _log_progress(self, ticket: str, session: QbwcSession, progress: int) -> None:
+        """The session's progress on the server's log: at most every 30 s, and at the end."""
+        now = time.monotonic()
+        last = self._progress_logged_at.setdefault(ticket, now)
+        if progress < 100 and now - last < 30:
+            return
+        self._progress_logged_at[ticket] = now
+        assert session.plan is not None
+        logger.info("company %s: %d%% (%d requests, %d responses buffered, %d errors)", session.company.company,
+                    progress, session.plan.messages_sent, session.plan.sections_stored, session.errors)
 
     def connection_error(self, ticket: str | None, hresult: str | None, message: str | None) -> str:
         with self._session(ticket) as found:
@@ -328,6 +341,7 @@ class QbwcHandler:
         stored = self._tickets.revoke(ticket)
         with self._locks_guard:
             self._session_locks.pop(ticket or "", None)
+        self._progress_logged_at.pop(ticket or "", None)
         company = self.config.company_by_key(stored.company) if stored else None
         if stored is None or company is None:
             return UNKNOWN_TICKET
@@ -342,4 +356,5 @@ class QbwcHandler:
                 name = session.company.company
                 self._completed[name] = self._completed.get(name, 0) + 1
                 self._completed_cond.notify_all()
+        logger.info("company %s: QBWC session closed: %s", session.company.company, summary)
         return summary

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from qbc_plugin_kit.quiet_logs import quiet_dry_run_aborts, quiet_sdk_logs
+from qbc_plugin_kit.settings_check import warn_unknown_settings
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
@@ -72,7 +76,14 @@ class TapQuickBooksDesktop(Tap):
                     description="If > 0, a tap run starts the QBWC server and waits up to this long for one session per company before draining."),
         th.Property("streams", th.ArrayType(th.StringType),
                     description="Streams the QBWC server queries (default: all)."),
+        th.Property("log_metrics", th.BooleanType, default=False,
+                    description="Log the SDK's METRIC lines (JSON per counter and timer); off: one summary line per stream."),
     ).to_dict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        warn_unknown_settings(dict(self.config), self.config_jsonschema, self.logger)
+        quiet_sdk_logs(self, log_metrics=bool(self.config.get("log_metrics")))
 
     _buffer: StateStore | None = None
     _drain_high_water: int | None = None
@@ -109,4 +120,6 @@ class TapQuickBooksDesktop(Tap):
         self._drain_high_water = self.buffer.max_seq()
 
     def discover_streams(self) -> list[BufferStream]:
-        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+        streams = [stream_type(tap=self) for stream_type in STREAM_TYPES]
+        quiet_dry_run_aborts(streams)
+        return streams

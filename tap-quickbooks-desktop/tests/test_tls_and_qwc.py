@@ -85,8 +85,9 @@ def test_serve_command_refuses_plain_http_on_a_public_address(settings, tmp_path
     with pytest.raises(SystemExit) as exit_info:
         main(["serve", "--config", str(config_path)])
 
-    assert exit_info.value.code == 2
-    assert "plain HTTP is only allowed on localhost" in capsys.readouterr().err
+    assert exit_info.value.code == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "plain HTTP is only allowed on localhost" in last and "Fix:" in last
 
 
 def test_commands_read_settings_from_meltano_environment_variables(settings, tmp_path, monkeypatch):

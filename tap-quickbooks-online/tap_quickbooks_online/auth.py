@@ -9,6 +9,7 @@ instant leaves a usable refresh token on disk.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import random
@@ -82,7 +83,8 @@ class OAuthClient:
                 last_problem = f"HTTP {resp.status_code} (intuit_tid={tid})"
             if attempt < self._max_attempts:
                 time.sleep(self._backoff_base * 2 ** (attempt - 1) * (0.5 + random.random()))
-        msg = f"Intuit token endpoint unavailable after {self._max_attempts} attempts: {last_problem}"
+        msg = (f"Intuit token endpoint {self.token_url} unavailable after {self._max_attempts} attempts: "
+               f"{last_problem}. Fix: check token_url and this machine's network access to it, then run again")
         raise AuthError(msg)
 
     @staticmethod
@@ -91,16 +93,19 @@ class OAuthClient:
             error = str(resp.json().get("error", ""))
         except (ValueError, AttributeError):
             error = ""
-        hint = {
+        cause, fix = {
             "invalid_grant": (
-                "the refresh token (or code) is expired, revoked or already rotated; "
-                "run `tap-quickbooks-online auth` to authorize again"
+                "the refresh token (or code) is expired, revoked or already rotated",
+                "run `tap-quickbooks-online auth` (meltano invoke tap-quickbooks-online:auth) to authorize again",
             ),
-            "invalid_client": "client_id / client_secret are wrong for this token endpoint",
-        }.get(error, "check the app's credentials and redirect URI")
+            "invalid_client": (
+                "client_id / client_secret are wrong for this token endpoint",
+                "set client_id and client_secret to the app's Keys & credentials",
+            ),
+        }.get(error, ("the grant was refused", "check client_id, client_secret and redirect_uri"))
         return (
-            f"Intuit refused the {grant_type} grant: HTTP {resp.status_code} "
-            f"error={error or 'unknown'}: {hint} (intuit_tid={tid})"
+            f"Intuit refused the {grant_type} grant (HTTP {resp.status_code} "
+            f"error={error or 'unknown'}, intuit_tid={tid}): {cause}. Fix: {fix}"
         )
 
 
@@ -127,6 +132,8 @@ class RealmTokens:
         self._access_token: str | None = None
         self._expires_at = 0.0
         self._loaded = False
+        self._confirmed = False
+        self._adopted_from: list[str] = []
 
     def access_token(self) -> str:
         with self._lock:
@@ -134,6 +141,14 @@ class RealmTokens:
                 self._load_stored()
             if self._access_token is None or self._clock() >= self._expires_at - REFRESH_MARGIN_SECONDS:
                 self._refresh_locked()
+            assert self._access_token is not None
+            return self._access_token
+
+    def refresh_now(self) -> str:
+        """Refresh whatever the stored access token's age (``check`` proves the refresh token)."""
+        with self._lock:
+            self._loaded = True
+            self._refresh_locked()
             assert self._access_token is not None
             return self._access_token
 
@@ -147,43 +162,117 @@ class RealmTokens:
     def _load_stored(self) -> None:
         self._loaded = True
         entry = self._store.load(self.realm_id) or {}
+        if self._foreign(entry):
+            return
         if entry.get("access_token") and float(entry.get("access_token_expires_at", 0)) > self._clock():
             self._access_token = str(entry["access_token"])
             self._expires_at = float(entry["access_token_expires_at"])
         self._warn_if_expiring(entry.get("refresh_token_expires_at"))
 
-    def _candidate_refresh_tokens(self) -> list[str]:
+    def _candidate_refresh_tokens(self) -> list[tuple[str, str]]:
+        """(refresh token, origin) pairs to try, the store's current one first.
+
+        The origin is a digest of the configured token a chain of rotations started from. A
+        first run with a wrong realm_id rotates the configured token and stores the new one
+        under that wrong realm; once realm_id is fixed, the configured token is spent, and the
+        unconfirmed entry carrying its origin is the live one (tried last).
+        """
         entry = self._store.load(self.realm_id) or {}
-        candidates = [entry.get("refresh_token"), self._configured_refresh_token]
-        unique: list[str] = []
-        for token in candidates:
-            if token and token not in unique:
-                unique.append(str(token))
+        configured = self._configured_refresh_token
+        pairs: list[tuple[str, str]] = []
+        stored = (str(entry["refresh_token"]), str(entry.get("origin") or "")) if entry.get("refresh_token") else None
+        if stored and not self._foreign(entry):
+            pairs.append(stored)
+        misfiled = {
+            realm: other for realm, other in self._store.entries().items()
+            if configured and realm != self.realm_id and not other.get("confirmed")
+            and other.get("origin") == origin_of(configured) and other.get("refresh_token")
+        } if configured else {}
+        self._adopted_from = list(misfiled)
+        if configured:
+            pairs.append((configured, origin_of(configured)))
+            pairs += [(str(other["refresh_token"]), origin_of(configured)) for other in misfiled.values()]
+        if stored and self._foreign(entry):
+            pairs.append(stored)  # last: it came from another configured token
+        unique: list[tuple[str, str]] = []
+        for token, origin in pairs:
+            if token not in [u[0] for u in unique]:
+                unique.append((token, origin))
         return unique
+
+    def _foreign(self, entry: dict[str, t.Any]) -> bool:
+        """An entry a run with another configured token filed here and the API never accepted
+        for this realm (tokens swapped between realms, or a wrong refresh_token fixed since)."""
+        configured = self._configured_refresh_token
+        return bool(configured and entry.get("refresh_token") and not entry.get("confirmed")
+                    and entry.get("origin") and entry["origin"] != origin_of(configured))
+
+    def _reread_after_refusal(self, tried: set[str]) -> str | None:
+        """After a refusal: another process may have rotated the token meanwhile (a refresh
+        race). "adopted" when its access token is still good (now ours), "retry" when the store
+        holds a refresh token not tried yet, None when the store has nothing new."""
+        entry = self._store.load(self.realm_id) or {}
+        current = entry.get("refresh_token")
+        if not current or current in tried:
+            return None
+        expires_at = float(entry.get("access_token_expires_at") or 0)
+        if entry.get("access_token") and expires_at > self._clock() + REFRESH_MARGIN_SECONDS:
+            self._access_token = str(entry["access_token"])
+            self._expires_at = expires_at
+            return "adopted"
+        return "retry"
 
     def _refresh_locked(self) -> None:
         candidates = self._candidate_refresh_tokens()
         if not candidates:
             msg = (
-                f"No refresh token for realm {self.realm_id}: run `tap-quickbooks-online auth` "
-                "or set the realm's refresh_token."
+                f"No refresh token for realm {self.realm_id}. Fix: run `tap-quickbooks-online auth` "
+                "(meltano invoke tap-quickbooks-online:auth) or set the realm's refresh_token"
             )
             raise AuthError(msg)
         failure: AuthError | None = None
-        for refresh_token in candidates:
+        tried: set[str] = set()
+        while candidates:
+            refresh_token, origin = candidates.pop(0)
+            tried.add(refresh_token)
             try:
                 answer = self._oauth.refresh(refresh_token)
             except AuthError as ex:
                 # A stale configured token after a rotation is expected; try the next one.
                 failure = ex
+                outcome = None if candidates else self._reread_after_refusal(tried)
+                if outcome == "adopted":
+                    LOGGER.info("Realm %s: another run refreshed the token first; using its token", self.realm_id)
+                    return
+                if outcome == "retry":
+                    candidates = [c for c in self._candidate_refresh_tokens() if c[0] not in tried]
                 continue
-            self._persist_then_use(answer)
+            self._persist_then_use(answer, origin or origin_of(refresh_token))
+            self._forget_misfiled(refresh_token)
             return
         assert failure is not None
         msg = f"Realm {self.realm_id}: {failure}"
         raise AuthError(msg) from None
 
-    def _persist_then_use(self, answer: dict[str, t.Any]) -> None:
+    def _forget_misfiled(self, used: str) -> None:
+        """The chain a wrong realm_id had filed elsewhere now lives here: drop the stale copy."""
+        for realm in getattr(self, "_adopted_from", []):
+            other = self._store.load(realm) or {}
+            if other.get("refresh_token") == used:
+                LOGGER.info("Realm %s: took over the refresh token a run with realm_id %s had stored",
+                            self.realm_id, realm)
+                self._store.forget(realm)
+
+    def confirm_realm(self) -> None:
+        """The API accepted this realm's token: its chain belongs to this realm for good."""
+        if self._confirmed:
+            return
+        self._confirmed = True
+        entry = self._store.load(self.realm_id) or {}
+        if entry and not entry.get("confirmed"):
+            self._store.save(self.realm_id, {"confirmed": True})
+
+    def _persist_then_use(self, answer: dict[str, t.Any], origin: str) -> None:
         now = self._clock()
         expires_at = now + float(answer.get("expires_in", 3600))
         entry: dict[str, t.Any] = {
@@ -191,9 +280,14 @@ class RealmTokens:
             "access_token": answer["access_token"],
             "access_token_expires_at": expires_at,
             "rotated_at": now,
+            "origin": origin,
         }
         if answer.get("x_refresh_token_expires_in") is not None:
             entry["refresh_token_expires_at"] = now + float(answer["x_refresh_token_expires_in"])
+        current = self._store.load(self.realm_id) or {}
+        if self._foreign(current) and current.get("origin") != origin:
+            # Keep the other chain findable by the realm it belongs to (see _candidate_refresh_tokens).
+            self._store.save(f"unclaimed:{current['origin']}", current)
         # Durable first: only once the rotated refresh token is on disk may the access token run.
         self._store.save(self.realm_id, entry)
         self._access_token = str(answer["access_token"])
@@ -213,6 +307,11 @@ class RealmTokens:
                 remaining / 86400,
                 when.isoformat(),
             )
+
+
+def origin_of(refresh_token: str) -> str:
+    """A digest naming a configured refresh token without holding it."""
+    return hashlib.sha256(refresh_token.encode()).hexdigest()[:16]
 
 
 def tokens_summary(answer: dict[str, t.Any]) -> str:

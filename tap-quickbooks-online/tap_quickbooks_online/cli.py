@@ -1,9 +1,9 @@
-"""Console entry point: ``auth`` and ``webhooks serve`` here, everything else to the SDK's CLI."""
+"""Console entry point: ``auth``, ``webhooks serve`` and ``check`` here, everything else to the
+SDK's CLI; every failure ends on one line naming the cause and the fix."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import secrets
 import sys
@@ -12,19 +12,25 @@ import typing as t
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from qbc_plugin_kit.checks import check_parser, run_checks, secret_values
+from qbc_plugin_kit.failures import SystemicFailure
 from qbc_plugin_kit.parent_watch import watch_parent
+from qbc_plugin_kit.plugin_cli import load_config, show_help
+from qbc_plugin_kit.quiet_logs import quiet_config_parsing
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_quickbooks_online.auth import tokens_summary
-from tap_quickbooks_online.errors import QBOError
+from tap_quickbooks_online.checks import build_checks, token_endpoint_aspect
+from tap_quickbooks_online.errors import QBOError, with_fix
 from tap_quickbooks_online.tap import TapQuickBooksOnline
+
+PROG = "tap-quickbooks-online"
 
 
 def _load_tap(config_args: list[str]) -> TapQuickBooksOnline:
     """The tap with its config from ``--config`` files and/or ``--config ENV`` (as the SDK reads it)."""
     files = [c for c in config_args if c != "ENV"]
-    config: dict[str, t.Any] = {}
-    for path in files:
-        config.update(json.loads(Path(path).read_text()))
+    config = load_config([Path(f) for f in files])
     return TapQuickBooksOnline(
         config=config,
         parse_env_config="ENV" in config_args or not files,
@@ -36,7 +42,7 @@ def _load_tap(config_args: list[str]) -> TapQuickBooksOnline:
 def authorize_url(tap: TapQuickBooksOnline, state: str) -> str:
     query = urlencode(
         {
-            "client_id": tap.config["client_id"],
+            "client_id": tap.required("client_id"),
             "redirect_uri": tap.setting("redirect_uri"),
             "response_type": "code",
             "scope": tap.setting("scope"),
@@ -63,6 +69,7 @@ def parse_redirect(answer: str, expected_state: str) -> tuple[str, str | None]:
 
 
 def run_auth(argv: list[str]) -> int:
+    """Authorize a company once (OAuth2 code flow) and store its tokens encrypted."""
     parser = argparse.ArgumentParser(prog="tap-quickbooks-online auth",
                                      description="Authorize the app for a QuickBooks company once and store its tokens (encrypted).")
     parser.add_argument("--config", action="append", default=[], help="Config file (repeatable) or ENV.")
@@ -72,8 +79,9 @@ def run_auth(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     tap = _load_tap(args.config)
     state = args.state or secrets.token_urlsafe(24)
+    url = authorize_url(tap, state)  # names a missing client_id before asking anything
     print("Open this URL, sign in and pick the company:\n")
-    print(authorize_url(tap, state) + "\n", flush=True)
+    print(url + "\n", flush=True)
     answer = args.redirect_url
     if answer is None:
         print("Paste the URL you were redirected to (or the code):", flush=True)
@@ -81,10 +89,12 @@ def run_auth(argv: list[str]) -> int:
     code, realm_id = parse_redirect(answer, state)
     realm_id = realm_id or args.realm_id
     if not realm_id:
-        raise QBOError("No realmId in the redirect; pass --realm-id.")
+        raise QBOError("No realmId in the redirect. Fix: pass --realm-id (the company id)")
     tokens = tap.oauth_client().exchange_code(code, tap.setting("redirect_uri"))
     now = time.time()
     entry = {
+        # Intuit named the company in the redirect: this chain belongs to it for good.
+        "confirmed": True,
         "refresh_token": tokens["refresh_token"],
         "access_token": tokens["access_token"],
         "access_token_expires_at": now + float(tokens.get("expires_in", 3600)),
@@ -99,6 +109,7 @@ def run_auth(argv: list[str]) -> int:
 
 
 def run_webhooks(argv: list[str]) -> int:
+    """Receive Intuit's signed webhooks into the journal webhook-mode syncs read (serve)."""
     from tap_quickbooks_online.webhooks.receiver import serve
 
     parser = argparse.ArgumentParser(prog="tap-quickbooks-online webhooks",
@@ -111,7 +122,9 @@ def run_webhooks(argv: list[str]) -> int:
     tap = _load_tap(args.config)
     verifier = tap.config.get("webhook_verifier_token")
     if not verifier:
-        raise QBOError("webhook_verifier_token is required to verify intuit-signature.")
+        raise QBOError("webhook_verifier_token is not set, so intuit-signature cannot be verified. Fix: "
+                       "meltano config tap-quickbooks-online set webhook_verifier_token ... (the "
+                       "subscription's Verifier Token on the Intuit developer portal)")
     serve(
         host=args.host or tap.setting("webhook_host"),
         port=args.port if args.port is not None else int(tap.setting("webhook_port")),
@@ -121,15 +134,57 @@ def run_webhooks(argv: list[str]) -> int:
     return 0
 
 
+def run_check(argv: list[str]) -> int:
+    """Prove the settings reach Intuit and each company, without moving data (one line each)."""
+    args = check_parser(PROG).parse_args(argv)
+    tap = _load_tap([str(p) for p in args.config])
+    return run_checks(PROG, build_checks(tap), secrets=secret_values(dict(tap.config), tap.config_jsonschema))
+
+
+COMMANDS = {"auth": run_auth, "webhooks": run_webhooks, "check": run_check}
+
+
+def credentials_gate(args: list[str]) -> None:
+    """``--test=schema`` writes schemas without connecting, so it passed with any secret: every
+    ``--test`` first proves the app's credentials at the token endpoint (no token is spent)."""
+    if not any(a == "--test" or a.startswith("--test=") for a in args):
+        return
+    config_args = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--config"]
+    config_args += [a.split("=", 1)[1] for a in args if a.startswith("--config=")]
+    tap = _load_tap(config_args)
+    if tap.config.get("client_id") and tap.config.get("client_secret"):
+        aspect = token_endpoint_aspect(tap)
+        if not aspect.ok:
+            raise SystemicFailure(aspect.problem or aspect.name, aspect.fix)
+
+
+def fail(message: str) -> int:
+    logging.getLogger(PROG).debug("failure", exc_info=True)
+    print(f"{PROG}: {message}", file=sys.stderr)
+    return 1
+
+
 def main(argv: t.Sequence[str] | None = None) -> t.Any:
     args = list(sys.argv[1:] if argv is None else argv)
-    commands = {"auth": run_auth, "webhooks": run_webhooks}
-    if args and args[0] in commands:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        try:
-            return sys.exit(commands[args[0]](args[1:]))
-        except QBOError as ex:
-            print(f"error: {ex}", file=sys.stderr)
-            return sys.exit(2)
-    watch_parent()  # a Singer run ends with its parent (meltano); auth and webhooks serve do not
-    return TapQuickBooksOnline.cli()
+    quiet_config_parsing()
+    try:
+        if args in (["--help"], ["-h"]):
+            return sys.exit(show_help(PROG, TapQuickBooksOnline, COMMANDS))
+        if args and args[0] in COMMANDS:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+            return sys.exit(COMMANDS[args[0]](args[1:]))
+        credentials_gate(args)
+        watch_parent()  # a Singer run ends with its parent (meltano); auth, webhooks serve and check do not
+        return TapQuickBooksOnline.cli(args=args)
+    except ConfigValidationError as exc:
+        details = "; ".join(str(e) for e in (exc.errors or [])) or str(exc)
+        return sys.exit(fail(f"the configuration is not valid: {details}. Fix: set these settings "
+                             f"(meltano config {PROG} set ...) and run again"))
+    except QBOError as exc:
+        return sys.exit(fail(with_fix(exc)))
+    except SystemicFailure as exc:
+        return sys.exit(fail(str(exc)))
+    except Exception as exc:
+        # A bug, not a setup problem: its traceback helps whoever reports it, and the last line still says what to do.
+        logging.getLogger(PROG).exception("unexpected error")
+        return sys.exit(fail(f"unexpected {type(exc).__name__}: {exc}. Fix: run again; if it persists, report it with the traceback above"))

@@ -145,6 +145,7 @@ class QBOClient:
             if resp is None:
                 pass
             elif resp.status_code == 200:
+                self.tokens.confirm_realm()
                 return t.cast(dict[str, t.Any], parse_json(resp.content))
             else:
                 tid = resp.headers.get("intuit_tid")
@@ -216,7 +217,9 @@ class QBOClient:
             )
         hint = ""
         if resp.status_code == 403:
-            hint = " The app is not authorised for this company or entity (scope com.intuit.quickbooks.accounting)."
+            hint = (f" The token is not authorised for company {self.realm_id} (or this entity). Fix: check "
+                    "realm_id (the refresh token is kept and follows a corrected realm_id), or run "
+                    "`tap-quickbooks-online auth` for this company")
         msg = (
             f"Realm {self.realm_id}: Intuit refused the {endpoint} request {path}: "
             f"HTTP {resp.status_code} {text or 'no fault detail'} (code {code}).{hint}"

@@ -66,3 +66,21 @@ class RetriesExhausted(APIError):
 
 class ObjectNotFound(APIError):
     """Intuit fault 610: the object was deleted (or never existed)."""
+
+
+_FIXES: list[tuple[type[QBOError], str]] = [
+    (RetriesExhausted, "Intuit or the network kept failing; run again later (the next run resumes from the "
+                       "last STATE), or raise max_retries / request_timeout to wait longer"),
+    (TokenStoreError, "check token_store_path and the key variable token_store_key_env names"),
+    (AuthError, "run `tap-quickbooks-online auth` (meltano invoke tap-quickbooks-online:auth)"),
+    (APIError, "check realm_id and the app's access to the company; Intuit's fault text is above"),
+]
+
+
+def with_fix(exc: QBOError) -> str:
+    """The error's text ending in a ``Fix:``; most messages carry their own, the rest get their class's."""
+    text = str(exc)
+    if "Fix:" in text:
+        return text
+    fix = next((fix for kind, fix in _FIXES if isinstance(exc, kind)), "see the error above and run again")
+    return f"{text.rstrip('. ')}. Fix: {fix}"

@@ -7,6 +7,8 @@ import threading
 import typing as t
 
 import requests
+from qbc_plugin_kit.quiet_logs import quiet_dry_run_aborts, quiet_sdk_logs
+from qbc_plugin_kit.settings_check import warn_unknown_settings
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
 
@@ -90,6 +92,8 @@ SETTINGS = th.PropertiesList(
     th.Property("request_timeout", th.NumberType, default=60, description="Seconds to wait for one API response."),
     th.Property("max_retries", th.IntegerType, default=6, description="Attempts for a request failing with 5xx, timeouts or dropped connections."),
     th.Property("backoff_base_seconds", th.NumberType, default=1.0, description="First backoff delay; doubles per retry, with jitter."),
+    th.Property("log_metrics", th.BooleanType, default=False,
+                description="Log the SDK's METRIC lines (JSON per counter and timer); off: one summary line per stream."),
     th.Property("refresh_token_warning_days", th.IntegerType, default=30,
                 description="Warn when the refresh token expires in fewer days than this (Intuit: 5 years max, 100 days idle)."),
 )
@@ -108,16 +112,28 @@ class TapQuickBooksOnline(Tap):
         self._store: TokenStore | None = None
         self._journal_pruned = False
         super().__init__(*args, **kwargs)
+        warn_unknown_settings(dict(self.config), self.config_jsonschema, self.logger)
+        quiet_sdk_logs(self, log_metrics=bool(self.config.get("log_metrics")))
 
     def discover_streams(self) -> list[Stream]:
         classes: list[type[Stream]] = [*LIST_STREAMS, *HEADER_STREAMS, *LINE_STREAMS, DeletedRecordsStream, *REPORT_STREAMS]
         streams = [cls(tap=self) for cls in classes]  # type: ignore[call-arg]
+        quiet_dry_run_aborts(streams)
         entity_streams = {s.name for s in streams if isinstance(s, EntityStream)}
         for name in sorted(set(self.config.get("stream_sync_modes") or {}) - entity_streams):
             self.logger.warning("stream_sync_modes names %r, which is not an entity stream; ignored", name)
         return streams
 
     # -- realms and credentials --------------------------------------------------------------
+
+    def required(self, key: str) -> t.Any:
+        """A setting the command cannot do without; its absence named, not a KeyError."""
+        value = self.config.get(key)
+        if value in (None, ""):
+            msg = (f"the setting {key} is not set. Fix: meltano config tap-quickbooks-online set {key} ... "
+                   f"(or TAP_QUICKBOOKS_ONLINE_{key.upper()}, or {key} in the --config file)")
+            raise ConfigError(msg)
+        return value
 
     def setting(self, key: str) -> t.Any:
         value = self.config.get(key)
@@ -166,7 +182,8 @@ class TapQuickBooksOnline(Tap):
             return [dict(r) for r in realms]
         if self.config.get("realm_id"):
             return [{"realm_id": self.config["realm_id"], "refresh_token": self.config.get("refresh_token")}]
-        msg = "Set `realms` (a list of {realm_id, refresh_token}) or `realm_id` in the tap's config."
+        msg = ("no company is configured. Fix: set realm_id (and refresh_token, or run "
+               "`tap-quickbooks-online auth`), or realms (a list of {realm_id, refresh_token})")
         raise ConfigError(msg)
 
     @property
@@ -182,8 +199,8 @@ class TapQuickBooksOnline(Tap):
     def oauth_client(self, session: requests.Session | None = None) -> OAuthClient:
         return OAuthClient(
             token_url=self.setting("token_url"),
-            client_id=self.config["client_id"],
-            client_secret=self.config["client_secret"],
+            client_id=self.required("client_id"),
+            client_secret=self.required("client_secret"),
             session=session,
             timeout=float(self.setting("request_timeout")),
             backoff_base=float(self.setting("backoff_base_seconds")),

@@ -83,6 +83,17 @@ class TokenStore:
         with self._locked():
             return sorted(self._read_unlocked())
 
+    def entries(self) -> dict[str, dict[str, t.Any]]:
+        with self._locked():
+            return self._read_unlocked()
+
+    def forget(self, realm_id: str) -> None:
+        """Drop a realm's entry (a chain adopted by the realm it really belongs to)."""
+        with self._locked():
+            data = self._read_unlocked()
+            if data.pop(realm_id, None) is not None:
+                self._write_unlocked(self._fernet.encrypt(json.dumps(data, sort_keys=True).encode()))
+
     def save(self, realm_id: str, tokens: dict[str, t.Any]) -> None:
         """Merge ``tokens`` into the realm's entry; durable when this returns."""
         with self._locked():

@@ -103,3 +103,97 @@ def test_dead_refresh_token_fails_with_instructions(store):
     with pytest.raises(AuthError, match="invalid_grant") as info:
         tokens.access_token()
     assert "RT-dead" not in str(info.value)
+
+
+class RacedIntuit(FakeIntuit):
+    """While this run's refresh is in flight, another process rotates the token and stores it."""
+
+    def __init__(self, valid: str, store: TokenStore) -> None:
+        super().__init__(valid)
+        self.store = store
+
+    def refresh(self, refresh_token: str) -> dict:
+        if self.calls == 0:
+            winner = super().refresh(refresh_token)  # the other process wins the race...
+            self.store.save("1", {"refresh_token": winner["refresh_token"], "access_token": winner["access_token"],
+                                  "access_token_expires_at": 9e12})
+        return super().refresh(refresh_token)  # ...and our grant of the same token is refused
+
+
+def test_lost_refresh_race_rereads_the_store_instead_of_failing(store):
+    intuit = RacedIntuit("RT0", store)
+    tokens = RealmTokens("1", oauth=intuit, store=store, configured_refresh_token="RT0")
+    assert tokens.access_token() == "AT1"  # the winner's token, valid, no re-authorisation
+
+
+def test_lost_race_with_an_expired_winner_refreshes_with_the_winner_token(store):
+    class RacedExpired(RacedIntuit):
+        def refresh(self, refresh_token: str) -> dict:
+            answer = super().refresh(refresh_token) if self.calls < 2 else FakeIntuit.refresh(self, refresh_token)
+            return answer
+
+    intuit = RacedExpired("RT0", store)
+    store.save("1", {"refresh_token": "RT0"})
+    original_save = store.save
+
+    def save_expired(realm_id: str, entry: dict) -> None:
+        original_save(realm_id, {**entry, "access_token_expires_at": 0} if entry.get("access_token") == "AT1" else entry)
+
+    store.save = save_expired  # type: ignore[method-assign]
+    tokens = RealmTokens("1", oauth=intuit, store=store)
+    assert tokens.access_token() == "AT3"
+    assert store.load("1")["refresh_token"] == "RT3"
+
+
+def test_wrong_realm_keeps_the_rotated_token_for_the_right_one(store):
+    intuit = FakeIntuit("RT0")
+    wrong = RealmTokens("wrong", oauth=intuit, store=store, configured_refresh_token="RT0")
+    wrong.access_token()  # rotated RT0 -> RT1, filed under the wrong realm; the API then says 403
+    right = RealmTokens("right", oauth=intuit, store=store, configured_refresh_token="RT0")
+    assert right.access_token() == "AT3"  # RT0 refused (call 2), RT1 adopted (call 3)
+    assert store.load("right")["refresh_token"] == "RT3"
+    assert store.load("wrong") is None
+
+
+def test_a_confirmed_realm_chain_is_never_taken_by_another_realm(store):
+    intuit = FakeIntuit("RT0")
+    first = RealmTokens("first", oauth=intuit, store=store, configured_refresh_token="RT0")
+    first.access_token()
+    first.confirm_realm()  # the API accepted it: RT1 belongs to "first"
+    other = RealmTokens("other", oauth=intuit, store=store, configured_refresh_token="RT0")
+    with pytest.raises(AuthError):
+        other.access_token()
+    assert store.load("first")["refresh_token"] == "RT1"
+
+
+def test_store_file_is_encrypted_and_private(store):
+    store.save("1", {"refresh_token": "RT-secret-value"})
+    assert store.path.stat().st_mode & 0o777 == 0o600
+    assert b"RT-secret-value" not in store.path.read_bytes()
+
+
+class RealmBoundIntuit:
+    """Two companies' token chains: a refresh works whatever realm_id the run believes in."""
+
+    def __init__(self) -> None:
+        self.valid = {"RA0": "A", "RB0": "B"}
+        self.calls = 0
+
+    def refresh(self, refresh_token: str) -> dict:
+        self.calls += 1
+        realm = self.valid.pop(refresh_token, None)
+        if realm is None:
+            raise AuthError("Intuit refused the refresh_token grant: error=invalid_grant")
+        new = f"R{realm}{self.calls}"
+        self.valid[new] = realm
+        return {"access_token": f"A{realm}{self.calls}", "refresh_token": new, "expires_in": 3600}
+
+
+def test_tokens_swapped_between_two_realms_are_both_recovered_once_the_config_is_fixed(store):
+    intuit = RealmBoundIntuit()
+    # First run: A's token configured under B and B's under A; both refresh, both get 403.
+    RealmTokens("A", oauth=intuit, store=store, configured_refresh_token="RB0").access_token()
+    RealmTokens("B", oauth=intuit, store=store, configured_refresh_token="RA0").access_token()
+    # Fixed config: each realm finds its own chain (not the other company's access token).
+    assert RealmTokens("A", oauth=intuit, store=store, configured_refresh_token="RA0").access_token().startswith("AA")
+    assert RealmTokens("B", oauth=intuit, store=store, configured_refresh_token="RB0").access_token().startswith("AB")
