@@ -95,7 +95,7 @@ def test_version_columns_the_table_lacks_are_null_on_both_sides():
     assert "sync_token" not in guard and "edit_sequence" not in guard
     assert "COALESCE(CAST(NULL AS BIGINT), -1)" in guard
     # an updated_at kept as text compares as the instant it names, not as text
-    assert "COALESCE(CAST(s.`updated_at` AS TIMESTAMP), TIMESTAMP '0001-01-01 00:00:00')" in guard
+    assert "COALESCE(CAST(s.`updated_at` AS TIMESTAMP), NULL, TIMESTAMP '0001-01-01 00:00:00')" in guard
 
 
 def test_soft_delete_keeps_stored_values_and_still_inserts_tombstones():
