@@ -262,7 +262,10 @@ class Salesforce(Destination):
         self.workdir = workdir
 
     def config(self) -> dict[str, Any]:
+        # The harness reads lines from the custom line object; the default Order/OrderItem
+        # mapping is proven by target-salesforce's own tests and the Desktop pipeline test.
         return dict(self.sandbox.target_config(
+            line_detail="custom_object",
             dead_letter_path=str(self.workdir / "dead_letters"),
             backoff_base_seconds=0.01, backoff_max_seconds=0.05, bulk_poll_seconds=0.05))
 

@@ -39,5 +39,10 @@ def _selected(case: str, destination: str) -> bool:
     pytest.param(c, d, id=f"{c}-{d}") for c in case_names() for d in DESTINATIONS if _selected(c, d)])
 def test_case_lands_as_expected(case: str, destination: str, request: pytest.FixtureRequest,
                                 tmp_path: Path) -> None:
-    problems = check_case(load_case(case), make_destination(destination, request, tmp_path), tmp_path)
+    expectation = load_case(case)
+    gap = expectation.expectation.get("destinations", {}).get(destination, {}).get("known_gap")
+    if gap:
+        # Stated in the case file, and strict: the day the gap closes, this fails until removed.
+        request.node.add_marker(pytest.mark.xfail(reason=gap, strict=True))
+    problems = check_case(expectation, make_destination(destination, request, tmp_path), tmp_path)
     assert not problems, f"{case} on {destination}:\n- " + "\n- ".join(problems)
