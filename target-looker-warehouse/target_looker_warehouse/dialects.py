@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from target_looker_warehouse.column_types import Family
 from target_looker_warehouse.config import WarehouseSettings
+from target_looker_warehouse.load_values import ValueConversionError
 
 
 class WarehouseDialect(abc.ABC):
@@ -179,36 +180,27 @@ class PostgresDialect(WarehouseDialect):
     ) -> None:
         raw: t.Any = connection.connection.driver_connection
         cols = ", ".join(self.quote(c) for c in columns)
-        # PostgreSQL text and jsonb cannot hold NUL (U+0000): it is dropped, the one
-        # change this dialect makes to a value.
+        # PostgreSQL text and jsonb cannot hold NUL (U+0000): the row's record is this batch's
+        # data failure (set aside alone by the delivery contract), never loaded with it dropped.
         text_columns = [i for i, f in enumerate(families) if f == Family.TEXT]
         json_columns = [i for i, f in enumerate(families) if f == Family.JSON]
         with raw.cursor() as cursor, cursor.copy(
             f"COPY {self.quote(staging)} ({cols}) FROM STDIN"
         ) as copy:
             for row in rows:
-                if any(isinstance(row[i], str) and "\x00" in row[i] for i in text_columns) or any(
-                    isinstance(row[i], str) and "\\u0000" in row[i] for i in json_columns
-                ):
-                    row = _without_nul(row, text_columns, json_columns)
+                for i in text_columns:
+                    if isinstance(row[i], str) and "\x00" in row[i]:
+                        raise ValueConversionError(
+                            f"column '{columns[i]}': PostgreSQL text cannot hold the NUL character (U+0000)")
+                for i in json_columns:
+                    if isinstance(row[i], str) and _JSON_NUL.search(row[i]):
+                        raise ValueConversionError(
+                            f"column '{columns[i]}': PostgreSQL jsonb cannot hold the NUL character (U+0000)")
                 copy.write_row(row)
 
 
 # An escaped NUL in JSON text: "\u0000" preceded by an even number of backslashes.
 _JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
-
-
-def _without_nul(
-    row: t.Sequence[t.Any], text_columns: t.Sequence[int], json_columns: t.Sequence[int]
-) -> tuple[t.Any, ...]:
-    cleaned = list(row)
-    for i in text_columns:
-        if isinstance(cleaned[i], str):
-            cleaned[i] = cleaned[i].replace("\x00", "")
-    for i in json_columns:
-        if isinstance(cleaned[i], str):
-            cleaned[i] = _JSON_NUL.sub(r"\1", cleaned[i])
-    return tuple(cleaned)
 
 
 DIALECTS: dict[str, type[WarehouseDialect]] = {
