@@ -15,6 +15,7 @@ HEADER_LINES: dict[str, tuple[str, str]] = {
     "journal_entries": ("journal_entry_lines", "journal_entry_id"),
     "credit_memos": ("credit_memo_lines", "credit_memo_id"),
     "sales_receipts": ("sales_receipt_lines", "sales_receipt_id"),
+    "checks": ("check_lines", "check_id"),  # QuickBooks Desktop only
 }
 # line stream -> (its header stream, the line column naming the header)
 LINE_HEADERS: dict[str, tuple[str, str]] = {
