@@ -145,11 +145,14 @@ def salesforce_book(records: dict[str, dict[str, dict[str, Any]]], edition: str,
 
 
 def _salesforce_version(edition: str, version_text: str) -> str:
-    """Back from the kit's sortable version text (``updated_at|1<sync_token:020d>|<edit_sequence>``)."""
+    """Back from the kit's sortable version text
+    (``updated_at|<deleted>|1<sync_token:020d>|<edit_sequence>``, qbc_plugin_kit.version_order)."""
     parts = version_text.split("|")
-    if len(parts) != 3:
+    if len(parts) != 4:
         return version_text
-    token, sequence = parts[1], parts[2]
+    token, sequence = parts[2], parts[3]
     if edition == "qbo":
         return str(int(token[1:])) if token.startswith("1") else ""
-    return sequence[1:].lstrip("0") if sequence.startswith("1") else sequence[1:]
+    if sequence.startswith("1"):  # all digits: "1" + 4-digit length + the digits
+        return sequence[5:]
+    return sequence[1:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import duckdb
-from qbc_plugin_kit.versioning import version_text
+from qbc_plugin_kit.version_order import version_text
 
 from .books import Book, Doc
 from .landed import powerbi_book, salesforce_book, sql_book
