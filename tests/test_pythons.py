@@ -107,8 +107,13 @@ def python_env(request: pytest.FixtureRequest, python_envs: dict[str, Any]) -> t
 
 def run_tests(bin_dir: Path, folder: str, paths: list[str]) -> str:
     """One plugin's tests with that Python; one pytest per plugin, as scripts/test runs them."""
+    # The sandboxes are installed from the folder (not editable) there, so they cannot find the
+    # repository's reference cache by their own path: name it, as a user running them alone would.
+    cache = ROOT / ".meltano" / "reference-cache"
+    reference = cache if cache.is_dir() else ROOT.parent / "shared" / "reference"
+    env = {**os.environ, "QBC_REFERENCE_DIR": str(reference)}
     result = subprocess.run([str(bin_dir / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             *paths], cwd=ROOT / folder, capture_output=True, text=True, timeout=1800)
+                             *paths], cwd=ROOT / folder, capture_output=True, text=True, timeout=1800, env=env)
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     assert result.returncode == 0, f"{folder}: {result.stdout[-4000:]}{result.stderr[-2000:]}"
     assert re.search(r"\d+ passed", summary), f"{folder}: nothing ran ({summary})"
