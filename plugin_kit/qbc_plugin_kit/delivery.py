@@ -425,25 +425,29 @@ def deliver_batch(records: list[dict[str, Any]], *, load: Load,
         for record, reason in refused or ():
             refusals[id(record)] = reason
 
-    landed = _deliver(records, load_noting_refusals, classify, set_aside, policy, logger, describe, sleep)
+    landed = _split(records, load_noting_refusals, classify, set_aside, policy, logger, describe, sleep,
+                    probe=True)
     for record in landed:
         if id(record) in refusals:
             set_aside(record, refusals[id(record)])
     return [record for record in landed if id(record) not in refusals]
 
 
-def _deliver(records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]], None],
-             classify: Callable[[BaseException], Verdict],
-             set_aside: Callable[[dict[str, Any], str], None], policy: RetryPolicy,
-             logger: logging.Logger, describe: str,
-             sleep: Callable[[float], None]) -> list[dict[str, Any]]:
+def _split(records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]], None],
+           classify: Callable[[BaseException], Verdict], set_aside: Callable[[dict[str, Any], str], None],
+           policy: RetryPolicy, logger: logging.Logger, describe: str,
+           sleep: Callable[[float], None], *, probe: bool = False) -> list[dict[str, Any]]:
+    """Load ``records``; when refused, set a lone record aside or split in halves. ``probe``
+    (the whole batch only) first asks whether the destination refuses everything."""
+    if not records:
+        return []
     verdict = _attempt(records, load, classify, policy, logger, describe, sleep)
     if verdict is None:
         return list(records)
     if len(records) == 1:
         set_aside(records[0], verdict.message)
         return []
-    if verdict.kind is Kind.REFUSED:
+    if probe and verdict.kind is Kind.REFUSED:
         # An error the target cannot attribute: if the batch's first, middle and last records
         # are each refused alone with that same error, the destination refuses everything (a
         # systemic failure), and splitting 2N times would only hide that. Three samples, not
@@ -469,25 +473,7 @@ def _deliver(records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]
             else:
                 set_aside(records[index], answer.message)
         rest = [record for index, record in enumerate(records) if index not in answers]
-        return landed + _split(rest, load, classify, set_aside, policy, logger, describe, sleep)
-    # The whole batch was just refused: go straight to its halves.
-    half = len(records) // 2
-    return (_split(records[:half], load, classify, set_aside, policy, logger, describe, sleep)
-            + _split(records[half:], load, classify, set_aside, policy, logger, describe, sleep))
-
-
-def _split(records: list[dict[str, Any]], load: Callable[[list[dict[str, Any]]], None],
-           classify: Callable[[BaseException], Verdict], set_aside: Callable[[dict[str, Any], str], None],
-           policy: RetryPolicy, logger: logging.Logger, describe: str,
-           sleep: Callable[[float], None]) -> list[dict[str, Any]]:
-    if not records:
-        return []
-    verdict = _attempt(records, load, classify, policy, logger, describe, sleep)
-    if verdict is None:
-        return list(records)
-    if len(records) == 1:
-        set_aside(records[0], verdict.message)
-        return []
+        return landed + _split(rest, load, classify, set_aside, policy, logger, describe, sleep, probe=False)
     middle = len(records) // 2
     return (_split(records[:middle], load, classify, set_aside, policy, logger, describe, sleep)
             + _split(records[middle:], load, classify, set_aside, policy, logger, describe, sleep))
