@@ -287,27 +287,28 @@ class DeliverySink:
         self._delivery: DeliveryLedger = target.delivery
         self._settings: DeliverySettings = target.delivery_settings
         self._record_validator: RecordValidator | None = None
-        self._validating: bool | None = None  # validate_schema read once, not per record
+        self._validator_built = False
         super().__init__(target, *args, **kwargs)  # type: ignore[call-arg]
 
     def get_validator(self) -> None:
         # The kit's validator replaces the SDK's (see qbc_plugin_kit.validation).
         return None
 
-    @property
-    def record_validator(self) -> RecordValidator | None:
-        if self._record_validator is None and self.validate_schema:
+    def _compiled_validator(self) -> RecordValidator | None:
+        """Built on the first record (``validate_schema`` is read once, not per record)."""
+        if not self._validator_built:
             # Formats are not checked here: the SDK parses every date and date-time right after,
             # and a value it cannot parse becomes this record's failure below.
-            self._record_validator = RecordValidator(self.schema, check_formats=False)
+            self._record_validator = (RecordValidator(self.schema, check_formats=False)
+                                      if self.validate_schema else None)
+            self._validator_built = True
         return self._record_validator
 
     def _validate_and_parse(self, record: dict) -> dict:
         line, letter = record.pop(LINE, None), record.pop(LETTER, None)
         try:
-            if self._validating is None:
-                self._validating = self.record_validator is not None
-            reason = self._record_validator.validate(record) if self._validating and self._record_validator else None
+            validator = self._compiled_validator()
+            reason = validator.validate(record) if validator is not None else None
             if reason:
                 raise RecordRefused(reason)
             try:
