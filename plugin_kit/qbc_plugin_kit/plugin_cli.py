@@ -20,6 +20,7 @@ from typing import Any
 from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._typing import is_integer_type, is_number_type
+from singer_sdk.logging import StructuredFormatter
 
 from qbc_plugin_kit.dead_letters import PENDING, DeadLetterStoreUnavailable
 from qbc_plugin_kit.failures import RecordsSetAside, SystemicFailure
@@ -66,9 +67,25 @@ def config_error_line(prog: str, exc: ConfigValidationError) -> str:
     return f"{prog}: the configuration is not valid: {details}. Fix: set these settings (meltano config {prog} set ...) and run again"
 
 
+def structured_logs() -> bool:
+    """True when the SDK's logs go out as JSON records (Meltano's ``structured-logging``)."""
+    return any(isinstance(handler.formatter, StructuredFormatter) for handler in logging.getLogger().handlers)
+
+
 def fail(prog: str, message: str) -> int:
-    logging.getLogger(prog).debug("failure", exc_info=True)
-    print(f"{prog}: {message}", file=sys.stderr)
+    """Write the run's last line, ``<prog>: <cause>. Fix: <what to change>``.
+
+    Under Meltano's structured logging a plain stderr line is shown at INFO level after the
+    SDK's own "An unhandled error occurred while syncing ..." error record, so the line goes
+    out as an error record itself: the last error Meltano shows is the cause and the fix.
+    """
+    logger = logging.getLogger(prog)
+    logger.debug("failure", exc_info=True)
+    line = f"{prog}: {message}"
+    if structured_logs():
+        logger.error(line)
+    else:
+        print(line, file=sys.stderr)
     return 1
 
 

@@ -54,6 +54,9 @@ class Participant:
     entity: str
     cursor: dt.datetime  # changes at or after this instant are wanted
     webhook_after_seq: int | None  # None: the stream is in cdc mode, not webhook mode
+    # True on a stream's first run: it syncs by query (which sees no deletion) and takes only the
+    # deletions from the feed (:meth:`ChangeFeed.take_deletions`).
+    deletions_only: bool = False
 
 
 def within_cdc_window(cursor: dt.datetime | None, now: dt.datetime) -> bool:
@@ -76,6 +79,7 @@ class ChangeFeed:
         self._webhook_objects: dict[str, dict[str, Obj]] = {}
         self._results: dict[str, list[Obj]] = {}
         self.deleted: list[tuple[Participant, Obj]] = []
+        self._deletions: dict[str, list[Obj]] = {}
         self.server_time: str | None = None
         self.journal_seq = 0
         self.cdc_calls = 0
@@ -262,12 +266,22 @@ class ChangeFeed:
             for obj in self._results[participant.stream_name]
             if is_deleted(obj)
         ]
+        for participant in self.participants.values():
+            if participant.deletions_only:
+                self._deletions[participant.stream_name] = [
+                    obj for obj in self._results.pop(participant.stream_name) if is_deleted(obj)]
 
     def take(self, stream_name: str) -> list[Obj] | None:
-        """The stream's changed objects, oldest first; None when it is not in the feed."""
-        if stream_name not in self.participants:
+        """The stream's changed objects, oldest first; None when it is not in the feed (or takes
+        only its deletions from it: it syncs by query)."""
+        participant = self.participants.get(stream_name)
+        if participant is None or participant.deletions_only:
             return None
         return self._results.pop(stream_name, [])
+
+    def take_deletions(self, stream_name: str) -> list[Obj]:
+        """The deletions the feed saw for a stream syncing by query on its first run, oldest first."""
+        return self._deletions.pop(stream_name, [])
 
 
 def _deleted_marker(object_id: str, event: dict[str, t.Any]) -> Obj:

@@ -12,6 +12,7 @@ import typing as t
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
+from qbc_plugin_kit import plugin_cli
 from qbc_plugin_kit.checks import check_parser, run_checks, secret_values
 from qbc_plugin_kit.failures import SystemicFailure
 from qbc_plugin_kit.parent_watch import watch_parent
@@ -159,9 +160,7 @@ def credentials_gate(args: list[str]) -> None:
 
 
 def fail(message: str) -> int:
-    logging.getLogger(PROG).debug("failure", exc_info=True)
-    print(f"{PROG}: {message}", file=sys.stderr)
-    return 1
+    return plugin_cli.fail(PROG, message)
 
 
 def main(argv: t.Sequence[str] | None = None) -> t.Any:

@@ -16,7 +16,7 @@ import threading
 import time
 import typing as t
 from decimal import Decimal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -178,9 +178,11 @@ class QBOClient:
                 problem = f"HTTP {status} (intuit_tid={tid})"
             transient_failures += 1
             if transient_failures >= self.max_attempts:
+                cause = "was unreachable" if resp is None else f"answered HTTP {resp.status_code}"
                 msg = (
-                    f"Realm {self.realm_id}: {endpoint} request to {path} failed "
-                    f"{transient_failures} times; last: {problem}"
+                    f"Realm {self.realm_id}: QuickBooks Online ({urlsplit(url).netloc}) {cause}: the "
+                    f"{endpoint} request to {path} failed {transient_failures} times (max_retries "
+                    f"{self.max_attempts}); last: {problem}"
                 )
                 raise RetriesExhausted(msg)
             delay = self._backoff(transient_failures)

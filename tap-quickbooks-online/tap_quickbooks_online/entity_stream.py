@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import itertools
 import json
 import typing as t
@@ -10,7 +11,13 @@ from importlib import resources
 
 from singer_sdk import Stream
 
-from tap_quickbooks_online.cdc import CDC_UNSUPPORTED, Participant, within_cdc_window
+from tap_quickbooks_online.cdc import (
+    CDC_UNSUPPORTED,
+    CDC_WINDOW,
+    CDC_WINDOW_MARGIN,
+    Participant,
+    within_cdc_window,
+)
 from tap_quickbooks_online.query_batch import QueryPlan
 from tap_quickbooks_online.query_streams import iter_query
 from tap_quickbooks_online.recent_versions import skip_versions_already_sent
@@ -19,6 +26,7 @@ from tap_quickbooks_online.records import (
     Obj,
     deleted_row,
     is_deleted,
+    nested,
     parse_instant,
 )
 
@@ -131,7 +139,11 @@ class EntityStream(QBOStream):
             return None
         state = self.partition_state(realm_id)
         if not state.get("replication_key_value") and not state.get("cdc_swept_to"):
-            return None  # first run: a full query sync sees everything, including inactive rows
+            # First run: a full query sync sees everything live, including inactive rows, but no
+            # deletion. An earlier run killed before its state was saved may have delivered records
+            # deleted since, so the deletions of the feed's window come too (take_deletions).
+            return Participant(self.name, self.entity, now - CDC_WINDOW + CDC_WINDOW_MARGIN, None,
+                               deletions_only=True)
         cursor = self.cursor(realm_id)
         if cursor is None or not within_cdc_window(cursor, now):
             return None
@@ -183,11 +195,13 @@ class EntityStream(QBOStream):
             self.logger.info("Realm %s: %s by query sync", realm_id, self.name)
             cursor = self.cursor(realm_id)
             since = cursor.isoformat() if cursor else None
-            source: t.Iterable[Obj] = iter_query(
+            queried = iter_query(
                 self.qbo.client(realm_id), self.entity, since=since,
                 include_inactive=self.has_active, on_server_time=swept_to.append,
                 first_page=feed.take_first_page(self.name),
             )
+            # Both in LastUpdatedTime order: a bookmark written mid-stream covers the deletions before it.
+            source: t.Iterable[Obj] = heapq.merge(queried, feed.take_deletions(self.name), key=_changed_at)
         else:
             self.logger.info("Realm %s: %s by %s (%d changes)", realm_id, self.name, self.sync_mode, len(objects))
             source = objects
@@ -233,6 +247,11 @@ class LinesStream(QBOStream):
         assert context is not None
         parent = t.cast(EntityStream, self.qbo.streams[self.parent_name])
         yield from parent.take_line_batch(int(context["line_batch"]))
+
+
+def _changed_at(obj: Obj) -> dt.datetime:
+    updated = nested(obj, "MetaData", "LastUpdatedTime")
+    return parse_instant(str(updated)) if updated else dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def header_line_fields(record: Obj, header_key: str) -> Obj:

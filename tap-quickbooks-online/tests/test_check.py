@@ -159,7 +159,35 @@ def test_a_sync_intuit_keeps_failing_ends_on_one_line_with_the_fix(qbo_sandbox, 
     assert ended.value.code == 1
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("tap-quickbooks-online: Realm ") and "failed 2 times" in last
+    assert "QuickBooks Online (127.0.0.1:" in last and "answered HTTP 503" in last
     assert "Fix: Intuit or the network kept failing; run again later" in last
+
+
+def test_under_meltano_structured_logs_the_last_error_record_is_the_cause_and_fix(qbo_sandbox, tmp_path):
+    """Meltano (structured-logging) shows a plain stderr line at INFO, after the SDK's own
+    'An unhandled error occurred while syncing' record: the cause and fix are the last error."""
+    config = make_config(qbo_sandbox, tmp_path, max_retries=2, backoff_base_seconds=0.01)
+    qbo_sandbox.faults.fail_next(50, status=503)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    logging_config = tmp_path / "tap.singer_sdk_logging.json"  # as Meltano writes it
+    logging_config.write_text(json.dumps({
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"singer_formatter": {"()": "singer_sdk.logging.StructuredFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "singer_formatter",
+                                 "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["console"], "level": "INFO"},
+    }))
+    exe = Path(sys.executable).parent / "tap-quickbooks-online"
+    done = subprocess.run([str(exe), "--config", str(path)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "SINGER_SDK_LOG_CONFIG": str(logging_config)}, check=False)
+    assert done.returncode == 1
+    records = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    errors = [r for r in records if r.get("level") == "error"]
+    assert errors and errors[-1] is records[-1], done.stderr[-2000:]
+    last = errors[-1]["message"]
+    assert last.startswith("tap-quickbooks-online: Realm ") and "QuickBooks Online (127.0.0.1:" in last
+    assert "answered HTTP 503" in last and "max_retries 2" in last and "Fix: " in last
 
 
 def test_a_misspelled_setting_is_warned_when_the_tap_starts(tap_config, caplog):

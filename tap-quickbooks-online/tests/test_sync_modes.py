@@ -85,6 +85,27 @@ def test_cdc_run_uses_one_call_and_flags_deletes_voids_and_deactivations(qbo_san
     assert [(d["stream"], d["entity"], d["id"]) for d in deleted] == [("invoices", "Invoice", deleted_id)]
 
 
+def test_a_run_without_state_flags_what_was_deleted_since_an_earlier_killed_run(qbo_sandbox, tap_config):
+    """A first load killed before its state was saved still delivered rows; the next run starts
+    without a bookmark, and its full query cannot see a deletion made in between."""
+    killed = run_sync(tap_config, streams=ENTITY_STREAMS)  # delivered, but its STATE never saved
+    realm = qbo_sandbox.realm(REALM)
+    deleted_id = realm.ids("Invoice")[0]
+    assert deleted_id in killed.by_id("invoices")
+    realm.delete("Invoice", deleted_id)
+
+    again = run_sync(tap_config, streams=ENTITY_STREAMS)
+
+    rows = again.by_id("invoices")
+    assert rows[deleted_id]["_sdc_deleted_at"] is not None
+    assert len(rows) == realm.count("Invoice") + 1
+    assert deleted_id not in {ln["invoice_id"] for ln in again.rows("invoice_lines")}
+    assert [(d["stream"], d["id"]) for d in again.rows("deleted_records")] == [("invoices", deleted_id)]
+    # In change order with the queried rows, so a bookmark written mid-stream covers it.
+    instants = [dt.datetime.fromisoformat(r["updated_at"]) for r in again.rows("invoices")]
+    assert instants == sorted(instants)
+
+
 def test_no_change_cdc_run_emits_nothing_and_keeps_bookmarks(qbo_sandbox, tap_config):
     first = run_sync(tap_config, streams=ENTITY_STREAMS)
     qbo_sandbox.reset_stats()
