@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 HEADER_PARTY = {"invoices": "customer_id", "bills": "vendor_id"}
+CONTROL_ACCOUNT = {"invoices": "ar_account_id", "bills": "ap_account_id"}
 LINES_OF = {"invoices": ("invoice_lines", "invoice_id"), "bills": ("bill_lines", "bill_id")}
 LIST_STREAMS = ("customers", "vendors")
 DOCUMENT_STREAMS = ("invoices", "bills")
@@ -27,6 +28,10 @@ class Doc:
     balance: Decimal | None = None
     party: str | None = None  # customer (invoices) or vendor (bills)
     lines: tuple[Decimal, ...] = ()  # live line amounts, sorted (line order is each tap's own business)
+    # For the trial balance: the AR (invoices) or AP (bills) account, and each line's (account, amount),
+    # sorted; a line without an account posts to its item's ("item <id>"). QBO subtotal lines post nothing.
+    control: str | None = None
+    postings: tuple[tuple[str, Decimal], ...] = ()
 
 
 @dataclass
@@ -40,6 +45,16 @@ class Book:
 
     def live(self, name: str) -> list[Doc]:
         return [d for d in self.docs.get(name, {}).values() if not d.deleted]
+
+
+SUBTOTAL = "SubTotalLineDetail"
+
+
+def posting_account(account_id: object, item_id: object) -> str:
+    """Where a document line posts: its account, else its item's (the same rule on both sides)."""
+    if account_id not in (None, ""):
+        return str(account_id)
+    return f"item {item_id}" if item_id not in (None, "") else "(none)"
 
 
 def cents(value: Decimal | float | int | str | None) -> Decimal:

@@ -8,6 +8,8 @@
 * ``QBC_SOAK_MAX_SECONDS`` (default 0: no bound): a soak starts no kill run after this long, then
   recovers and reconciles (bounds a long soak in time as well as in count).
 * ``QBC_RELIABILITY_RESULTS``: JSON-lines file the scenarios append to (see results.py).
+* ``QBC_MELTANO_INSTALLED=1``: the plugins are installed already; a long soak runs one process per
+  pair after one ``meltano install``, so no process reinstalls them under another's runs.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ MAX_SECONDS = setting("QBC_SOAK_MAX_SECONDS", 0)
 @pytest.fixture(scope="session")
 def meltano_installed(tmp_path_factory: pytest.TempPathFactory) -> None:
     """The plugins installed into the project's .meltano, as an operator's `meltano install`."""
+    if os.environ.get("QBC_MELTANO_INSTALLED") == "1":
+        return
     work = tmp_path_factory.mktemp("meltano-install")
     env = {**pipeline.scenario_env(work)}
     del env["MELTANO_SYS_DIR_ROOT"]  # into the project's own .meltano, which every scenario shares

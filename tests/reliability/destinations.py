@@ -20,6 +20,8 @@ class Destination(Protocol):
     target: str
     name: str
     streams: tuple[str, ...]
+    # False where no trial balance can be computed from what lands (Salesforce: see Salesforce).
+    trial_balance: bool
 
     @property
     def env(self) -> dict[str, str]: ...
@@ -33,6 +35,7 @@ class DuckDB:
     target: str = "target-looker-warehouse"
     name: str = "duckdb"
     streams: tuple[str, ...] = SQL_STREAMS
+    trial_balance: bool = True
 
     @property
     def env(self) -> dict[str, str]:
@@ -57,6 +60,7 @@ class Postgres:
     target: str = "target-looker-warehouse"
     name: str = "postgres"
     streams: tuple[str, ...] = SQL_STREAMS
+    trial_balance: bool = True
 
     @property
     def env(self) -> dict[str, str]:
@@ -80,6 +84,7 @@ class Databricks:
     target: str = "target-databricks"
     name: str = "databricks"
     streams: tuple[str, ...] = SQL_STREAMS
+    trial_balance: bool = True
 
     @property
     def env(self) -> dict[str, str]:
@@ -101,6 +106,7 @@ class PowerBI:
     target: str = "target-powerbi"
     name: str = "powerbi"
     streams: tuple[str, ...] = SQL_STREAMS
+    trial_balance: bool = True
 
     @property
     def env(self) -> dict[str, str]:
@@ -118,6 +124,9 @@ class Salesforce:
     target: str = "target-salesforce"
     name: str = "salesforce"
     streams: tuple[str, ...] = SALESFORCE_STREAMS
+    # The CRM mirrors documents, not a ledger: Opportunities carry no AR/AP account and the invoice
+    # lines only an account *name*, so no trial balance by account can be read back from the org.
+    trial_balance: bool = False
 
     @property
     def env(self) -> dict[str, str]:

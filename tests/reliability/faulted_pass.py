@@ -94,5 +94,6 @@ def faulted_pass(scenario: str, source: Any, destination: Destination, work: Pat
             result.recovery_failures.append(f"secrets in the log: {leaked}")
     result.reconciliation = reconcile(
         source.book(destination.streams, subtotal_lines=destination.name != "salesforce"),
-        destination.book(source.edition, source.company), destination.streams)
+        destination.book(source.edition, source.company), destination.streams,
+        trial_balance=destination.trial_balance)
     return result

@@ -25,6 +25,7 @@ class KillOutcome:
     returncode: int
     orphans_left: int = 0  # plugins still alive ORPHAN_BOUND_SECONDS after meltano died
     orphan_seconds: float = 0.0  # how long the last plugin outlived meltano
+    tap_finished: bool = False  # the tap had ended when the target was killed: it was committing its last batches, its state not yet out
 
 
 def run_with_kill(env: dict[str, str], tap: str, target: str, log: Path, rng: random.Random,
@@ -44,9 +45,10 @@ def run_with_kill(env: dict[str, str], tap: str, target: str, log: Path, rng: ra
     if process.poll() is not None or pid is None:
         finished = pipeline.finish(process, log)
         return KillOutcome(victim, delay, False, finished.returncode)
+    tap_finished = victim == "target" and _victim_pid(process.pid, "tap", tap, target) is None
     os.kill(pid, signal.SIGKILL)
     if victim != "meltano":
-        return KillOutcome(victim, delay, True, pipeline.finish(process, log).returncode)
+        return KillOutcome(victim, delay, True, pipeline.finish(process, log).returncode, tap_finished=tap_finished)
     returncode = process.wait()
     died = time.monotonic()
     plugins = pipeline.group_members(process.pid)

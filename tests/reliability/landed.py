@@ -17,7 +17,17 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from .books import HEADER_PARTY, LINES_OF, LIST_STREAMS, Book, Doc, cents
+from .books import (
+    CONTROL_ACCOUNT,
+    HEADER_PARTY,
+    LINES_OF,
+    LIST_STREAMS,
+    SUBTOTAL,
+    Book,
+    Doc,
+    cents,
+    posting_account,
+)
 
 Query = Callable[[str], Sequence[Sequence[Any]]]
 
@@ -39,24 +49,28 @@ def sql_book(query: Query, table: Callable[[str], str], edition: str, streams: I
                 docs[str(doc_id)] = Doc(id=str(doc_id), version=_version(edition, token, sequence),
                                         deleted=deleted_at is not None, active=active)
         else:
-            party = HEADER_PARTY[stream]
+            party, control = HEADER_PARTY[stream], CONTROL_ACCOUNT[stream]
             rows = query(f"select id, sync_token, edit_sequence, _sdc_deleted_at, voided, total_amount, balance, "
-                         f"{party} from {table(stream)} {where}")
+                         f"{party}, {control} from {table(stream)} {where}")
             lines_table, key = LINES_OF[stream]
-            line_rows = query(f"select {key}, line_id, amount from {table(lines_table)} {where} "
-                              "and _sdc_deleted_at is null")
+            line_rows = query(f"select {key}, line_id, amount, account_id, item_id, detail_type "
+                              f"from {table(lines_table)} {where} and _sdc_deleted_at is null")
             lines: dict[str, list[Decimal]] = defaultdict(list)
+            postings: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
             seen_lines = Counter[str]()
-            for header_id, line_id, amount in line_rows:
+            for header_id, line_id, amount, account_id, item_id, detail_type in line_rows:
                 lines[str(header_id)].append(cents(amount))
+                if detail_type != SUBTOTAL:
+                    postings[str(header_id)].append((posting_account(account_id, item_id), cents(amount)))
                 seen_lines[f"{header_id}/{line_id}"] += 1
             book.duplicates[lines_table] = {k: n - 1 for k, n in seen_lines.items() if n > 1}
-            for doc_id, token, sequence, deleted_at, voided, total, balance, party_id in rows:
+            for doc_id, token, sequence, deleted_at, voided, total, balance, party_id, control_id in rows:
                 seen[str(doc_id)] += 1
                 docs[str(doc_id)] = Doc(
                     id=str(doc_id), version=_version(edition, token, sequence), deleted=deleted_at is not None,
                     voided=bool(voided), total=total, balance=balance, party=party_id,
-                    lines=tuple(sorted(lines.get(str(doc_id), ()))))
+                    lines=tuple(sorted(lines.get(str(doc_id), ()))), control=control_id,
+                    postings=tuple(sorted(postings.get(str(doc_id), ()))))
         book.duplicates[stream] = {k: n - 1 for k, n in seen.items() if n > 1}
     return book
 
@@ -86,17 +100,21 @@ def powerbi_book(rows: Callable[[str], list[dict[str, Any]]], edition: str, stre
         line_rows = [r for r in rows(lines_table) if r.get("edition") == edition]
         line_seen = Counter(f"{r[key]}/{r['line_id']}@{r['_sdc_version']}" for r in line_rows)
         book.duplicates[lines_table] = {k: n - 1 for k, n in line_seen.items() if n > 1}
-        lines: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(dict)
+        lines: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
         for r in line_rows:
             if r.get("_sdc_deleted_at") is None:
-                lines[(str(r[key]), str(r["_sdc_version"]))][str(r["line_id"])] = cents(r.get("amount"))
-        party = HEADER_PARTY[stream]
+                lines[(str(r[key]), str(r["_sdc_version"]))][str(r["line_id"])] = r
+        party, control = HEADER_PARTY[stream], CONTROL_ACCOUNT[stream]
         for doc_id, r in newest.items():
+            held_lines = lines.get((doc_id, str(r["_sdc_version"])), {}).values()
             docs[doc_id] = Doc(
                 id=doc_id, version=_version(edition, r.get("sync_token"), r.get("edit_sequence")),
                 deleted=r.get("_sdc_deleted_at") is not None, voided=bool(r.get("voided")),
                 total=r.get("total_amount"), balance=r.get("balance"), party=r.get(party),
-                lines=tuple(sorted(lines.get((doc_id, str(r["_sdc_version"])), {}).values())))
+                lines=tuple(sorted(cents(line.get("amount")) for line in held_lines)), control=r.get(control),
+                postings=tuple(sorted((posting_account(line.get("account_id"), line.get("item_id")),
+                                       cents(line.get("amount")))
+                                      for line in held_lines if line.get("detail_type") != SUBTOTAL)))
     return book
 
 

@@ -3,7 +3,8 @@
 Per record: every live source id present exactly once, at the source's newest version, with its
 voided/active flags; every deleted source id flagged deleted (or never landed); nothing live in
 the destination that the source does not hold. Per book: invoice and bill totals, open AR by
-customer, open AP by vendor, and each document's line amounts, all to the cent.
+customer, open AP by vendor, each document's line amounts, and the trial balance by account (debits
+minus credits of the documents' control accounts and lines), all to the cent.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class Reconciliation:
 
 
 def reconcile(source: Book, landed: Book, streams: tuple[str, ...],
-              *, check_lines: bool = True) -> Reconciliation:
+              *, check_lines: bool = True, trial_balance: bool = True) -> Reconciliation:
+    """``trial_balance=False`` for a destination that keeps no ledger accounts (Salesforce)."""
     result = Reconciliation()
     for stream in streams:
         _records(result, stream, source.stream(stream), landed.stream(stream),
@@ -48,7 +50,37 @@ def reconcile(source: Book, landed: Book, streams: tuple[str, ...],
     for stream in streams:
         if stream in DOCUMENT_STREAMS:
             _money(result, stream, source, landed)
+    if trial_balance:
+        _trial_balance(result, [s for s in streams if s in DOCUMENT_STREAMS], source, landed)
     return result
+
+
+# Invoices debit AR and credit each line's account; bills credit AP and debit each line's account.
+_DEBIT_SIGN = {"invoices": Decimal(1), "bills": Decimal(-1)}
+
+
+def trial_balance(book: Book, streams: list[str]) -> dict[str, Decimal]:
+    """Debits minus credits per account, over the live documents' control accounts and lines."""
+    balances: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for stream in streams:
+        sign = _DEBIT_SIGN[stream]
+        control_default = "AR" if stream == "invoices" else "AP"
+        for doc in book.live(stream):
+            balances[doc.control or control_default] += sign * cents(doc.total)
+            for account, amount in doc.postings:
+                balances[account] -= sign * cents(amount)
+    return {account: total for account, total in balances.items() if total}
+
+
+def _trial_balance(result: Reconciliation, streams: list[str], source: Book, landed: Book) -> None:
+    want, have = trial_balance(source, streams), trial_balance(landed, streams)
+    result.figures["trial balance accounts"] = str(len(have))
+    result.figures["trial balance debits"] = str(sum((v for v in have.values() if v > 0), Decimal("0.00")))
+    for account in sorted(set(want) | set(have)):
+        if want.get(account, Decimal(0)) != have.get(account, Decimal(0)):
+            result.money_differences += 1
+            result.findings.append(f"trial balance of account {account}: {have.get(account, 0)} landed, "
+                                   f"QuickBooks says {want.get(account, 0)}")
 
 
 def _records(result: Reconciliation, stream: str, truth: dict[str, Doc], held: dict[str, Doc],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import duckdb
@@ -9,7 +10,7 @@ from qbc_plugin_kit.version_order import version_text
 
 from .books import Book, Doc
 from .landed import powerbi_book, salesforce_book, sql_book
-from .reconcile import reconcile
+from .reconcile import reconcile, trial_balance
 
 D = Decimal
 STREAMS = ("invoices", "customers")
@@ -71,21 +72,49 @@ def test_a_cent_off_on_one_line_is_a_money_difference() -> None:
     assert result.money_differences == 2  # the document's lines, and the book's line total
 
 
+def _posted(book: Book) -> Book:
+    """The source with its invoices posted: AR account 4, income accounts 79 and 80."""
+    for doc_id, doc in list(book.stream("invoices").items()):
+        if not doc.deleted:
+            book.stream("invoices")[doc_id] = replace(doc, control="4",
+                                                      postings=tuple(("79" if i else "80", a) for i, a in enumerate(doc.lines)))
+    return book
+
+
+def test_a_line_landed_on_another_account_is_off_the_trial_balance_though_every_total_matches() -> None:
+    source = _posted(_source())
+    assert reconcile(source, _copy(source), STREAMS).ok
+    landed = _copy(source)
+    invoice = landed.stream("invoices")["1"]
+    landed.stream("invoices")["1"] = replace(invoice, postings=(("80", D("30.00")), ("80", D("70.00"))))
+    result = reconcile(source, landed, STREAMS)
+    assert result.money_differences == 2
+    assert sorted(result.findings) == [
+        "trial balance of account 79: 0 landed, QuickBooks says -70.00",
+        "trial balance of account 80: -150.00 landed, QuickBooks says -80.00",
+    ]
+    assert reconcile(source, landed, STREAMS, trial_balance=False).ok
+
+
 def test_sql_rows_held_twice_are_duplicates_and_flagged_lines_do_not_count() -> None:
     con = duckdb.connect()
     con.execute("create schema quickbooks")
     con.execute("create table quickbooks.invoices (id varchar, edition varchar, sync_token integer, edit_sequence varchar, "
                 "_sdc_deleted_at timestamp, voided boolean, total_amount decimal(38,10), balance decimal(38,10), "
-                "customer_id varchar)")
+                "customer_id varchar, ar_account_id varchar)")
     con.execute("create table quickbooks.invoice_lines (invoice_id varchar, line_id varchar, edition varchar, "
-                "amount decimal(38,10), _sdc_deleted_at timestamp)")
-    con.execute("insert into quickbooks.invoices values ('1','qbo',2,null,null,false,100,40,'7'), "
-                "('1','qbo',2,null,null,false,100,40,'7')")
-    con.execute("insert into quickbooks.invoice_lines values ('1','1','qbo',30,null), ('1','2','qbo',70,null), "
-                "('1','3','qbo',5,now())")
+                "amount decimal(38,10), account_id varchar, item_id varchar, detail_type varchar, "
+                "_sdc_deleted_at timestamp)")
+    con.execute("insert into quickbooks.invoices values ('1','qbo',2,null,null,false,100,40,'7','4'), "
+                "('1','qbo',2,null,null,false,100,40,'7','4')")
+    con.execute("insert into quickbooks.invoice_lines values ('1','1','qbo',30,'79',null,'SalesItemLineDetail',null), "
+                "('1','2','qbo',70,null,'5','SalesItemLineDetail',null), ('1','3','qbo',5,'79',null,null,now()), "
+                "('1','4','qbo',100,null,null,'SubTotalLineDetail',null)")
     book = sql_book(lambda sql: con.execute(sql).fetchall(), lambda s: f"quickbooks.{s}", "qbo", ("invoices",))
     assert book.duplicates["invoices"] == {"1": 1}
-    assert book.stream("invoices")["1"].lines == (D("30.00"), D("70.00"))
+    assert book.stream("invoices")["1"].lines == (D("30.00"), D("70.00"), D("100.00"))
+    # The subtotal line posts nothing; a line without an account posts to its item's.
+    assert trial_balance(book, ["invoices"]) == {"4": D("100.00"), "79": D("-30.00"), "item 5": D("-70.00")}
 
 
 def test_power_bi_documents_are_their_newest_version_with_that_versions_lines() -> None:

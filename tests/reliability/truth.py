@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from .books import Book, Doc, cents
+from .books import SUBTOTAL, Book, Doc, cents, posting_account
 
 QBO_ENTITIES = {"invoices": "Invoice", "bills": "Bill", "customers": "Customer", "vendors": "Vendor"}
 QBD_KINDS = {"invoices": "Invoice", "bills": "Bill", "customers": "Customer", "vendors": "Vendor"}
@@ -55,8 +55,22 @@ def _qbo_doc(stream: str, obj: Mapping[str, Any], subtotal_lines: bool) -> Doc:
         total=total, balance=_money(obj.get("Balance")),
         party=_ref(obj, "CustomerRef" if stream == "invoices" else "VendorRef", "value"),
         lines=tuple(sorted(cents(line.get("Amount")) for line in obj.get("Line") or []
-                           if subtotal_lines or line.get("DetailType") != "SubTotalLineDetail")),
+                           if subtotal_lines or line.get("DetailType") != SUBTOTAL)),
+        control=_ref(obj, "ARAccountRef" if stream == "invoices" else "APAccountRef", "value"),
+        postings=tuple(sorted(_qbo_posting(line) for line in obj.get("Line") or []
+                              if line.get("DetailType") != SUBTOTAL)),
     )
+
+
+# Where Intuit puts a line's account, by detail type (the first one present).
+_QBO_ACCOUNT_REFS = ("AccountRef", "ItemAccountRef", "DiscountAccountRef", "DepositToAccountRef")
+
+
+def _qbo_posting(line: Mapping[str, Any]) -> tuple[str, Decimal]:
+    detail = line.get(str(line.get("DetailType") or "")) or {}
+    account = next((_ref(detail, name, "value") for name in _QBO_ACCOUNT_REFS if isinstance(detail.get(name), dict)),
+                   None)
+    return posting_account(account, _ref(detail, "ItemRef", "value")), cents(line.get("Amount"))
 
 
 def qbd_book(company: Any, deleted: Mapping[str, Iterable[str]], streams: Iterable[str]) -> Book:
@@ -84,11 +98,17 @@ def _qbd_doc(stream: str, obj: Mapping[str, Any]) -> Doc:
         total = cents(fields.get("Subtotal")) + cents(fields.get("SalesTaxTotal"))
         balance = _money(fields.get("BalanceRemaining"))
         party = _ref(fields, "CustomerRef", "ListID")
+        control = _ref(fields, "ARAccountRef", "ListID")
         lines = fields.get("InvoiceLineRet") or []
     else:
         total = cents(fields.get("AmountDue"))
         balance = _money(fields.get("OpenAmount"))
         party = _ref(fields, "VendorRef", "ListID")
+        control = _ref(fields, "APAccountRef", "ListID")
         lines = [*(fields.get("ExpenseLineRet") or []), *(fields.get("ItemLineRet") or [])]
+    lines = [line for line in lines if "Amount" in line]
+    postings = [(posting_account(_ref(line, "AccountRef", "ListID"), _ref(line, "ItemRef", "ListID")),
+                 cents(line.get("Amount"))) for line in lines]
     return Doc(id=obj["id"], version=version, total=total, balance=balance, party=party,
-               lines=tuple(sorted(cents(line.get("Amount")) for line in lines if "Amount" in line)))
+               lines=tuple(sorted(cents(line.get("Amount")) for line in lines)), control=control,
+               postings=tuple(sorted(postings)))
