@@ -1,6 +1,7 @@
 """The fault matrix: each fault armed during a ``meltano run`` over a pair; the run completes, or
 fails naming the cause, and the next run recovers without re-authorising and without loss, to the
-cent. Together the scenarios cover every tap x destination pair once.
+cent. Together with the CI-size soak the scenarios cover every tap x destination pair, each with a
+seeded kill (test_the_ci_size_run_faults_or_soaks_every_pair_and_kills_inside_each).
 """
 
 from __future__ import annotations
@@ -110,17 +111,19 @@ class Scenario:
 
 SCENARIOS = {
     "qbo 429/5xx/slow/dropped + token expiry mid-run": Scenario("qbo", "duckdb", qbo_storm),
-    "qbo token endpoint failing at refresh": Scenario("qbo", "postgres", qbo_token_endpoint_down),
+    "qbo token endpoint failing at refresh + target killed": Scenario("qbo", "postgres", qbo_token_endpoint_down,
+                                                                       kill_within=20),
     "qbo down past the retries": Scenario("qbo", "duckdb", qbo_down_past_retries, must_fail=True,
                                           failure_names=("QuickBooks Online (127.0.0.1:", "answered HTTP 503",
                                                          "max_retries 2", "Fix: "),
                                           extra_env={"TAP_QUICKBOOKS_ONLINE_MAX_RETRIES": "2"}, disarm=qbo_back),
-    "qbd QuickBooks closed": Scenario("qbd", "postgres", qbd_closed),
+    "qbd QuickBooks closed + target killed": Scenario("qbd", "postgres", qbd_closed, kill_within=20),
     "qbd session cut mid-iterator": Scenario("qbd", "salesforce", qbd_session_cut),
-    "qbd connection dropped mid-session": Scenario("qbd", "powerbi", qbd_dropped),
+    "qbd connection dropped mid-session + target killed": Scenario("qbd", "powerbi", qbd_dropped, kill_within=20),
     "databricks down + answers lost + target killed (qbo)": Scenario("qbo", "databricks", databricks_down,
                                                                       kill_within=40),
-    "databricks down + answers lost (qbd)": Scenario("qbd", "databricks", databricks_down),
+    "databricks down + answers lost + target killed (qbd)": Scenario("qbd", "databricks", databricks_down,
+                                                                      kill_within=40),
     "power bi 503 + 429 storm + target killed": Scenario("qbo", "powerbi", powerbi_down, kill_within=20),
     "salesforce 503 + sessions expired + target killed": Scenario("qbo", "salesforce", salesforce_down,
                                                                    kill_within=20),
@@ -136,6 +139,18 @@ OPEN_FINDINGS = {
     "salesforce 503 + sessions expired + target killed": "35 money differences against Salesforce "
                                                          "after the faulted runs (bills now mirrored)",
 }
+
+
+def test_the_ci_size_run_faults_or_soaks_every_pair_and_kills_inside_each() -> None:
+    """Every tap x destination pair goes through a fault here or the default (CI) soak, and each
+    has a seeded kill in CI: a target kill in its fault scenario, or the soak's kills."""
+    from .test_kill_soak import CI_PAIRS, PAIRS
+
+    faulted = {f"{s.edition}-{s.destination}" for s in SCENARIOS.values()}
+    killed = {f"{s.edition}-{s.destination}" for s in SCENARIOS.values() if s.kill_within} | set(CI_PAIRS)
+    assert faulted | set(CI_PAIRS) == set(PAIRS)
+    # qbd-salesforce: its scenario cuts the Web Connector session, a kill of its own kind.
+    assert set(PAIRS) - killed <= {"qbd-salesforce"}
 
 
 @pytest.mark.parametrize("name", [

@@ -71,6 +71,43 @@ def test_after_a_killed_meltano_the_job_waits_for_force_and_the_forced_run_recon
     assert rec.ok, rec.explain()
 
 
+def test_two_forced_runs_at_once_then_the_next_forced_run_recovers_without_loss(
+    meltano_installed: None, tmp_path: Path,
+) -> None:
+    """An operator and a scheduler both ``--force`` the job a killed meltano left marked running.
+    The two runs share Meltano's run directory (the tap's catalog and state files) and the
+    destination, so either may fail (docs/operations.md says never to do it); what must hold is
+    that the next forced run, alone, ends green and the books reconcile to the cent."""
+    with open_source("qbo", tmp_path, TRANSACTIONS, SEED) as source, \
+            open_destination("duckdb", tmp_path) as destination:
+        env = {**pipeline.scenario_env(tmp_path), **source.env, **destination.env}
+        first = pipeline.run(env, TAP, TARGET, tmp_path / "first.log")
+        assert first.returncode == 0, first.output[-3000:]
+        rng = random.Random(SEED)
+        source.change(rng, 10)
+        process = pipeline.start(env, TAP, TARGET, tmp_path / "killed.log")
+        _wait_for_plugins(process)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        pipeline.wait_gone(pipeline.group_members(process.pid), kills.ORPHAN_BOUND_SECONDS)
+        pipeline.kill_group(process.pid)
+
+        source.change(rng, 10)
+        logs = [tmp_path / "forced-a.log", tmp_path / "forced-b.log"]
+        for log in logs:
+            log.write_bytes(b"")
+        both = [pipeline.start(env, TAP, TARGET, log, force=True) for log in logs]
+        concurrent = [pipeline.finish(run, log) for run, log in zip(both, logs, strict=True)]
+
+        source.change(rng, 10)
+        after = pipeline.run(env, TAP, TARGET, tmp_path / "after.log", force=True)
+        assert after.returncode == 0, after.output[-3000:]
+        rec = reconcile(source.book(destination.streams), destination.book("qbo", source.company), destination.streams)
+    results.record("operations", "two --force runs at once after a killed meltano", ok=rec.ok, result=rec.summary(),
+                   concurrent_exit_codes=[c.returncode for c in concurrent], next_forced_run=after.returncode)
+    assert rec.ok, rec.explain()
+
+
 # The parent: starts the plugin with the test's pipe as stdin (so no EOF ever comes), prints its
 # pid, then waits to be killed.
 PARENT = textwrap.dedent("""
