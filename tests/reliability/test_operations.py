@@ -168,3 +168,36 @@ def test_a_target_waiting_on_open_stdin_ends_when_its_parent_is_killed(target: s
         os.close(write_end)
         if child and pipeline.alive(child):
             os.kill(child, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("watch", ["on", "off"])
+def test_the_tap_ends_mid_sync_when_its_parent_is_killed(watch: str, tmp_path: Path) -> None:
+    """An orphaned tap would keep extracting (its stdout still open) and race the next run:
+    QuickBooks answers slowly here, the parent is killed mid-sync, and the tap must be gone.
+    The control case (watch off) shows the test able to fail."""
+    with open_source("qbo", tmp_path, TRANSACTIONS, SEED) as source:
+        source.sandbox.faults.slow(2.0, n=10_000)
+        executable = str(Path(sys.executable).parent / TAP)
+        env = {**os.environ, **source.env, "QBC_PARENT_WATCH": "" if watch == "on" else "off"}
+        log = tmp_path / "stderr.log"
+        parent = subprocess.Popen([sys.executable, "-c", PARENT, executable, "--config", "ENV"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log.open("wb"), env=env,
+                                  text=True, start_new_session=True)
+        child = 0
+        try:
+            assert parent.stdout is not None
+            child = int(parent.stdout.readline())
+            deadline = time.monotonic() + 120
+            while "by query sync" not in log.read_text(errors="replace") and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert pipeline.alive(child), f"the tap ended before its parent was killed: {log.read_text()[-2000:]}"
+            parent.send_signal(signal.SIGKILL)
+            parent.wait()
+            left = pipeline.wait_gone([child], kills.ORPHAN_BOUND_SECONDS if watch == "on" else 3)
+            if watch == "on":
+                assert not left, "the tap kept extracting after its parent died"
+            else:
+                assert left, "with QBC_PARENT_WATCH=off the orphan should live on; the test proves nothing otherwise"
+        finally:
+            if child and pipeline.alive(child):
+                os.kill(child, signal.SIGKILL)
