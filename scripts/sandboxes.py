@@ -68,7 +68,6 @@ def sandboxes(transactions: int, only: set[str] | None) -> tuple[list[Sandbox], 
     fixed = {
         "SANDBOX_QBO_CLIENT_ID": qbo_id,
         "SANDBOX_QBO_CLIENT_SECRET": qbo_secret,
-        "SANDBOX_QBO_TOKEN_STORE_KEY": _fernet_key(),
         "SANDBOX_QBD_PASSWORD": qbd_password,
     }
     qwc = WORK / "qbd.qwc"
@@ -175,6 +174,10 @@ def up(transactions: int, only: set[str] | None) -> int:
     PIDS.write_text(json.dumps(pids), encoding="utf-8")
     # The tokens of an earlier sandbox, under an earlier key, would only be refused.
     DEV_TOKEN_STORE.unlink(missing_ok=True)
+    if not _user_defines("QBO_TOKEN_STORE_KEY"):
+        # The dev token store's key (the tap's default token_store_key_env); a key the user set
+        # already serves as well, since the dev environment's store is a file of its own.
+        variables["QBO_TOKEN_STORE_KEY"] = _fernet_key()
     _write_dotenv(variables)
     print(f"\nCredentials: SANDBOX_* variables in {DOTENV.name} (read by the dev environment only). Now:\n"
           "  meltano --environment=dev run tap-quickbooks-online target-looker-warehouse\n"
@@ -229,8 +232,8 @@ def status() -> int:
     return 0 if pids and len(alive) == len(pids) else 1
 
 
-def _write_dotenv(variables: dict[str, str]) -> None:
-    """Replace this command's block of ``.env`` (the user's own lines stay as they are)."""
+def _user_lines() -> list[str]:
+    """``.env`` without this command's block."""
     lines = DOTENV.read_text(encoding="utf-8").splitlines() if DOTENV.exists() else []
     kept: list[str] = []
     inside = False
@@ -241,6 +244,16 @@ def _write_dotenv(variables: dict[str, str]) -> None:
             inside = False
         elif not inside:
             kept.append(line)
+    return kept
+
+
+def _user_defines(name: str) -> bool:
+    return name in os.environ or any(line.split("=", 1)[0].strip() == name for line in _user_lines())
+
+
+def _write_dotenv(variables: dict[str, str]) -> None:
+    """Replace this command's block of ``.env`` (the user's own lines stay as they are)."""
+    kept = _user_lines()
     if variables:
         kept += [BEGIN, *(f"{key}={value}" for key, value in sorted(variables.items())), END]
     if not kept and not DOTENV.exists():
