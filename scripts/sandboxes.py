@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-WORK = ROOT / ".meltano" / "sandboxes"
+# The Meltano project the sandboxes serve (--project): this repository unless told otherwise.
+PROJECT = ROOT
+WORK = PROJECT / ".meltano" / "sandboxes"
 PIDS = WORK / "pids.json"
-DOTENV = ROOT / ".env"
+DOTENV = PROJECT / ".env"
 BEGIN = "# >>> scripts/sandboxes up: local sandbox credentials for the dev environment (removed by `down`)"
 END = "# <<< scripts/sandboxes up"
 
@@ -44,7 +46,16 @@ SALESFORCE_PORT = 17760
 POWERBI_TENANT_ID = "0f3e2d1c-4b5a-4c6d-8e7f-9a0b1c2d3e4f"
 POWERBI_WORKSPACE_ID = "f089354e-8366-4e18-aea3-4cb4a3a50b48"
 QBD_USER = "qbwc-demo"
-DEV_TOKEN_STORE = ROOT / ".meltano" / "tap-quickbooks-online" / "dev-tokens.enc"
+DEV_TOKEN_STORE = PROJECT / ".meltano" / "tap-quickbooks-online" / "dev-tokens.enc"
+
+
+def use_project(project: Path) -> None:
+    global PROJECT, WORK, PIDS, DOTENV, DEV_TOKEN_STORE
+    PROJECT = project.resolve()
+    WORK = PROJECT / ".meltano" / "sandboxes"
+    PIDS = WORK / "pids.json"
+    DOTENV = PROJECT / ".env"
+    DEV_TOKEN_STORE = PROJECT / ".meltano" / "tap-quickbooks-online" / "dev-tokens.enc"
 
 
 @dataclass
@@ -79,17 +90,17 @@ def sandboxes(transactions: int, only: set[str] | None) -> tuple[list[Sandbox], 
             lambda info: {"SANDBOX_QBO_REFRESH_TOKEN": info["realms"][REALM_ID]["refresh_token"]}),
         Sandbox("databricks", DATABRICKS_PORT, [
             _python(), "-m", "sandboxes.databricks", "--json", "--port", str(DATABRICKS_PORT),
-            "--ca-out", str(ROOT / ".meltano" / "databricks" / "ca.pem")],
+            "--ca-out", str(PROJECT / ".meltano" / "databricks" / "ca.pem")],
             lambda info: {"SANDBOX_DATABRICKS_ACCESS_TOKEN": info["access_token"]}, ready_timeout=600),
         Sandbox("powerbi", POWERBI_PORT, [
             _python(), "-m", "sandboxes.powerbi", "--port", str(POWERBI_PORT), "--workdir", str(WORK / "powerbi"),
-            "--ca-out", str(ROOT / ".meltano" / "powerbi" / "ca.pem"),
+            "--ca-out", str(PROJECT / ".meltano" / "powerbi" / "ca.pem"),
             "--tenant-id", POWERBI_TENANT_ID, "--workspace-id", POWERBI_WORKSPACE_ID],
             lambda info: {"SANDBOX_POWERBI_CLIENT_ID": info["client_id"],
                           "SANDBOX_POWERBI_CLIENT_SECRET": info["client_secret"]}),
         Sandbox("salesforce", SALESFORCE_PORT, [
             _python(), "-m", "sandboxes.salesforce", "--port", str(SALESFORCE_PORT), "--workdir", str(WORK / "salesforce"),
-            "--ca-out", str(ROOT / ".meltano" / "salesforce" / "ca.pem")],
+            "--ca-out", str(PROJECT / ".meltano" / "salesforce" / "ca.pem")],
             lambda info: {"SANDBOX_SALESFORCE_CLIENT_ID": info["client_id"],
                           "SANDBOX_SALESFORCE_CLIENT_SECRET": info["client_secret"]}),
         # QuickBooks Desktop: the tap is the server (`meltano --environment=dev invoke
@@ -138,7 +149,7 @@ def _read_json_line(process: subprocess.Popen[bytes], log: Path, timeout: float)
             break
         time.sleep(0.3)
     tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-5:]
-    raise SystemExit(f"the {log.stem} sandbox did not start (log {log.relative_to(ROOT)}): " + " | ".join(tail))
+    raise SystemExit(f"the {log.stem} sandbox did not start (log {log}): " + " | ".join(tail))
 
 
 def up(transactions: int, only: set[str] | None) -> int:
@@ -256,7 +267,8 @@ def _write_dotenv(variables: dict[str, str]) -> None:
     kept = _user_lines()
     if variables:
         kept += [BEGIN, *(f"{key}={value}" for key, value in sorted(variables.items())), END]
-    if not kept and not DOTENV.exists():
+    if not kept:
+        DOTENV.unlink(missing_ok=True)
         return
     fd = os.open(DOTENV, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -270,7 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--transactions", type=int, default=500, help="transactions per sandbox company (default 500)")
     parser.add_argument("--only", action="append", help="start only this sandbox (repeatable): "
                         "qbo, databricks, powerbi, salesforce, web-connector")
+    parser.add_argument("--project", type=Path, default=ROOT,
+                        help="the Meltano project whose dev environment they serve (default: this repository)")
     args = parser.parse_args(argv)
+    use_project(args.project)
     if args.action == "up":
         return up(args.transactions, set(args.only) if args.only else None)
     if args.action == "down":
