@@ -20,7 +20,8 @@ from typing import Any
 from singer_sdk import metrics
 from singer_sdk.exceptions import AbortedSyncExceptionBase, MaxRecordsLimitException
 
-PROGRESS_SECONDS = 30.0
+from qbc_plugin_kit.progress import PROGRESS_SECONDS
+
 _DRY_RUN_SIGNALS = (MaxRecordsLimitException, AbortedSyncExceptionBase)
 
 
