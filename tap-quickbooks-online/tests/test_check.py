@@ -147,6 +147,9 @@ def test_connection_test_logs_no_false_errors_and_no_metric_json(qbo_sandbox, ta
     assert "METRIC" not in done.stderr
     assert "stream accounts: 1 records in" in done.stderr
     assert "Warning" not in done.stderr
+    # The SDK's start-of-stream lines say nothing the closing line does not (shown at DEBUG).
+    assert "Beginning sync of 'accounts'" not in done.stderr
+    assert "Starting incremental sync of" not in done.stderr
 
 
 def test_a_sync_intuit_keeps_failing_ends_on_one_line_with_the_fix(qbo_sandbox, tmp_path, capsys):
