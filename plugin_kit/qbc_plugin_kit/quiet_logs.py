@@ -73,12 +73,13 @@ class StreamSummaries(logging.Filter):
 # The SDK's INFO lines at each stream's start and at set-up: two or three per stream, none of which
 # says more than the stream's closing line. They show when the plugin's log level is DEBUG.
 _ROUTINE_LINES = ("Beginning sync of ", "Starting incremental sync of ", "Added '%s' as child stream",
-                  "Skipping parse of env var settings", "Parsing env var for settings config")
+                  "Skipping parse of env var settings", "Parsing env var for settings config",
+                  "Config validation failed")
 
 
 class _RoutineLineFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno != logging.INFO or not str(record.msg).startswith(_ROUTINE_LINES):
+        if record.levelno > logging.WARNING or not str(record.msg).startswith(_ROUTINE_LINES):
             return True
         return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 
@@ -101,10 +102,14 @@ def quiet_sdk_logs(plugin: Any, *, log_metrics: bool) -> None:
     metrics_logger.addFilter(StreamSummaries(plugin.logger, show_metrics=show))
 
 
-def quiet_config_parsing() -> None:
+def quiet_config_parsing(plugin_name: str | None = None) -> None:
     """singer-sdk logs one INFO line per setting read from a variable (a dozen or more under
-    Meltano, which passes every setting that way); they say nothing a user acts on."""
+    Meltano, which passes every setting that way); they say nothing a user acts on. With the
+    plugin's name, its logger also drops the SDK's set-up lines and its "Config validation
+    failed" warning: the plugin's own last line names the setting instead."""
     logging.getLogger("singer_sdk.configuration._dict_config").setLevel(logging.WARNING)
+    if plugin_name:
+        _quiet_routine_lines(logging.getLogger(plugin_name))
 
 
 class _DryRunAbortFilter(logging.Filter):

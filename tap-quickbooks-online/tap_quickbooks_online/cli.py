@@ -166,7 +166,7 @@ def fail(message: str) -> int:
 
 def main(argv: t.Sequence[str] | None = None) -> t.Any:
     args = list(sys.argv[1:] if argv is None else argv)
-    quiet_config_parsing()
+    quiet_config_parsing(PROG)
     try:
         if args in (["--help"], ["-h"]):
             return sys.exit(show_help(PROG, TapQuickBooksOnline, COMMANDS))
