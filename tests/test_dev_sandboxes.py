@@ -20,7 +20,7 @@ import yaml
 
 from .conftest import ROOT
 
-SCRIPT = ROOT / "scripts" / "sandboxes.py"
+SCRIPT = ROOT / "scripts" / "dev_sandboxes.py"
 
 
 def _meltano() -> str:
