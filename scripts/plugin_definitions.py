@@ -7,9 +7,13 @@ script writes, so that they cannot drift:
   as ``_data/meltano/<plugin type>/<name>/<variant>.yml``, valid against the Hub's JSON schemas);
 * ``plugins/<type>/<name>--<variant>.lock``: the lock file Meltano installs and runs the
   plugin from (``meltano lock`` writes nothing for custom plugins and needs the Hub otherwise);
-* the ``plugins:`` section of ``meltano.yml`` (settings with kinds and descriptions, commands).
+* the ``plugins:`` section of ``meltano.yml``: each plugin by name, ``variant`` and ``pip_url``
+  only, as a Hub plugin is declared, so Meltano takes its definition (settings, kinds,
+  commands) from the lock file and ``meltano.yml`` keeps only what a user edits (``config``,
+  jobs, schedules, environments). ``meltano config <plugin> set`` then changes one line.
 
-``--check`` regenerates in memory and exits 1 listing every file that differs.
+``--check`` regenerates in memory and exits 1 listing every file that differs (for
+``meltano.yml``: whose plugin declarations differ, whatever its formatting).
 """
 
 from __future__ import annotations
@@ -44,9 +48,9 @@ HUB_LOGOS = {
     "salesforce": "/assets/logos/loaders/salesforce.png",
 }
 
-# `<plugin> check` (qbc_plugin_kit.checks), as `meltano invoke <plugin>:check`: the taps so far;
-# the targets' checks (issue 14) are not built yet, so their definitions do not offer one.
-PLUGINS_WITH_CHECK = ("tap-quickbooks-online", "tap-quickbooks-desktop")
+# `<plugin> check` (qbc_plugin_kit.checks), as `meltano invoke <plugin>:check`: every plugin.
+PLUGINS_WITH_CHECK = ("tap-quickbooks-online", "tap-quickbooks-desktop", "target-databricks",
+                      "target-looker-warehouse", "target-powerbi", "target-salesforce")
 CHECK_COMMAND = {"args": "check", "description": "Authenticate and make the cheapest reads that prove a run will work, without moving data: one line per aspect, ok or the problem and the fix."}
 
 PLUGINS: list[dict[str, Any]] = [
@@ -239,9 +243,13 @@ def render(definitions: dict[str, dict[str, Any]]) -> dict[Path, str]:
     meltano_path = ROOT / "meltano.yml"
     text = meltano_path.read_text()
     project = yaml.safe_load(text)
-    project["plugins"] = _project_plugins(definitions, project.get("plugins", {}))
-    files[meltano_path] = (yaml.safe_dump(project, sort_keys=False, allow_unicode=True, width=100)
-                           + _trailing_comments(text))
+    plugins = _project_plugins(definitions, project.get("plugins", {}))
+    if plugins != project.get("plugins"):
+        # Rewritten only when a declaration is wrong: Meltano edits this file too (`meltano
+        # config set`, `meltano schedule add`) in its own formatting, which is kept.
+        project["plugins"] = plugins
+        text = yaml.safe_dump(project, sort_keys=False, allow_unicode=True, width=100) + _trailing_comments(text)
+    files[meltano_path] = text
     return files
 
 
@@ -260,9 +268,19 @@ def _trailing_comments(text: str) -> str:
     return "".join(line for line in lines[start:] if line.strip())
 
 
+# Keys of a plugin definition: they live in the lock file; in meltano.yml they would override it
+# (and make Meltano treat the plugin as custom, ignoring the lock file, when `namespace` is one).
+DEFINITION_KEYS = frozenset({
+    "namespace", "executable", "capabilities", "settings_group_validation", "settings", "commands",
+    "label", "description", "logo_url", "domain_url", "docs", "repo", "keywords",
+    "maintenance_status", "quality", "supported_python_versions",
+})
+
+
 def _project_plugins(definitions: dict[str, dict[str, Any]],
                      current: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """meltano.yml plugin entries: the locked variant, the local editable folders, every setting."""
+    """meltano.yml plugin entries: name, the locked variant, the local editable folders, and what
+    the user set (``config``, ...); the definition itself comes from the lock file."""
     kept = {p["name"]: p for entries in current.values() for p in entries}
     plugins: dict[str, list[dict[str, Any]]] = {}
     for plugin in PLUGINS:
@@ -272,14 +290,9 @@ def _project_plugins(definitions: dict[str, dict[str, Any]],
             "name": definition["name"],
             "variant": VARIANT,
             "pip_url": local_pip_url(plugin["folder"]),
-            "executable": definition["executable"],
-            "capabilities": definition["capabilities"],
-            "settings_group_validation": definition["settings_group_validation"],
-            "settings": definition["settings"],
-            "commands": definition["commands"],
         }
-        if "config" in previous:
-            entry["config"] = previous["config"]
+        entry.update({key: value for key, value in previous.items()
+                      if key not in entry and key not in DEFINITION_KEYS})
         plugins.setdefault(plugin["plugin_type"], []).append(entry)
     for extra_type, entries in current.items():
         for extra in entries:

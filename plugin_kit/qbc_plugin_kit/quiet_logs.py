@@ -20,7 +20,8 @@ from typing import Any
 from singer_sdk import metrics
 from singer_sdk.exceptions import AbortedSyncExceptionBase, MaxRecordsLimitException
 
-PROGRESS_SECONDS = 30.0
+from qbc_plugin_kit.progress import PROGRESS_SECONDS
+
 _DRY_RUN_SIGNALS = (MaxRecordsLimitException, AbortedSyncExceptionBase)
 
 
@@ -69,8 +70,31 @@ class StreamSummaries(logging.Filter):
             self.logger.info("stream %s: %d records so far (%.0f records/s)", stream, total, total / elapsed)
 
 
+# The SDK's INFO lines at each stream's start and at set-up: two or three per stream, none of which
+# says more than the stream's closing line. They show when the plugin's log level is DEBUG.
+_ROUTINE_LINES = ("Beginning sync of ", "Starting incremental sync of ", "Added '%s' as child stream",
+                  "Skipping parse of env var settings", "Parsing env var for settings config",
+                  "Config validation failed")
+
+
+class _RoutineLineFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING or not str(record.msg).startswith(_ROUTINE_LINES):
+            return True
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+_ROUTINE_FILTER = _RoutineLineFilter()
+
+
+def _quiet_routine_lines(logger: logging.Logger) -> None:
+    if _ROUTINE_FILTER not in logger.filters:
+        logger.addFilter(_ROUTINE_FILTER)
+
+
 def quiet_sdk_logs(plugin: Any, *, log_metrics: bool) -> None:
     """Install the per-stream summaries on the SDK's metrics logger (once per process)."""
+    _quiet_routine_lines(plugin.logger)
     metrics_logger = metrics.get_metrics_logger()
     for old in [f for f in metrics_logger.filters if isinstance(f, StreamSummaries)]:
         metrics_logger.removeFilter(old)
@@ -78,10 +102,14 @@ def quiet_sdk_logs(plugin: Any, *, log_metrics: bool) -> None:
     metrics_logger.addFilter(StreamSummaries(plugin.logger, show_metrics=show))
 
 
-def quiet_config_parsing() -> None:
+def quiet_config_parsing(plugin_name: str | None = None) -> None:
     """singer-sdk logs one INFO line per setting read from a variable (a dozen or more under
-    Meltano, which passes every setting that way); they say nothing a user acts on."""
+    Meltano, which passes every setting that way); they say nothing a user acts on. With the
+    plugin's name, its logger also drops the SDK's set-up lines and its "Config validation
+    failed" warning: the plugin's own last line names the setting instead."""
     logging.getLogger("singer_sdk.configuration._dict_config").setLevel(logging.WARNING)
+    if plugin_name:
+        _quiet_routine_lines(logging.getLogger(plugin_name))
 
 
 class _DryRunAbortFilter(logging.Filter):
@@ -102,6 +130,7 @@ def quiet_dry_run_aborts(streams: Iterable[Any]) -> None:
     for stream in streams:
         if _DRY_RUN_FILTER not in stream.logger.filters:
             stream.logger.addFilter(_DRY_RUN_FILTER)
+        _quiet_routine_lines(stream.logger)
         # The SDK's counter reports every 60 s; progress is promised at most every 30 s.
         stream.get_record_counter = functools.partial(
             type(stream).get_record_counter, stream, log_interval=PROGRESS_SECONDS)

@@ -111,7 +111,7 @@ def fail(message: str) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     silence_library_warnings()
-    quiet_config_parsing()
+    quiet_config_parsing(PROG)
     args = sys.argv[1:] if argv is None else list(argv)
     from .tap import TapQuickBooksDesktop
 

@@ -1,4 +1,5 @@
-"""Typed view of the tap's settings shared by the QBWC server and the Singer tap."""
+"""Typed view of the tap's settings shared by the QBWC server and the Singer tap: each default
+is a constant here, which the settings schema in ``tap.py`` and :class:`ServerConfig` both use."""
 
 from __future__ import annotations
 
@@ -9,6 +10,14 @@ from typing import Any
 
 QBXML_VERSION = "13.0"
 DEFAULT_BUFFER_PATH = ".meltano/tap-quickbooks-desktop/buffer.sqlite"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8443
+DEFAULT_MAX_RETURNED = 250
+DEFAULT_QUERIES_PER_MESSAGE = 4
+DEFAULT_OVERLAP_SECONDS = 300
+DEFAULT_TICKET_TTL_SECONDS = 3600
+DEFAULT_FAILURE_BACKOFF_SECONDS = 300
+DEFAULT_RUN_SERVER_WAIT_SECONDS = 0
 
 
 class ConfigError(ValueError):
@@ -32,18 +41,18 @@ class ServerConfig:
     companies: tuple[CompanyConfig, ...]
     buffer_path: str = DEFAULT_BUFFER_PATH
     state_database_url: str | None = field(default=None, repr=False)
-    host: str = "127.0.0.1"
-    port: int = 8443
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
     app_url: str | None = None
     qbxml_version: str = QBXML_VERSION
-    max_returned: int = 250
-    queries_per_message: int = 4
-    overlap_seconds: int = 300
+    max_returned: int = DEFAULT_MAX_RETURNED
+    queries_per_message: int = DEFAULT_QUERIES_PER_MESSAGE
+    overlap_seconds: int = DEFAULT_OVERLAP_SECONDS
     start_date: str | None = None
-    ticket_ttl_seconds: int = 3600
-    failure_backoff_seconds: int = 300
+    ticket_ttl_seconds: int = DEFAULT_TICKET_TTL_SECONDS
+    failure_backoff_seconds: int = DEFAULT_FAILURE_BACKOFF_SECONDS
     streams: tuple[str, ...] | None = None
 
     @property
@@ -78,7 +87,7 @@ def _companies(config: Mapping[str, Any]) -> tuple[CompanyConfig, ...]:
                 "company": config.get("company"),
                 "username": config.get("username"),
                 "password": config.get("password"),
-                "company_file": config.get("company_file") or "",
+                "company_file": config.get("company_file"),
             }
         ]
     companies: list[CompanyConfig] = []
@@ -134,9 +143,10 @@ def server_config(config: Mapping[str, Any]) -> ServerConfig:
         # authenticates only that company's Web Connector.
         keys = company_keys(config)
         companies = tuple(c for c in companies if c.company in keys)
-    host = str(config.get("host") or "127.0.0.1")
-    certfile = config.get("ssl_certfile") or None
-    keyfile = config.get("ssl_keyfile") or None
+    given = {key: value for key, value in config.items() if value not in (None, "")}
+    host = str(given.get("host", DEFAULT_HOST))
+    certfile = given.get("ssl_certfile")
+    keyfile = given.get("ssl_keyfile")
     if bool(certfile) != bool(keyfile):
         raise ConfigError("set both ssl_certfile and ssl_keyfile, or neither")
     if not certfile and not is_loopback(host):
@@ -146,22 +156,26 @@ def server_config(config: Mapping[str, Any]) -> ServerConfig:
             f"host {host!r} is not a loopback address: plain HTTP is only allowed on "
             "localhost; set ssl_certfile and ssl_keyfile to serve HTTPS"
         )
-    streams = config.get("streams")
-    return ServerConfig(
-        companies=companies,
-        buffer_path=str(config.get("buffer_path") or DEFAULT_BUFFER_PATH),
-        state_database_url=config.get("state_database_url") or None,
-        host=host,
-        port=int(config.get("port", 8443)),
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-        app_url=config.get("app_url") or None,
-        qbxml_version=str(config.get("qbxml_version") or QBXML_VERSION),
-        max_returned=int(config.get("max_returned") or 250),
-        queries_per_message=int(config.get("queries_per_message") or 4),
-        overlap_seconds=int(config.get("overlap_seconds", 300)),
-        start_date=config.get("start_date") or None,
-        ticket_ttl_seconds=int(config.get("ticket_ttl_seconds") or 3600),
-        failure_backoff_seconds=int(config.get("failure_backoff_seconds", 300)),
-        streams=tuple(streams) if streams else None,
-    )
+    typed: dict[str, Any] = {}
+    for key in _TEXT_SETTINGS:
+        if key in given:
+            typed[key] = str(given[key])
+    for key in _WHOLE_NUMBER_SETTINGS:
+        if key in given:
+            typed[key] = int(given[key])
+    if given.get("streams"):
+        typed["streams"] = tuple(given["streams"])
+    return ServerConfig(companies=companies, **typed)
+
+
+# Settings ServerConfig takes as they are set (unset ones keep its defaults).
+_TEXT_SETTINGS = ("buffer_path", "state_database_url", "host", "ssl_certfile", "ssl_keyfile", "app_url",
+                  "qbxml_version", "start_date")
+_WHOLE_NUMBER_SETTINGS = ("port", "max_returned", "queries_per_message", "overlap_seconds",
+                          "ticket_ttl_seconds", "failure_backoff_seconds")
+
+
+def run_server_wait_seconds(config: Mapping[str, Any]) -> int:
+    """How long a tap run serves the Web Connector before draining (0: it does not)."""
+    value = config.get("run_server_wait_seconds")
+    return DEFAULT_RUN_SERVER_WAIT_SECONDS if value in (None, "") else int(value)

@@ -9,7 +9,20 @@ from qbc_plugin_kit.settings_check import warn_unknown_settings
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
-from .config import DEFAULT_BUFFER_PATH, QBXML_VERSION, company_keys
+from .config import (
+    DEFAULT_BUFFER_PATH,
+    DEFAULT_FAILURE_BACKOFF_SECONDS,
+    DEFAULT_HOST,
+    DEFAULT_MAX_RETURNED,
+    DEFAULT_OVERLAP_SECONDS,
+    DEFAULT_PORT,
+    DEFAULT_QUERIES_PER_MESSAGE,
+    DEFAULT_RUN_SERVER_WAIT_SECONDS,
+    DEFAULT_TICKET_TTL_SECONDS,
+    QBXML_VERSION,
+    company_keys,
+    run_server_wait_seconds,
+)
 from .run_and_wait import prune_committed, run_server_for_one_session
 from .store import StateStore, open_store
 from .streams import SEQUENCE_KEY, STREAM_TYPES, BufferStream
@@ -48,9 +61,9 @@ class TapQuickBooksDesktop(Tap):
                     description="SQLite file holding QuickBooks responses between QBWC sessions and tap runs."),
         th.Property("state_database_url", th.StringType, secret=True,
                     description="postgresql:// URL of the database holding the buffer, bookmarks and Web Connector sessions, shared by several QBWC server replicas; empty = the SQLite file at buffer_path."),
-        th.Property("host", th.StringType, default="127.0.0.1",
+        th.Property("host", th.StringType, default=DEFAULT_HOST,
                     description="Address the QBWC server binds; anything but loopback requires TLS."),
-        th.Property("port", th.IntegerType, default=8443,
+        th.Property("port", th.IntegerType, default=DEFAULT_PORT,
                     description="Port the QBWC server listens on (0 = any free port)."),
         th.Property("ssl_certfile", th.StringType,
                     description="PEM certificate (chain) for HTTPS; QBWC requires HTTPS except to localhost."),
@@ -60,19 +73,19 @@ class TapQuickBooksDesktop(Tap):
                     description="URL QBWC uses to reach this server (written to the .qwc AppURL); defaults to the bind address."),
         th.Property("qbxml_version", th.StringType, default=QBXML_VERSION,
                     description="Lowest qbXML version accepted; the session uses the highest the company supports up to 13.0."),
-        th.Property("max_returned", th.IntegerType, default=250,
+        th.Property("max_returned", th.IntegerType, default=DEFAULT_MAX_RETURNED,
                     description="MaxReturned per iterator page; keep each request well inside QBWC's timeout."),
-        th.Property("queries_per_message", th.IntegerType, default=4,
+        th.Property("queries_per_message", th.IntegerType, default=DEFAULT_QUERIES_PER_MESSAGE,
                     description="Independent qbXML queries sent in one QBXMLMsgsRq."),
-        th.Property("overlap_seconds", th.IntegerType, default=300,
+        th.Property("overlap_seconds", th.IntegerType, default=DEFAULT_OVERLAP_SECONDS,
                     description="Each query starts this many seconds before its bookmark (duplicates are removed)."),
         th.Property("start_date", th.DateTimeType,
                     description="Earliest TimeModified to sync on the first session; empty = everything."),
-        th.Property("ticket_ttl_seconds", th.IntegerType, default=3600,
+        th.Property("ticket_ttl_seconds", th.IntegerType, default=DEFAULT_TICKET_TTL_SECONDS,
                     description="Lifetime of a QBWC session ticket."),
-        th.Property("failure_backoff_seconds", th.IntegerType, default=300,
+        th.Property("failure_backoff_seconds", th.IntegerType, default=DEFAULT_FAILURE_BACKOFF_SECONDS,
                     description="After a failed session (QuickBooks not running, errors), authenticate tells QBWC to wait this long, doubling per failure."),
-        th.Property("run_server_wait_seconds", th.IntegerType, default=0,
+        th.Property("run_server_wait_seconds", th.IntegerType, default=DEFAULT_RUN_SERVER_WAIT_SECONDS,
                     description="If > 0, a tap run starts the QBWC server and waits up to this long for one session per company before draining."),
         th.Property("streams", th.ArrayType(th.StringType),
                     description="Streams the QBWC server queries (default: all)."),
@@ -107,7 +120,7 @@ class TapQuickBooksDesktop(Tap):
         return self._drain_high_water
 
     def _prepare_drain(self) -> None:
-        wait = int(self.config.get("run_server_wait_seconds") or 0)
+        wait = run_server_wait_seconds(self.config)
         if wait > 0:
             run_server_for_one_session(dict(self.config), self.buffer, wait, self.logger)
         streams = [s for s in self.streams.values() if isinstance(s, BufferStream)]

@@ -40,7 +40,7 @@ def _seconds(value: float) -> str:
 
 
 def settings_aspect(tap: TapQuickBooksOnline) -> Aspect:
-    missing = [k for k in ("client_id", "client_secret") if not tap.config.get(k)]
+    missing = [k for k in ("client_id", "client_secret") if not getattr(tap.settings, k)]
     if missing:
         return failed("settings", f"{' and '.join(missing)} not set",
                       f"meltano config tap-quickbooks-online set {missing[0]} ... (the app's Keys & credentials)")
@@ -61,7 +61,7 @@ def token_store_aspect(tap: TapQuickBooksOnline) -> Aspect:
         realms = store.realms()
     except TokenStoreError as exc:
         return failed("token store", str(exc).rstrip("."),
-                      f"set {tap.setting('token_store_key_env')} to the key the store was written with "
+                      f"set {tap.settings.token_store_key_env} to the key the store was written with "
                       "(or move the store away to start over)")
     mode = store.path.stat().st_mode & 0o777 if store.path.exists() else None
     if mode is not None and mode & 0o077:
@@ -72,10 +72,10 @@ def token_store_aspect(tap: TapQuickBooksOnline) -> Aspect:
 
 
 def token_endpoint_aspect(tap: TapQuickBooksOnline) -> Aspect:
-    url = tap.setting("token_url")
+    url = tap.settings.token_url
     try:
         resp = requests.post(url, data={"grant_type": "refresh_token", "refresh_token": "check-placeholder"},
-                             auth=(tap.config.get("client_id") or "", tap.config.get("client_secret") or ""),
+                             auth=(tap.settings.client_id or "", tap.settings.client_secret or ""),
                              headers={"Accept": "application/json"}, timeout=CHECK_TIMEOUT_SECONDS)
     except requests.RequestException as exc:
         return failed("token endpoint", f"cannot reach {url} ({type(exc).__name__})",
@@ -99,9 +99,9 @@ def _realm_client(tap: TapQuickBooksOnline, entry: dict[str, t.Any]) -> QBOClien
     session = requests.Session()
     tokens = RealmTokens(realm_id, oauth=tap.oauth_client(session), store=tap.token_store(),
                          configured_refresh_token=entry.get("refresh_token"),
-                         refresh_warning_days=int(tap.setting("refresh_token_warning_days")))
+                         refresh_warning_days=tap.settings.refresh_token_warning_days)
     # One attempt, a short wait: a check answers in seconds, a run keeps its retry policy.
-    return QBOClient(realm_id, base_url=tap.setting("base_url"), minorversion=int(tap.setting("minorversion")),
+    return QBOClient(realm_id, base_url=tap.settings.base_url, minorversion=tap.settings.minorversion,
                      tokens=tokens, limiter=RealmRateLimiter(), session=session,
                      timeout=CHECK_TIMEOUT_SECONDS, max_attempts=1)
 
@@ -125,14 +125,14 @@ def refresh_token_aspect(tap: TapQuickBooksOnline, client: QBOClient) -> Aspect:
         return passed(name, "valid (Intuit did not say when it expires)")
     when = dt.datetime.fromtimestamp(float(expires), tz=dt.UTC).date().isoformat()
     remaining = float(expires) - time.time()
-    if remaining < int(tap.setting("refresh_token_warning_days")) * 86400:
+    if remaining < tap.settings.refresh_token_warning_days * 86400:
         return failed(name, f"valid but expires on {when} (in {_seconds(remaining)})", AUTH_FIX + " before then")
     return passed(name, f"valid; expires on {when} (in {_seconds(remaining)}); rotated and stored")
 
 
 def company_aspects(tap: TapQuickBooksOnline, client: QBOClient) -> list[Aspect]:
     name = f"realm {client.realm_id} company"
-    minor = int(tap.setting("minorversion"))
+    minor = tap.settings.minorversion
     try:
         body = client.read("CompanyInfo", client.realm_id)
     except AuthError:
@@ -146,7 +146,7 @@ def company_aspects(tap: TapQuickBooksOnline, client: QBOClient) -> list[Aspect]
             return [failed(name, f"Intuit refused minorversion {minor}", "set minorversion to a supported value (75)")]
         return [failed(name, f"Intuit refused the CompanyInfo read: {exc}", "check base_url and realm_id")]
     except QBOError as exc:
-        return [failed(name, f"cannot reach {tap.setting('base_url')} ({exc})",
+        return [failed(name, f"cannot reach {tap.settings.base_url} ({exc})",
                        "check base_url (production: https://quickbooks.api.intuit.com, sandbox companies: "
                        "https://sandbox-quickbooks.api.intuit.com) and the network")]
     company = str(body.get("CompanyName") or "(unnamed)")
@@ -161,8 +161,8 @@ def company_aspects(tap: TapQuickBooksOnline, client: QBOClient) -> list[Aspect]
 
 
 def budget_aspect(tap: TapQuickBooksOnline) -> Aspect:
-    per_minute = int(tap.setting("requests_per_minute"))
-    concurrency = int(tap.setting("max_concurrency"))
+    per_minute = tap.settings.requests_per_minute
+    concurrency = tap.settings.max_concurrency
     if per_minute > INTUIT_REQUESTS_PER_MINUTE:
         return failed("request budget", f"requests_per_minute {per_minute} exceeds Intuit's {INTUIT_REQUESTS_PER_MINUTE} per realm",
                       f"set requests_per_minute to {INTUIT_REQUESTS_PER_MINUTE} or less (more only buys 429 answers)")

@@ -44,13 +44,13 @@ def authorize_url(tap: TapQuickBooksOnline, state: str) -> str:
     query = urlencode(
         {
             "client_id": tap.required("client_id"),
-            "redirect_uri": tap.setting("redirect_uri"),
+            "redirect_uri": tap.settings.redirect_uri,
             "response_type": "code",
-            "scope": tap.setting("scope"),
+            "scope": tap.settings.scope,
             "state": state,
         }
     )
-    return f"{tap.setting('authorize_url')}?{query}"
+    return f"{tap.settings.authorize_url}?{query}"
 
 
 def parse_redirect(answer: str, expected_state: str) -> tuple[str, str | None]:
@@ -91,7 +91,7 @@ def run_auth(argv: list[str]) -> int:
     realm_id = realm_id or args.realm_id
     if not realm_id:
         raise QBOError("No realmId in the redirect. Fix: pass --realm-id (the company id)")
-    tokens = tap.oauth_client().exchange_code(code, tap.setting("redirect_uri"))
+    tokens = tap.oauth_client().exchange_code(code, tap.settings.redirect_uri)
     now = time.time()
     entry = {
         # Intuit named the company in the redirect: this chain belongs to it for good.
@@ -104,7 +104,7 @@ def run_auth(argv: list[str]) -> int:
     if tokens.get("x_refresh_token_expires_in") is not None:
         entry["refresh_token_expires_at"] = now + float(tokens["x_refresh_token_expires_in"])
     tap.token_store().save(realm_id, entry)
-    print(f"Stored the tokens of realm {realm_id} in {tap.setting('token_store_path')} (encrypted); "
+    print(f"Stored the tokens of realm {realm_id} in {tap.settings.token_store_path} (encrypted); "
           f"lifetimes {tokens_summary(tokens)}. Add realm_id {realm_id} to the tap's config.")
     return 0
 
@@ -121,16 +121,16 @@ def run_webhooks(argv: list[str]) -> int:
     parser.add_argument("--port", type=int)
     args = parser.parse_args(argv)
     tap = _load_tap(args.config)
-    verifier = tap.config.get("webhook_verifier_token")
+    verifier = tap.settings.webhook_verifier_token
     if not verifier:
         raise QBOError("webhook_verifier_token is not set, so intuit-signature cannot be verified. Fix: "
                        "meltano config tap-quickbooks-online set webhook_verifier_token ... (the "
                        "subscription's Verifier Token on the Intuit developer portal)")
     serve(
-        host=args.host or tap.setting("webhook_host"),
-        port=args.port if args.port is not None else int(tap.setting("webhook_port")),
+        host=args.host or tap.settings.webhook_host,
+        port=args.port if args.port is not None else tap.settings.webhook_port,
         verifier_token=verifier,
-        journal_path=tap.setting("webhook_journal_path"),
+        journal_path=tap.settings.webhook_journal_path,
     )
     return 0
 
@@ -153,7 +153,7 @@ def credentials_gate(args: list[str]) -> None:
     config_args = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--config"]
     config_args += [a.split("=", 1)[1] for a in args if a.startswith("--config=")]
     tap = _load_tap(config_args)
-    if tap.config.get("client_id") and tap.config.get("client_secret"):
+    if tap.settings.client_id and tap.settings.client_secret:
         aspect = token_endpoint_aspect(tap)
         if not aspect.ok:
             raise SystemicFailure(aspect.problem or aspect.name, aspect.fix)
@@ -165,7 +165,7 @@ def fail(message: str) -> int:
 
 def main(argv: t.Sequence[str] | None = None) -> t.Any:
     args = list(sys.argv[1:] if argv is None else argv)
-    quiet_config_parsing()
+    quiet_config_parsing(PROG)
     try:
         if args in (["--help"], ["-h"]):
             return sys.exit(show_help(PROG, TapQuickBooksOnline, COMMANDS))

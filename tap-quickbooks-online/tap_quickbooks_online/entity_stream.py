@@ -35,7 +35,6 @@ if t.TYPE_CHECKING:
 
     from tap_quickbooks_online.tap import TapQuickBooksOnline
 
-SYNC_MODES = ("query", "cdc", "webhook")
 LINE_BATCH_ROWS = 2000
 
 
@@ -87,7 +86,7 @@ class QBOStream(Stream):
 
     def bookmark(self, realm_id: str) -> dt.datetime | None:
         """The partition's bookmark (read directly: the SDK only exposes it once a sync started)."""
-        value = self.partition_state(realm_id).get("replication_key_value") or self.config.get("start_date")
+        value = self.partition_state(realm_id).get("replication_key_value") or self.qbo.settings.start_date
         return parse_instant(str(value)) if value else None
 
     def cursor(self, realm_id: str) -> dt.datetime | None:
@@ -103,7 +102,7 @@ class QBOStream(Stream):
 
     @property
     def lookback(self) -> dt.timedelta:
-        return dt.timedelta(seconds=int(self.config.get("lookback_seconds", 300)))
+        return dt.timedelta(seconds=self.qbo.settings.lookback_seconds)
 
 
 class EntityStream(QBOStream):
@@ -124,8 +123,8 @@ class EntityStream(QBOStream):
 
     @property
     def sync_mode(self) -> str:
-        overrides = self.config.get("stream_sync_modes") or {}
-        return str(overrides.get(self.name) or self.config.get("sync_mode") or "cdc")
+        settings = self.qbo.settings
+        return str(settings.stream_sync_modes.get(self.name) or settings.sync_mode)
 
     @property
     def cdc_capable(self) -> bool:

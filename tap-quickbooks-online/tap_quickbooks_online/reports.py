@@ -18,6 +18,7 @@ import typing as t
 from decimal import Decimal, InvalidOperation
 
 from tap_quickbooks_online.cdc import CDC_UNSUPPORTED, Watch, within_cdc_window
+from tap_quickbooks_online.config import QBOSettings
 from tap_quickbooks_online.entity_stream import QBOStream
 from tap_quickbooks_online.records import EDITION, Obj, parse_instant, text
 
@@ -56,14 +57,14 @@ def date_chunks(start: str, end: str, days: int) -> list[tuple[str, str]]:
     return chunks
 
 
-def report_window(config: t.Mapping[str, t.Any], today: dt.date | None = None) -> tuple[str, str]:
-    end = dt.date.fromisoformat(str(config["report_end_date"])[:10]) if config.get("report_end_date") else (
+def report_window(settings: QBOSettings, today: dt.date | None = None) -> tuple[str, str]:
+    end = dt.date.fromisoformat(settings.report_end_date[:10]) if settings.report_end_date else (
         today or dt.datetime.now(dt.UTC).date()
     )
-    if config.get("report_start_date"):
-        start = dt.date.fromisoformat(str(config["report_start_date"])[:10])
+    if settings.report_start_date:
+        start = dt.date.fromisoformat(settings.report_start_date[:10])
     else:
-        start = end - dt.timedelta(days=int(config.get("report_window_days", 365)))
+        start = end - dt.timedelta(days=settings.report_window_days)
     return start.isoformat(), end.isoformat()
 
 
@@ -132,8 +133,8 @@ class ReportStream(QBOStream):
 
     def read_key(self) -> list[str]:
         """What this run would read: the window and the accounting method."""
-        start, end = report_window(self.config)
-        return [start, end, str(self.config.get("accounting_method") or "Accrual")]
+        start, end = report_window(self.qbo.settings)
+        return [start, end, self.qbo.settings.accounting_method]
 
     def watch(self, realm_id: str, now: dt.datetime) -> Watch | None:
         """Ask the change feed about this report's inputs, or None when it must be read anyway."""
@@ -162,7 +163,7 @@ class ReportStream(QBOStream):
         start, end, method = self.read_key()
         windows = [(start, end)]
         if self.report in CHUNKED_REPORTS:
-            windows = date_chunks(start, end, int(self.config.get("report_chunk_days", 31)))
+            windows = date_chunks(start, end, self.qbo.settings.report_chunk_days)
         read_at: str | None = None
         for window_start, window_end in windows:
             params = {"start_date": window_start, "end_date": window_end, "accounting_method": method}

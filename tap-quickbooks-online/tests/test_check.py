@@ -147,6 +147,9 @@ def test_connection_test_logs_no_false_errors_and_no_metric_json(qbo_sandbox, ta
     assert "METRIC" not in done.stderr
     assert "stream accounts: 1 records in" in done.stderr
     assert "Warning" not in done.stderr
+    # The SDK's start-of-stream lines say nothing the closing line does not (shown at DEBUG).
+    assert "Beginning sync of 'accounts'" not in done.stderr
+    assert "Starting incremental sync of" not in done.stderr
 
 
 def test_a_sync_intuit_keeps_failing_ends_on_one_line_with_the_fix(qbo_sandbox, tmp_path, capsys):
@@ -207,3 +210,27 @@ def test_check_reads_the_settings_meltano_passes_as_variables(qbo_sandbox, tmp_p
     out = capsys.readouterr().out
     assert ended.value.code == 0, out
     assert f"ok    realm {REALM} company: reachable and authorised" in out
+
+
+def test_a_first_sync_with_a_wrong_realm_id_spends_no_authorisation_and_files_nothing_under_it(
+        qbo_sandbox, tmp_path, capsys):
+    from tap_quickbooks_online.tap import TapQuickBooksOnline
+
+    token = qbo_sandbox.issue_tokens(REALM)["refresh_token"]
+    wrong_realm = "4620816365000000"
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(single_realm(qbo_sandbox, tmp_path, wrong_realm, token, sync_mode="query")))
+    with pytest.raises(SystemExit) as ended:
+        main(["--config", str(path)])
+    assert ended.value.code == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert wrong_realm in last and "realm_id" in last  # the last line names the setting to fix
+
+    fixed = single_realm(qbo_sandbox, tmp_path, REALM, token, sync_mode="query")
+    path.write_text(json.dumps(fixed))
+    with pytest.raises(SystemExit) as ended:
+        main(["--config", str(path), "--test"])  # the same, now spent, configured token
+    assert ended.value.code in (0, None), capsys.readouterr().err[-2000:]
+    store = TapQuickBooksOnline(config=fixed, validate_config=False, setup_mapper=False).token_store()
+    assert set(store.entries()) == {REALM}  # the rotated chain lives under the right company only
+    assert store.load(REALM)["confirmed"]

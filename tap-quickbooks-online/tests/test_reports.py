@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 import jsonschema
+from tap_quickbooks_online.config import QBOSettings
 from tap_quickbooks_online.entity_stream import load_schema
 from tap_quickbooks_online.reports import flatten_report, report_window
 
@@ -42,8 +43,8 @@ def test_report_tree_becomes_ordered_rows_with_section_paths():
 
 def test_report_window_from_days_or_explicit_dates():
     today = dt.date(2026, 11, 20)
-    assert report_window({"report_window_days": 30}, today) == ("2026-10-21", "2026-11-20")
-    assert report_window({"report_start_date": "2026-01-01", "report_end_date": "2026-06-30"}, today) == (
+    assert report_window(QBOSettings(report_window_days=30), today) == ("2026-10-21", "2026-11-20")
+    assert report_window(QBOSettings(report_start_date="2026-01-01", report_end_date="2026-06-30"), today) == (
         "2026-01-01", "2026-06-30")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalog", default="main", help="name of the Iceberg catalog (default main)")
     parser.add_argument("--access-token", default=None, help="personal access token to accept")
     parser.add_argument("--json", action="store_true", help="print the settings as one JSON line")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--ca-out", type=Path, help="also copy the CA certificate (PEM) here")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"relocated Jackson: {jars.shaded_jackson}")
             return 0
         warehouse = LocalWarehouse(
-            catalog=args.catalog, cache_dir=args.cache_dir, access_token=args.access_token
+            catalog=args.catalog, cache_dir=args.cache_dir, access_token=args.access_token, port=args.port
         )
         warehouse.start()
     except EngineSetupError as exc:
@@ -44,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     stop = StopSignal()
     try:
         settings = warehouse.connection_settings()
+        if args.ca_out:
+            args.ca_out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(settings["ca_file"], args.ca_out)
         if args.json:
             print(json.dumps(settings), flush=True)
         else:

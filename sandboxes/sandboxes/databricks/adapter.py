@@ -251,9 +251,9 @@ class WarehouseAdapter:
     def base_url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, port: int = 0) -> None:
         context = self.certificate.server_context()
-        server = _AdapterServer(("127.0.0.1", 0), _Handler)
+        server = _AdapterServer(("127.0.0.1", port), _Handler)
         server.adapter = self
         # The handshake runs in each connection's own thread, on first read, so a client that
         # stalls in it cannot block the accept loop.

@@ -46,8 +46,10 @@ class LocalWarehouse:
         work_dir: Path | None = None,
         access_token: str | None = None,
         driver_memory: str = "1g",
+        port: int = 0,
     ) -> None:
         self.catalog = catalog
+        self._port = port
         self._cache_dir = cache_dir
         self._owns_work_dir = work_dir is None
         self.work_dir = work_dir or Path(tempfile.mkdtemp(prefix="qbc-databricks-"))
@@ -159,7 +161,7 @@ class LocalWarehouse:
                 credentials=self.credentials,
                 volumes_dir=self.work_dir / "volumes",
             )
-            adapter.start()
+            adapter.start(self._port)
             self.adapter = adapter
         except BaseException:
             # The error already carries the tail of Spark's log; nothing may be left running.
