@@ -30,6 +30,24 @@ MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
 WAREHOUSE = ROOT / ".meltano" / "warehouse" / "warehouse.duckdb"
 REALM_ID = "9130350000000001"
 QBD_PASSWORD = "demo-web-connector-password"  # noqa: S105 - the local sandbox's, printed nowhere
+# What a finance team would declare in looker_scheduled_plans: generated dashboards by name, a cron
+# and destinations of each kind Looker delivers to. The S3 key is the local Looker's, kept apart
+# in looker_destination_secrets as a real one would be.
+LOOKER_PLANS: list[dict[str, Any]] = [
+    {"name": "AP aging to finance, weekday mornings", "lookml_dashboard": "ap_aging", "crontab": "0 6 * * 1-5",
+     "timezone": "UTC", "destinations": [
+         {"type": "email", "address": "ap-team@example.com"},
+         {"type": "s3", "address": "s3://finance-drop/ap-aging", "format": "csv_zip",
+          "parameters": {"region": "us-east-1", "access_key_id": "AKIADEMO"}, "secret": "finance_s3"}]},
+    {"name": "AP aging by cost center, Mondays", "lookml_dashboard": "ap_aging_by_cost_center",
+     "crontab": "0 7 * * 1", "timezone": "UTC",
+     "destinations": [{"type": "sftp", "address": "sftp://files.example.com/controllers",
+                       "parameters": {"username": "looker"}, "secret": "controllers_sftp"}]},
+    {"name": "AR aging to sales, daily", "lookml_dashboard": "ar_aging", "crontab": "30 6 * * *", "timezone": "UTC",
+     "destinations": [{"type": "webhook", "address": "https://hooks.example.com/ar-aging"}]},
+    {"name": "Month-end trial balance and cash", "lookml_dashboard": "general_ledger", "crontab": "0 2 1 * *",
+     "timezone": "UTC", "destinations": [{"type": "email", "address": "controller@example.com"}]},
+]
 
 
 @dataclass
@@ -126,6 +144,60 @@ def saas_sandbox(kind: str) -> Iterator[tuple[dict[str, str], Any]]:
         yield {prefix + key.upper(): str(value) for key, value in config.items()}, sandbox
     finally:
         sandbox.stop()
+
+
+@contextlib.contextmanager
+def looker_sandbox() -> Iterator[tuple[dict[str, str], Any]]:
+    """A local Looker whose project remote is the LookML folder the target writes, and the
+    target's settings to deploy it and keep LOOKER_PLANS in step after each load."""
+    import json
+    import secrets
+
+    from sandboxes.looker import LookerSandbox
+
+    # Where the target writes the LookML project: the folder a user commits and pushes, which
+    # the local Looker reads as the project's git remote.
+    lookml = WORK / "lookml"
+    with LookerSandbox(project_remotes={"quickbooks": lookml}) as sandbox:
+        yield {
+            "TARGET_LOOKER_WAREHOUSE_LOOKML_PATH": str(lookml),
+            "TARGET_LOOKER_WAREHOUSE_LOOKER_API_ENABLED": "true",
+            "TARGET_LOOKER_WAREHOUSE_LOOKER_BASE_URL": sandbox.base_url,
+            "TARGET_LOOKER_WAREHOUSE_LOOKER_CLIENT_ID": sandbox.client_id,
+            "TARGET_LOOKER_WAREHOUSE_LOOKER_CLIENT_SECRET": sandbox.client_secret,
+            "TARGET_LOOKER_WAREHOUSE_LOOKER_PROJECT_ID": "quickbooks",
+            "TARGET_LOOKER_WAREHOUSE_LOOKER_SCHEDULED_PLANS": json.dumps(LOOKER_PLANS),
+            "TARGET_LOOKER_WAREHOUSE_LOOKER_DESTINATION_SECRETS": json.dumps({
+                "finance_s3": {"secret_access_key": secrets.token_urlsafe(24)},
+                "controllers_sftp": {"password": secrets.token_urlsafe(16)}}),
+        }, sandbox
+
+
+def looker_summary(sandbox: Any) -> list[str]:
+    """The scheduled plans as Looker holds them (read back through its API), and what the loads did."""
+    from target_looker_warehouse.looker_client import build_sdk
+
+    sdk = build_sdk({"looker_base_url": sandbox.base_url, "looker_client_id": sandbox.client_id,
+                     "looker_client_secret": sandbox.client_secret})
+    try:
+        plans = sdk.all_scheduled_plans(all_users=True)
+    finally:
+        sdk.auth.logout()
+    operations = sandbox.operations()
+    lines = [f"  {'plan':40} {'delivers':40} {'cron':12} {'to':14} state"]
+    for plan in sorted(plans, key=lambda p: str(p.name)):
+        target = plan.lookml_dashboard_id or (f"dashboard {plan.dashboard_id}" if plan.dashboard_id else
+                                              f"look {plan.look_id}")
+        kinds = ", ".join(str(d.type) for d in plan.scheduled_plan_destination or [])
+        lines.append(f"  {str(plan.name)[:40]:40} {target!s:40} {plan.crontab!s:12} {kinds:14} "
+                     f"{'enabled' if plan.enabled else 'DISABLED (its dashboard is gone)'}")
+    missing = sorted({str(p["name"]) for p in LOOKER_PLANS} - {str(p.name) for p in plans})
+    if missing:
+        lines.append(f"  declared but not in Looker (the load's log says why): {', '.join(missing)}")
+    lines.append(f"  {operations.count('create_scheduled_plan')} created, {operations.count('update_scheduled_plan')} "
+                 f"updated over {operations.count('deploy_to_production')} deploys "
+                 f"({len(sandbox.dashboards)} LookML dashboards in production)")
+    return lines
 
 
 SUMMARY_TABLES = ("accounts", "customers", "vendors", "invoices", "invoice_lines", "bills", "bill_lines",
@@ -323,6 +395,8 @@ def main() -> int:
         if warehouse is not None:
             timed(run, "meltano run tap-quickbooks-online target-databricks",
                   lambda: meltano(["run", "tap-quickbooks-online", "target-databricks"], env, "qbo-databricks"))
+        looker_env, looker = stack.enter_context(looker_sandbox())
+        env.update(looker_env)
         timed(run, "meltano run tap-quickbooks-online target-looker-warehouse",
               lambda: meltano(["run", "tap-quickbooks-online", "target-looker-warehouse"], env, "qbo-warehouse"))
 
@@ -361,6 +435,11 @@ def main() -> int:
         print("\nWarehouse (DuckDB, .meltano/warehouse/warehouse.duckdb):")
         print("\n".join(warehouse_summary()))
         print(f"\nDashboard report (the Looker dashboards' tiles from the warehouse): {dashboard_report()}")
+        print("\nLooker scheduled plans (read back from the local Looker after the warehouse loads):")
+        try:
+            print("\n".join(looker_summary(looker)))
+        except Exception as exc:
+            print(f"  could not read back: {exc}")
         if warehouse is not None:
             print("\nDatabricks (local Spark SQL warehouse, catalog main):")
             try:

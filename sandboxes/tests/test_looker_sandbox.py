@@ -121,3 +121,30 @@ def test_scheduled_plans_follow_the_documented_rules_and_hide_secret_parameters(
                          headers=headers, timeout=10)
         assert [p["enabled"] for p in found.json()] == [False]
         assert sandbox.violations == []
+
+
+def test_deploying_a_project_publishes_the_lookml_dashboards_of_its_remote(tmp_path: t.Any) -> None:
+    (tmp_path / "dashboards").mkdir()
+    (tmp_path / "quickbooks.model.lkml").write_text('connection: "warehouse"\n')
+    aging = tmp_path / "dashboards" / "ap_aging.dashboard.lookml"
+    aging.write_text("- dashboard: ap_aging\n  title: AP aging\n  elements: []\n")
+    (tmp_path / "dashboards" / "cash.dashboard.lookml").write_text("- dashboard: cash\n  title: Cash\n")
+    with LookerSandbox(project_remotes={"quickbooks": tmp_path}) as sandbox:
+        http = _session()
+        headers = _login(sandbox, http)
+        api = f"{sandbox.base_url}/api/4.0"
+
+        def deploy() -> None:
+            http.patch(f"{api}/session", json={"workspace_id": "dev"}, headers=headers, timeout=10)
+            assert http.post(f"{api}/projects/quickbooks/deploy_to_production", headers=headers,
+                             timeout=10).status_code == 204
+
+        assert http.get(f"{api}/dashboards/quickbooks::ap_aging", headers=headers, timeout=10).status_code == 404
+        deploy()
+        shown = http.get(f"{api}/dashboards/quickbooks::ap_aging", headers=headers, timeout=10)
+        assert shown.status_code == 200 and shown.json()["title"] == "AP aging"
+        aging.unlink()
+        deploy()
+        assert http.get(f"{api}/dashboards/quickbooks::ap_aging", headers=headers, timeout=10).status_code == 404
+        assert http.get(f"{api}/dashboards/quickbooks::cash", headers=headers, timeout=10).status_code == 200
+        assert sandbox.violations == []

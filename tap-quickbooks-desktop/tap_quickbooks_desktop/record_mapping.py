@@ -259,7 +259,7 @@ def invoice(company: str, ret: Node) -> Record:
         **_txn(company, ret, _sum(money(ret, "Subtotal"), money(ret, "SalesTaxTotal")), ("InvoiceLineRet",)),
         "customer_id": text(ret, "CustomerRef/ListID"), "customer_name": text(ret, "CustomerRef/FullName"),
         "due_date": text(ret, "DueDate"), "balance": money(ret, "BalanceRemaining"),
-        "ar_account_id": text(ret, "ARAccountRef/ListID"),
+        "ar_account_id": text(ret, "ARAccountRef/ListID"), "department_id": None,
         "email_status": _queued(ret, "IsToBeEmailed"), "print_status": _queued(ret, "IsToBePrinted"),
     }
 
@@ -277,6 +277,8 @@ def bill(company: str, ret: Node) -> Record:
         "vendor_id": text(ret, "VendorRef/ListID"), "vendor_name": text(ret, "VendorRef/FullName"),
         "due_date": text(ret, "DueDate"), "balance": money(ret, "OpenAmount"),
         "ap_account_id": text(ret, "APAccountRef/ListID"),
+        # QuickBooks Desktop has no departments (docs/record-model.md): the column stays empty.
+        "department_id": None,
     }
 
 

@@ -107,7 +107,7 @@ class InvoicesStream(TransactionStream):
 
     def own_columns(self, obj: Obj) -> Obj:
         return {**_customer(obj), "due_date": date(obj.get("DueDate")), "balance": money(obj.get("Balance")),
-                "ar_account_id": ref_id(obj, "ARAccountRef"),
+                "ar_account_id": ref_id(obj, "ARAccountRef"), "department_id": ref_id(obj, "DepartmentRef"),
                 "email_status": SEND_STATUS.get(text(obj.get("EmailStatus")) or ""),
                 "print_status": SEND_STATUS.get(text(obj.get("PrintStatus")) or "")}
 
@@ -119,7 +119,7 @@ class BillsStream(TransactionStream):
 
     def own_columns(self, obj: Obj) -> Obj:
         return {**_vendor(obj), "due_date": date(obj.get("DueDate")), "balance": money(obj.get("Balance")),
-                "ap_account_id": ref_id(obj, "APAccountRef")}
+                "ap_account_id": ref_id(obj, "APAccountRef"), "department_id": ref_id(obj, "DepartmentRef")}
 
 
 class PurchaseOrdersStream(TransactionStream):

@@ -28,6 +28,19 @@ HEADER = (
 )
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Columns that are rates or prices: summing them means nothing.
+_COST_CENTER = {
+    "class_id": "The document's QuickBooks class: QuickBooks keeps classes per line (QBO ClassRef in the line "
+                "detail, QBD ClassRef of the line), so a document split across classes gets the one carrying "
+                "most of its amount; class_count says how many it spans.",
+    "class_name": "Name of the document's class (see class_id).",
+    "class_count": "How many classes the document's lines carry (more than 1: split across cost centers).",
+    "department_id": "The document's location / department (QuickBooks Online DepartmentRef). QuickBooks Desktop "
+                     "has no departments: empty for its documents, slice those by class.",
+    "department_name": "Name of the document's department (QuickBooks Online only; empty for QuickBooks Desktop).",
+}
+# (view, field) -> description shown in Looker's field picker.
+_DESCRIPTIONS: dict[tuple[str, str], str] = {
+    (view, field): text for view in ("ap_aging", "ar_aging") for field, text in _COST_CENTER.items()}
 _NOT_ADDITIVE = ("exchange_rate", "unit_price", "purchase_cost", "current_balance", "balance", "quantity_on_hand")
 
 
@@ -115,6 +128,8 @@ def _view(table: TableInfo, model: str) -> tuple[dict[str, t.Any], set[str]]:
             dim["value_format_name"] = "decimal_2"
         if hidden or family == Family.JSON:
             dim["hidden"] = "yes"
+        if (table.view_name, name) in _DESCRIPTIONS:
+            dim["description"] = _DESCRIPTIONS[(table.view_name, name)]
         links = drill_links(model, table.view_name, name)
         if links:
             dim["links"] = links

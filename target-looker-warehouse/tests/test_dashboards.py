@@ -77,4 +77,17 @@ def test_aging_rows_carry_the_class_with_most_of_the_amount_and_how_many_classes
     run_target(duckdb_config, singer_lines(data.records))
     rows = query(duckdb_config, f"SELECT bill_id, class_id, class_count, department_id FROM {model(duckdb_config, 'ap_aging')}")
     assert {r[0]: (r[1], r[2]) for r in rows} == expected
-    assert all(r[3] is None for r in rows)  # no tap maps a document's department yet
+    assert all(r[3] is None for r in rows)  # these books give no document a department
+
+
+def test_the_aging_views_say_how_class_and_department_are_read_and_that_desktop_has_no_departments(
+    duckdb_config: dict[str, t.Any], tmp_path: pathlib.Path
+) -> None:
+    root = tmp_path / "project"
+    run_target({**duckdb_config, "lookml_path": str(root)}, singer_lines(QuickBooksData(invoices=3, bills=3).records))
+    views = _views(root)
+    for view in ("ap_aging", "ar_aging"):
+        described = {d["name"]: d.get("description", "") for d in views[view]["dimensions"]}
+        assert "most of its amount" in described["class_id"] and described["class_count"]
+        for field in ("department_id", "department_name"):
+            assert "QuickBooks Desktop" in described[field] and "DepartmentRef" in described["department_id"]

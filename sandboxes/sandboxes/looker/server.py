@@ -10,6 +10,10 @@ Scheduled plans follow create_scheduled_plan's documented rules (a name; one of 
 dashboard_id, lookml_dashboard_id or query_id that exists; crontab or datagroup; at least one
 destination of type email, webhook, s3 or sftp; require_* set for a look), answered with 422
 otherwise. ``secret_parameters`` is write-only: kept, never returned (``plan_secrets`` shows it).
+
+A project given a folder in ``project_remotes`` stands for its git remote: deploying the project
+makes the LookML dashboards found there the production ones (id ``model::name``, as Looker names a
+dashboard of a model's project), and a dashboard gone from the folder is gone after the next deploy.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import datetime as dt
 import hmac
 import http.server
 import json
+import pathlib
 import secrets
 import ssl
 import tempfile
@@ -26,6 +31,8 @@ import threading
 import time
 import typing as t
 import urllib.parse
+
+import yaml
 
 from sandboxes.looker import openapi
 
@@ -69,6 +76,7 @@ class LookerSandbox:
         tls: bool = False,
         dashboards: t.Sequence[tuple[str, str]] = (),
         looks: t.Sequence[tuple[str, str]] = (),
+        project_remotes: t.Mapping[str, str | pathlib.Path] | None = None,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret or secrets.token_urlsafe(24)
@@ -98,6 +106,8 @@ class LookerSandbox:
             i: {"id": i, "title": title, "deleted": False} for i, title in dashboards}
         self.looks: dict[str, dict[str, t.Any]] = {
             i: {"id": i, "title": title, "deleted": False} for i, title in looks}
+        self.project_remotes = {k: pathlib.Path(v) for k, v in (project_remotes or {}).items()}
+        self._deployed_dashboards: dict[str, set[str]] = {}
         self.scheduled_plans: dict[str, dict[str, t.Any]] = {}
         self._request = threading.local()  # the query string of the request a thread serves
         self.plan_secrets: dict[str, list[str | None]] = {}
@@ -310,7 +320,25 @@ class LookerSandbox:
         if token.workspace_id != "dev":
             return 422, _validation_error(["workspace_id: must be in dev mode to deploy"]), {}
         project["deployed"] += 1
+        self._deploy_dashboards(urllib.parse.unquote(parts[1]))
         return 204, None, {}
+
+    def _deploy_dashboards(self, project: str) -> None:
+        remote = self.project_remotes.get(project)
+        if remote is None:
+            return
+        models = sorted(p.name.removesuffix(".model.lkml") for p in remote.glob("*.model.lkml"))
+        found: dict[str, str] = {}
+        for path in sorted(remote.rglob("*.dashboard.lookml")):
+            for dashboard in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+                for model in models:
+                    found[f"{model}::{dashboard['dashboard']}"] = str(dashboard.get("title") or dashboard["dashboard"])
+        with self._lock:
+            for gone in self._deployed_dashboards.get(project, set()) - set(found):
+                self.dashboards.pop(gone, None)
+            for dashboard_id, title in found.items():
+                self.dashboards[dashboard_id] = {"id": dashboard_id, "title": title, "deleted": False}
+            self._deployed_dashboards[project] = set(found)
 
     def _op_all_datagroups(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
         with self._lock:
