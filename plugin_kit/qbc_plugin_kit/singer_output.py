@@ -1,0 +1,91 @@
+"""Fast RECORD output for the taps: the SDK's message text, without its per-record costs.
+
+The SDK writes every message through ``simplejson`` and flushes stdout after each one, and
+builds a ``RecordMessage`` (plus a selection walk and a stream-map pass) per record. A tap
+whose records are already built to their schema can skip all of that when nothing would
+change them: every property selected and no stream map configured. Then each record is
+encoded once with msgspec and the line is identical, byte for byte, to the SDK's (the same
+key order, separators and number text); a record whose encoding is not plain ASCII (the SDK
+escapes non-ASCII characters) or holds a value msgspec writes differently goes through the
+SDK's own serializer instead. RECORD lines are written without a flush; every other message
+(SCHEMA, STATE, ...) flushes, so a STATE line never reaches the target before the records it
+covers, and never waits behind them in a buffer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import sys
+import typing as t
+
+import msgspec
+from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.encoding import SimpleSingerWriter
+from singer_sdk.singerlib.json import serialize_json
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+__all__ = ["BufferedSingerWriter", "fast_record_writer"]
+
+# A number in exponent form is the one text msgspec and the SDK may write differently
+# (floats: 1e+16 vs 1e16); a line that could hold one (or a string that looks like one)
+# goes through the SDK's serializer.
+_EXPONENT = re.compile(rb"[0-9.][eE][-+]?[0-9]")
+
+
+def _refuse(obj: t.Any) -> t.Any:
+    # Anything msgspec would write in its own way (datetimes, ...) is left to the SDK's
+    # serializer, which is what a record holding it gets.
+    raise TypeError(type(obj).__name__)
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_refuse, decimal_format="number")
+
+
+class BufferedSingerWriter(SimpleSingerWriter):
+    """The SDK's writer, flushing stdout only for messages other than RECORD."""
+
+    def write_message(self, message: t.Any) -> None:
+        out = sys.stdout
+        out.write(self.format_message(message) + "\n")
+        if not isinstance(message, RecordMessage):
+            out.flush()
+
+    def write_record(self, stream: str, record: dict[str, t.Any]) -> None:
+        """One RECORD line for ``record`` as the SDK would write it (no version)."""
+        extracted = datetime.datetime.now(datetime.UTC)
+        try:
+            body = _ENCODER.encode(record)
+        except TypeError:
+            body = b""
+        if body and body.isascii() and _EXPONENT.search(body) is None:
+            # Plain ASCII JSON of strings, numbers, bools and None: the SDK's exact text.
+            sys.stdout.write(
+                f'{{"type":"RECORD","stream":{serialize_json(stream)},"record":{body.decode()},'
+                f'"time_extracted":"{extracted.isoformat(sep="T")}"}}\n'
+            )
+            return
+        self.write_message(RecordMessage(stream=stream, record=record, time_extracted=extracted))
+
+
+def fast_record_writer(stream: Stream) -> BufferedSingerWriter | None:
+    """The writer to use for ``stream``'s records, or None when the SDK's path must run.
+
+    The fast path applies when the tap uses :class:`BufferedSingerWriter`, the stream has
+    only the SDK's identity map under its own name, every property is selected and no
+    record version is set (full-table ACTIVATE_VERSION streams).
+    """
+    writer = stream._tap.message_writer
+    if not isinstance(writer, BufferedSingerWriter):
+        return None
+    maps = stream.stream_maps
+    if len(maps) != 1 or type(maps[0]) is not SameRecordTransform or maps[0].stream_alias != stream.name:
+        return None
+    if stream._stream_version is not None:
+        return None
+    if not all(stream.mask.values()):
+        return None
+    return writer
