@@ -30,15 +30,15 @@ if t.TYPE_CHECKING:
 
 __all__ = ["BufferedSingerWriter", "fast_record_writer"]
 
-# A number in exponent form is the one text msgspec and the SDK may write differently
-# (floats: 1e+16 vs 1e16); a line that could hold one (or a string that looks like one)
-# goes through the SDK's serializer.
-_EXPONENT = re.compile(rb"[0-9.][eE][-+]?[0-9]")
+# Where msgspec's text may differ from the SDK's for a record value: a number in exponent
+# form (floats: 1e+16 vs 1e16) and a UTC datetime ("Z" vs "+00:00"). A line that could hold
+# one (or a string that merely looks like one) goes through the SDK's serializer. Records
+# here hold no sets, bytes, timedeltas or enums, the other types the two write differently.
+_MAY_DIFFER = re.compile(rb'[:,\[]-?[0-9]+(?:\.[0-9]+)?[eE]|[0-9]Z"')
 
 
 def _refuse(obj: t.Any) -> t.Any:
-    # Anything msgspec would write in its own way (datetimes, ...) is left to the SDK's
-    # serializer, which is what a record holding it gets.
+    # A type msgspec does not know is written by the SDK's serializer (its str()).
     raise TypeError(type(obj).__name__)
 
 
@@ -54,6 +54,8 @@ class BufferedSingerWriter(SimpleSingerWriter):
         if not isinstance(message, RecordMessage):
             out.flush()
 
+    _stream_names: t.ClassVar[dict[str, str]] = {}
+
     def write_record(self, stream: str, record: dict[str, t.Any]) -> None:
         """One RECORD line for ``record`` as the SDK would write it (no version)."""
         extracted = datetime.datetime.now(datetime.UTC)
@@ -61,14 +63,20 @@ class BufferedSingerWriter(SimpleSingerWriter):
             body = _ENCODER.encode(record)
         except TypeError:
             body = b""
-        if body and body.isascii() and _EXPONENT.search(body) is None:
+        if body and body.isascii() and _MAY_DIFFER.search(body) is None:
             # Plain ASCII JSON of strings, numbers, bools and None: the SDK's exact text.
             sys.stdout.write(
-                f'{{"type":"RECORD","stream":{serialize_json(stream)},"record":{body.decode()},'
+                f'{{"type":"RECORD","stream":{self._stream_json(stream)},"record":{body.decode()},'
                 f'"time_extracted":"{extracted.isoformat(sep="T")}"}}\n'
             )
             return
         self.write_message(RecordMessage(stream=stream, record=record, time_extracted=extracted))
+
+    def _stream_json(self, stream: str) -> str:
+        text = self._stream_names.get(stream)
+        if text is None:
+            text = self._stream_names[stream] = serialize_json(stream)
+        return text
 
 
 def fast_record_writer(stream: Stream) -> BufferedSingerWriter | None:
