@@ -20,6 +20,7 @@ import sys
 import typing as t
 
 import msgspec
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
@@ -82,10 +83,13 @@ class BufferedSingerWriter(SimpleSingerWriter):
 def fast_record_writer(stream: Stream) -> BufferedSingerWriter | None:
     """The writer to use for ``stream``'s records, or None when the SDK's path must run.
 
-    The fast path applies when the tap uses :class:`BufferedSingerWriter`, the stream has
+    The fast path applies when the tap uses :class:`BufferedSingerWriter`, the stream
+    builds its records to the schema itself (``TYPE_CONFORMANCE_LEVEL`` NONE), has
     only the SDK's identity map under its own name, every property is selected and no
     record version is set (full-table ACTIVATE_VERSION streams).
     """
+    if stream.TYPE_CONFORMANCE_LEVEL != TypeConformanceLevel.NONE:
+        return None  # the SDK would change the record's values first
     writer = stream._tap.message_writer
     if not isinstance(writer, BufferedSingerWriter):
         return None
