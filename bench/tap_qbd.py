@@ -117,7 +117,7 @@ def _measure(transactions: int, max_returned: int, queries_per_message: int, see
     server = measured([EXE, "serve", "--config", str(config_path)], workdir / "server.rusage",
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/", time.monotonic() + 30)
+        wait_until_up(f"http://127.0.0.1:{port}/", time.monotonic() + 180)
         connector = WebConnector(qwc=QWCFile.load(str(workdir / "bench.qwc")), password=PASSWORD,
                                  company=company, timeout=300)
         started = time.monotonic()
