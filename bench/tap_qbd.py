@@ -6,7 +6,11 @@ the sandbox Web Connector over a seeded QuickBooks company, then runs the tap
 Peak RSS is each command's own (measured by a small wrapper process), so the sandbox's
 memory is not counted.
 
-    python bench/tap_qbd.py --transactions 100000 [--max-returned 500]
+    python -m bench.tap_qbd --transactions 100000 [--max-returned 500]
+    python -m bench.tap_qbd --quick          # 10,000 transactions, for bench/run's quick mode
+
+`measure()` returns the figures as a dict (for bench/run); `main()` also writes
+bench/results/tap_qbd.md.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -72,19 +77,29 @@ def reap(process: subprocess.Popen, report: Path) -> tuple[int, float, float]:
     return int(code), int(max_rss_kib) / 1024, float(cpu)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--transactions", type=int, default=100_000)
-    parser.add_argument("--max-returned", type=int, default=500)
-    parser.add_argument("--queries-per-message", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--keep-workdir", action="store_true", help="Keep the company and buffer files.")
-    parser.add_argument("--output", default=str(Path(__file__).parent / "results" / "tap_qbd.md"))
-    args = parser.parse_args()
+QUICK_TRANSACTIONS = 10_000
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-tap-qbd-"))
+
+def measure(transactions: int = 100_000, max_returned: int = 500, queries_per_message: int = 4,
+            seed: int = 42, workdir: Path | None = None) -> dict[str, t.Any]:
+    """One QBWC session over a generated company, then one full drain; the figures as a dict.
+
+    Raises RuntimeError when the session or the tap run fails, so a failed run never
+    yields figures.
+    """
+    keep = workdir is not None
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="bench-tap-qbd-"))
+    try:
+        return _measure(transactions, max_returned, queries_per_message, seed, workdir)
+    finally:
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _measure(transactions: int, max_returned: int, queries_per_message: int, seed: int,
+             workdir: Path) -> dict[str, t.Any]:
     started = time.monotonic()
-    company = QuickBooksCompany.generate(seed=args.seed, transactions=args.transactions,
+    company = QuickBooksCompany.generate(seed=seed, transactions=transactions,
                                          path=workdir / "company.sqlite", tz="-05:00")
     generate_seconds = time.monotonic() - started
 
@@ -92,7 +107,7 @@ def main() -> int:
     config = {
         "company": "bench", "username": "bench", "password": PASSWORD,
         "buffer_path": str(workdir / "buffer.sqlite"), "host": "127.0.0.1", "port": port,
-        "max_returned": args.max_returned, "queries_per_message": args.queries_per_message,
+        "max_returned": max_returned, "queries_per_message": queries_per_message,
     }
     config_path = workdir / "config.json"
     config_path.write_text(json.dumps(config))
@@ -102,7 +117,7 @@ def main() -> int:
     server = measured([EXE, "serve", "--config", str(config_path)], workdir / "server.rusage",
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/", time.monotonic() + 30)
+        wait_until_up(f"http://127.0.0.1:{port}/", time.monotonic() + 180)
         connector = WebConnector(qwc=QWCFile.load(str(workdir / "bench.qwc")), password=PASSWORD,
                                  company=company, timeout=300)
         started = time.monotonic()
@@ -112,8 +127,7 @@ def main() -> int:
         server.terminate()
         _code, server_rss, server_cpu = reap(server, workdir / "server.rusage")
     if report.outcome != "completed":
-        print(f"session ended {report.outcome}: {report.errors} {report.last_error}", file=sys.stderr)
-        return 1
+        raise RuntimeError(f"session ended {report.outcome}: {report.errors} {report.last_error}")
     round_trips = sum(1 for call in report.calls if call.operation == "sendRequestXML")
 
     tap_config = workdir / "tap.json"
@@ -130,37 +144,49 @@ def main() -> int:
     code, tap_rss, tap_cpu = reap(tap, workdir / "tap.rusage")
     drain_seconds = time.monotonic() - started
     if code != 0:
-        print("tap run failed", file=sys.stderr)
-        return 1
+        raise RuntimeError(f"tap run failed (exit {code})")
     records = sum(counts.values())
     header_streams = ("invoices", "bills", "purchase_orders", "journal_entries", "payments",
                       "credit_memos", "checks", "bill_payments")
-    transactions = sum(counts[s] for s in header_streams)
+    transactions_emitted = sum(counts[s] for s in header_streams)
 
-    command = f"python bench/tap_qbd.py --transactions {args.transactions} --max-returned {args.max_returned}"
-    lines = [
+    return {
+        "transactions_requested": transactions, "transactions": transactions_emitted,
+        "records": records, "counts": dict(counts), "seed": seed,
+        "max_returned": max_returned, "queries_per_message": queries_per_message,
+        "generate_seconds": generate_seconds, "session_seconds": session_seconds,
+        "round_trips": round_trips, "server_cpu": server_cpu, "server_rss_mib": server_rss,
+        "buffer_mib": (workdir / "buffer.sqlite").stat().st_size / 2**20,
+        "drain_seconds": drain_seconds, "drain_cpu": tap_cpu, "drain_rss_mib": tap_rss,
+        "records_per_second": records / drain_seconds, "records_per_cpu_second": records / tap_cpu,
+    }
+
+
+def render(f: dict[str, t.Any], command: str) -> list[str]:
+    counts = f["counts"]
+    return [
         "# tap-quickbooks-desktop benchmark",
         "",
         f"Command: `{command}` (from the repository root, in a venv with `tap-quickbooks-desktop` and",
         "`quickbooks-connectors-sandboxes` installed).",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
-        f"Company: sandbox seed {args.seed}, {args.transactions:,} transactions requested "
-        f"({transactions:,} transaction headers emitted), generated in {generate_seconds:.1f} s.",
+        f"Company: sandbox seed {f['seed']}, {f['transactions_requested']:,} transactions requested "
+        f"({f['transactions']:,} transaction headers emitted), generated in {f['generate_seconds']:.1f} s.",
         "",
         "| measure | value |",
         "|---|---|",
-        f"| QBWC session wall time (server + sandbox QuickBooks + SOAP over HTTP) | {session_seconds:.1f} s |",
-        f"| QBWC round trips (sendRequestXML/receiveResponseXML pairs) | {round_trips} |",
-        f"| MaxReturned / queries per message | {args.max_returned} / {args.queries_per_message} |",
-        f"| server CPU time (whole session) | {server_cpu:.1f} s |",
-        f"| server peak RSS | {server_rss:.0f} MiB |",
-        f"| buffer size after the session | {Path(config['buffer_path']).stat().st_size / 2**20:.0f} MiB |",
-        f"| tap drain: records emitted (all streams, incl. lines) | {records:,} |",
-        f"| tap drain wall time | {drain_seconds:.1f} s |",
-        f"| tap drain throughput (wall) | {records / drain_seconds:,.0f} records/s |",
-        f"| tap drain CPU time / throughput per CPU second | {tap_cpu:.1f} s / {records / tap_cpu:,.0f} records/s |",
-        f"| tap peak RSS | {tap_rss:.0f} MiB |",
+        f"| QBWC session wall time (server + sandbox QuickBooks + SOAP over HTTP) | {f['session_seconds']:.1f} s |",
+        f"| QBWC round trips (sendRequestXML/receiveResponseXML pairs) | {f['round_trips']} |",
+        f"| MaxReturned / queries per message | {f['max_returned']} / {f['queries_per_message']} |",
+        f"| server CPU time (whole session) | {f['server_cpu']:.1f} s |",
+        f"| server peak RSS | {f['server_rss_mib']:.0f} MiB |",
+        f"| buffer size after the session | {f['buffer_mib']:.0f} MiB |",
+        f"| tap drain: records emitted (all streams, incl. lines) | {f['records']:,} |",
+        f"| tap drain wall time | {f['drain_seconds']:.1f} s |",
+        f"| tap drain throughput (wall) | {f['records_per_second']:,.0f} records/s |",
+        f"| tap drain CPU time / throughput per CPU second | {f['drain_cpu']:.1f} s / {f['records_per_cpu_second']:,.0f} records/s |",
+        f"| tap peak RSS | {f['drain_rss_mib']:.0f} MiB |",
         "",
         "Records per stream: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())) + ".",
         "",
@@ -171,12 +197,33 @@ def main() -> int:
         "figure.",
         "",
     ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--transactions", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK_TRANSACTIONS:,} transactions (overrides --transactions)")
+    parser.add_argument("--max-returned", type=int, default=500)
+    parser.add_argument("--queries-per-message", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep-workdir", action="store_true", help="Keep the company and buffer files.")
+    parser.add_argument("--output", default=str(Path(__file__).parent / "results" / "tap_qbd.md"))
+    args = parser.parse_args()
+    transactions = QUICK_TRANSACTIONS if args.quick else args.transactions
+    workdir = Path(tempfile.mkdtemp(prefix="bench-tap-qbd-")) if args.keep_workdir else None
+    try:
+        figures = measure(transactions, args.max_returned, args.queries_per_message, args.seed, workdir)
+    except RuntimeError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    command = ("python -m bench.tap_qbd --quick" if args.quick else
+               f"python -m bench.tap_qbd --transactions {transactions} --max-returned {args.max_returned}")
+    lines = render(figures, command)
     Path(args.output).write_text("\n".join(lines))
     print("\n".join(lines))
-    if args.keep_workdir:
+    if workdir is not None:
         print(f"kept {workdir}")
-    else:
-        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 

@@ -3,7 +3,10 @@
 Full sync of an N-transaction company (records/s, peak RSS of the tap process), then a no-change
 incremental run (API calls used). Writes bench/results/tap_qbo.md.
 
-    python bench/tap_qbo.py --transactions 100000 [--with-reports]
+    python -m bench.tap_qbo --transactions 100000 [--with-reports]
+    python -m bench.tap_qbo --quick          # 5,000 transactions, for bench/run's quick mode
+
+`measure()` returns the figures as a dict (for bench/run); `main()` also writes the section.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -54,16 +58,18 @@ def run_tap(args: list[str], env: dict[str, str]) -> tuple[float, collections.Co
     return elapsed, counts, state, "".join(err_lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--transactions", type=int, default=100_000)
-    parser.add_argument("--with-reports", action="store_true", help="also sync the five report streams")
-    args = parser.parse_args()
+QUICK_TRANSACTIONS = 5_000
 
+
+def measure(transactions: int = 100_000, with_reports: bool = False) -> dict[str, t.Any]:
+    """A full sync and a no-change incremental run against a fresh sandbox; the figures.
+
+    A failed tap run raises SystemExit with its stderr tail, so it never yields figures.
+    """
     work = Path(tempfile.mkdtemp(prefix="bench-tap-qbo-"))
     env = {**os.environ, "QBO_BENCH_KEY": Fernet.generate_key().decode()}
     t0 = time.perf_counter()
-    sandbox = QBOSandbox(realms=[RealmSpec(REALM, seed=42, transactions=args.transactions)], data_dir=work / "sandbox").start()
+    sandbox = QBOSandbox(realms=[RealmSpec(REALM, seed=42, transactions=transactions)], data_dir=work / "sandbox").start()
     generated_s = time.perf_counter() - t0
     try:
         config = {
@@ -81,7 +87,7 @@ def main() -> None:
         catalog = json.loads(subprocess.run([*TAP, "--config", str(work / "config.json"), "--discover"],
                                             capture_output=True, text=True, check=True, env=env).stdout)
         for entry in catalog["streams"]:
-            selected = args.with_reports or not entry["tap_stream_id"].startswith("report_")
+            selected = with_reports or not entry["tap_stream_id"].startswith("report_")
             for meta in entry["metadata"]:
                 if meta["breadcrumb"] == []:
                     meta["metadata"]["selected"] = selected
@@ -103,10 +109,36 @@ def main() -> None:
         sandbox.stop()
 
     records = sum(counts.values())
+    return {
+        "transactions_requested": transactions, "with_reports": with_reports,
+        "generated_s": generated_s, "full_s": full_s, "records": records, "counts": dict(counts),
+        "records_per_second": records / full_s, "full_rss_mb": full_rss_mb,
+        "full_calls": full_total, "full_calls_by_endpoint": full_by,
+        "incremental_s": inc_s, "incremental_records": sum(inc_counts.values()),
+        "incremental_counts": dict(inc_counts), "incremental_calls": inc_total,
+        "incremental_calls_by_endpoint": inc_by,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--transactions", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK_TRANSACTIONS:,} transactions (overrides --transactions)")
+    parser.add_argument("--with-reports", action="store_true", help="also sync the five report streams")
+    args = parser.parse_args()
+    transactions = QUICK_TRANSACTIONS if args.quick else args.transactions
+    f = measure(transactions, args.with_reports)
+    counts, inc_counts = f["counts"], f["incremental_counts"]
+    full_s, inc_s, generated_s = f["full_s"], f["incremental_s"], f["generated_s"]
+    full_rss_mb, full_total, full_by = f["full_rss_mb"], f["full_calls"], f["full_calls_by_endpoint"]
+    inc_total, inc_by = f["incremental_calls"], f["incremental_calls_by_endpoint"]
+    records = sum(counts.values())
     transactions = sum(v for k, v in counts.items() if k in {
         "invoices", "bills", "payments", "bill_payments", "journal_entries", "credit_memos", "sales_receipts",
         "purchase_orders", "estimates", "deposits", "purchases", "refund_receipts", "vendor_credits", "transfers"})
-    command = f"python bench/tap_qbo.py --transactions {args.transactions}" + (" --with-reports" if args.with_reports else "")
+    command = ("python -m bench.tap_qbo --quick" if args.quick else
+               f"python -m bench.tap_qbo --transactions {transactions}") + (" --with-reports" if args.with_reports else "")
     lines = [
         f"## `{command}`",
         "",

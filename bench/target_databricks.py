@@ -11,8 +11,9 @@ Spark SQL warehouse (sandboxes.databricks: Spark Thrift Server + Iceberg behind 
   pay the same Singer parsing and record validation. It writes no audit columns (MeltanoLabs'
   default); target-databricks writes eight more columns per row.
 
-Usage: python bench/target_databricks.py --rows 100000 [--batch-rows 50000]
-Writes bench/results/target_databricks.md.
+Usage: python -m bench.target_databricks --rows 100000 [--batch-rows 50000]
+       python -m bench.target_databricks --quick     # 20,000 rows, for bench/run's quick mode
+Writes bench/results/target_databricks.md; `measure()` returns the figures as a dict.
 """
 
 # S608: the baseline below builds SQL text with inlined values on purpose; that is the
@@ -199,40 +200,69 @@ def check(warehouse: LocalWarehouse, schema: str, count: int) -> tuple[int, t.An
     return int(result[0]), result[1]
 
 
+QUICK_ROWS = 20_000
+
+
+def measure(rows_count: int = 100_000, batch_rows: int = 50_000, update_rows: int = 20_000,
+            skip_baseline: bool = False) -> dict[str, t.Any]:
+    """Both loaders on one local warehouse; the figures, each sum checked against the input."""
+    expected = sum(r["total_amount"] for r in rows(rows_count))
+    expected_up = expected - sum(r["total_amount"] for r in rows(update_rows)) + sum(
+        r["total_amount"] for r in rows(update_rows, 2))
+    with LocalWarehouse() as warehouse:
+        # A fresh JVM compiles as it goes: warm both paths up so neither pays for it alone.
+        load_with_target(warehouse, "bench_warmup_a", 3000, 3000)
+        load_with_baseline(warehouse, "bench_warmup_b", 3000, 3000)
+        ours = load_with_target(warehouse, "bench_ours", rows_count, batch_rows)
+        ours_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        ours_count, ours_sum = check(warehouse, "bench_ours", rows_count)
+        ours_up = load_with_target(warehouse, "bench_ours", update_rows, batch_rows, 2)
+        ours_up_sum = check(warehouse, "bench_ours", rows_count)[1]
+        base = base_count = base_sum = base_up = base_up_sum = None
+        if not skip_baseline:
+            base = load_with_baseline(warehouse, "bench_base", rows_count, batch_rows)
+            base_count, base_sum = check(warehouse, "bench_base", rows_count)
+            base_up = load_with_baseline(warehouse, "bench_base", update_rows,
+                                         batch_rows, 2)
+            base_up_sum = check(warehouse, "bench_base", rows_count)[1]
+        engine_rss = warehouse.rss_bytes() / 2**20
+
+    return {
+        "rows": rows_count, "batch_rows": batch_rows, "update_rows": update_rows,
+        "expected_sum": expected, "expected_sum_after_update": expected_up,
+        "ours_s": ours, "ours_rss_mib": ours_rss, "ours_count": ours_count, "ours_sum": ours_sum,
+        "ours_exact": ours_sum == expected, "ours_update_s": ours_up, "ours_update_sum": ours_up_sum,
+        "ours_update_exact": ours_up_sum == expected_up,
+        "baseline_s": base, "baseline_count": base_count, "baseline_sum": base_sum,
+        "baseline_update_s": base_up, "baseline_update_sum": base_up_sum,
+        "ratio": None if base is None else base / ours,
+        "update_ratio": None if base_up is None else base_up / ours_up,
+        "engine_rss_mib": engine_rss,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROWS:,} rows, 5,000 updated")
     parser.add_argument("--batch-rows", type=int, default=50_000)
     parser.add_argument("--update-rows", type=int, default=20_000)
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    expected = sum(r["total_amount"] for r in rows(args.rows))
-    expected_up = expected - sum(r["total_amount"] for r in rows(args.update_rows)) + sum(
-        r["total_amount"] for r in rows(args.update_rows, 2))
-
-    with LocalWarehouse() as warehouse:
-        # A fresh JVM compiles as it goes: warm both paths up so neither pays for it alone.
-        load_with_target(warehouse, "bench_warmup_a", 3000, 3000)
-        load_with_baseline(warehouse, "bench_warmup_b", 3000, 3000)
-        ours = load_with_target(warehouse, "bench_ours", args.rows, args.batch_rows)
-        ours_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        ours_count, ours_sum = check(warehouse, "bench_ours", args.rows)
-        ours_up = load_with_target(warehouse, "bench_ours", args.update_rows, args.batch_rows, 2)
-        ours_up_sum = check(warehouse, "bench_ours", args.rows)[1]
-        base = base_count = base_sum = base_up = base_up_sum = None
-        if not args.skip_baseline:
-            base = load_with_baseline(warehouse, "bench_base", args.rows, args.batch_rows)
-            base_count, base_sum = check(warehouse, "bench_base", args.rows)
-            base_up = load_with_baseline(warehouse, "bench_base", args.update_rows,
-                                         args.batch_rows, 2)
-            base_up_sum = check(warehouse, "bench_base", args.rows)[1]
-        engine_rss = warehouse.rss_bytes() / 2**20
+    if args.quick:
+        args.rows, args.update_rows = QUICK_ROWS, 5_000
+    f = measure(args.rows, args.batch_rows, args.update_rows, args.skip_baseline)
+    expected, expected_up = f["expected_sum"], f["expected_sum_after_update"]
+    ours, ours_rss, ours_count, ours_sum = f["ours_s"], f["ours_rss_mib"], f["ours_count"], f["ours_sum"]
+    ours_up, ours_up_sum = f["ours_update_s"], f["ours_update_sum"]
+    base, base_count, base_sum = f["baseline_s"], f["baseline_count"], f["baseline_sum"]
+    base_up, base_up_sum, engine_rss = f["baseline_update_s"], f["baseline_update_sum"], f["engine_rss_mib"]
 
     lines: list[str] = [
         "# target-databricks: load throughput on the local Spark SQL warehouse",
         "",
-        f"Command: `python bench/target_databricks.py --rows {args.rows} "
+        f"Command: `python -m bench.target_databricks --rows {args.rows} "
         f"--batch-rows {args.batch_rows} --update-rows {args.update_rows}`",
         "",
         f"Machine: {platform.machine()}, {platform.python_version()}, shared 2-core box "

@@ -284,7 +284,7 @@ class Buffer:
 
     def iter_entries(
         self, tags: Sequence[str], companies: Sequence[str], after_seq: int, upto_seq: int,
-        batch_size: int = 8,
+        batch_size: int = 64,
     ) -> Iterator[Entry]:
         """Entries in sequence order, fetched in small batches to bound memory."""
         if not tags or not companies:

@@ -189,19 +189,20 @@ def supported_versions(hcp_response: str | bytes | None) -> list[str]:
 
 
 def iter_rets(section_xml: bytes) -> Iterator[etree._Element]:
-    """Yield each `*Ret` of one buffered `*Rs` section, freeing memory as it goes."""
-    depth = 0
+    """Yield each `*Ret` of one buffered `*Rs` section.
+
+    A section is one page of a query (MaxReturned objects), so it is parsed whole: one C
+    call instead of a Python step per element, with memory bounded by the page size.
+    """
+    _check_markup(section_xml)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        remove_comments=True, remove_pis=True,
+    )
     try:
-        for event, elem in safe_iterparse(section_xml):
-            if event == "start":
-                depth += 1
-                continue
-            depth -= 1
-            if depth == 1 and isinstance(elem.tag, str) and elem.tag.endswith("Ret"):
-                yield elem
-                elem.clear()
-                parent = elem.getparent()
-                while parent is not None and elem.getprevious() is not None:
-                    del parent[0]
+        root = etree.fromstring(section_xml, parser)
     except etree.XMLSyntaxError as exc:
         raise QbxmlError(f"buffered qbXML entry is malformed: {exc}") from exc
+    for elem in root:
+        if isinstance(elem.tag, str) and elem.tag.endswith("Ret"):
+            yield elem

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from qbc_plugin_kit.singer_output import BufferedSingerWriter, fast_record_writer
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
 
@@ -58,6 +59,21 @@ class BufferStream(Stream):
         schema = json.loads((SCHEMAS_DIR / f"{self.name}.json").read_text(encoding="utf-8"))
         super().__init__(tap=tap, schema=schema)
         self._qbd_tap = tap
+        self._fast_writer: BufferedSingerWriter | None = None
+        self._fast_writer_checked = False
+
+    def _write_record_message(self, record: Record) -> None:
+        # Records are built to the schema: with every property selected and no stream map,
+        # the SDK's per-record message building changes nothing, so the line is written
+        # directly (the same text; see qbc_plugin_kit.singer_output).
+        if not self._fast_writer_checked:
+            self._fast_writer, self._fast_writer_checked = fast_record_writer(self), True
+        writer = self._fast_writer
+        if writer is None:
+            super()._write_record_message(record)
+            return
+        writer.write_record(self.name, record)
+        self.state_manager.is_flushed = False
 
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[Record]:
         buffer: StateStore = self._qbd_tap.buffer

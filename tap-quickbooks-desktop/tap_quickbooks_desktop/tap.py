@@ -6,6 +6,7 @@ from typing import Any
 
 from qbc_plugin_kit.quiet_logs import quiet_dry_run_aborts, quiet_sdk_logs
 from qbc_plugin_kit.settings_check import warn_unknown_settings
+from qbc_plugin_kit.singer_output import BufferedSingerWriter
 from singer_sdk import Tap
 from singer_sdk import typing as th
 
@@ -43,6 +44,8 @@ class TapQuickBooksDesktop(Tap):
     """Singer tap for QuickBooks Desktop, fed by its own Web Connector server."""
 
     name = "tap-quickbooks-desktop"
+    # RECORD lines are not flushed one by one; every other message flushes.
+    message_writer_class = BufferedSingerWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property("companies", th.ArrayType(_COMPANY),

@@ -10,6 +10,7 @@ import typing as t
 import requests
 from qbc_plugin_kit.quiet_logs import quiet_dry_run_aborts, quiet_sdk_logs
 from qbc_plugin_kit.settings_check import warn_unknown_settings
+from qbc_plugin_kit.singer_output import BufferedSingerWriter
 from singer_sdk import Stream, Tap
 
 from tap_quickbooks_online.auth import OAuthClient, RealmTokens
@@ -32,6 +33,8 @@ class TapQuickBooksOnline(Tap):
     """QuickBooks Online tap: query, CDC and webhook sync over several realms."""
 
     name = "tap-quickbooks-online"
+    # RECORD lines are not flushed one by one; every other message (STATE, ...) flushes.
+    message_writer_class = BufferedSingerWriter
     config_jsonschema = SETTINGS.to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
