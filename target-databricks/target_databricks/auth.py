@@ -82,11 +82,7 @@ class ClientCredentialsToken:
         )
         self.fetch_count += 1
         if response.status_code in (400, 401, 403):
-            raise AuthenticationError(
-                f"the OAuth token endpoint {self._token_url} refused client_id "
-                f"{self._client_id!r} (HTTP {response.status_code}); check client_id and "
-                "client_secret and that the service principal may use the workspace"
-            )
+            raise AuthenticationError(self._refusal(response))
         response.raise_for_status()
         body = response.json()
         try:
@@ -96,6 +92,23 @@ class ClientCredentialsToken:
                 f"the OAuth token endpoint {self._token_url} returned no access_token"
             ) from exc
         return _Token(value=value, expires_at=started + float(body.get("expires_in", 3600)))
+
+
+    def _refusal(self, response: requests.Response) -> str:
+        """What the token endpoint's refusal means, naming the setting (never the secret)."""
+        try:
+            error = str(response.json().get("error", ""))
+        except (ValueError, AttributeError):
+            error = ""
+        status = f"HTTP {response.status_code}{' ' + error if error else ''}"
+        if error == "invalid_client" or response.status_code == 401:
+            return (f"the OAuth token endpoint {self._token_url} refused client_id {self._client_id!r} "
+                    f"with this client_secret ({status}): the secret is wrong or expired, or no such "
+                    "service principal")
+        if error == "invalid_scope":
+            return f"the OAuth token endpoint {self._token_url} refused the scope {self._scope!r} ({status})"
+        return (f"the OAuth token endpoint {self._token_url} refused service principal "
+                f"{self._client_id!r} ({status})")
 
 
 class OAuthCredentialsProvider:
