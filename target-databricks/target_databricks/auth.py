@@ -21,7 +21,12 @@ REFRESH_MARGIN_SECONDS = 300.0
 
 
 class AuthenticationError(RuntimeError):
-    """The warehouse or its token endpoint refused our credentials; retrying will not help."""
+    """The warehouse or its token endpoint refused our credentials; retrying will not help.
+    ``fix`` says what to change when the message alone does not (errors.auth_fix otherwise)."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 @dataclass
@@ -58,6 +63,9 @@ class ClientCredentialsToken:
         self._token: _Token | None = None
         self._lock = threading.Lock()
         self.fetch_count = 0
+        # Why the token endpoint refused the last request (None after a token was issued): the
+        # connector wraps the refusal raised inside its HTTP call into a 401 of its own.
+        self.refusal: str | None = None
 
     def access_token(self) -> str:
         with self._lock:
@@ -82,7 +90,9 @@ class ClientCredentialsToken:
         )
         self.fetch_count += 1
         if response.status_code in (400, 401, 403):
-            raise AuthenticationError(self._refusal(response))
+            self.refusal = self._refusal(response)
+            raise AuthenticationError(self.refusal)
+        self.refusal = None
         response.raise_for_status()
         body = response.json()
         try:

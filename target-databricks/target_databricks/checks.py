@@ -158,15 +158,8 @@ class DatabricksCheck:
             return passed(name, "not set: the warehouse's default catalog")
         rows = self._run(name, merge_sql.use_catalog(catalog))
         if isinstance(rows, Aspect):
-            return self._catalog_failure(rows)
+            return rows
         return passed(name, f"USE CATALOG {catalog}")
-
-    def _catalog_failure(self, aspect: Aspect) -> Aspect:
-        text = (aspect.problem or "").lower()
-        if "not found" in text or "no_such_catalog" in text or "does not exist" in text:
-            return failed(aspect.name, f"the catalog {self.settings.catalog!r} does not exist ({aspect.problem})",
-                          "set catalog to an existing Unity Catalog catalog the principal may use")
-        return aspect
 
     def schema_aspect(self) -> Aspect:
         name = "schema"

@@ -171,6 +171,9 @@ class DatabricksConnector:
 
     def _raise_connect_failure(self, exc: Exception) -> t.NoReturn:
         """A failed connection as the error that names its cause (see errors.classify)."""
+        if self.oauth_token is not None and self.oauth_token.refusal is not None:
+            # The token endpoint refused the secret; the connector reports it as its own 401.
+            raise AuthenticationError(self.oauth_token.refusal) from None
         if isinstance(exc, AuthenticationError) or is_unauthorized(exc):
             self._raise_clean(exc)
         message = _redact(f"{type(exc).__name__}: {exc}", self._secrets())
@@ -192,13 +195,16 @@ class DatabricksConnector:
                 return self._execute_once(statement, parameters)
             except UnauthorizedError:
                 self._drop_connection()
-                if self.oauth_token is None or attempt == 2:
+                if self.oauth_token is None:
                     raise AuthenticationError(
-                        "the warehouse rejected the access token (HTTP 401); create a new "
-                        "personal access token or use a service principal"
-                        if self.oauth_token is None
-                        else "the warehouse rejected a freshly issued OAuth token (HTTP 401)"
-                    ) from None
+                        "the warehouse refused access_token (HTTP 401): the token is wrong, expired "
+                        "or revoked") from None
+                if attempt == 2:
+                    raise AuthenticationError(
+                        f"the workspace issued a token to service principal {self.settings.client_id!r} "
+                        "but the warehouse refused it (HTTP 401)",
+                        "give the service principal access to the workspace and CAN USE on the SQL "
+                        "warehouse (or use another principal's client_id and client_secret)") from None
                 self.logger.info("Warehouse answered 401; fetching a new OAuth token")
                 self.oauth_token.invalidate()
                 self.reconnect_count += 1

@@ -129,7 +129,7 @@ def classify(error: BaseException, settings: DatabricksSettings) -> Verdict:
         return Verdict(Kind.DATA, error.reason)
     if isinstance(error, AuthenticationError):
         # Its message already names the setting (auth.py, connector.py).
-        return Verdict(Kind.SYSTEMIC, message, auth_fix(settings))
+        return Verdict(Kind.SYSTEMIC, message, error.fix or auth_fix(settings))
     if is_unauthorized(error):
         return Verdict(Kind.SYSTEMIC, f"the warehouse refused the credentials: {message}", auth_fix(settings))
     if isinstance(error, TableValidationError):

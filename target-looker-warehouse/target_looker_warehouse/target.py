@@ -5,10 +5,11 @@ from __future__ import annotations
 import typing as t
 
 from qbc_plugin_kit.delivery import DeliveryTarget
+from qbc_plugin_kit.failures import SystemicFailure
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.sql import SQLTarget
 
-from target_looker_warehouse.config import SETTINGS_SCHEMA, TARGET_NAME, WarehouseSettings
+from target_looker_warehouse.config import RENAMED_SETTINGS, SETTINGS_SCHEMA, TARGET_NAME, WarehouseSettings
 from target_looker_warehouse.connector import WarehouseConnector
 from target_looker_warehouse.dialects import dialect_for
 from target_looker_warehouse.scheduled_plans import missing_secrets
@@ -22,12 +23,16 @@ class TargetLookerWarehouse(DeliveryTarget, SQLTarget):
     default_sink_class = WarehouseSink
 
     config_jsonschema = SETTINGS_SCHEMA
+    RENAMED_SETTINGS = RENAMED_SETTINGS
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.after_load_report: dict[str, t.Any] = {}
-        dialect_for(self.config)  # a config the warehouse would refuse fails now, before any input
         self.settings = WarehouseSettings.from_config(self.config)
+        problem = self.settings.connection_problem()
+        if problem is not None:
+            raise SystemicFailure(*problem)
+        dialect_for(self.config)  # a config the warehouse would refuse fails now, before any input
         try:
             missing = missing_secrets(self.settings)
         except ValueError as error:
@@ -39,6 +44,15 @@ class TargetLookerWarehouse(DeliveryTarget, SQLTarget):
         if self.settings.dialect == "duckdb":
             # DuckDB runs one writer at a time: parallel drains only add thread overhead.
             self.max_parallelism = 1
+
+    def listen(self, file_input: t.IO[str] | None = None) -> None:
+        if self.settings.looker_api_enabled:
+            # A wrong Looker key fails the run before anything is loaded (and no STATE is
+            # emitted), not after the load when the deploy logs in.
+            from target_looker_warehouse.looker_client import verify_login
+
+            verify_login(dict(self.config))
+        super().listen(file_input)
 
     @property
     def warehouse_connector(self) -> WarehouseConnector:
