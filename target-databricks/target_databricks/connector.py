@@ -8,7 +8,6 @@ import os
 import re
 import socket
 import ssl
-import tempfile
 import threading
 import time
 import typing as t
@@ -21,7 +20,6 @@ from target_databricks.auth import (
     AuthenticationError,
     ClientCredentialsToken,
     OAuthCredentialsProvider,
-    token_url_for,
 )
 from target_databricks.config import DatabricksSettings
 from target_databricks.errors import (

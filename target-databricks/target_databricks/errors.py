@@ -9,7 +9,6 @@ REFUSED (isolate by splitting), per docs/delivery-contract.md.
 from __future__ import annotations
 
 import re
-import typing as t
 
 from qbc_plugin_kit.failures import Kind, RecordRefused, Verdict
 

@@ -11,7 +11,12 @@ from singer_sdk.helpers.capabilities import TargetCapabilities
 from singer_sdk.target_base import Target
 
 from target_databricks import merge_sql
-from target_databricks.config import RENAMED_SETTINGS, SETTINGS_SCHEMA, TARGET_NAME, DatabricksSettings
+from target_databricks.config import (
+    RENAMED_SETTINGS,
+    SETTINGS_SCHEMA,
+    TARGET_NAME,
+    DatabricksSettings,
+)
 from target_databricks.connector import DatabricksConnector
 from target_databricks.sinks import DatabricksSink
 

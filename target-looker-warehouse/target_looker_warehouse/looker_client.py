@@ -14,10 +14,10 @@ import time
 import typing as t
 
 import requests
-from qbc_plugin_kit.failures import SystemicFailure
 from looker_sdk import error as looker_error
 from looker_sdk.rtl import api_settings, auth_session, requests_transport, serialize, transport
 from looker_sdk.sdk.api40 import methods as methods40
+from qbc_plugin_kit.failures import SystemicFailure
 
 from target_looker_warehouse.config import WarehouseSettings
 

@@ -9,7 +9,12 @@ from qbc_plugin_kit.failures import SystemicFailure
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.sql import SQLTarget
 
-from target_looker_warehouse.config import RENAMED_SETTINGS, SETTINGS_SCHEMA, TARGET_NAME, WarehouseSettings
+from target_looker_warehouse.config import (
+    RENAMED_SETTINGS,
+    SETTINGS_SCHEMA,
+    TARGET_NAME,
+    WarehouseSettings,
+)
 from target_looker_warehouse.connector import WarehouseConnector
 from target_looker_warehouse.dialects import dialect_for
 from target_looker_warehouse.scheduled_plans import missing_secrets
@@ -28,6 +33,7 @@ class TargetLookerWarehouse(DeliveryTarget, SQLTarget):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.after_load_report: dict[str, t.Any] = {}
+        self._looker_login_verified = False
         self.settings = WarehouseSettings.from_config(self.config)
         problem = self.settings.connection_problem()
         if problem is not None:
@@ -45,14 +51,15 @@ class TargetLookerWarehouse(DeliveryTarget, SQLTarget):
             # DuckDB runs one writer at a time: parallel drains only add thread overhead.
             self.max_parallelism = 1
 
-    def listen(self, file_input: t.IO[str] | None = None) -> None:
-        if self.settings.looker_api_enabled:
-            # A wrong Looker key fails the run before anything is loaded (and no STATE is
-            # emitted), not after the load when the deploy logs in.
+    def _process_schema_message(self, message_dict: dict) -> None:
+        if self.settings.looker_api_enabled and not self._looker_login_verified:
+            # A wrong Looker key fails the run before anything is loaded (no STATE), not after
+            # the load when the deploy logs in.
             from target_looker_warehouse.looker_client import verify_login
 
             verify_login(dict(self.config))
-        super().listen(file_input)
+            self._looker_login_verified = True
+        super()._process_schema_message(message_dict)
 
     @property
     def warehouse_connector(self) -> WarehouseConnector:
