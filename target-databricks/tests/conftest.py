@@ -25,6 +25,7 @@ except ImportError:  # sandboxes[spark] not installed: only the engine tests are
     def databricks_faults() -> t.Any:
         pytest.skip("quickbooks-connectors-sandboxes[spark] is not installed")
 
+from target_databricks.config import DatabricksSettings
 from target_databricks.connector import DatabricksConnector
 from target_databricks.row_encoding import to_json_text
 from target_databricks.target import TargetDatabricks
@@ -130,7 +131,7 @@ def run_cli(config: t.Mapping[str, t.Any], tmp_path: Path, input_lines: t.Sequen
 @pytest.fixture
 def sql(target_config: dict[str, t.Any]) -> t.Iterator[t.Callable[..., list[t.Any]]]:
     """Run SQL on the warehouse as a user would (for checking what the target stored)."""
-    connector = DatabricksConnector(target_config, logging.getLogger("tests"))
+    connector = DatabricksConnector(DatabricksSettings.from_config(target_config), logging.getLogger("tests"))
     yield connector.execute
     connector.close()
 

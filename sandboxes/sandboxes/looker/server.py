@@ -283,7 +283,7 @@ class LookerSandbox:
         return 200, self._session(token), {}
 
     def _op_me(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
-        return 200, _only_fields({"id": "1", "display_name": "API user", "role_ids": ["1"],
+        return 200, _only_fields({"id": "1", "display_name": "quickbooks-loader", "role_ids": ["1"],
                                   "is_disabled": False}, self._request.query), {}
 
     def _op_user_roles(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
