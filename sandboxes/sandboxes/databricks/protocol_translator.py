@@ -172,6 +172,7 @@ class ProtocolTranslator:
         self, call: ThriftMessage, request: Any, body: bytes, backend: BackendClient,
         denied: frozenset[str] = frozenset(),
     ) -> bytes:
+        sent: bytes | None = body  # None once the statement was rewritten: re-encoded, not forwarded
         refused = grants.refusal(request.statement, denied)
         if refused is None:
             try:
@@ -180,12 +181,12 @@ class ProtocolTranslator:
                 refused = exc
             else:
                 if rewritten != request.statement:
-                    request.statement, body = rewritten, None  # re-encoded below, not forwarded as sent
+                    request.statement, sent = rewritten, None
         if refused is not None:
             result = TCLIService.ExecuteStatement_result(success=failed_statement(refused))
             return thrift_messages.encode(ThriftMessage(call.name, TMessageType.REPLY, call.seqid, result))
         if not request.parameters:
-            return self._forward_statement(call, request, body, backend)
+            return self._forward_statement(call, request, sent, backend)
         try:
             request.statement = parameters.bind(request.statement, request.parameters)
         except parameters.ParameterLimitExceeded as exc:
