@@ -19,7 +19,7 @@ import typing as t
 
 import requests
 from qbc_plugin_kit.checks import Aspect, Check, failed, passed
-from qbc_plugin_kit.failures import SystemicFailure
+from qbc_plugin_kit.failures import Kind, SystemicFailure
 
 from target_databricks import errors, merge_sql
 from target_databricks.auth import AuthenticationError, ClientCredentialsToken
@@ -70,8 +70,10 @@ class DatabricksCheck:
             return self._fail(name, exc.cause, exc.fix)
         except Exception as exc:
             verdict = errors.classify(exc, self.settings)
-            if verdict.kind is errors.Kind.TRANSIENT and "starting" in verdict.message.lower():
-                return self._fail(name, f"the SQL warehouse is starting ({verdict.message})", STARTING_FIX)
+            if verdict.kind is Kind.TRANSIENT:
+                # Throttled or still starting (HTTP 503 TEMPORARILY_UNAVAILABLE): a run retries.
+                return self._fail(name, f"the SQL warehouse is not ready (starting or busy): {verdict.message}",
+                                  STARTING_FIX)
             fix = verdict.fix or "see the message; the statement was: " + statement.split("(")[0].strip()
             return self._fail(name, verdict.message, fix)
 

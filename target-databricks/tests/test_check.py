@@ -125,3 +125,15 @@ def test_a_volume_the_principal_may_not_write_fails_the_staging_aspect(
     assert refused.returncode == 1
     assert f"User does not have WRITE VOLUME on Volume '{catalog}.{schema}.stage'" in _line(
         refused.stdout, "staging volume")
+
+
+def test_a_warehouse_that_is_still_starting_is_said_to_be_starting(
+        target_config: dict[str, t.Any], databricks_faults: t.Any, tmp_path: Path) -> None:
+    databricks_faults.fail_next(50, 503)  # every warehouse call: "The SQL warehouse is starting"
+    run = run_cli(target_config, tmp_path, command_name="check")
+    databricks_faults.clear()
+    assert run.returncode == 1
+    session = _line(run.stdout, "warehouse session")
+    assert session.startswith("FAIL  warehouse session: the SQL warehouse is not ready (starting or busy): ")
+    assert session.endswith("Fix: wait until the SQL warehouse is running (or start it on the SQL Warehouses "
+                            "page) and check again; a run waits and retries while it starts")
