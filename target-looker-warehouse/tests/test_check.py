@@ -172,3 +172,26 @@ def test_postgres_without_a_host_names_the_setting_instead_of_trying_localhost(t
         "target-looker-warehouse: dialect postgres needs host (or sqlalchemy_url); host is not set. Fix: set host "
         "(meltano config target-looker-warehouse set host ...), or sqlalchemy_url")
     assert "localhost" not in run.stderr and "5432" not in run.stderr
+
+
+def test_an_existing_duckdb_file_is_opened_and_the_schema_rights_leave_nothing_behind(tmp_path: pathlib.Path) -> None:
+    import duckdb
+
+    path = tmp_path / "w.duckdb"
+    duckdb.connect(str(path)).close()
+    run = _run({"duckdb_path": str(path), "dead_letter_path": str(tmp_path / "dl")}, tmp_path, "check")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.line("warehouse connection") == f"ok    warehouse connection: DuckDB file {path} opens for writing"
+    assert run.line("schema rights") == ("ok    schema rights: CREATE SCHEMA and CREATE TABLE allowed in quickbooks "
+                                         "and finance (rolled back)")
+    assert run.line("Looker login") == "ok    Looker login: not configured (looker_api_enabled is off)"
+    with duckdb.connect(str(path)) as conn:
+        schemas = {row[0] for row in conn.execute("SELECT schema_name FROM information_schema.schemata").fetchall()}
+    assert "quickbooks" not in schemas and "finance" not in schemas
+
+
+def test_a_misspelled_setting_fails_the_settings_aspect_with_the_closest_name(tmp_path: pathlib.Path) -> None:
+    run = _run({"duckdb_path": str(tmp_path / "w.duckdb"), "dialekt": "postgres"}, tmp_path, "check")
+    assert run.returncode == 1
+    assert run.line("settings") == ("FAIL  settings: unknown setting 'dialekt' is ignored; did you mean 'dialect'?. "
+                                    "Fix: rename or remove the setting")
