@@ -188,7 +188,7 @@ class DatabricksCheck:
         try:
             self.connector.execute(merge_sql.describe_schema(self.settings.catalog, self.schema))
         except Exception as exc:
-            if "SCHEMA_NOT_FOUND" in str(exc).upper():
+            if "SCHEMA_NOT_FOUND" in errors.message_of(exc).upper():
                 return False
             return self._fail("schema", errors.classify(exc, self.settings).message,
                               errors.classify(exc, self.settings).fix or errors.GRANT_FIX)

@@ -29,6 +29,7 @@ from target_databricks.errors import (
     UnauthorizedError,
     is_transient,
     is_unauthorized,
+    message_of,
 )
 from target_databricks.merge_sql import Column
 from target_databricks.type_mapping import ColumnPlan, normalize, plan_column
@@ -158,7 +159,7 @@ class DatabricksConnector:
 
     def _raise_clean(self, exc: Exception) -> t.NoReturn:
         """Re-raise with secrets removed from the message, auth failures as their own type."""
-        message = _redact(f"{type(exc).__name__}: {exc}", self._secrets())
+        message = _redact(f"{type(exc).__name__}: {message_of(exc)}", self._secrets())
         if isinstance(exc, AuthenticationError):
             raise AuthenticationError(message) from None
         if is_unauthorized(exc):
@@ -174,7 +175,7 @@ class DatabricksConnector:
             raise AuthenticationError(self.oauth_token.refusal) from None
         if isinstance(exc, AuthenticationError) or is_unauthorized(exc):
             self._raise_clean(exc)
-        message = _redact(f"{type(exc).__name__}: {exc}", self._secrets())
+        message = _redact(f"{type(exc).__name__}: {message_of(exc)}", self._secrets())
         if _CAUSE_HIDDEN in message.lower():
             cause = diagnose_connection(self.settings.host, self.settings.port, self.settings.ca_bundle)
             if cause is None:  # the host answers: busy or starting, worth a retry
@@ -237,7 +238,7 @@ class DatabricksConnector:
         except AuthenticationError:
             raise
         except Exception as exc:
-            if _NOT_FOUND.search(str(exc)):
+            if _NOT_FOUND.search(message_of(exc)):
                 return None
             raise
         columns: dict[str, str] = {}

@@ -89,8 +89,18 @@ def _http_code(exc: BaseException) -> int | None:
     return None
 
 
+def message_of(exc: BaseException) -> str:
+    """``str(exc)``, also for the connector's errors raised without a message (their ``__str__``
+    then returns None, and ``str()`` itself raises): their context says what happened."""
+    try:
+        return str(exc)
+    except TypeError:
+        context = getattr(exc, "context", None)
+        return f"(no message; {context})" if context else "(no message)"
+
+
 def _text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".lower()
+    return f"{type(exc).__name__}: {message_of(exc)}".lower()
 
 
 def is_unauthorized(exc: BaseException) -> bool:
@@ -115,7 +125,7 @@ def is_transient(exc: BaseException) -> bool:
 
 def first_line(exc: BaseException) -> str:
     """The error's gist: Spark appends a JVM stack trace to its messages."""
-    text = str(exc).strip().splitlines()
+    text = message_of(exc).strip().splitlines()
     message = text[0] if text else type(exc).__name__
     return message[:_MAX_MESSAGE]
 

@@ -95,9 +95,12 @@ def test_a_missing_catalog_is_named_with_the_catalog_setting(target_config: dict
 
 def test_a_principal_without_create_table_is_told_which_grant_is_missing_not_that_its_token_is_wrong(
         target_config: dict[str, t.Any], databricks_engine: t.Any, tmp_path: Path) -> None:
-    token = databricks_engine.credentials.add_personal_token(denied=("CREATE TABLE",))
-    run = run_cli({**target_config, "access_token": token}, tmp_path, command_name="check")
-    assert run.returncode == 1
+    # A service principal, not a personal token: the engine hands its newest token to later tests.
+    client_id, secret = databricks_engine.credentials.add_client(denied=("CREATE TABLE",))
+    config = {**target_config, "client_id": client_id, "client_secret": secret}
+    del config["access_token"]
+    run = run_cli(config, tmp_path, command_name="check")
+    assert run.returncode == 1, run.stdout
     assert _line(run.stdout, "warehouse session").startswith("ok    warehouse session")
     create = _line(run.stdout, "create table")
     assert create.startswith(
@@ -106,7 +109,7 @@ def test_a_principal_without_create_table_is_told_which_grant_is_missing_not_tha
         f"{target_config['default_target_schema']}'.")
     assert create.endswith("Fix: grant the principal USE CATALOG, USE SCHEMA, CREATE TABLE and MODIFY on the "
                            "target catalog and schema (or set catalog/default_target_schema to ones it may write)")
-    assert token not in run.stdout + run.stderr
+    assert secret not in run.stdout + run.stderr
 
 
 def test_a_volume_the_principal_may_not_write_fails_the_staging_aspect(
@@ -120,8 +123,10 @@ def test_a_volume_the_principal_may_not_write_fails_the_staging_aspect(
     assert good.returncode == 0, good.stdout
     assert _line(good.stdout, "staging volume").startswith(
         f"ok    staging volume: wrote and removed /Volumes/{catalog}/{schema}/stage/qbc_check_")
-    token = databricks_engine.credentials.add_personal_token(denied=("WRITE VOLUME",))
-    refused = run_cli({**config, "access_token": token}, tmp_path, command_name="check")
+    client_id, secret = databricks_engine.credentials.add_client(denied=("WRITE VOLUME",))
+    restricted = {**config, "client_id": client_id, "client_secret": secret}
+    del restricted["access_token"]
+    refused = run_cli(restricted, tmp_path, command_name="check")
     assert refused.returncode == 1
     assert f"User does not have WRITE VOLUME on Volume '{catalog}.{schema}.stage'" in _line(
         refused.stdout, "staging volume")
