@@ -96,8 +96,8 @@ def load_with_target(warehouse: LocalWarehouse, schema: str, count: int, batch_r
                      version: int = 1) -> float:
     config = {
         "server_hostname": warehouse.server_hostname, "http_path": warehouse.http_path,
-        "access_token": warehouse.access_token, "catalog": warehouse.catalog, "schema": schema,
-        "tls_ca_file": str(warehouse.ca_file), "table_provider": "iceberg",
+        "access_token": warehouse.access_token, "catalog": warehouse.catalog, "default_target_schema": schema,
+        "ca_bundle": str(warehouse.ca_file), "table_provider": "iceberg",
         "connector_telemetry": False,
         "batch_size_rows": batch_rows, "dead_letter_path": "/tmp/bench-target-databricks-dl",
     }

@@ -131,16 +131,20 @@ def check_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def check_command(prog: str, schema: dict[str, Any],
-                  build: Callable[[dict[str, Any]], Sequence[tuple[str, Check]]]) -> Callable[[list[str]], int]:
+                  build: Callable[[dict[str, Any]], Sequence[tuple[str, Check]]],
+                  renames: dict[str, str] | None = None) -> Callable[[list[str]], int]:
     """The ``check`` handler for :func:`qbc_plugin_kit.plugin_cli.main` (or a tap's own CLI):
     settings from ``--config`` files over ``<PROG>_<SETTING>`` variables, as Meltano passes
-    them to ``meltano invoke <plugin>:check``; ``build`` turns them into the plugin's checks.
-    Settings are not validated first: the checks name a missing or wrong setting themselves."""
+    them to ``meltano invoke <plugin>:check``, old names of ``renames`` read as the new ones;
+    ``build`` turns them into the plugin's checks. Settings are not validated first: the
+    checks name a missing or wrong setting themselves."""
     from qbc_plugin_kit.plugin_cli import env_config, load_config  # the console entry's own readers
+    from qbc_plugin_kit.settings_check import renamed_settings
 
     def run(argv: list[str]) -> int:
         args = check_parser(prog).parse_args(argv)
-        config = {**env_config(prog, schema), **load_config(args.config)}
+        config = {**env_config(prog, schema, renames), **load_config(args.config)}
+        config = renamed_settings(config, renames or {}, LOGGER)
         return run_checks(prog, build(config), secrets=secret_values(config, schema))
 
     run.__doc__ = "Prove the settings reach your systems, without moving data (one line per aspect)."

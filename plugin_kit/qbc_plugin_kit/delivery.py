@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import (
@@ -36,6 +36,7 @@ from singer_sdk.exceptions import (
 from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
 from qbc_plugin_kit.failures import Kind, RecordRefused, RecordsSetAside, SystemicFailure, Verdict
 from qbc_plugin_kit.retry import RetryPolicy
+from qbc_plugin_kit.settings_check import renamed_settings
 from qbc_plugin_kit.singer_input import PreludeLine, RawLineReader
 from qbc_plugin_kit.validation import RecordValidator, non_finite_reason
 from qbc_plugin_kit.version_order import version_key
@@ -165,7 +166,10 @@ class DeliveryTarget:
     """Mixin for the target class; put it before the SDK's Target class."""
 
     message_reader_class = RawLineReader
+    # {"old setting name": "new name"}: an old name keeps working, warned (settings_check).
+    RENAMED_SETTINGS: ClassVar[dict[str, str]] = {}
     name: str
+    _config: dict[str, Any]
     config: Any
     logger: logging.Logger
     message_reader: RawLineReader
@@ -181,6 +185,9 @@ class DeliveryTarget:
         self.message_reader.prelude = self._prelude
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Settings of earlier versions read under their new names (each warned), before anything
+        # reads the config.
+        self._config = renamed_settings(self._config, self.RENAMED_SETTINGS, self.logger)
         # The SDK's CLI ends a refused configuration on "Config validation failed", naming no
         # setting: a SystemicFailure's one line names them and the fix.
         try:

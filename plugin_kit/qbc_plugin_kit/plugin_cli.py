@@ -46,12 +46,18 @@ def load_config(paths: list[Path]) -> dict[str, Any]:
     return config
 
 
-def env_config(prog: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """Settings from ``<PROG>_<SETTING>`` variables, typed by the settings' schema.
+def env_config(prog: str, schema: dict[str, Any], renames: dict[str, str] | None = None) -> dict[str, Any]:
+    """Settings from ``<PROG>_<SETTING>`` variables, typed by the settings' schema; an old
+    name of ``renames`` (``{"old": "new"}``) is read too, under its old name, for
+    :func:`qbc_plugin_kit.settings_check.renamed_settings` to map and warn.
 
     singer-sdk's own parsing types integers, booleans and arrays but leaves a number as text,
     which its validation then refuses ('0.5' is not of type 'number').
     """
+    properties = schema.get("properties", {})
+    if renames:
+        properties = {**properties, **{old: properties[new] for old, new in renames.items() if new in properties}}
+        schema = {**schema, "properties": properties}
     config = parse_environment_config(schema, prefix=f"{prog.upper().replace('-', '_')}_")
     for key, value in config.items():
         declared = schema.get("properties", {}).get(key, {})
@@ -125,7 +131,8 @@ def dry_run_verdict(line: str, schema_message: str | None) -> str | None:
 def replay(argv: list[str], prog: str, target_class: Any) -> int:
     args = replay_parser(prog).parse_args(argv)
     # A --config file wins over the environment.
-    config = {**env_config(prog, target_class.config_jsonschema), **load_config(args.config)}
+    renames = getattr(target_class, "RENAMED_SETTINGS", None)
+    config = {**env_config(prog, target_class.config_jsonschema, renames), **load_config(args.config)}
     target = target_class(config=config, validate_config=True)
     store = target.delivery.store
     letters = store.letters(status=PENDING, stream=args.stream, ids=args.id or None)

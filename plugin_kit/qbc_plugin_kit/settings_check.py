@@ -51,3 +51,21 @@ def warn_unknown_settings(config: dict[str, Any], schema: dict[str, Any], logger
     for problem in problems:
         logger.warning("%s", problem)
     return problems
+
+
+def renamed_settings(config: dict[str, Any], renames: dict[str, str], logger: logging.Logger) -> dict[str, Any]:
+    """``config`` with each old setting name read as its new one (``{"old": "new"}``), each use
+    warned once naming the new name; when both are set the new one wins and the old is ignored.
+    The one place every plugin maps the names of its earlier versions (one name per concept)."""
+    result = dict(config)
+    for old, new in renames.items():
+        if old not in result:
+            continue
+        value = result.pop(old)
+        if result.get(new) is not None:
+            logger.warning("Setting %s is deprecated and was ignored: %s is set (rename %s to %s)",
+                           old, new, old, new)
+        else:
+            result[new] = value
+            logger.warning("Setting %s is deprecated: read as %s (rename it to %s)", old, new, new)
+    return result

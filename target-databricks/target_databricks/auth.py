@@ -21,7 +21,12 @@ REFRESH_MARGIN_SECONDS = 300.0
 
 
 class AuthenticationError(RuntimeError):
-    """The warehouse or its token endpoint refused our credentials; retrying will not help."""
+    """The warehouse or its token endpoint refused our credentials; retrying will not help.
+    ``fix`` says what to change when the message alone does not (errors.auth_fix otherwise)."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 @dataclass
@@ -58,6 +63,9 @@ class ClientCredentialsToken:
         self._token: _Token | None = None
         self._lock = threading.Lock()
         self.fetch_count = 0
+        # Why the token endpoint refused the last request (None after a token was issued): the
+        # connector wraps the refusal raised inside its HTTP call into a 401 of its own.
+        self.refusal: str | None = None
 
     def access_token(self) -> str:
         with self._lock:
@@ -82,11 +90,9 @@ class ClientCredentialsToken:
         )
         self.fetch_count += 1
         if response.status_code in (400, 401, 403):
-            raise AuthenticationError(
-                f"the OAuth token endpoint {self._token_url} refused client_id "
-                f"{self._client_id!r} (HTTP {response.status_code}); check client_id and "
-                "client_secret and that the service principal may use the workspace"
-            )
+            self.refusal = self._refusal(response)
+            raise AuthenticationError(self.refusal)
+        self.refusal = None
         response.raise_for_status()
         body = response.json()
         try:
@@ -96,6 +102,23 @@ class ClientCredentialsToken:
                 f"the OAuth token endpoint {self._token_url} returned no access_token"
             ) from exc
         return _Token(value=value, expires_at=started + float(body.get("expires_in", 3600)))
+
+
+    def _refusal(self, response: requests.Response) -> str:
+        """What the token endpoint's refusal means, naming the setting (never the secret)."""
+        try:
+            error = str(response.json().get("error", ""))
+        except (ValueError, AttributeError):
+            error = ""
+        status = f"HTTP {response.status_code}{' ' + error if error else ''}"
+        if error == "invalid_client" or response.status_code == 401:
+            return (f"the OAuth token endpoint {self._token_url} refused client_id {self._client_id!r} "
+                    f"with this client_secret ({status}): the secret is wrong or expired, or no such "
+                    "service principal")
+        if error == "invalid_scope":
+            return f"the OAuth token endpoint {self._token_url} refused the scope {self._scope!r} ({status})"
+        return (f"the OAuth token endpoint {self._token_url} refused service principal "
+                f"{self._client_id!r} ({status})")
 
 
 class OAuthCredentialsProvider:

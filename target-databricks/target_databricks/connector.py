@@ -8,7 +8,6 @@ import os
 import re
 import socket
 import ssl
-import tempfile
 import threading
 import time
 import typing as t
@@ -21,8 +20,8 @@ from target_databricks.auth import (
     AuthenticationError,
     ClientCredentialsToken,
     OAuthCredentialsProvider,
-    token_url_for,
 )
+from target_databricks.config import DatabricksSettings
 from target_databricks.errors import (
     ConnectFailed,
     TableValidationError,
@@ -30,6 +29,7 @@ from target_databricks.errors import (
     UnauthorizedError,
     is_transient,
     is_unauthorized,
+    message_of,
 )
 from target_databricks.merge_sql import Column
 from target_databricks.type_mapping import ColumnPlan, normalize, plan_column
@@ -56,29 +56,27 @@ def _redact(text: str, secrets: t.Iterable[str | None]) -> str:
 class DatabricksConnector:
     """One connection per thread to the warehouse, rebuilt after a 401 with a fresh token."""
 
-    def __init__(self, config: t.Mapping[str, t.Any], logger: logging.Logger) -> None:
-        self.config = config
+    def __init__(self, settings: DatabricksSettings, logger: logging.Logger) -> None:
+        self.settings = settings
         self.logger = logger
         self._local = threading.local()
         self._connections: list[t.Any] = []
         self._lock = threading.Lock()
         self.oauth_token: ClientCredentialsToken | None = None
-        if config.get("client_id") and config.get("client_secret") and not config.get(
-            "access_token"
-        ):
+        if settings.uses_oauth:
             self.oauth_token = ClientCredentialsToken(
-                config.get("oauth_token_url") or token_url_for(config["server_hostname"]),
-                config["client_id"],
-                config["client_secret"],
-                scope=config.get("oauth_scope") or "all-apis",
-                verify=config.get("tls_ca_file") or True,
+                settings.token_url,
+                str(settings.client_id),
+                str(settings.client_secret),
+                scope=settings.oauth_scope,
+                verify=settings.ca_bundle or True,
             )
-        elif not config.get("access_token"):
+        elif not settings.access_token:
             raise SystemicFailure(
                 "no credentials for the warehouse",
                 "set access_token, or client_id and client_secret for a service principal (OAuth M2M)",
             )
-        self.native_parameters = config.get("parameter_style", "native") == "native"
+        self.native_parameters = settings.parameter_style == "native"
         self.reconnect_count = 0
         # Round trips are what a small load spends its time on; counted for the run's summary.
         self.statement_count = 0
@@ -92,19 +90,14 @@ class DatabricksConnector:
 
     # Connections -----------------------------------------------------------------------
 
-    def _host_port(self) -> tuple[str, int]:
-        # The connector takes the port separately (``_port``, default 443).
-        host, _, port = str(self.config["server_hostname"]).partition(":")
-        return host, int(port) if port else 443
-
     def _connect(self) -> t.Any:
-        ca_file = self.config.get("tls_ca_file")
-        if ca_file and not os.path.isfile(ca_file):
-            raise missing_file("tls_ca_file", str(ca_file))
-        host, _, port = str(self.config["server_hostname"]).partition(":")
+        settings = self.settings
+        if settings.ca_bundle and not os.path.isfile(settings.ca_bundle):
+            raise missing_file("ca_bundle", settings.ca_bundle)
         kwargs: dict[str, t.Any] = {
-            "server_hostname": host,
-            "http_path": self.config["http_path"],
+            "server_hostname": settings.host,
+            "http_path": settings.http_path,
+            "_port": settings.port,
             "user_agent_entry": USER_AGENT_ENTRY,
             # One retry policy (the plugin kit's) decides what is retried, with jitter: the
             # connector's own waits at least _retry_delay_max (>= 5 s) per retry. With a 1 s
@@ -112,19 +105,16 @@ class DatabricksConnector:
             "_retry_stop_after_attempts_count": 1,
             "_retry_stop_after_attempts_duration": 1,
             "use_inline_params": False if self.native_parameters else "silent",
-            "enable_telemetry": bool(self.config.get("connector_telemetry", True)),
+            "enable_telemetry": settings.connector_telemetry,
         }
-        if port:
-            kwargs["_port"] = int(port)
-        if self.config.get("staging") == "volume":
-            kwargs["staging_allowed_local_path"] = self.config.get("staging_local_path") or (
-                tempfile.gettempdir())
-        if self.config.get("tls_ca_file"):
-            kwargs["_tls_trusted_ca_file"] = self.config["tls_ca_file"]
+        if settings.staging == "volume":
+            kwargs["staging_allowed_local_path"] = settings.local_staging_dir
+        if settings.ca_bundle:
+            kwargs["_tls_trusted_ca_file"] = settings.ca_bundle
         if self.oauth_token is not None:
             kwargs["credentials_provider"] = OAuthCredentialsProvider(self.oauth_token)
         else:
-            kwargs["access_token"] = self.config["access_token"]
+            kwargs["access_token"] = settings.access_token
         connection = dbsql.connect(**kwargs)
         with self._lock:
             self._connections.append(connection)
@@ -165,11 +155,11 @@ class DatabricksConnector:
         return int(getattr(self._local, "statements", 0))
 
     def _secrets(self) -> list[str | None]:
-        return [self.config.get("access_token"), self.config.get("client_secret")]
+        return list(self.settings.secrets())
 
     def _raise_clean(self, exc: Exception) -> t.NoReturn:
         """Re-raise with secrets removed from the message, auth failures as their own type."""
-        message = _redact(f"{type(exc).__name__}: {exc}", self._secrets())
+        message = _redact(f"{type(exc).__name__}: {message_of(exc)}", self._secrets())
         if isinstance(exc, AuthenticationError):
             raise AuthenticationError(message) from None
         if is_unauthorized(exc):
@@ -180,12 +170,14 @@ class DatabricksConnector:
 
     def _raise_connect_failure(self, exc: Exception) -> t.NoReturn:
         """A failed connection as the error that names its cause (see errors.classify)."""
+        if self.oauth_token is not None and self.oauth_token.refusal is not None:
+            # The token endpoint refused the secret; the connector reports it as its own 401.
+            raise AuthenticationError(self.oauth_token.refusal) from None
         if isinstance(exc, AuthenticationError) or is_unauthorized(exc):
             self._raise_clean(exc)
-        message = _redact(f"{type(exc).__name__}: {exc}", self._secrets())
+        message = _redact(f"{type(exc).__name__}: {message_of(exc)}", self._secrets())
         if _CAUSE_HIDDEN in message.lower():
-            host, port = self._host_port()
-            cause = diagnose_connection(host, port, self.config.get("tls_ca_file"))
+            cause = diagnose_connection(self.settings.host, self.settings.port, self.settings.ca_bundle)
             if cause is None:  # the host answers: busy or starting, worth a retry
                 raise TransientWarehouseError(message) from None
             message = cause
@@ -202,13 +194,16 @@ class DatabricksConnector:
                 return self._execute_once(statement, parameters)
             except UnauthorizedError:
                 self._drop_connection()
-                if self.oauth_token is None or attempt == 2:
+                if self.oauth_token is None:
                     raise AuthenticationError(
-                        "the warehouse rejected the access token (HTTP 401); create a new "
-                        "personal access token or use a service principal"
-                        if self.oauth_token is None
-                        else "the warehouse rejected a freshly issued OAuth token (HTTP 401)"
-                    ) from None
+                        "the warehouse refused access_token (HTTP 401): the token is wrong, expired "
+                        "or revoked") from None
+                if attempt == 2:
+                    raise AuthenticationError(
+                        f"the workspace issued a token to service principal {self.settings.client_id!r} "
+                        "but the warehouse refused it (HTTP 401)",
+                        "give the service principal access to the workspace and CAN USE on the SQL "
+                        "warehouse (or use another principal's client_id and client_secret)") from None
                 self.logger.info("Warehouse answered 401; fetching a new OAuth token")
                 self.oauth_token.invalidate()
                 self.reconnect_count += 1
@@ -243,7 +238,7 @@ class DatabricksConnector:
         except AuthenticationError:
             raise
         except Exception as exc:
-            if _NOT_FOUND.search(str(exc)):
+            if _NOT_FOUND.search(message_of(exc)):
                 return None
             raise
         columns: dict[str, str] = {}

@@ -9,11 +9,11 @@ REFUSED (isolate by splitting), per docs/delivery-contract.md.
 from __future__ import annotations
 
 import re
-import typing as t
 
 from qbc_plugin_kit.failures import Kind, RecordRefused, Verdict
 
 from target_databricks.auth import AuthenticationError
+from target_databricks.config import DatabricksSettings
 
 # Text the connector and the warehouse put in errors that go away on their own: throttling,
 # a warehouse still starting, a dropped connection, and optimistic-concurrency conflicts
@@ -89,8 +89,18 @@ def _http_code(exc: BaseException) -> int | None:
     return None
 
 
+def message_of(exc: BaseException) -> str:
+    """``str(exc)``, also for the connector's errors raised without a message (their ``__str__``
+    then returns None, and ``str()`` itself raises): their context says what happened."""
+    try:
+        return str(exc)
+    except TypeError:
+        context = getattr(exc, "context", None)
+        return f"(no message; {context})" if context else "(no message)"
+
+
 def _text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".lower()
+    return f"{type(exc).__name__}: {message_of(exc)}".lower()
 
 
 def is_unauthorized(exc: BaseException) -> bool:
@@ -115,46 +125,40 @@ def is_transient(exc: BaseException) -> bool:
 
 def first_line(exc: BaseException) -> str:
     """The error's gist: Spark appends a JVM stack trace to its messages."""
-    text = str(exc).strip().splitlines()
+    text = message_of(exc).strip().splitlines()
     message = text[0] if text else type(exc).__name__
     return message[:_MAX_MESSAGE]
 
 
-def classify(error: BaseException, config: t.Mapping[str, t.Any]) -> Verdict:
+def classify(error: BaseException, settings: DatabricksSettings) -> Verdict:
     """The delivery contract's verdict on an error raised while loading a batch."""
     text = _text(error)
     message = first_line(error)
-    host, path = config.get("server_hostname"), config.get("http_path")
     if isinstance(error, RecordRefused):
         return Verdict(Kind.DATA, error.reason)
-    if isinstance(error, AuthenticationError) or is_unauthorized(error):
-        return Verdict(Kind.SYSTEMIC, f"the warehouse refused the credentials: {message}",
-                       "set access_token to a valid personal access token (or client_id and "
-                       "client_secret of a service principal that may use the workspace)")
+    if isinstance(error, AuthenticationError):
+        # Its message already names the setting (auth.py, connector.py).
+        return Verdict(Kind.SYSTEMIC, message, error.fix or auth_fix(settings))
+    if is_unauthorized(error):
+        return Verdict(Kind.SYSTEMIC, f"the warehouse refused the credentials: {message}", auth_fix(settings))
     if isinstance(error, TableValidationError):
         return Verdict(Kind.SYSTEMIC, message,
                        "migrate or drop that table (or load the stream into another schema with "
-                       "the schema setting), then run again")
+                       "the default_target_schema setting), then run again")
     if any(marker in text for marker in _TLS):
-        return Verdict(Kind.SYSTEMIC, f"TLS to server_hostname {host!r} failed: {message}",
-                       "set tls_ca_file to the PEM bundle of the certificate authority that signed "
+        return Verdict(Kind.SYSTEMIC, f"TLS to server_hostname {settings.server_hostname!r} failed: {message}",
+                       "set ca_bundle to the PEM bundle of the certificate authority that signed "
                        "the warehouse's certificate (or unset it to use the system's trust store)")
     if any(marker in text for marker in _NO_HOST):
-        return Verdict(Kind.SYSTEMIC, f"cannot reach the warehouse at server_hostname {host!r}: {message}",
-                       "set server_hostname to the workspace host of the SQL warehouse (its "
-                       "Connection details), with :port only for a non-standard port")
+        return Verdict(Kind.SYSTEMIC, f"cannot reach the warehouse at server_hostname "
+                       f"{settings.server_hostname!r}: {message}", HOST_FIX)
     if isinstance(error, ConnectFailed) and (_http_code(error) == 404 or _HTTP_404.search(text)):
-        return Verdict(Kind.SYSTEMIC, f"the workspace at server_hostname {host!r} has no SQL "
-                       f"warehouse at http_path {path!r}: {message}",
-                       "set http_path to the HTTP path in the warehouse's Connection details "
-                       "(/sql/1.0/warehouses/<id>)")
+        return Verdict(Kind.SYSTEMIC, path_not_found(settings), PATH_FIX)
     if _NO_CATALOG.search(text):
-        return Verdict(Kind.SYSTEMIC, f"the catalog {config.get('catalog')!r} does not exist: {message}",
+        return Verdict(Kind.SYSTEMIC, f"the catalog {settings.catalog!r} does not exist: {message}",
                        "set catalog to an existing Unity Catalog catalog the principal may use")
     if _HTTP_403.search(text):
-        return Verdict(Kind.SYSTEMIC, f"the warehouse refused permission: {message}",
-                       "grant the principal USE CATALOG, USE SCHEMA, CREATE TABLE and MODIFY on the "
-                       "target catalog and schema (or set catalog/schema to ones it may write)")
+        return Verdict(Kind.SYSTEMIC, f"the warehouse refused permission: {message}", GRANT_FIX)
     if is_transient(error):
         return Verdict(Kind.TRANSIENT, message,
                        fix="check that the SQL warehouse at server_hostname/http_path is running "
@@ -163,5 +167,25 @@ def classify(error: BaseException, config: t.Mapping[str, t.Any]) -> Verdict:
     if isinstance(error, ConnectFailed):
         # Nothing was sent, so no record can be at fault.
         return Verdict(Kind.SYSTEMIC, f"cannot open a session on the warehouse: {message}",
-                       "check server_hostname, http_path, tls_ca_file and the credentials")
+                       "check server_hostname, http_path, ca_bundle and the credentials")
     return Verdict(Kind.REFUSED, message)
+
+
+HOST_FIX = ("set server_hostname to the workspace host of the SQL warehouse (its Connection "
+            "details), with :port only for a non-standard port")
+PATH_FIX = "set http_path to the HTTP path in the warehouse's Connection details (/sql/1.0/warehouses/<id>)"
+GRANT_FIX = ("grant the principal USE CATALOG, USE SCHEMA, CREATE TABLE and MODIFY on the target "
+             "catalog and schema (or set catalog/default_target_schema to ones it may write)")
+
+
+def auth_fix(settings: DatabricksSettings) -> str:
+    if settings.uses_oauth:
+        return ("set client_secret to a current OAuth secret of the service principal client_id "
+                "(workspace: Settings > Identity and access > Service principals > Secrets)")
+    return ("set access_token to a valid personal access token (or client_id and client_secret "
+            "of a service principal that may use the workspace)")
+
+
+def path_not_found(settings: DatabricksSettings) -> str:
+    return (f"the workspace at server_hostname {settings.server_hostname!r} has no SQL warehouse "
+            f"at http_path {settings.http_path!r} (HTTP 404: not found)")

@@ -67,6 +67,23 @@ def create_schema(catalog: str | None, schema: str) -> str:
     return f"CREATE SCHEMA IF NOT EXISTS {table_name(catalog, schema)}"
 
 
+def drop_schema(catalog: str | None, schema: str) -> str:
+    """Only for a schema `check` created itself, and so empty (no CASCADE)."""
+    return f"DROP SCHEMA IF EXISTS {table_name(catalog, schema)}"
+
+
+def use_catalog(catalog: str) -> str:
+    return f"USE CATALOG {quote_ident(catalog)}"
+
+
+def use_schema(catalog: str | None, schema: str) -> str:
+    return f"USE SCHEMA {table_name(catalog, schema)}"
+
+
+def describe_schema(catalog: str | None, schema: str) -> str:
+    return f"DESCRIBE SCHEMA {table_name(catalog, schema)}"
+
+
 def _table_suffix(provider: str, properties: t.Mapping[str, str]) -> str:
     suffix = f" USING {provider}" if provider else ""
     if properties:

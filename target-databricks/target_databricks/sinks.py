@@ -76,32 +76,28 @@ class DatabricksSink(DeliverySink, BatchSink):
         }
         self.target = target
         self.connector = target.connector
-        config = self.config
-        self.catalog: str | None = config.get("catalog") or None
-        self.schema_name = conform_name(
-            config.get("schema") or config.get("default_target_schema") or "quickbooks"
-        )
+        settings = target.settings
+        self.catalog: str | None = settings.catalog or None
+        self.schema_name = conform_name(settings.default_target_schema)
         self.table_base = conform_name(stream_name.split("-")[-1])
         self.table = merge_sql.table_name(self.catalog, self.schema_name, self.table_base)
-        self.provider = str(config.get("table_provider", "DELTA") or "").strip()
-        if self.provider.lower() == "none":
-            self.provider = ""
+        self.provider = settings.provider
         self.properties = target.table_properties
-        settings = TypeSettings(
-            decimal_precision=int(config.get("decimal_precision", 38)),
-            decimal_scale=int(config.get("decimal_scale", 10)),
-            nested_as=config.get("nested_as", "json_string"),
+        types = TypeSettings(
+            decimal_precision=settings.decimal_precision,
+            decimal_scale=settings.decimal_scale,
+            nested_as=settings.nested_as,
         )
         self.desired_columns = [
-            Column(conform_name(name), sql_type(prop, settings))
+            Column(conform_name(name), sql_type(prop, types))
             for name, prop in self.schema["properties"].items()
         ]
         self._desired_types = {c.name: c.sql_type for c in self.desired_columns}
         self.keys = [conform_name(k) for k in self.key_properties]
-        self.load_method = config.get("load_method", "upsert")
-        self.hard_delete = bool(config.get("hard_delete", False))
-        self.staging_mode = config.get("staging", "insert")
-        self.chunk_bytes = int(config.get("stage_chunk_bytes", 900_000))
+        self.load_method = settings.load_method
+        self.hard_delete = settings.hard_delete
+        self.staging_mode = settings.staging
+        self.chunk_bytes = settings.stage_chunk_bytes
         self.encoded_payload = not self.connector.native_parameters
         self.columns: list[Column] | None = None
         self._stage_table = merge_sql.table_name(
@@ -165,7 +161,7 @@ class DatabricksSink(DeliverySink, BatchSink):
                          self.connector.statements_on_this_thread() - before)
 
     def _classify(self, error: BaseException) -> Verdict:
-        return errors.classify(error, self.config)
+        return errors.classify(error, self.target.settings)
 
     def _load(self, records: list[dict]) -> None:
         """Write ``records`` atomically: one MERGE (or INSERT) of the batch's newest versions."""

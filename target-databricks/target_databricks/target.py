@@ -6,12 +6,17 @@ import atexit
 import threading
 import typing as t
 
-from qbc_plugin_kit.delivery import DeliveryTarget, delivery_settings
-from singer_sdk import typing as th
+from qbc_plugin_kit.delivery import DeliveryTarget
 from singer_sdk.helpers.capabilities import TargetCapabilities
 from singer_sdk.target_base import Target
 
 from target_databricks import merge_sql
+from target_databricks.config import (
+    RENAMED_SETTINGS,
+    SETTINGS_SCHEMA,
+    TARGET_NAME,
+    DatabricksSettings,
+)
 from target_databricks.connector import DatabricksConnector
 from target_databricks.sinks import DatabricksSink
 
@@ -29,99 +34,27 @@ DEPRECATED_SETTINGS: tuple[tuple[str, str | None, str], ...] = (
 class TargetDatabricks(DeliveryTarget, Target):
     """Loads Singer streams into Unity Catalog tables on a Databricks SQL warehouse."""
 
-    name = "target-databricks"
+    name = TARGET_NAME
     default_sink_class = DatabricksSink
     # The `default_target_schema` and `hard_delete` settings below are these two capabilities;
     # declared so that --about and the Hub definition say so.
     capabilities: t.ClassVar = [*Target.capabilities, TargetCapabilities.TARGET_SCHEMA,
                                 TargetCapabilities.HARD_DELETE]
 
-    config_jsonschema = th.PropertiesList(
-        th.Property("server_hostname", th.StringType, required=True,
-                    description="Workspace host of the SQL warehouse "
-                    "(Connection details: `adb-123.4.azuredatabricks.net`); `host:port` for a "
-                    "non-standard port."),
-        th.Property("http_path", th.StringType, required=True,
-                    description="HTTP path of the SQL warehouse (`/sql/1.0/warehouses/<id>`)."),
-        th.Property("catalog", th.StringType,
-                    description="Unity Catalog catalog that holds the schema (three-part names)."),
-        th.Property("schema", th.StringType,
-                    description="Schema the tables are written to; created if missing. "
-                    "Default: `default_target_schema`, else `quickbooks`."),
-        th.Property("default_target_schema", th.StringType,
-                    description="Alias of `schema`, the name Meltano's other SQL targets use."),
-        th.Property("access_token", th.StringType, secret=True,
-                    description="Personal access token. Leave empty to use a service "
-                    "principal (client_id and client_secret)."),
-        th.Property("client_id", th.StringType,
-                    description="Service principal's OAuth client id (OAuth M2M)."),
-        th.Property("client_secret", th.StringType, secret=True,
-                    description="Service principal's OAuth secret (OAuth M2M)."),
-        th.Property("oauth_token_url", th.StringType,
-                    description="Token endpoint for OAuth M2M. "
-                    "Default: `https://<server_hostname>/oidc/v1/token`."),
-        th.Property("oauth_scope", th.StringType, default="all-apis",
-                    description="Scope requested for OAuth M2M tokens."),
-        th.Property("tls_ca_file", th.StringType,
-                    description="PEM bundle of the certificate authorities to trust for the "
-                    "warehouse and token endpoint (private deployments, TLS-inspecting "
-                    "proxies). Default: the system's trust store."),
-        th.Property("table_provider", th.StringType, default="DELTA",
-                    description="Table format in `CREATE TABLE ... USING <provider>`; empty "
-                    "leaves it to the catalog's default."),
-        th.Property("table_properties", th.ObjectType(additional_properties=th.StringType),
-                    description="TBLPROPERTIES for new tables. Default for Delta: "
-                    "`delta.enableTypeWidening=true`, so columns widen in place."),
-        th.Property("nested_as", th.StringType, default="json_string",
-                    allowed_values=["json_string", "struct"],
-                    description="Objects and arrays as JSON text (`json_string`) or typed "
-                    "STRUCT/ARRAY columns (`struct`)."),
-        th.Property("load_method", th.StringType, default="upsert",
-                    allowed_values=["upsert", "append-only", "overwrite"],
-                    description="`upsert`: MERGE on the key, newest version wins; "
-                    "`append-only`: INSERT every record; `overwrite`: the run's first batch "
-                    "replaces the table's rows, later batches append."),
-        th.Property("hard_delete", th.BooleanType, default=False,
-                    description="Delete rows whose record carries `_sdc_deleted_at` instead of "
-                    "keeping them flagged."),
-        th.Property("staging", th.StringType, default="insert",
-                    allowed_values=["insert", "volume"],
-                    description="How a batch larger than one statement is staged: `insert` "
-                    "(parameterised INSERTs into a staging table) or `volume` (a Parquet file "
-                    "uploaded to `staging_volume`, then COPY INTO)."),
-        th.Property("staging_volume", th.StringType,
-                    description="Unity Catalog Volume name in the target schema for "
-                    "`staging: volume`."),
-        th.Property("stage_chunk_bytes", th.IntegerType, default=900_000,
-                    description="Largest JSON payload per staging statement; Databricks caps "
-                    "a statement's parameter values at 1 MB."),
-        th.Property("parameter_style", th.StringType, default="native",
-                    allowed_values=["native", "inline"],
-                    description="`native`: values travel as query parameters (Databricks "
-                    "Runtime 14.2+, every SQL warehouse). `inline`: the connector renders "
-                    "them as escaped literals, for older clusters and Spark Thrift servers."),
-        th.Property("decimal_precision", th.IntegerType, default=38,
-                    description="Precision of the DECIMAL columns that hold JSON numbers."),
-        th.Property("decimal_scale", th.IntegerType, default=10,
-                    description="Scale (decimal places) of those DECIMAL columns."),
-        th.Property("connector_telemetry", th.BooleanType, default=True,
-                    description="Let databricks-sql-connector send its usage telemetry to the "
-                    "workspace (the connector's default). Off skips its feature-flag request."),
-        th.Property("max_parallel_streams", th.IntegerType, default=4,
-                    description="Streams loaded at the same time, each on its own connection."),
-        *delivery_settings("target-databricks"),
-    ).to_dict()
+    config_jsonschema = SETTINGS_SCHEMA
+    RENAMED_SETTINGS = RENAMED_SETTINGS
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self.connector = DatabricksConnector(self.config, self.logger)
+        self.settings = DatabricksSettings.from_config(self.config)
+        self.connector = DatabricksConnector(self.settings, self.logger)
         atexit.register(self.connector.close)
         self.overwritten_tables: set[str] = set()
         self._tables_seen: set[str] = set()
         self._schemas_created: set[tuple[str | None, str]] = set()
         self._schema_lock = threading.Lock()
         self.volume_stager: t.Any = None
-        if self.config.get("staging") == "volume":
+        if self.settings.staging == "volume":
             from target_databricks.volume_staging import VolumeStager
 
             self.volume_stager = VolumeStager(self)
@@ -156,7 +89,7 @@ class TargetDatabricks(DeliveryTarget, Target):
 
     @property
     def max_parallelism(self) -> int:
-        return int(self.config.get("max_parallel_streams", 4))
+        return self.settings.max_parallel_streams
 
     @max_parallelism.setter
     def max_parallelism(self, value: int) -> None:
@@ -164,13 +97,7 @@ class TargetDatabricks(DeliveryTarget, Target):
 
     @property
     def table_properties(self) -> dict[str, str]:
-        configured = self.config.get("table_properties")
-        if configured is not None:
-            return dict(configured)
-        if str(self.config.get("table_provider", "DELTA")).upper() == "DELTA":
-            # Delta changes a column type in place only with this table feature on.
-            return {"delta.enableTypeWidening": "true"}
-        return {}
+        return self.settings.new_table_properties
 
     def ensure_schema(self, catalog: str | None, schema: str) -> None:
         """CREATE SCHEMA once per run, not once per stream: every stream shares the schema,

@@ -7,7 +7,6 @@ INSERT path sends it, so both paths cast (and so round-trip money) identically.
 from __future__ import annotations
 
 import os
-import tempfile
 import typing as t
 import uuid
 
@@ -24,14 +23,14 @@ if t.TYPE_CHECKING:
 
 class VolumeStager:
     def __init__(self, target: TargetDatabricks) -> None:
-        config = target.config
-        if not (config.get("catalog") and config.get("staging_volume")):
+        settings = target.settings
+        if not (settings.catalog and settings.staging_volume):
             raise SystemicFailure("staging: volume needs both the catalog and the staging_volume settings",
                                   "set catalog and staging_volume (a Unity Catalog Volume in the "
                                   "target schema), or set staging: insert")
-        self.catalog = str(config["catalog"])
-        self.volume = str(config["staging_volume"])
-        self.local_dir = config.get("staging_local_path") or tempfile.gettempdir()
+        self.catalog = settings.catalog
+        self.volume = settings.staging_volume
+        self.local_dir = settings.local_staging_dir
 
     def stage(self, sink: DatabricksSink, columns: list[Column], rows: list[dict]) -> None:
         import pyarrow as pa

@@ -25,6 +25,7 @@ except ImportError:  # sandboxes[spark] not installed: only the engine tests are
     def databricks_faults() -> t.Any:
         pytest.skip("quickbooks-connectors-sandboxes[spark] is not installed")
 
+from target_databricks.config import DatabricksSettings
 from target_databricks.connector import DatabricksConnector
 from target_databricks.row_encoding import to_json_text
 from target_databricks.target import TargetDatabricks
@@ -44,8 +45,8 @@ def target_config(databricks_engine: t.Any, schema_name: str, tmp_path: t.Any) -
         "http_path": databricks_engine.http_path,
         "access_token": databricks_engine.access_token,
         "catalog": databricks_engine.catalog,
-        "schema": schema_name,
-        "tls_ca_file": str(databricks_engine.ca_file),
+        "default_target_schema": schema_name,
+        "ca_bundle": str(databricks_engine.ca_file),
         "table_provider": "iceberg",
         "connector_telemetry": False,
         "dead_letter_path": str(tmp_path / "dead_letters"),
@@ -110,15 +111,18 @@ class Run(t.NamedTuple):
 
 
 def run_cli(config: t.Mapping[str, t.Any], tmp_path: Path, input_lines: t.Sequence[str] = (),
-            replay: t.Sequence[str] | None = None) -> Run:
+            replay: t.Sequence[str] | None = None, command_name: str | None = None) -> Run:
     """The installed `target-databricks` console command, as Meltano runs it: a load of
-    ``input_lines``, or `target-databricks replay` with the ``replay`` arguments."""
+    ``input_lines``, `target-databricks replay` with the ``replay`` arguments, or another
+    command of the plugin (``command_name="check"``)."""
     config_file = tmp_path / f"config-{uuid.uuid4().hex[:6]}.json"
     config_file.write_text(json.dumps(dict(config)), encoding="utf-8")
     command = str(Path(sys.executable).parent / "target-databricks")
     argv = [command, "--config", str(config_file)]
     if replay is not None:
         argv = [command, "replay", "--config", str(config_file), *replay]
+    if command_name is not None:
+        argv = [command, command_name, "--config", str(config_file)]
     result = subprocess.run(argv, input="".join(line + "\n" for line in input_lines),
                             capture_output=True, text=True, timeout=600, check=False)
     return Run(result.returncode, result.stdout, result.stderr)
@@ -127,7 +131,7 @@ def run_cli(config: t.Mapping[str, t.Any], tmp_path: Path, input_lines: t.Sequen
 @pytest.fixture
 def sql(target_config: dict[str, t.Any]) -> t.Iterator[t.Callable[..., list[t.Any]]]:
     """Run SQL on the warehouse as a user would (for checking what the target stored)."""
-    connector = DatabricksConnector(target_config, logging.getLogger("tests"))
+    connector = DatabricksConnector(DatabricksSettings.from_config(target_config), logging.getLogger("tests"))
     yield connector.execute
     connector.close()
 

@@ -53,3 +53,30 @@ def test_an_invalid_setting_ends_on_one_line_naming_it(tmp_path, capsys):
     assert info.value.code == 1
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert "on_data_failure" in last and "Fix:" in last
+
+
+def test_check_reads_the_settings_meltano_passes_as_variables_old_names_included(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("TARGET_DATABRICKS_SERVER_HOSTNAME", "adb-1.azuredatabricks.net")
+    monkeypatch.setenv("TARGET_DATABRICKS_HTTP_PATH", "/sql/1.0/warehouses/x")
+    monkeypatch.setenv("TARGET_DATABRICKS_ACCESS_TOKEN", "dapi-secret-value-1")
+    monkeypatch.setenv("TARGET_DATABRICKS_TLS_CA_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(SystemExit) as info:
+        cli.main(["check"])
+    assert info.value.code == 1
+    out = capsys.readouterr()
+    assert out.out.splitlines()[0] == (
+        f"FAIL  settings: the file '{tmp_path / 'missing.pem'}' named by ca_bundle does not exist. "
+        "Fix: set ca_bundle to an existing PEM file (or unset it)")
+    assert "dapi-secret-value-1" not in out.out + out.err
+
+
+def test_check_names_a_missing_client_secret_before_calling_anything(tmp_path, capsys):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"server_hostname": "h", "http_path": "/p", "client_id": "sp"}))
+    with pytest.raises(SystemExit) as info:
+        cli.main(["check", "--config", str(config)])
+    assert info.value.code == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == ("FAIL  settings: client_secret not set. Fix: set access_token (a personal access token), "
+                        "or client_id and client_secret of a service principal (OAuth M2M)")
+    assert lines[1] == "FAIL  warehouse host: not tried: settings failed. Fix: see the settings line"

@@ -38,13 +38,13 @@ def invoice(id_: str, amount: str, memo: str = "") -> str:
 
 
 def stored(sql: t.Callable[..., list[t.Any]], config: dict[str, t.Any]) -> dict[str, t.Any]:
-    name = f"`{config['catalog']}`.`{config['schema']}`.`invoices`"
+    name = f"`{config['catalog']}`.`{config['default_target_schema']}`.`invoices`"
     return {row[0]: row[1] for row in sql(f"SELECT id, total_amount FROM {name}")}
 
 
 def tables(sql: t.Callable[..., list[t.Any]], config: dict[str, t.Any]) -> list[str]:
-    sql(f"CREATE SCHEMA IF NOT EXISTS `{config['catalog']}`.`{config['schema']}`")
-    return [row[1] for row in sql(f"SHOW TABLES IN `{config['catalog']}`.`{config['schema']}`")]
+    sql(f"CREATE SCHEMA IF NOT EXISTS `{config['catalog']}`.`{config['default_target_schema']}`")
+    return [row[1] for row in sql(f"SHOW TABLES IN `{config['catalog']}`.`{config['default_target_schema']}`")]
 
 
 def _free_port() -> int:
@@ -56,13 +56,13 @@ def _free_port() -> int:
 GOOD = [SCHEMA, invoice("1", "10.10"), invoice("2", "20.20"), STATE]
 
 
-@pytest.mark.parametrize("case", ["http_path", "tls_ca_file", "server_hostname", "access_token"])
+@pytest.mark.parametrize("case", ["http_path", "ca_bundle", "server_hostname", "access_token"])
 def test_a_run_that_cannot_deliver_stops_with_no_state_and_names_the_setting(
         case: str, target_config: dict[str, t.Any], sql: t.Callable[..., list[t.Any]],
         tmp_path: Path) -> None:
     wrong = {
         "http_path": "/sql/1.0/warehouses/no-such-warehouse",
-        "tls_ca_file": str(tmp_path / "missing-ca.pem"),
+        "ca_bundle": str(tmp_path / "missing-ca.pem"),
         "server_hostname": f"127.0.0.1:{_free_port()}",
         "access_token": "dapi-wrong-token-0123",
     }[case]

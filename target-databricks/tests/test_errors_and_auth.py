@@ -8,6 +8,7 @@ import socket
 import pytest
 from qbc_plugin_kit.failures import Kind, RecordRefused
 from target_databricks.auth import AuthenticationError, ClientCredentialsToken
+from target_databricks.config import DatabricksSettings
 from target_databricks.connector import diagnose_connection
 from target_databricks.errors import (
     ConnectFailed,
@@ -17,8 +18,8 @@ from target_databricks.errors import (
     is_unauthorized,
 )
 
-CONFIG = {"server_hostname": "adb-1.azuredatabricks.net", "http_path": "/sql/1.0/warehouses/abc",
-          "catalog": "main"}
+CONFIG = DatabricksSettings(server_hostname="adb-1.azuredatabricks.net", http_path="/sql/1.0/warehouses/abc",
+                            catalog="main")
 
 
 @pytest.mark.parametrize(
@@ -52,10 +53,10 @@ def test_a_401_inside_an_operation_id_is_not_an_auth_failure():
         (ConnectFailed("RequestError: Error during request to server. 404"), "http_path"),
         (ConnectFailed("nothing accepts connections at h:443 (connection refused)"), "server_hostname"),
         (ConnectFailed("the name 'x' does not resolve: name or service not known"), "server_hostname"),
-        (ConnectFailed("not trusted (self-signed certificate): certificate verify failed"), "tls_ca_file"),
+        (ConnectFailed("not trusted (self-signed certificate): certificate verify failed"), "ca_bundle"),
         (RuntimeError("[NO_SUCH_CATALOG_EXCEPTION] Catalog 'mian' was not found"), "catalog"),
-        (RuntimeError("[INSUFFICIENT_PERMISSIONS] User does not have MODIFY on Table"), "catalog/schema"),
-        (TableValidationError("table `t`: column `a` is DOUBLE"), "schema setting"),
+        (RuntimeError("[INSUFFICIENT_PERMISSIONS] User does not have MODIFY on Table"), "catalog/default_target_schema"),
+        (TableValidationError("table `t`: column `a` is DOUBLE"), "default_target_schema"),
     ],
 )
 def test_systemic_failures_name_the_setting_to_change(error, setting):

@@ -23,7 +23,7 @@ def accounts(*ids: str) -> list[dict]:
 
 
 def table(config: dict, name: str) -> str:
-    return f"`{config['catalog']}`.`{config['schema']}`.`{name}`"
+    return f"`{config['catalog']}`.`{config['default_target_schema']}`.`{name}`"
 
 
 def count(sql, config: dict, name: str) -> int:
@@ -87,7 +87,7 @@ def test_service_principal_oauth_loads_and_refreshes_after_401(target_config, sq
 
 
 def test_an_incompatible_table_stops_the_run_naming_the_table_and_the_fix(target_config, sql):
-    catalog_schema = f"`{target_config['catalog']}`.`{target_config['schema']}`"
+    catalog_schema = f"`{target_config['catalog']}`.`{target_config['default_target_schema']}`"
     sql(f"CREATE SCHEMA IF NOT EXISTS {catalog_schema}")
     # A table left by a loader that stored money as DOUBLE: loading exact decimals into it
     # would silently round, and every record of the stream would fail the same way.

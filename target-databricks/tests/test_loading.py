@@ -32,7 +32,7 @@ def invoice(id_: str, amount: str | None, updated_at: str, sync_token: int = 0,
 
 
 def stored(sql, config, table="invoices", columns="id, total_amount, _sdc_deleted_at"):
-    name = f"`{config['catalog']}`.`{config['schema']}`.`{table}`"
+    name = f"`{config['catalog']}`.`{config['default_target_schema']}`.`{table}`"
     return sql(f"SELECT {columns} FROM {name} ORDER BY 1")
 
 
@@ -45,7 +45,7 @@ def test_money_is_stored_as_decimal_and_sums_exactly(target_config, sql):
                  for i, a in enumerate(amounts)]
     run_target(target_config, messages)
 
-    name = f"`{target_config['catalog']}`.`{target_config['schema']}`.`invoices`"
+    name = f"`{target_config['catalog']}`.`{target_config['default_target_schema']}`.`invoices`"
     (total,) = sql(f"SELECT sum(total_amount) FROM {name}")[0]
     assert total == sum(amounts)
     types = {row[0]: row[1] for row in sql(f"DESCRIBE TABLE {name}")}
@@ -150,7 +150,7 @@ def test_schema_change_mid_stream_adds_columns_and_widens(target_config, sql):
         schema_message("items", after, ["id"]),
         record("items", id="b", quantity=Decimal("2.5"), memo="half"),
     ])
-    name = f"`{target_config['catalog']}`.`{target_config['schema']}`.`items`"
+    name = f"`{target_config['catalog']}`.`{target_config['default_target_schema']}`.`items`"
     types = {row[0]: row[1] for row in sql(f"DESCRIBE TABLE {name}")}
     assert types["quantity"].startswith("decimal(") and types["memo"] == "string"
     rows = sql(f"SELECT id, quantity, memo FROM {name} ORDER BY 1")
@@ -181,11 +181,11 @@ def test_large_batch_is_staged_in_chunks_then_merged_once(target_config, sql):
     messages = [schema_message("invoices", INVOICE, KEYS)]
     messages += [invoice(f"{i:05d}", f"{i}.01", "2026-11-02T10:00:00+00:00") for i in range(1500)]
     run_target(config, messages)
-    name = f"`{config['catalog']}`.`{config['schema']}`.`invoices`"
+    name = f"`{config['catalog']}`.`{config['default_target_schema']}`.`invoices`"
     count, total = sql(f"SELECT count(*), sum(total_amount) FROM {name}")[0]
     assert count == 1500
     assert total == sum(Decimal(f"{i}.01") for i in range(1500))
-    tables = [r[1] for r in sql(f"SHOW TABLES IN `{config['catalog']}`.`{config['schema']}`")]
+    tables = [r[1] for r in sql(f"SHOW TABLES IN `{config['catalog']}`.`{config['default_target_schema']}`")]
     assert tables == ["invoices"]  # the staging table is dropped at the end
     assert letters(config) == []
 
@@ -203,7 +203,7 @@ def test_nested_values_load_as_struct_and_array_columns(target_config, sql):
                applied=[{"txn_id": "i1", "amount": Decimal("10.05")},
                         {"txn_id": "i2", "amount": Decimal("0.0000000001")}]),
     ])
-    name = f"`{config['catalog']}`.`{config['schema']}`.`payments`"
+    name = f"`{config['catalog']}`.`{config['default_target_schema']}`.`payments`"
     row = sql(f"SELECT billing_address.city, applied[1].amount, size(applied) FROM {name}")[0]
     assert (row[0], row[1], row[2]) == ("Reno", Decimal("1E-10"), 2)
 

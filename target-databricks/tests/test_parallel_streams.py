@@ -23,7 +23,7 @@ def _stored(sql: t.Callable[..., list[t.Any]], config: dict[str, t.Any]) -> dict
     stored = {}
     for stream in STREAMS:
         (count, distinct), = sql(
-            f"SELECT count(*), count(DISTINCT id) FROM {config['catalog']}.{config['schema']}.{stream}")
+            f"SELECT count(*), count(DISTINCT id) FROM {config['catalog']}.{config['default_target_schema']}.{stream}")
         stored[stream] = (int(count), int(distinct))
     return stored
 

@@ -42,7 +42,7 @@ def bill(id_: int, amount: Decimal, sync_token: int, vendor: str | None) -> dict
 def volume_config(target_config, sql, tmp_path):
     """The settings a user writes for volume staging, after creating the schema and volume
     (a volume needs its schema, and the target does not create volumes)."""
-    catalog, schema = target_config["catalog"], target_config["schema"]
+    catalog, schema = target_config["catalog"], target_config["default_target_schema"]
     sql(f"CREATE SCHEMA IF NOT EXISTS `{catalog}`.`{schema}`")
     sql(f"CREATE VOLUME `{catalog}`.`{schema}`.`staging`")
     local = tmp_path / "parquet"
@@ -66,7 +66,7 @@ def test_a_large_batch_loads_through_the_volume_exactly(volume_config, sql, data
         + [bill(i, a, 1, v) for i, (a, v) in enumerate(zip(amounts, vendors, strict=True))],
     )
 
-    name = f"`{volume_config['catalog']}`.`{volume_config['schema']}`.`bills`"
+    name = f"`{volume_config['catalog']}`.`{volume_config['default_target_schema']}`.`bills`"
     count, total = sql(f"SELECT COUNT(*), SUM(total_amount) FROM {name}")[0]
     assert (count, total) == (300, sum(amounts))
     stored = {r[0]: (r[1], r[2]) for r in sql(f"SELECT id, vendor, total_amount FROM {name}")}
@@ -89,7 +89,7 @@ def test_updates_merge_from_the_volume_and_leave_nothing_behind(volume_config, s
         + [bill(1, Decimal("999.99"), 0, "stale")],
     )
 
-    catalog, schema = volume_config["catalog"], volume_config["schema"]
+    catalog, schema = volume_config["catalog"], volume_config["default_target_schema"]
     rows = {
         r[0]: (r[1], r[2])
         for r in sql(f"SELECT id, vendor, total_amount FROM `{catalog}`.`{schema}`.`bills`")
@@ -123,7 +123,7 @@ def test_a_staging_file_that_cannot_be_removed_does_not_fail_the_loaded_batch(
     )
     monkeypatch.undo()
 
-    catalog, schema = volume_config["catalog"], volume_config["schema"]
+    catalog, schema = volume_config["catalog"], volume_config["default_target_schema"]
     assert sql(f"SELECT SUM(total_amount) FROM `{catalog}`.`{schema}`.`bills`") == [
         (Decimal("22.00"),)
     ]

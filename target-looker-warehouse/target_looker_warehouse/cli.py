@@ -1,5 +1,5 @@
-"""Console entry point: ``replay`` (the kit's, as every target's), ``lookml``, and every SDK
-command, each failure ending on one line that names the cause and the fix.
+"""Console entry point: ``replay`` (the kit's, as every target's), ``lookml``, ``check``
+(checks.py), and every SDK command, each failure ending on one line that names the cause and the fix.
 
 ``target-looker-warehouse lookml --config config.json`` regenerates the LookML project from the
 warehouse as it is.
@@ -12,7 +12,10 @@ import json
 import pathlib
 
 from qbc_plugin_kit import plugin_cli
+from qbc_plugin_kit.checks import check_command
 
+from target_looker_warehouse.checks import build_checks
+from target_looker_warehouse.config import RENAMED_SETTINGS, SETTINGS_SCHEMA
 from target_looker_warehouse.target import TargetLookerWarehouse
 
 PROG = "target-looker-warehouse"
@@ -34,4 +37,5 @@ def lookml(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    plugin_cli.main(argv, PROG, TargetLookerWarehouse, commands={"lookml": lookml})
+    check = check_command(PROG, SETTINGS_SCHEMA, build_checks, RENAMED_SETTINGS)
+    plugin_cli.main(argv, PROG, TargetLookerWarehouse, commands={"lookml": lookml, "check": check})

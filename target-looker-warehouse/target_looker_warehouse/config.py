@@ -14,6 +14,9 @@ from singer_sdk import typing as th
 TARGET_NAME = "target-looker-warehouse"
 DEFAULT_DUCKDB_PATH = ".meltano/warehouse/warehouse.duckdb"
 APPEND_ONLY = "append-only"
+# Old setting names still read (warned) under the new ones: one name per concept across the
+# plugins (`request_timeout`, with the prefix of the second system this plugin talks to).
+RENAMED_SETTINGS = {"looker_timeout": "looker_request_timeout"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +48,7 @@ class WarehouseSettings:
     looker_verify_ssl: bool = True
     looker_ca_bundle: str | None = None
     looker_project_id: str | None = None
-    looker_timeout: int = 120
+    looker_request_timeout: int = 120
     looker_scheduled_plans: tuple[t.Mapping[str, t.Any], ...] = ()
     looker_destination_secrets: str | None = None
 
@@ -69,6 +72,22 @@ class WarehouseSettings:
             raise ValueError("looker_destination_secrets is not a JSON object: set it to text such as "
                              '{"finance_s3": {"secret_access_key": "..."}}')
         return value
+
+    def connection_problem(self) -> tuple[str, str] | None:
+        """(what is missing, the fix) when the warehouse settings cannot name a database:
+        libpq would otherwise fall back to localhost:5432 and the OS user, and fail there."""
+        if self.dialect != "postgres" or self.sqlalchemy_url:
+            return None
+        missing = [name for name in ("host", "user", "database") if not getattr(self, name)]
+        if not missing:
+            return None
+        return (f"dialect postgres needs {', '.join(missing)} (or sqlalchemy_url); {missing[0]} is not set",
+                f"set {', '.join(missing)} (meltano config target-looker-warehouse set {missing[0]} ...), "
+                "or sqlalchemy_url")
+
+    @property
+    def looker_configured(self) -> bool:
+        return self.looker_api_enabled or bool(self.looker_base_url)
 
     @property
     def upsert(self) -> bool:
@@ -197,7 +216,8 @@ SETTINGS_SCHEMA: dict[str, t.Any] = th.PropertiesList(
     ),
     th.Property("looker_project_id", th.StringType, description="Looker LookML project id to validate and deploy."),
     th.Property(
-        "looker_timeout", th.IntegerType, default=_DEFAULTS.looker_timeout, description="Looker API request timeout, seconds."
+        "looker_request_timeout", th.IntegerType, default=_DEFAULTS.looker_request_timeout,
+        description="Looker API request timeout, seconds (formerly `looker_timeout`, still read).",
     ),
     th.Property(
         "looker_scheduled_plans",

@@ -5,10 +5,16 @@ from __future__ import annotations
 import typing as t
 
 from qbc_plugin_kit.delivery import DeliveryTarget
+from qbc_plugin_kit.failures import SystemicFailure
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.sql import SQLTarget
 
-from target_looker_warehouse.config import SETTINGS_SCHEMA, TARGET_NAME, WarehouseSettings
+from target_looker_warehouse.config import (
+    RENAMED_SETTINGS,
+    SETTINGS_SCHEMA,
+    TARGET_NAME,
+    WarehouseSettings,
+)
 from target_looker_warehouse.connector import WarehouseConnector
 from target_looker_warehouse.dialects import dialect_for
 from target_looker_warehouse.scheduled_plans import missing_secrets
@@ -22,12 +28,17 @@ class TargetLookerWarehouse(DeliveryTarget, SQLTarget):
     default_sink_class = WarehouseSink
 
     config_jsonschema = SETTINGS_SCHEMA
+    RENAMED_SETTINGS = RENAMED_SETTINGS
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.after_load_report: dict[str, t.Any] = {}
-        dialect_for(self.config)  # a config the warehouse would refuse fails now, before any input
+        self._looker_login_verified = False
         self.settings = WarehouseSettings.from_config(self.config)
+        problem = self.settings.connection_problem()
+        if problem is not None:
+            raise SystemicFailure(*problem)
+        dialect_for(self.config)  # a config the warehouse would refuse fails now, before any input
         try:
             missing = missing_secrets(self.settings)
         except ValueError as error:
@@ -39,6 +50,16 @@ class TargetLookerWarehouse(DeliveryTarget, SQLTarget):
         if self.settings.dialect == "duckdb":
             # DuckDB runs one writer at a time: parallel drains only add thread overhead.
             self.max_parallelism = 1
+
+    def _process_schema_message(self, message_dict: dict) -> None:
+        if self.settings.looker_api_enabled and not self._looker_login_verified:
+            # A wrong Looker key fails the run before anything is loaded (no STATE), not after
+            # the load when the deploy logs in.
+            from target_looker_warehouse.looker_client import verify_login
+
+            verify_login(dict(self.config))
+            self._looker_login_verified = True
+        super()._process_schema_message(message_dict)
 
     @property
     def warehouse_connector(self) -> WarehouseConnector:

@@ -7,6 +7,7 @@ import logging
 import typing as t
 
 import pytest
+from qbc_plugin_kit.failures import SystemicFailure
 from sandboxes.looker import LookerSandbox
 from sandboxes.looker.fixtures import looker_sandbox  # noqa: F401
 from target_looker_warehouse import looker_client
@@ -43,7 +44,8 @@ def test_load_validates_deploys_and_resets_the_datagroup(
 ) -> None:
     config = {**duckdb_config, **_config(looker_sandbox)}
     target, _ = run_target(config, singer_lines(QuickBooksData(invoices=3, bills=3, journals=1).records))
-    assert looker_sandbox.operations() == FLOW
+    # The run logs in (and out) once before loading: a wrong key stops it before any STATE.
+    assert looker_sandbox.operations() == ["login", "logout", *FLOW]
     assert looker_sandbox.projects["quickbooks"] == {"reset": 1, "validated": 1, "deployed": 1}
     datagroup = looker_sandbox.datagroups["1"]
     assert datagroup["stale_before"] is not None
@@ -102,8 +104,10 @@ def test_lookml_errors_block_the_deploy(looker_sandbox: LookerSandbox) -> None: 
 
 def test_wrong_credentials_fail_without_showing_the_secret(looker_sandbox: LookerSandbox) -> None:  # noqa: F811
     config = {**_config(looker_sandbox), "looker_client_secret": "not-the-secret-1234"}
-    with pytest.raises(RuntimeError) as failure:
+    with pytest.raises(SystemicFailure) as failure:
         deploy_after_load(config, LOG)
+    assert str(failure.value).startswith(
+        "Looker refused the API credentials (looker_client_id/looker_client_secret)")
     assert "not-the-secret-1234" not in str(failure.value)
     assert "not-the-secret-1234" not in repr(looker_client.build_sdk(config).auth.settings)
 

@@ -164,7 +164,7 @@ class Databricks(SqlDestination):
         # Iceberg: the local engine has no Delta jars (a real table_provider setting).
         return {"server_hostname": self.engine.server_hostname, "http_path": self.engine.http_path,
                 "access_token": self.engine.access_token, "catalog": self.engine.catalog,
-                "schema": self.schema, "tls_ca_file": str(self.engine.ca_file),
+                "default_target_schema": self.schema, "ca_bundle": str(self.engine.ca_file),
                 "table_provider": "iceberg", "connector_telemetry": False,
                 "dead_letter_path": str(self.workdir / "dead_letters")}
 

@@ -48,7 +48,7 @@ def databricks(warehouse: Any, work: Path) -> dict[str, str]:
         "TARGET_DATABRICKS_SERVER_HOSTNAME": warehouse.server_hostname,
         "TARGET_DATABRICKS_HTTP_PATH": warehouse.http_path,
         "TARGET_DATABRICKS_ACCESS_TOKEN": warehouse.access_token,
-        "TARGET_DATABRICKS_TLS_CA_FILE": warehouse.ca_file,
+        "TARGET_DATABRICKS_CA_BUNDLE": warehouse.ca_file,
         "TARGET_DATABRICKS_CATALOG": warehouse.catalog,
         "TARGET_DATABRICKS_DEAD_LETTER_PATH": str(work / "databricks-dead-letters"),
     }

@@ -197,7 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.adapter.backend_port, self.adapter.backend_path, faults=self.adapter.faults
             )
         try:
-            reply = self.adapter.translator.handle(method, body, self._backend)
+            reply = self.adapter.translator.handle(method, body, self._backend, self._denied())
         except BackendError as exc:
             self._send(exc.response.status, exc.response.body, exc.response.content_type)
             return
@@ -210,6 +210,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         self._send(200, reply, "application/x-thrift")
+
+    def _denied(self) -> frozenset[str]:
+        token = self.headers.get("Authorization", "").partition(" ")[2].strip()
+        return self.adapter.credentials.denied_to(token)
 
     def _authorised(self) -> bool:
         scheme, _, token = self.headers.get("Authorization", "").partition(" ")
@@ -230,6 +234,7 @@ class WarehouseAdapter:
         certificate: LoopbackCertificate,
         credentials: CredentialStore,
         volumes_dir: Path,
+        catalogs: tuple[str, ...] = ("main",),
     ) -> None:
         self.backend_port = backend_port
         self.backend_path = backend_path
@@ -238,7 +243,7 @@ class WarehouseAdapter:
         self.credentials = credentials
         self.faults = Faults(credentials)
         self.volumes = VolumeStore(volumes_dir)
-        self.translator = ProtocolTranslator(self.volumes)
+        self.translator = ProtocolTranslator(self.volumes, catalogs)
         self._serving: ServerThread | None = None
 
     @property

@@ -16,6 +16,7 @@ DEFAULT_OAUTH_LIFETIME_S = 3600
 class _Token:
     value: str
     expires_at: float | None  # monotonic; None for personal access tokens
+    principal: str = ""  # whose grants apply: the token itself (a PAT) or the client id
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class CredentialStore:
             _Token(value, None) for value in (personal_tokens or [new_personal_token()])
         ]
         self._clients: dict[str, str] = {}
+        # Privileges (``"CREATE TABLE"``, ``"USE CATALOG"``...) a principal lacks; grants.py.
+        self._denied: dict[str, frozenset[str]] = {}
         self.oauth_lifetime_s = DEFAULT_OAUTH_LIFETIME_S
 
     @property
@@ -49,11 +52,22 @@ class CredentialStore:
                     return token.value
         raise LookupError("every personal access token has been expired or revoked")
 
-    def add_personal_token(self, value: str | None = None) -> str:
+    def add_personal_token(self, value: str | None = None, *, denied: tuple[str, ...] = ()) -> str:
+        """A new personal access token; its user lacks the ``denied`` privileges."""
         value = value or new_personal_token()
         with self._lock:
-            self._tokens.append(_Token(value, None))
+            self._tokens.append(_Token(value, None, value))
+            if denied:
+                self._denied[value] = frozenset(p.upper() for p in denied)
         return value
+
+    def denied_to(self, presented: str) -> frozenset[str]:
+        """The privileges the principal behind a valid token lacks (none for the defaults)."""
+        with self._lock:
+            for token in self._tokens:
+                if hmac.compare_digest(token.value.encode(), presented.encode()):
+                    return self._denied.get(token.principal, frozenset())
+        return frozenset()
 
     def rotate_personal_token(self) -> str:
         """Revoke every token (personal and OAuth) and return a fresh personal token."""
@@ -75,11 +89,15 @@ class CredentialStore:
                 matched |= hmac.compare_digest(token.value.encode(), presented.encode())
         return matched
 
-    def add_client(self, client_id: str | None = None, client_secret: str | None = None) -> tuple[str, str]:
+    def add_client(self, client_id: str | None = None, client_secret: str | None = None, *,
+                   denied: tuple[str, ...] = ()) -> tuple[str, str]:
+        """A new service principal; it lacks the ``denied`` privileges."""
         client_id = client_id or "qbc-sp-" + secrets.token_hex(8)
         client_secret = client_secret or "dose" + secrets.token_hex(20)
         with self._lock:
             self._clients[client_id] = client_secret
+            if denied:
+                self._denied[client_id] = frozenset(p.upper() for p in denied)
         return client_id, client_secret
 
     def check_client(self, client_id: str, client_secret: str) -> bool:
@@ -89,9 +107,9 @@ class CredentialStore:
         reference = expected if expected is not None else secrets.token_hex(20)
         return hmac.compare_digest(reference.encode(), client_secret.encode()) and expected is not None
 
-    def issue_oauth_token(self) -> IssuedToken:
+    def issue_oauth_token(self, client_id: str = "") -> IssuedToken:
         lifetime = int(self.oauth_lifetime_s)
         value = "eyJsb2NhbC1zYW5kYm94Ijp0cnVlfQ." + secrets.token_urlsafe(32)
         with self._lock:
-            self._tokens.append(_Token(value, time.monotonic() + lifetime))
+            self._tokens.append(_Token(value, time.monotonic() + lifetime, client_id))
         return IssuedToken(value, lifetime)

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from thrift.Thrift import TMessageType
 
-from . import parameters, thrift_messages, workspace_endpoints
+from . import grants, parameters, thrift_messages, workspace_endpoints
 from .backend_client import BackendClient, BackendError, BackendResponse
-from .statement_results import StatementFailed, failed_statement
+from .statement_results import StatementFailed, failed_statement, failure
 from .thrift_messages import TCLIService, ThriftMessage, ttypes
 
 if TYPE_CHECKING:
@@ -40,6 +40,29 @@ def display_message(error_message: str) -> str:
     """The user-facing part of a Spark error: no wrapper exception names, no stack trace."""
     message = error_message.split("\n\tat ", 1)[0].strip()
     return _WRAPPER_PREFIXES.sub("", message, count=1)
+
+
+_USE = re.compile(r"^\s*USE\s+(?P<kind>CATALOG|SCHEMA|DATABASE)\s+(?P<name>.+?)\s*;?\s*$", re.IGNORECASE | re.DOTALL)
+_NAME_PART = re.compile(r"`(?:[^`]|``)+`|[^.\s`]+")
+
+
+def use_namespace(statement: str, catalogs: frozenset[str]) -> str:
+    """Databricks' ``USE CATALOG c`` and ``USE SCHEMA c.s`` as Spark 3.5 says them (``USE c``,
+    ``USE c.s``: Spark resolves a first part that names a catalog as that catalog; its own
+    ``USE SCHEMA`` would read ``c.s`` as a nested namespace of the current catalog), or the
+    warehouse's failure for a catalog that does not exist."""
+    found = _USE.match(statement)
+    if found is None:
+        return statement
+    name = found.group("name")
+    parts = _NAME_PART.findall(name)
+    first = parts[0][1:-1].replace("``", "`") if parts and parts[0].startswith("`") else (parts or [""])[0]
+    is_catalog = found.group("kind").upper() == "CATALOG"
+    if (is_catalog or len(parts) > 1) and first.lower() not in catalogs:
+        raise failure("NO_SUCH_CATALOG_EXCEPTION", "42704",
+                      f"Catalog '{first}' was not found. Please verify the catalog name and then "
+                      "retry the query or command again.")
+    return f"USE {name}"
 
 
 def _quote_identifier(name: str) -> str:
@@ -73,13 +96,17 @@ class ProtocolTranslator:
          "FetchResults", "CloseOperation"}
     )
 
-    def __init__(self, volumes: VolumeStore | None = None) -> None:
+    def __init__(self, volumes: VolumeStore | None = None, catalogs: tuple[str, ...] = ("main",)) -> None:
         self._volumes = volumes
+        # Spark 3.5 has no USE CATALOG (Databricks SQL does): see use_catalog.
+        self._catalogs = frozenset(c.lower() for c in (*catalogs, "spark_catalog"))
         self._lock = threading.Lock()
         self._metadata: OrderedDict[bytes, Any] = OrderedDict()
 
-    def handle(self, method: str, body: bytes, backend: BackendClient) -> bytes:
-        """Return the reply to ``body`` (a thrift call named ``method``) as the connector expects it.
+    def handle(self, method: str, body: bytes, backend: BackendClient,
+               denied: frozenset[str] = frozenset()) -> bytes:
+        """Return the reply to ``body`` (a thrift call named ``method``) as the connector expects it;
+        ``denied`` are the privileges the caller lacks (grants.py).
 
         Raises BackendError when Spark answers with a non-200 HTTP status.
         """
@@ -90,7 +117,7 @@ class ProtocolTranslator:
         if method == "OpenSession":
             return self._open_session(call, request, backend)
         if method == "ExecuteStatement":
-            return self._execute_statement(call, request, body, backend)
+            return self._execute_statement(call, request, body, backend, denied)
         reply = self._forward_decoded(call, backend)
         result = reply.body.success if reply.message_type == TMessageType.REPLY else None
         if result is not None:
@@ -142,10 +169,24 @@ class ProtocolTranslator:
         return thrift_messages.encode(reply)
 
     def _execute_statement(
-        self, call: ThriftMessage, request: Any, body: bytes, backend: BackendClient
+        self, call: ThriftMessage, request: Any, body: bytes, backend: BackendClient,
+        denied: frozenset[str] = frozenset(),
     ) -> bytes:
+        sent: bytes | None = body  # None once the statement was rewritten: re-encoded, not forwarded
+        refused = grants.refusal(request.statement, denied)
+        if refused is None:
+            try:
+                rewritten = use_namespace(request.statement, self._catalogs)
+            except StatementFailed as exc:
+                refused = exc
+            else:
+                if rewritten != request.statement:
+                    request.statement, sent = rewritten, None
+        if refused is not None:
+            result = TCLIService.ExecuteStatement_result(success=failed_statement(refused))
+            return thrift_messages.encode(ThriftMessage(call.name, TMessageType.REPLY, call.seqid, result))
         if not request.parameters:
-            return self._forward_statement(call, request, body, backend)
+            return self._forward_statement(call, request, sent, backend)
         try:
             request.statement = parameters.bind(request.statement, request.parameters)
         except parameters.ParameterLimitExceeded as exc:

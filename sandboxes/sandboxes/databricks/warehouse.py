@@ -160,6 +160,7 @@ class LocalWarehouse:
                 certificate=make_loopback_certificate(self.work_dir / "tls", "databricks"),
                 credentials=self.credentials,
                 volumes_dir=self.work_dir / "volumes",
+                catalogs=(self.catalog,),
             )
             adapter.start(self._port)
             self.adapter = adapter

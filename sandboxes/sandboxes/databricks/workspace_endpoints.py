@@ -90,7 +90,7 @@ def token(credentials: CredentialStore, authorization: str, form_body: bytes) ->
             401,
             {"error": "invalid_client", "error_description": "Client authentication failed"},
         )
-    issued = credentials.issue_oauth_token()
+    issued = credentials.issue_oauth_token(client[0])
     return Reply(
         200,
         {

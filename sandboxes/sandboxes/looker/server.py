@@ -77,10 +77,15 @@ class LookerSandbox:
         dashboards: t.Sequence[tuple[str, str]] = (),
         looks: t.Sequence[tuple[str, str]] = (),
         project_remotes: t.Mapping[str, str | pathlib.Path] | None = None,
+        permissions: t.Sequence[str] = ("access_data", "see_lookml", "develop", "deploy", "see_schedules",
+                                        "create_alerts", "schedule_look_emails"),
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret or secrets.token_urlsafe(24)
         self.token_ttl = token_ttl
+        # What the API user's role grants (Looker permission names); `develop` lets it validate
+        # a project in its dev workspace, `deploy` deploy it to production.
+        self.permissions = list(permissions)
         self.tls = tls
         self.ca_file: str | None = None
         self._lock = threading.Lock()
@@ -286,6 +291,17 @@ class LookerSandbox:
             return 422, _validation_error([f"workspace_id: unknown workspace {workspace!r}"]), {}
         token.workspace_id = workspace
         return 200, self._session(token), {}
+
+    def _op_me(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
+        return 200, _only_fields({"id": "1", "display_name": "quickbooks-loader", "role_ids": ["1"],
+                                  "is_disabled": False}, self._request.query), {}
+
+    def _op_user_roles(self, token: _Token, parts: list[str], body: t.Any) -> tuple[int, t.Any, dict[str, str]]:
+        if urllib.parse.unquote(parts[1]) != "1":
+            return 404, _error("Not found"), {}
+        permission_set = {"id": "1", "name": "QuickBooks loader", "all_access": False, "built_in": False,
+                          "permissions": list(self.permissions)}
+        return 200, [{"id": "1", "name": "QuickBooks loader", "permission_set": permission_set}], {}
 
     def _project(self, parts: list[str]) -> dict[str, int] | None:
         return self.projects.get(urllib.parse.unquote(parts[1]))

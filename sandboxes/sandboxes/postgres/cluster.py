@@ -45,8 +45,10 @@ def _free_port() -> int:
 class PostgresCluster:
     """``with PostgresCluster() as pg: pg.dsn`` -> postgresql://postgres@127.0.0.1:PORT/postgres."""
 
-    def __init__(self, start_timeout: float = 60.0) -> None:
+    def __init__(self, start_timeout: float = 60.0, password: str | None = None) -> None:
+        """``password``: TCP logins need it (scram-sha-256), as on a real server; default trust."""
         self.bin = find_pg_bin()
+        self.password = password
         self.port = _free_port()
         self.start_timeout = start_timeout
         self.base = pathlib.Path(tempfile.mkdtemp(prefix="pg-sandbox-", dir="/tmp"))
@@ -57,10 +59,11 @@ class PostgresCluster:
 
     @property
     def dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        login = f"postgres:{self.password}" if self.password else "postgres"
+        return f"postgresql://{login}@127.0.0.1:{self.port}/postgres"
 
     def sqlalchemy_url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+        return self.dsn.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0] + f"/{database}"
 
     def _run(self, args: list[str], timeout: float) -> None:
         command = [str(self.bin / args[0]), *args[1:]]
@@ -88,8 +91,15 @@ class PostgresCluster:
             os.chmod(self.base, 0o755)  # noqa: S103 - the postgres user must traverse it
             for path in (self.base, self.socket_dir):
                 os.chown(path, pw.pw_uid, pw.pw_gid)
+        auth = ["-A", "trust"]
+        if self.password:
+            password_file = self.base / "password"
+            password_file.write_text(self.password, encoding="utf-8")
+            if self._as_postgres:
+                os.chown(password_file, pw.pw_uid, pw.pw_gid)
+            auth = ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={password_file}"]
         self._run(
-            ["initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
+            ["initdb", "-D", str(self.data), "-U", "postgres", *auth, "-E", "UTF8", "--no-sync"],
             timeout=self.start_timeout,
         )
         options = (
