@@ -162,7 +162,7 @@ class PowerBISandbox(HttpsSandbox):
             if match is None:
                 return Response(400, {"error": {"code": "InvalidRequest",
                                                 "message": f"the sandbox filters only on id eq '...', not {wanted!r}"}})
-            groups = [g for g in groups if g["id"].lower() == match.group("id").lower()]
+            groups = [g for g in groups if str(g["id"]).lower() == match.group("id").lower()]
         return Response(200, {"@odata.context": f"{self.url}/v1.0/myorg/$metadata#groups", "value": groups})
 
     def _list_users(self, request: Request, group: str) -> Response:
