@@ -42,7 +42,9 @@ from target_powerbi.runtime import http_session, token_provider
 from target_powerbi.schema_mapping import table_columns, table_definition, table_name
 from target_powerbi.target import TargetPowerBI
 
-LOGGER = logging.getLogger(PROG)
+# A check prints its own lines; the token provider's INFO lines would only come between them.
+LOGGER = logging.getLogger(f"{PROG}.check")
+LOGGER.setLevel(logging.WARNING)
 # A check answers in seconds; a run keeps request_timeout and its retry policy.
 CHECK_TIMEOUT_SECONDS = 15.0
 # Microsoft, "Roles in workspaces": Contributors and up may create and change content.

@@ -44,7 +44,9 @@ from target_salesforce.runtime import build_runtime, mapping_settings
 from target_salesforce.target import TargetSalesforce
 
 PROG = "target-salesforce"
-LOGGER = logging.getLogger(PROG)
+# A check prints its own lines; the session's INFO lines would only come between them.
+LOGGER = logging.getLogger(f"{PROG}.check")
+LOGGER.setLevel(logging.WARNING)
 CHECK_TIMEOUT_SECONDS = 15.0
 # Salesforce field types that hold each kind of value the mapping sends.
 COMPATIBLE = {
