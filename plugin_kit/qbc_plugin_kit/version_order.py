@@ -13,11 +13,21 @@ A record replaces the stored version of its key only if it is **not older**, com
 The same order has three forms, all tested on one table of cases: a Python key
 (:func:`version_key`), a sortable text for destinations that store a version
 (:func:`version_text`), and SQL for the SQL targets (:func:`supersedes_sql`).
+
+Equal versions: the later arrival wins. A destination that overwrites (SQL ``MERGE`` with a
+``>=`` guard, Salesforce upserts) gets that for free; one that can only append (Power BI push
+tables) must say in the stored text which arrived last. So :func:`version_text` takes an
+``arrival`` stamp (:func:`arrival_stamp`, increasing within a process and with the clock across
+runs) and appends it when the record has **no version field at all**: then every version of a
+key is equal and only arrival tells them apart. A record with a version field keeps the same
+text whenever it arrives, so a re-sent version stays a duplicate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -99,16 +109,46 @@ def supersedes(incoming: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
     return version_key(incoming) >= version_key(stored)
 
 
-def version_text(record: Mapping[str, Any]) -> str:
-    """The version as text whose plain string order is the version order."""
+def has_version(record: Mapping[str, Any]) -> bool:
+    """Whether any version field is set (else every version of the key is equal)."""
+    return any(record.get(column) not in (None, "") for column in VERSION_COLUMNS)
+
+
+class _ArrivalClock:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = 0
+
+    def stamp(self) -> str:
+        with self._lock:
+            self._last = max(time.time_ns(), self._last + 1)
+            return f"{self._last:020d}"
+
+
+_ARRIVALS = _ArrivalClock()
+
+
+def arrival_stamp() -> str:
+    """Fixed-width text that orders arrivals: strictly increasing within a process (two records in
+    one nanosecond still differ), and with the wall clock across runs."""
+    return _ARRIVALS.stamp()
+
+
+def version_text(record: Mapping[str, Any], arrival: str | None = None) -> str:
+    """The version as text whose plain string order is the version order; with ``arrival``
+    (an :func:`arrival_stamp`), a record without any version field also orders after the
+    versions of its key that arrived before it."""
     instant, deleted, token, kind, digits, text = version_key(record)
     sequence = "0" if kind == 0 else (f"1{digits:04d}{text}" if kind == 1 else f"2{text}")
-    return "|".join((
+    parts = [
         instant.strftime("%Y-%m-%dT%H:%M:%S.%f").rjust(26, "0"),
         str(deleted),
         "0" + "0" * 20 if token < 0 else "1" + f"{token:020d}",
         sequence,
-    ))
+    ]
+    if arrival is not None and not has_version(record):
+        parts.append(arrival)
+    return "|".join(parts)
 
 
 def newest_per_key(

@@ -6,7 +6,13 @@ import itertools
 
 import pytest
 from qbc_plugin_kit.version_cases import EQUAL, GRID, STRICTLY_NEWER
-from qbc_plugin_kit.version_order import newest_per_key, supersedes, version_key, version_text
+from qbc_plugin_kit.version_order import (
+    arrival_stamp,
+    newest_per_key,
+    supersedes,
+    version_key,
+    version_text,
+)
 
 
 @pytest.mark.parametrize(("newer", "older"), STRICTLY_NEWER)
@@ -24,6 +30,23 @@ def test_the_sortable_text_orders_exactly_as_the_key() -> None:
     for a, b in itertools.product(GRID, repeat=2):
         assert (version_key(a) < version_key(b)) == (version_text(a) < version_text(b)), (a, b)
         assert (version_key(a) == version_key(b)) == (version_text(a) == version_text(b)), (a, b)
+
+
+def test_with_arrival_stamps_the_text_still_orders_exactly_as_the_key() -> None:
+    for a, b in itertools.product(GRID, repeat=2):
+        first, second = version_text(a, arrival_stamp()), version_text(b, arrival_stamp())
+        if version_key(a) != version_key(b):
+            assert (version_key(a) < version_key(b)) == (first < second), (a, b)
+
+
+def test_a_later_arrival_of_a_version_less_record_orders_after_the_earlier_one() -> None:
+    earlier, later = arrival_stamp(), arrival_stamp()
+    assert later > earlier and len(later) == len(earlier)
+    record = {"id": "1", "name": "Johny"}
+    assert version_text(record, earlier) < version_text({"id": "1", "name": "Jon"}, later)
+    # A record with any version field keeps one text whenever it arrives: a re-send is a duplicate.
+    versioned = {"id": "1", "sync_token": 3}
+    assert version_text(versioned, earlier) == version_text(versioned, later) == version_text(versioned)
 
 
 def test_unreadable_version_fields_are_refused() -> None:

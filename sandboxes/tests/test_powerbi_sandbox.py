@@ -191,3 +191,41 @@ def test_relationships_must_join_existing_columns(powerbi_sandbox):
     refused = http.post(f"{base}/datasets", timeout=10,
                         json={"name": "R2", "tables": [TABLE, lines], "relationships": [wrong]})
     assert refused.status_code == 400 and "invoices.invoice_number does not exist" in refused.text
+
+
+def test_the_workspace_lists_the_service_principal_by_the_object_id_its_token_names(powerbi_sandbox):
+    import base64
+    http, base = _api(powerbi_sandbox)
+    token = http.headers["Authorization"].split()[1]
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["appid"] == powerbi_sandbox.client_id and claims["tid"] == powerbi_sandbox.tenant_id
+    users = http.get(f"{base}/users", timeout=10).json()["value"]
+    (app,) = [u for u in users if u["principalType"] == "App"]
+    assert app["identifier"] == claims["oid"] and app["groupUserAccessRight"] == "Admin"
+
+
+def test_groups_filtered_by_id_show_only_a_workspace_the_principal_belongs_to(powerbi_sandbox):
+    http, _ = _api(powerbi_sandbox)
+    groups = f"{powerbi_sandbox.url}/v1.0/myorg/groups"
+    wanted = {"$filter": f"id eq '{powerbi_sandbox.workspace_id}'"}
+    assert [g["id"] for g in http.get(groups, params=wanted, timeout=10).json()["value"]] == [powerbi_sandbox.workspace_id]
+    other = {"$filter": "id eq '00000000-0000-4000-8000-000000000000'"}
+    assert http.get(groups, params=other, timeout=10).json()["value"] == []
+    powerbi_sandbox.set_principal_role(None)
+    assert http.get(groups, params=wanted, timeout=10).json()["value"] == []
+    assert http.get(f"{groups}/{powerbi_sandbox.workspace_id}/datasets", timeout=10).status_code == 404
+
+
+def test_a_viewer_may_read_but_not_create_datasets_or_push(powerbi_sandbox):
+    http, base = _api(powerbi_sandbox)
+    dataset = _dataset(http, base)
+    powerbi_sandbox.set_principal_role("Viewer")
+    assert http.get(f"{base}/datasets", timeout=10).status_code == 200
+    refused = http.post(f"{base}/datasets/{dataset}/tables/invoices/rows", json={"rows": [{"id": "1"}]}, timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "PowerBINotAuthorizedException"
+    assert http.post(f"{base}/datasets", json={"name": "Q2", "defaultMode": "Push", "tables": [TABLE]},
+                     timeout=10).status_code == 401
+    powerbi_sandbox.set_principal_role("Contributor")
+    assert http.post(f"{base}/datasets/{dataset}/tables/invoices/rows", json={"rows": [{"id": "1"}]},
+                     timeout=10).status_code == 200

@@ -81,7 +81,7 @@ class PowerBITokenProvider:
             except ValueError as exc:
                 # msal: "Unable to get authority configuration for ..." (an unknown tenant).
                 raise PowerBIAuthError(f"Azure AD does not know the tenant {self._tenant_id} (no OpenID "
-                                       f"configuration at {self._authority})") from exc
+                                       f"configuration at {self._authority})", error="invalid_tenant") from exc
         return self._application
 
     def token(self) -> str:
@@ -127,7 +127,9 @@ class PowerBITokenProvider:
                 f"Azure AD refused the client credentials of app {self._client_id} in tenant "
                 f"{self._tenant_id}: {result.get('error')}: "
                 f"{str(result.get('error_description', '')).splitlines()[0] if result.get('error_description') else ''}"
-                " (check client_id, client_secret and that the service principal may use Power BI APIs)"
+                " (check client_id, client_secret and that the service principal may use Power BI APIs)",
+                error=str(result.get("error") or ""),
+                codes=tuple(int(c) for c in result.get("error_codes") or () if str(c).isdigit()),
             )
         self._token = str(result["access_token"])
         self._expires_at = self._clock() + float(result.get("expires_in", 3599))

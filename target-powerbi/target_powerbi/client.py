@@ -33,12 +33,25 @@ class PowerBIClient:
         self._auth = auth
         # Microsoft's docs give both "https://api.powerbi.com" and ".../v1.0/myorg" as the base.
         base = api_url.rstrip("/").removesuffix("/v1.0/myorg")
-        self._group_url = f"{base}/v1.0/myorg/groups/{workspace_id}"
+        self._myorg_url = f"{base}/v1.0/myorg"
+        self._workspace_id = workspace_id
+        self._group_url = f"{self._myorg_url}/groups/{workspace_id}"
         self._timeout = timeout_seconds
         self._logger = logger or logging.getLogger(__name__)
         self.request_count = 0
 
     # --- endpoints -------------------------------------------------------------------------
+
+    def workspace(self) -> dict[str, Any] | None:
+        """The configured workspace as the caller sees it (None: absent, or not a member)."""
+        body = self._call("GET", "/groups", params={"$filter": f"id eq '{self._workspace_id}'"}, myorg=True)
+        found = [g for g in (body or {}).get("value", [])
+                 if str(g.get("id", "")).lower() == self._workspace_id.lower()]
+        return found[0] if found else None
+
+    def workspace_users(self) -> list[dict[str, Any]]:
+        body = self._call("GET", "/users")
+        return list((body or {}).get("value", []))
 
     def find_dataset(self, name: str) -> str | None:
         body = self._call("GET", "/datasets")
@@ -75,26 +88,29 @@ class PowerBIClient:
 
     # --- transport -------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None) -> Any:
+    def _call(self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None,
+              myorg: bool = False) -> Any:
+        """``path`` is under the workspace (``/datasets``), or under ``/v1.0/myorg`` when ``myorg``."""
         describe = f"{method} {path}"
         payload = None if body is None else simplejson.dumps(body, use_decimal=True, ensure_ascii=False).encode("utf-8")
-        response = self._send(method, path, payload, params, describe)
+        url = (self._myorg_url if myorg else self._group_url) + path
+        response = self._send(method, url, payload, params, describe)
         if _is_auth_failure(response):
             # One fresh token per request: a second rejection is a permissions problem.
             self._logger.info("Power BI rejected the access token (%s); acquiring a new one",
                               response.status_code)
             self._auth.invalidate()
-            response = self._send(method, path, payload, params, describe)
+            response = self._send(method, url, payload, params, describe)
         return _interpret(response, describe)
 
-    def _send(self, method: str, path: str, payload: bytes | None, params: dict[str, str] | None,
+    def _send(self, method: str, url: str, payload: bytes | None, params: dict[str, str] | None,
               describe: str) -> requests.Response:
         headers = {"Authorization": f"Bearer {self._auth.token()}", "Accept": "application/json"}
         if payload is not None:
             headers["Content-Type"] = "application/json; charset=utf-8"
         self.request_count += 1
         try:
-            return self._session.request(method, self._group_url + path, data=payload, params=params,
+            return self._session.request(method, url, data=payload, params=params,
                                          headers=headers, timeout=self._timeout)
         except requests.exceptions.SSLError as exc:
             raise PowerBITlsError(f"the TLS certificate of {self._group_url.split('/v1.0/')[0]} could not be "

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 
 class PowerBIAuthError(Exception):
-    """Azure AD refused the credentials."""
+    """Azure AD refused the credentials; ``error`` is its OAuth error (``invalid_client``,
+    ``unauthorized_client``, ``invalid_tenant``...) and ``codes`` its AADSTS numbers."""
+
+    def __init__(self, message: str, error: str = "", codes: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.error, self.codes = error, codes
 
 
 class PowerBITlsError(Exception):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from qbc_plugin_kit.failures import Kind, SystemicFailure, Verdict
 from qbc_plugin_kit.retry import RetryPolicy, TransientError, call_with_retries
 
+from target_powerbi.config import PROG, PowerBISettings
 from target_powerbi.errors import PowerBIAuthError, PowerBIRequestError, PowerBITlsError
 
 T = TypeVar("T")
@@ -18,9 +19,9 @@ T = TypeVar("T")
 _ROW_REFUSALS = (400, 413, 422)
 
 
-def classifier(config: Mapping[str, Any]) -> Callable[[BaseException], Verdict]:
-    """``classify(error)`` for this configuration (fixes name the settings by name)."""
-    workspace, dataset = config.get("workspace_id"), config.get("dataset_name")
+def classifier(settings: PowerBISettings) -> Callable[[BaseException], Verdict]:
+    """``classify(error)`` for these settings (fixes name the settings by name)."""
+    workspace, dataset = settings.workspace_id, settings.dataset_name
 
     def classify(error: BaseException) -> Verdict:
         if isinstance(error, TransientError):
@@ -48,8 +49,9 @@ def _request_verdict(error: PowerBIRequestError, workspace: Any, dataset: Any) -
         return Verdict(Kind.REFUSED, str(error))
     if error.status in (401, 403):
         return Verdict(Kind.SYSTEMIC, str(error),
-                       fix=f"add the service principal (client_id) to workspace {workspace} as Member or "
-                           "Admin, and allow service principals to use Power BI APIs in the tenant settings")
+                       fix=f"add the service principal (client_id) to workspace {workspace} as Contributor, "
+                           "Member or Admin (a Viewer cannot push), and allow service principals to use Power BI "
+                           f"APIs in the tenant settings; `{PROG} check` shows its role")
     if error.code == "GroupNotFound" or (error.status == 404 and "/datasets" not in error.request):
         return Verdict(Kind.SYSTEMIC, str(error),
                        fix=f"set workspace_id to the id of an existing workspace (now {workspace}) that the "
@@ -76,8 +78,7 @@ def outside_batch(operation: Callable[[], T], *, describe: str, policy: RetryPol
                               verdict.fix or "fix the cause above and run again") from exc
 
 
-def retry_policy(config: Mapping[str, Any]) -> RetryPolicy:
+def retry_policy(settings: PowerBISettings) -> RetryPolicy:
     """The kit's policy with this target's backoff settings (``max_retries`` retries)."""
-    return RetryPolicy(max_attempts=int(config["max_retries"]) + 1,
-                       base_seconds=float(config["backoff_base_seconds"]),
-                       max_seconds=float(config["backoff_max_seconds"]))
+    return RetryPolicy(max_attempts=settings.max_retries + 1, base_seconds=settings.backoff_base_seconds,
+                       max_seconds=settings.backoff_max_seconds)

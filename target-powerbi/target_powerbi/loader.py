@@ -6,7 +6,9 @@ Push datasets cannot update or delete single rows, so:
   a batch changes them: all rows deleted, then the mirror's current rows posted again;
 * fact tables (transactions and their lines) are **append-only**: every accepted version is a
   new row, ``_sdc_version`` orders them, and a deletion appends a tombstone row with
-  ``_sdc_deleted_at`` set. Reports take the newest version per key.
+  ``_sdc_deleted_at`` set. Reports take the newest version per key. For a stream without
+  version fields ``_sdc_version`` ends with the arrival stamp (the kit's ``version_text``), so
+  the version that came last is still the newest.
 
 :meth:`PushLoader.load` is one atomic write for the delivery contract: the mirror changes only
 when Power BI took the batch (one POST for a fact table), so a refused batch can be split and
@@ -28,9 +30,10 @@ import simplejson
 from qbc_plugin_kit.delivery import private_keys_removed
 from qbc_plugin_kit.failures import SystemicFailure
 from qbc_plugin_kit.record_model import HEADER_LINES, LINE_HEADERS, is_deleted
-from qbc_plugin_kit.version_order import DELETED_AT, version_text
+from qbc_plugin_kit.version_order import DELETED_AT, arrival_stamp, version_text
 
 from target_powerbi.client import PowerBIClient
+from target_powerbi.config import DIMENSION_STREAMS
 from target_powerbi.errors import PowerBIRequestError
 from target_powerbi.mirror import Mirror, StagedRow
 from target_powerbi.pacing import PushPacer
@@ -42,8 +45,6 @@ from target_powerbi.schema_mapping import (
     table_name,
 )
 
-DEFAULT_DIMENSION_STREAMS = ("accounts", "customers", "vendors", "employees", "items", "classes",
-                             "departments")
 VERSION_COLUMN = "_sdc_version"
 
 
@@ -84,7 +85,7 @@ class PushLoader:
         pacer: PushPacer,
         dataset_name: str,
         retention_policy: str = "None",
-        dimension_streams: Iterable[str] = DEFAULT_DIMENSION_STREAMS,
+        dimension_streams: Iterable[str] = DIMENSION_STREAMS,
         number_type: str = "Decimal",
         hard_delete: bool = False,
         max_string_length: int = 4000,
@@ -267,7 +268,8 @@ class PushLoader:
         rows = []
         for record in records:
             clean = private_keys_removed(record)
-            clean[VERSION_COLUMN] = version_text(clean)
+            # A stream without version fields: arrival tells its versions apart (append-only table).
+            clean[VERSION_COLUMN] = version_text(clean, arrival_stamp())
             document = document_key(stream, clean)
             deletion = (self.mirror.deleted_document(header, document)
                         if header and document and not is_deleted(clean) else None)
@@ -423,4 +425,4 @@ def table_relationships(tables: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return relationships
 
 
-__all__ = ["DEFAULT_DIMENSION_STREAMS", "LoadReport", "PushLoader", "column_differences", "table_relationships"]
+__all__ = ["LoadReport", "PushLoader", "column_differences", "table_relationships"]

@@ -14,6 +14,7 @@ from singer_sdk.sinks import BatchSink
 from target_powerbi.failures import classifier, outside_batch, retry_policy
 
 if TYPE_CHECKING:
+    from target_powerbi.config import PowerBISettings
     from target_powerbi.runtime import Runtime
 
 
@@ -21,7 +22,8 @@ class PowerBISink(DeliverySink, BatchSink):
     def __init__(self, target: Any, stream_name: str, schema: dict, key_properties: Any) -> None:
         self._runtime: Runtime = target.runtime
         super().__init__(target, stream_name=stream_name, schema=schema, key_properties=key_properties)
-        self._classify = classifier(self.config)
+        self._settings: PowerBISettings = target.settings
+        self._classify = classifier(self._settings)
 
     @property
     def include_sdc_metadata_properties(self) -> bool:
@@ -30,11 +32,11 @@ class PowerBISink(DeliverySink, BatchSink):
 
     @property
     def max_size(self) -> int:
-        return int(self.config["batch_size_rows"])
+        return self._settings.batch_size_rows
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        return retry_policy(self.config)
+        return retry_policy(self._settings)
 
     @property
     def runtime(self) -> Runtime:

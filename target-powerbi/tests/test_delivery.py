@@ -57,6 +57,8 @@ SYSTEMIC_CASES = {
     "wrong tenant_id": ({"tenant_id": "11111111-2222-4333-8444-555555555555"}, None,
                         ["does not know the tenant 11111111-2222-4333-8444-555555555555", "tenant_id"]),
     "wrong workspace_id": ({"workspace_id": "00000000-0000-4000-8000-000000000000"}, None, ["GroupNotFound", "workspace_id"]),
+    "service principal a Viewer": ({"role": "Viewer"}, None,
+                                   ["PowerBINotAuthorizedException", "as Contributor, Member or Admin"]),
     "missing ca_bundle": ({"ca_bundle": "MISSING"}, None, ["no-such-ca.pem", "ca_bundle"]),
     # The public CAs do not vouch for the sandbox's own CA, as for a TLS-inspecting proxy.
     "untrusted certificate": ({"ca_bundle": certifi.where()}, None, ["could not be verified", "ca_bundle"]),
@@ -71,6 +73,9 @@ def test_a_systemic_failure_stops_the_run_with_no_state_and_names_the_fix(case, 
     overrides, post_status, expected = SYSTEMIC_CASES[case]
     if overrides.get("ca_bundle") == "MISSING":
         overrides = {"ca_bundle": str(tmp_path / "no-such-ca.pem")}
+    if "role" in overrides:
+        powerbi_sandbox.set_principal_role(overrides["role"])
+        overrides = {}
     if post_status:
         powerbi_sandbox.inject_fault(r"/rows$", method="POST", status=post_status, count=50,
                                      body={"error": {"code": "InvalidRequest", "message": "no"}})

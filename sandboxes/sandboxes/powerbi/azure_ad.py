@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
+import json
 import secrets
 import threading
 import time
@@ -16,15 +18,23 @@ POWERBI_SCOPE = "https://analysis.windows.net/powerbi/api/.default"
 @dataclass
 class IssuedToken:
     client_id: str
+    object_id: str
     expires_at: float
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 class TokenIssuer:
     """Issues opaque bearer tokens; knows which are valid, expired or revoked."""
 
-    def __init__(self, tenant_id: str, client_id: str, client_secret: str, lifetime_seconds: int) -> None:
+    def __init__(self, tenant_id: str, client_id: str, client_secret: str, lifetime_seconds: int,
+                 object_id: str = "3d9b93c6-7b6d-4801-a491-1738910904fd") -> None:
         self.tenant_id = tenant_id
         self.client_id = client_id
+        # The service principal's object id: Power BI lists an app in a workspace by it.
+        self.object_id = object_id
         self._client_secret = client_secret
         self.lifetime_seconds = lifetime_seconds
         self._tokens: dict[str, IssuedToken] = {}
@@ -67,9 +77,9 @@ class TokenIssuer:
             return _aad_error(401, "invalid_client", 7000215,
                               "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
                               "sent in the request is the client secret value, not the client secret ID.")
-        access_token = secrets.token_urlsafe(32)
+        access_token = self._jwt(client_id)
         with self._lock:
-            self._tokens[access_token] = IssuedToken(client_id, time.time() + self.lifetime_seconds)
+            self._tokens[access_token] = IssuedToken(client_id, self.object_id, time.time() + self.lifetime_seconds)
             self.issued_count += 1
         return Response(200, {
             "token_type": "Bearer",
@@ -77,6 +87,22 @@ class TokenIssuer:
             "ext_expires_in": self.lifetime_seconds,
             "access_token": access_token,
         }, headers={"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+
+    def _jwt(self, client_id: str) -> str:
+        """A token shaped like Azure AD's (a JWT whose claims name the app, its service principal
+        and the tenant); its signature is random: the sandbox knows its tokens by value."""
+        now = int(time.time())
+        claims = {"aud": "https://analysis.windows.net/powerbi/api", "iss": f"https://sts.windows.net/{self.tenant_id}/",
+                  "iat": now, "nbf": now, "exp": now + self.lifetime_seconds, "appid": client_id,
+                  "idtyp": "app", "oid": self.object_id, "sub": self.object_id, "tid": self.tenant_id,
+                  "uti": secrets.token_urlsafe(16), "ver": "1.0"}
+        header = {"typ": "JWT", "alg": "RS256", "kid": "sandbox"}
+        return ".".join((_b64url(json.dumps(header).encode()), _b64url(json.dumps(claims).encode()),
+                         _b64url(secrets.token_bytes(64))))
+
+    def principal(self, token: str | None) -> IssuedToken | None:
+        with self._lock:
+            return self._tokens.get(token or "")
 
     def check(self, token: str | None) -> str:
         """Return ``"ok"``, ``"expired"`` or ``"invalid"`` for a presented bearer token."""

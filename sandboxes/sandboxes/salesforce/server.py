@@ -143,6 +143,10 @@ class SalesforceSandbox(HttpsSandbox):
 
     def _data(self, request: Request) -> Response:
         path = request.path
+        if re.match(_DATA + r"/limits/?$", path) and request.method == "GET":
+            # REST API "Limits": the org's 24-hour API allowance, this request included.
+            return Response(200, {"DailyApiRequests": {
+                "Max": self.daily_api_requests, "Remaining": max(0, self.daily_api_requests - self.api_requests_used)}})
         m = re.match(_DATA + r"/sobjects/(?P<obj>\w+)/describe/?$", path)
         if m and request.method == "GET":
             return Response(200, self.org.describe(m.group("obj")))
