@@ -241,15 +241,16 @@ class RowEncoder:
         ValueConversionError."""
         null = "COPY_NULL" if self.for_copy else "None"
         body = ["def encode(record):", "    get = record.get"]
-        namespace: dict[str, t.Any] = {"COPY_NULL": COPY_NULL, "NeedsFullCheck": NeedsFullCheck,
-                                       "ESC": _COPY_ESCAPES}
+        namespace: dict[str, t.Any] = {"COPY_NULL": COPY_NULL, "NeedsFullCheck": NeedsFullCheck}
         for i, (source, spec) in enumerate(zip(self.sources, fast, strict=True)):
             namespace[f"c{i}"] = spec.convert
             body += [f"    v = get({source!r})", "    if v is None:",
                      f"        t{i} = {null}" if spec.nullable else "        raise NeedsFullCheck"]
             if spec.kind == "text":
-                plain = "type(v) is str and '\\x00' not in v" if self.for_copy else "type(v) is str"
-                body += [f"    elif {plain}:", f"        t{i} = v.translate(ESC)" if self.for_copy else f"        t{i} = v"]
+                # Printable text without a backslash needs no COPY escape (tab, newline, CR and
+                # NUL are not printable): kept as it is; anything else goes through c{i}.
+                plain = "type(v) is str and v.isprintable() and '\\\\' not in v" if self.for_copy else "type(v) is str"
+                body += [f"    elif {plain}:", f"        t{i} = v"]
             body += ["    else:", f"        t{i} = c{i}(v)"]
         tokens = ", ".join(f"t{i}" for i in range(len(fast)))
         body.append(f"    return '\\t'.join(({tokens},)) + '\\n'" if self.for_copy else f"    return ({tokens},)")
