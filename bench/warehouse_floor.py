@@ -1,8 +1,8 @@
 """The floors target-looker-warehouse is measured against: what one Python process can push into
 PostgreSQL and DuckDB with no Singer machinery, no validation and no merge.
 
-    <floor venv>/bin/python bench/warehouse_floor.py postgres <dsn> <schema> <input.singer>
-    <floor venv>/bin/python bench/warehouse_floor.py duckdb <path> <input.singer>
+    <floor venv>/bin/python bench/warehouse_floor.py postgres <dsn> <schema> < input.singer
+    <floor venv>/bin/python bench/warehouse_floor.py duckdb <path> < input.singer
 
 PostgreSQL: orjson parses each RECORD line, psycopg COPYs the values into a typed table keyed on
 the stream's key. DuckDB: orjson, then Arrow tables of 50,000 rows inserted into a typed, keyed
@@ -31,16 +31,16 @@ def _columns(schema: dict) -> list[tuple[str, str]]:
     return columns
 
 
-def _lines(path: str) -> tuple[dict, list[str], object]:
-    handle = open(path, "rb")  # noqa: SIM115 - read to the end by the caller
+def _lines() -> tuple[dict, list[str], object]:
+    handle = sys.stdin.buffer
     first = orjson.loads(handle.readline())
     return first, first["key_properties"], handle
 
 
-def postgres(dsn: str, schema_name: str, path: str) -> None:
+def postgres(dsn: str, schema_name: str) -> None:
     import psycopg
 
-    message, keys, handle = _lines(path)
+    message, keys, handle = _lines()
     columns = _columns(message["schema"])
     names = [c for c, _ in columns]
     with psycopg.connect(dsn) as conn:
@@ -57,11 +57,11 @@ def postgres(dsn: str, schema_name: str, path: str) -> None:
                     copy.write_row(tuple(record.get(c) for c in names))
 
 
-def duckdb_floor(db_path: str, path: str) -> None:
+def duckdb_floor(db_path: str) -> None:
     import duckdb
     import pyarrow as pa
 
-    message, keys, handle = _lines(path)
+    message, keys, handle = _lines()
     columns = _columns(message["schema"])
     names = [c for c, _ in columns]
     conn = duckdb.connect(db_path)
@@ -72,8 +72,8 @@ def duckdb_floor(db_path: str, path: str) -> None:
     batch: list[dict] = []
 
     def flush() -> None:
-        table = pa.Table.from_pylist(batch)  # noqa: F841 - read by DuckDB by name
-        conn.execute(f"INSERT INTO floor.invoice_lines SELECT {select} FROM table")
+        arrow_batch = pa.Table.from_pylist(batch)  # noqa: F841 - read by DuckDB by name
+        conn.execute(f"INSERT INTO floor.invoice_lines SELECT {select} FROM arrow_batch")
         batch.clear()
 
     for line in handle:  # type: ignore[attr-defined]
@@ -89,6 +89,6 @@ def duckdb_floor(db_path: str, path: str) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1] == "postgres":
-        postgres(sys.argv[2], sys.argv[3], sys.argv[4])
+        postgres(sys.argv[2], sys.argv[3])
     else:
-        duckdb_floor(sys.argv[2], sys.argv[3])
+        duckdb_floor(sys.argv[2])

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from target_looker_warehouse.column_types import Family
 from target_looker_warehouse.config import WarehouseSettings
+from target_looker_warehouse.row_encoding import COPY_NULL, copy_field_value
 
 
 class WarehouseDialect(abc.ABC):
@@ -58,8 +59,8 @@ class WarehouseDialect(abc.ABC):
     def alter_column_type_sql(self, table: str, column: str, family: Family) -> str:
         return f"ALTER TABLE {table} ALTER COLUMN {self.quote(column)} TYPE {self.type_sql(family)}"
 
-    #: Whether rows travel as PostgreSQL COPY text lines (else as tuples of text tokens).
-    copy_lines: t.ClassVar[bool] = False
+    #: Whether text columns store the NUL character (PostgreSQL's cannot).
+    keeps_nul: t.ClassVar[bool] = True
 
     @abc.abstractmethod
     def bulk_load(
@@ -70,7 +71,7 @@ class WarehouseDialect(abc.ABC):
         families: t.Sequence[Family],
         rows: t.Sequence[t.Any],
     ) -> None:
-        """Load ``rows`` (encoded by ``row_encoding.RowEncoder``) into the staging table."""
+        """Load ``rows`` (COPY text lines made by ``row_encoding.RowEncoder``) into the staging table."""
 
 
 class DuckDBDialect(WarehouseDialect):
@@ -120,8 +121,9 @@ class DuckDBDialect(WarehouseDialect):
         families: t.Sequence[Family],
         rows: t.Sequence[t.Any],
     ) -> None:
-        """Rows of text tokens go to DuckDB as Arrow string columns, in bounded chunks, and
-        DuckDB casts each column to its type (timestamps with their offset, exact decimals)."""
+        """COPY text lines go to DuckDB as Arrow string columns, in bounded chunks (split and
+        unescaped by Arrow compute), and DuckDB casts each column to its type (timestamps with
+        their offset, exact decimals)."""
         import pyarrow as pa
 
         raw: t.Any = connection.connection.driver_connection
@@ -130,14 +132,32 @@ class DuckDBDialect(WarehouseDialect):
         cols = ", ".join(self.quote(c) for c in columns)
         names = [f"c{i}" for i in range(len(columns))]
         for start in range(0, len(rows), _ARROW_CHUNK):
-            chunk = rows[start:start + _ARROW_CHUNK]
-            arrays = [pa.array(list(values), type=pa.string()) for values in zip(*chunk, strict=True)]
-            raw.register(view, pa.Table.from_arrays(arrays, names=names))
+            table = pa.Table.from_arrays(_copy_fields(rows[start:start + _ARROW_CHUNK], len(columns)), names=names)
+            raw.register(view, table)
             try:
                 raw.execute(f"INSERT INTO {self.quote(staging)} ({cols}) SELECT {select} FROM {view}")
             finally:
                 raw.unregister(view)
-            del arrays
+            del table
+
+
+def _copy_fields(lines: t.Sequence[str], width: int) -> list[t.Any]:
+    """COPY text lines as ``width`` Arrow string columns (``\\N`` as null, escapes undone)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    split = pc.split_pattern(pa.array(lines, type=pa.string()), "\t")
+    null = pa.scalar(None, type=pa.string())
+    columns = []
+    for index in range(width):
+        field = pc.list_element(split, index)
+        field = pc.if_else(pc.equal(field, COPY_NULL), null, field)
+        if pc.any(pc.match_substring(field, "\\")).as_py():
+            # Rare: a value with a tab, newline, backslash or NUL; undone one by one.
+            field = pa.array([None if v is None else copy_field_value(v) for v in field.to_pylist()],
+                             type=pa.string())
+        columns.append(field)
+    return columns
 
 
 # Rows per Arrow table handed to DuckDB: bounds the load's memory whatever the batch size.
@@ -168,7 +188,7 @@ class PostgresDialect(WarehouseDialect):
         q = self.quote(column)
         return f"ALTER TABLE {table} ALTER COLUMN {q} TYPE {self.type_sql(family)} USING {q}::{self.type_sql(family)}"
 
-    copy_lines = True
+    keeps_nul = False
 
     def bulk_load(
         self,
@@ -184,7 +204,7 @@ class PostgresDialect(WarehouseDialect):
         cols = ", ".join(self.quote(c) for c in columns)
         with raw.cursor() as cursor, cursor.copy(f"COPY {self.quote(staging)} ({cols}) FROM STDIN") as copy:
             for start in range(0, len(rows), _COPY_CHUNK):
-                copy.write("".join(rows[start:start + _COPY_CHUNK]))
+                copy.write("\n".join(rows[start:start + _COPY_CHUNK]) + "\n")
 
 
 _COPY_CHUNK = 10_000

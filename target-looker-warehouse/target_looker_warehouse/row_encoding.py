@@ -26,7 +26,6 @@ from singer_sdk.singerlib.json import serialize_json
 from target_looker_warehouse.column_types import Family
 from target_looker_warehouse.load_values import ValueConversionError, to_load_value
 
-Token = str | None
 
 _UTC = dt.UTC
 _Decimal = decimal.Decimal
@@ -52,18 +51,32 @@ class NeedsFullCheck(Exception):  # noqa: N818 - a signal, not an error shown to
     """This value is outside what its column's fast converter vouches for."""
 
 
-def copy_text(value: str, column: str) -> str:
-    """``value`` as a PostgreSQL COPY text field."""
+def copy_text(value: str, column: str, keep_nul: bool = False) -> str:
+    """``value`` as a PostgreSQL COPY text field (NUL as ``\\0`` when the database keeps it)."""
     if "\x00" in value:
-        raise ValueConversionError(f"column '{column}': PostgreSQL text cannot hold the NUL character (U+0000)")
+        if not keep_nul:
+            raise ValueConversionError(f"column '{column}': PostgreSQL text cannot hold the NUL character (U+0000)")
+        return value.translate(_NUL_ESCAPES)
     return value.translate(_COPY_ESCAPES)
 
 
-def copy_json(text: str, column: str) -> str:
+_NUL_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\\0"})
+_UNESCAPE = re.compile(r"\\(.)")
+_UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r", "0": "\x00"}
+
+
+def copy_field_value(field: str) -> str | None:
+    """A COPY text field back to its value (the inverse of :func:`copy_text`)."""
+    if field == COPY_NULL:
+        return None
+    return _UNESCAPE.sub(lambda m: _UNESCAPED[m.group(1)], field)
+
+
+def copy_json(text: str, column: str, keep_nul: bool = False) -> str:
     """JSON text as a PostgreSQL COPY text field for a jsonb column."""
-    if "\\u0000" in text and _JSON_NUL.search(text):
+    if not keep_nul and "\\u0000" in text and _JSON_NUL.search(text):
         raise ValueConversionError(f"column '{column}': PostgreSQL jsonb cannot hold the NUL character (U+0000)")
-    return copy_text(text, column)
+    return copy_text(text, column, keep_nul)
 
 
 # An escaped NUL in JSON text: "\u0000" preceded by an even number of backslashes.
@@ -112,7 +125,7 @@ class _Fast(t.NamedTuple):
 
 
 def _fast_converter(prop: t.Mapping[str, t.Any], family: Family, column: str, scale: int,
-                    precision: int, for_copy: bool) -> _Fast | None:
+                    precision: int, keep_nul: bool) -> _Fast | None:
     """The column's fast converter, or None when the property needs the full check always."""
     if not set(prop) <= _ANNOTATIONS:
         return None
@@ -131,7 +144,7 @@ def _fast_converter(prop: t.Mapping[str, t.Any], family: Family, column: str, sc
         def text(value: t.Any) -> str:
             if type(value) is not str:
                 raise NeedsFullCheck
-            return copy_text(value, column) if for_copy else value
+            return copy_text(value, column, keep_nul)
         return none_or(text, "text")
     if types == {"string"} and fmt == "date-time" and family == Family.TIMESTAMP:
         def timestamp(value: t.Any) -> str:
@@ -182,15 +195,15 @@ def _fast_converter(prop: t.Mapping[str, t.Any], family: Family, column: str, sc
             if type(value) is not expected:
                 raise NeedsFullCheck
             text = serialize_json(value)
-            return copy_json(text, column) if for_copy else text
+            return copy_json(text, column, keep_nul)
         return none_or(json_value)
     return None
 
 
-def token_of(value: t.Any, family: Family, column: str, for_copy: bool) -> Token:
-    """A load value (from :func:`to_load_value`) as the text its column reads."""
+def token_of(value: t.Any, family: Family, column: str, keep_nul: bool) -> str:
+    """A load value (from :func:`to_load_value`) as its COPY text field."""
     if value is None:
-        return COPY_NULL if for_copy else None
+        return COPY_NULL
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, dt.datetime | dt.date):
@@ -199,26 +212,28 @@ def token_of(value: t.Any, family: Family, column: str, for_copy: bool) -> Token
         text = format(value, "f")
     else:
         text = str(value)
-    if for_copy and family == Family.JSON:
-        return copy_json(text, column)
-    return copy_text(text, column) if for_copy else text
+    if family == Family.JSON:
+        return copy_json(text, column, keep_nul)
+    return copy_text(text, column, keep_nul)
 
 
 class RowEncoder:
     """Encodes records of one stream into rows of text tokens, one converter per column.
 
-    ``for_copy``: tokens as PostgreSQL COPY text (escaped, ``\\N`` for NULL); else plain text
-    and None, for Arrow string columns the database casts.
+    A row is one line of PostgreSQL COPY text (fields escaped, ``\\N`` for NULL, no newline):
+    PostgreSQL reads it with COPY; DuckDB gets its fields as Arrow strings and casts them.
+    ``keep_nul``: the database stores the NUL character (DuckDB), else a value holding one is
+    refused (PostgreSQL text and jsonb cannot).
     """
 
     def __init__(self, schema: t.Mapping[str, t.Any], columns: t.Sequence[str], sources: t.Sequence[str],
-                 families: t.Sequence[Family], scale: int, precision: int, *, for_copy: bool) -> None:
+                 families: t.Sequence[Family], scale: int, precision: int, *, keep_nul: bool) -> None:
         self.columns, self.sources, self.families = list(columns), list(sources), list(families)
-        self.scale, self.precision, self.for_copy = scale, precision, for_copy
+        self.scale, self.precision, self.keep_nul = scale, precision, keep_nul
         self.source_of = dict(zip(columns, sources, strict=True))
         properties = schema.get("properties", {})
         fast = [
-            _fast_converter(properties.get(source, {}), family, column, scale, precision, for_copy)
+            _fast_converter(properties.get(source, {}), family, column, scale, precision, keep_nul)
             for column, source, family in zip(columns, sources, families, strict=True)
         ]
         schema_type = schema.get("type", "object")
@@ -239,33 +254,32 @@ class RowEncoder:
 
         It returns the row (a COPY line, or a tuple of tokens), or raises NeedsFullCheck or
         ValueConversionError."""
-        null = "COPY_NULL" if self.for_copy else "None"
         body = ["def encode(record):", "    get = record.get"]
         namespace: dict[str, t.Any] = {"COPY_NULL": COPY_NULL, "NeedsFullCheck": NeedsFullCheck}
         for i, (source, spec) in enumerate(zip(self.sources, fast, strict=True)):
             namespace[f"c{i}"] = spec.convert
             body += [f"    v = get({source!r})", "    if v is None:",
-                     f"        t{i} = {null}" if spec.nullable else "        raise NeedsFullCheck"]
+                     f"        t{i} = COPY_NULL" if spec.nullable else "        raise NeedsFullCheck"]
             if spec.kind == "text":
                 # Printable text without a backslash needs no COPY escape (tab, newline, CR and
                 # NUL are not printable): kept as it is; anything else goes through c{i}.
-                plain = "type(v) is str and v.isprintable() and '\\\\' not in v" if self.for_copy else "type(v) is str"
+                plain = "type(v) is str and v.isprintable() and '\\\\' not in v"
                 body += [f"    elif {plain}:", f"        t{i} = v"]
             body += ["    else:", f"        t{i} = c{i}(v)"]
         tokens = ", ".join(f"t{i}" for i in range(len(fast)))
-        body.append(f"    return '\\t'.join(({tokens},)) + '\\n'" if self.for_copy else f"    return ({tokens},)")
+        body.append(f"    return '\\t'.join(({tokens},))")
         exec(compile("\n".join(body), f"<row encoder {self.columns[:1]}>", "exec"), namespace)  # noqa: S102
         return t.cast(t.Callable[[t.Mapping[str, t.Any]], t.Any], namespace["encode"])
 
-    def row(self, tokens: tuple[Token, ...]) -> t.Any:
-        """Tokens as the row the dialect loads (a COPY line, or the tuple itself)."""
-        return "\t".join(t.cast(tuple[str, ...], tokens)) + "\n" if self.for_copy else tokens
+    def row(self, tokens: tuple[str, ...]) -> str:
+        """Tokens as the row the dialect loads: one COPY text line, without its newline."""
+        return "\t".join(tokens)
 
-    def encode_checked(self, record: t.Mapping[str, t.Any]) -> tuple[Token, ...]:
+    def encode_checked(self, record: t.Mapping[str, t.Any]) -> tuple[str, ...]:
         """The row of a record the full validator accepted; ValueConversionError when a value
         does not fit its column."""
         return tuple(
             token_of(to_load_value(record.get(source), family, column, self.scale, self.precision),
-                     family, column, self.for_copy)
+                     family, column, self.keep_nul)
             for column, source, family in zip(self.columns, self.sources, self.families, strict=True)
         )

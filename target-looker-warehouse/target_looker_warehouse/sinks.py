@@ -138,7 +138,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
             self._row_encoder = RowEncoder(
                 self.schema, columns, [original[c] for c in columns], [self._columns[c] for c in columns],
                 self.connector.dialect.scale, self.connector.dialect.precision,
-                for_copy=self.connector.dialect.copy_lines)
+                keep_nul=self.connector.dialect.keeps_nul)
         return self._row_encoder
 
     def accept(self, record: dict[str, t.Any], message: dict[str, t.Any], received: tuple[str, int]) -> None:
