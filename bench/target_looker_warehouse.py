@@ -26,13 +26,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 from dataclasses import dataclass
 from decimal import Decimal
-import typing as t
 from pathlib import Path
 
 import msgspec
-
 from sandboxes.postgres import PostgresCluster
 
 RESULTS = Path(__file__).parent / "results" / "target_looker_warehouse.md"

@@ -73,7 +73,7 @@ def duckdb_floor(db_path: str) -> None:
 
     def flush() -> None:
         arrow_batch = pa.Table.from_pylist(batch)  # noqa: F841 - read by DuckDB by name
-        conn.execute(f"INSERT INTO floor.invoice_lines SELECT {select} FROM arrow_batch")
+        conn.execute(f"INSERT INTO floor.invoice_lines SELECT {select} FROM arrow_batch")  # noqa: S608
         batch.clear()
 
     for line in handle:  # type: ignore[attr-defined]

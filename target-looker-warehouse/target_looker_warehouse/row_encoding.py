@@ -26,7 +26,6 @@ from singer_sdk.singerlib.json import serialize_json
 from target_looker_warehouse.column_types import Family
 from target_looker_warehouse.load_values import ValueConversionError, to_load_value
 
-
 _UTC = dt.UTC
 _Decimal = decimal.Decimal
 _datetime_fromisoformat = dt.datetime.fromisoformat
@@ -47,7 +46,7 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 COPY_NULL = "\\N"
 
 
-class NeedsFullCheck(Exception):  # noqa: N818 - a signal, not an error shown to anyone
+class NeedsFullCheck(Exception):
     """This value is outside what its column's fast converter vouches for."""
 
 

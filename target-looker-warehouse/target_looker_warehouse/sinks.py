@@ -181,7 +181,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         self.tally_record_read()
         self.process_record(slim, context)
 
-    def _encode_checked(self, record: dict[str, t.Any], encoder: RowEncoder) -> tuple[str | None, ...]:
+    def _encode_checked(self, record: dict[str, t.Any], encoder: RowEncoder) -> tuple[str, ...]:
         validator = self._compiled_validator_with_formats()
         if validator is not None:
             reason = validator.validate(private_keys_removed(record))
