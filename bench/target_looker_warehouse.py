@@ -177,6 +177,7 @@ class Loader:
     config: t.Callable[[str, str], dict | None]  # (dsn or sqlalchemy url, schema or path) -> config
     table: str  # where the rows land (schema-qualified; {schema} replaced)
     extra_args: t.Callable[[str, str], list[str]] | None = None
+    ours: bool = False  # takes the project's config (a SQLAlchemy URL), not a bare DSN
 
 
 @dataclass
@@ -196,17 +197,22 @@ class Measure:
 
 def loaders(args: argparse.Namespace) -> list[Loader]:
     common = {"batch_size_rows": args.batch_size, "model_enabled": False}
-    found = [
-        Loader("target-looker-warehouse -> PostgreSQL", "postgres", TARGET,
-               lambda url, schema: {**common, "dialect": "postgres", "sqlalchemy_url": url,
-                                    "default_target_schema": schema,
-                                    "dead_letter_path": str(Path(tempfile.gettempdir()) / f"bench-dl-{schema}")},
-               "{schema}.invoice_lines"),
-        Loader("target-looker-warehouse -> DuckDB", "duckdb", TARGET,
-               lambda _url, path: {**common, "dialect": "duckdb", "duckdb_path": path,
-                                   "dead_letter_path": path + ".dl"},
-               "quickbooks.invoice_lines"),
-    ]
+    def ours(label: str, command: list[str]) -> list[Loader]:
+        return [
+            Loader(f"{label} -> PostgreSQL", "postgres", command,
+                   lambda url, schema: {**common, "dialect": "postgres", "sqlalchemy_url": url,
+                                        "default_target_schema": schema,
+                                        "dead_letter_path": str(Path(tempfile.gettempdir()) / f"bench-dl-{schema}")},
+                   "{schema}.invoice_lines", ours=True),
+            Loader(f"{label} -> DuckDB", "duckdb", command,
+                   lambda _url, path: {**common, "dialect": "duckdb", "duckdb_path": path,
+                                       "dead_letter_path": path + ".dl"},
+                   "quickbooks.invoice_lines", ours=True),
+        ]
+
+    found = ours("target-looker-warehouse", TARGET)
+    if args.before_python:
+        found += ours(f"before ({args.before_label})", [args.before_python, *TARGET[1:]])
     if args.floor_python:
         floor = [args.floor_python, str(Path(__file__).parent / "warehouse_floor.py")]
         found += [
@@ -241,12 +247,12 @@ def run_one(loader: Loader, input_path: Path, want: Expected, cluster: t.Any, wo
     load = os.getloadavg()[0]
     if loader.dialect == "postgres":
         schema = f"b_{label}"
-        destination, where = (cluster.sqlalchemy_url() if loader.command is TARGET else cluster.dsn), schema
+        destination, where = (cluster.sqlalchemy_url() if loader.ours else cluster.dsn), schema
         table = loader.table.format(schema=schema)
     else:
         where = str(work / f"{label}.duckdb")
         destination, table = "", loader.table
-    config = loader.config(destination if loader.command is TARGET else cluster.dsn, where)
+    config = loader.config(destination if loader.ours else cluster.dsn, where)
     extra = loader.extra_args(cluster.dsn, where) if loader.extra_args else []
     seconds, cpu, rss = run([*loader.command, *extra], config, input_path)
     found = (read_back_postgres(cluster.dsn, table) if loader.dialect == "postgres"
@@ -271,6 +277,8 @@ def main() -> None:
     parser.add_argument("--meltanolabs-python", help="python of a venv with meltanolabs-target-postgres")
     parser.add_argument("--floor-python", help="python of a venv with orjson, psycopg, duckdb, pyarrow")
     parser.add_argument("--quick", action="store_true", help="no meltanolabs defaults run")
+    parser.add_argument("--before-python", help="python of a venv holding an earlier target-looker-warehouse")
+    parser.add_argument("--before-label", default="main")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--command-line", default="", help="the command to print in the results")
     args = parser.parse_args()
@@ -349,6 +357,7 @@ def write_results(args: argparse.Namespace, measures: list[Measure], flat: list[
     names = [loader.name for loader in chosen]
     pairs = [(names[0], n) for n in names[2:] if "PostgreSQL" in n or "meltanolabs" in n]
     pairs += [(names[1], n) for n in names[2:] if "DuckDB" in n]
+    pairs = [(a, b) for a, b in pairs if not (b.startswith("before") and ("PostgreSQL" in a) != ("PostgreSQL" in b))]
     goals = {"floor: orjson + psycopg COPY -> PostgreSQL": 0.40, "floor: orjson + Arrow -> DuckDB": 0.40,
              "meltanolabs-target-postgres, use_copy + 100k batches + no validation": 2.0}
     if pairs:
