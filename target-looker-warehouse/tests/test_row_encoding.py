@@ -6,7 +6,6 @@ import decimal
 
 import pytest
 from qbc_plugin_kit.validation import RecordValidator
-
 from target_looker_warehouse.column_types import Family, family_for_schema
 from target_looker_warehouse.dialects import _copy_fields
 from target_looker_warehouse.load_values import ValueConversionError
@@ -91,4 +90,4 @@ def test_checked_encoding_refuses_a_value_its_column_would_round() -> None:
     with pytest.raises(ValueConversionError, match="decimal places"):
         encoder().encode_checked({"id": "1", "amount": D("0.00000000001")})
     assert encoder().encode_checked({"id": "1", "amount": D("1E+3")})[2] == "1000"
-    assert Family.DECIMAL == family_for_schema(SCHEMA["properties"]["amount"])
+    assert family_for_schema(SCHEMA["properties"]["amount"]) == Family.DECIMAL
