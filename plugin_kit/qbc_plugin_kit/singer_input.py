@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+import msgspec
 from singer_sdk.singerlib.encoding import SimpleSingerReader
 
 UNREADABLE = "__qbc_unreadable__"
@@ -36,6 +37,13 @@ def parse_line(line: str, on_constant: Callable[[str], Any] = float) -> dict[str
     return json.loads(line, parse_float=decimal.Decimal, parse_constant=on_constant)  # type: ignore[no-any-return]
 
 
+# msgspec reads a line several times faster than json, with the same values (numbers with a
+# fraction or exponent as Decimal, integers of any size as int). What it refuses (NaN and
+# Infinity, lone surrogates, a line that is not JSON) is read again by parse_line, which
+# names the cause.
+_FAST_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
+
+
 class RawLineReader(SimpleSingerReader):
     def __init__(self) -> None:
         super().__init__()
@@ -50,6 +58,12 @@ class RawLineReader(SimpleSingerReader):
     def deserialize_json(self, line: str) -> dict[str, Any]:
         self.current_line = line.rstrip("\r\n")
         self.current_line_has_constant = False
+        try:
+            message = _FAST_DECODER.decode(line)
+        except msgspec.DecodeError:
+            message = None
+        if isinstance(message, dict) and "type" in message:
+            return message  # type: ignore[no-any-return]
         try:
             message = parse_line(line, self._constant)
         except (ValueError, RecursionError) as exc:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import abc
 import pathlib
-import re
 import typing as t
 
 import sqlalchemy as sa
 
 from target_looker_warehouse.column_types import Family
 from target_looker_warehouse.config import WarehouseSettings
-from target_looker_warehouse.load_values import ValueConversionError
+from target_looker_warehouse.row_encoding import COPY_NULL, copy_field_value
 
 
 class WarehouseDialect(abc.ABC):
@@ -60,6 +59,9 @@ class WarehouseDialect(abc.ABC):
     def alter_column_type_sql(self, table: str, column: str, family: Family) -> str:
         return f"ALTER TABLE {table} ALTER COLUMN {self.quote(column)} TYPE {self.type_sql(family)}"
 
+    #: Whether text columns store the NUL character (PostgreSQL's cannot).
+    keeps_nul: t.ClassVar[bool] = True
+
     @abc.abstractmethod
     def bulk_load(
         self,
@@ -67,9 +69,9 @@ class WarehouseDialect(abc.ABC):
         staging: str,
         columns: t.Sequence[str],
         families: t.Sequence[Family],
-        rows: t.Sequence[t.Sequence[t.Any]],
+        rows: t.Sequence[t.Any],
     ) -> None:
-        """Load ``rows`` (already converted to load values) into the staging table."""
+        """Load ``rows`` (COPY text lines made by ``row_encoding.RowEncoder``) into the staging table."""
 
 
 class DuckDBDialect(WarehouseDialect):
@@ -117,33 +119,49 @@ class DuckDBDialect(WarehouseDialect):
         staging: str,
         columns: t.Sequence[str],
         families: t.Sequence[Family],
-        rows: t.Sequence[t.Sequence[t.Any]],
+        rows: t.Sequence[t.Any],
     ) -> None:
+        """COPY text lines go to DuckDB as Arrow string columns, in bounded chunks (split and
+        unescaped by Arrow compute), and DuckDB casts each column to its type (timestamps with
+        their offset, exact decimals)."""
         import pyarrow as pa
 
-        arrow_types = {
-            Family.BOOLEAN: pa.bool_(),
-            Family.INTEGER: pa.int64(),
-            Family.DECIMAL: pa.decimal128(self.precision, self.scale),
-            Family.DATE: pa.date32(),
-            Family.TIMESTAMP: pa.timestamp("us", tz="UTC"),
-            Family.TEXT: pa.string(),
-            Family.JSON: pa.string(),
-        }
-        arrays = [
-            pa.array([row[i] for row in rows], type=arrow_types[family])
-            for i, family in enumerate(families)
-        ]
-        table = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(columns))])
         raw: t.Any = connection.connection.driver_connection
         view = f"{staging}_arrow"
-        raw.register(view, table)
-        try:
-            select = ", ".join(f"c{i}" for i in range(len(columns)))
-            cols = ", ".join(self.quote(c) for c in columns)
-            raw.execute(f"INSERT INTO {self.quote(staging)} ({cols}) SELECT {select} FROM {view}")
-        finally:
-            raw.unregister(view)
+        select = ", ".join(f"CAST(c{i} AS {self.type_sql(f)})" for i, f in enumerate(families))
+        cols = ", ".join(self.quote(c) for c in columns)
+        names = [f"c{i}" for i in range(len(columns))]
+        for start in range(0, len(rows), _ARROW_CHUNK):
+            table = pa.Table.from_arrays(_copy_fields(rows[start:start + _ARROW_CHUNK], len(columns)), names=names)
+            raw.register(view, table)
+            try:
+                raw.execute(f"INSERT INTO {self.quote(staging)} ({cols}) SELECT {select} FROM {view}")
+            finally:
+                raw.unregister(view)
+            del table
+
+
+def _copy_fields(lines: t.Sequence[str], width: int) -> list[t.Any]:
+    """COPY text lines as ``width`` Arrow string columns (``\\N`` as null, escapes undone)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    split = pc.split_pattern(pa.array(lines, type=pa.string()), "\t")
+    null = pa.scalar(None, type=pa.string())
+    columns = []
+    for index in range(width):
+        field = pc.list_element(split, index)
+        field = pc.if_else(pc.equal(field, COPY_NULL), null, field)
+        if pc.any(pc.match_substring(field, "\\")).as_py():
+            # Rare: a value with a tab, newline, backslash or NUL; undone one by one.
+            field = pa.array([None if v is None else copy_field_value(v) for v in field.to_pylist()],
+                             type=pa.string())
+        columns.append(field)
+    return columns
+
+
+# Rows per Arrow table handed to DuckDB: bounds the load's memory whatever the batch size.
+_ARROW_CHUNK = 20_000
 
 
 class PostgresDialect(WarehouseDialect):
@@ -170,37 +188,26 @@ class PostgresDialect(WarehouseDialect):
         q = self.quote(column)
         return f"ALTER TABLE {table} ALTER COLUMN {q} TYPE {self.type_sql(family)} USING {q}::{self.type_sql(family)}"
 
+    keeps_nul = False
+
     def bulk_load(
         self,
         connection: sa.Connection,
         staging: str,
         columns: t.Sequence[str],
         families: t.Sequence[Family],
-        rows: t.Sequence[t.Sequence[t.Any]],
+        rows: t.Sequence[t.Any],
     ) -> None:
+        """Rows are COPY text lines (escaped, checked for NUL when encoded): PostgreSQL parses
+        timestamps and decimals itself."""
         raw: t.Any = connection.connection.driver_connection
         cols = ", ".join(self.quote(c) for c in columns)
-        # PostgreSQL text and jsonb cannot hold NUL (U+0000): the row's record is this batch's
-        # data failure (set aside alone by the delivery contract), never loaded with it dropped.
-        text_columns = [i for i, f in enumerate(families) if f == Family.TEXT]
-        json_columns = [i for i, f in enumerate(families) if f == Family.JSON]
-        with raw.cursor() as cursor, cursor.copy(
-            f"COPY {self.quote(staging)} ({cols}) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                for i in text_columns:
-                    if isinstance(row[i], str) and "\x00" in row[i]:
-                        raise ValueConversionError(
-                            f"column '{columns[i]}': PostgreSQL text cannot hold the NUL character (U+0000)")
-                for i in json_columns:
-                    if isinstance(row[i], str) and _JSON_NUL.search(row[i]):
-                        raise ValueConversionError(
-                            f"column '{columns[i]}': PostgreSQL jsonb cannot hold the NUL character (U+0000)")
-                copy.write_row(row)
+        with raw.cursor() as cursor, cursor.copy(f"COPY {self.quote(staging)} ({cols}) FROM STDIN") as copy:
+            for start in range(0, len(rows), _COPY_CHUNK):
+                copy.write("\n".join(rows[start:start + _COPY_CHUNK]) + "\n")
 
 
-# An escaped NUL in JSON text: "\u0000" preceded by an even number of backslashes.
-_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+_COPY_CHUNK = 10_000
 
 
 DIALECTS: dict[str, type[WarehouseDialect]] = {

@@ -1,0 +1,284 @@
+"""One encoder per stream: a record becomes the text of its warehouse row, column by column.
+
+The load path's bulk form (docs/architecture-notes.md, "Bulk intake"): each column gets one
+converter, chosen once from its JSON Schema property and its column family, that turns a value
+into the text the database reads (PostgreSQL COPY text; DuckDB casts the same text from Arrow
+strings). Timestamps, dates and decimals are parsed once, here, and checked exactly.
+
+A converter takes only what it can vouch for on its own: the property's one declared type,
+with no other keyword than a format, and a value that fits its column. Anything else
+(``null`` where the schema has no ``null``, a constraint such as ``maxLength``, an unparsable
+date, a number with more places than the column keeps) raises :class:`NeedsFullCheck`, and the
+record is checked by the full JSON Schema validator (``qbc_plugin_kit.validation``) and
+converted value by value (:func:`~target_looker_warehouse.load_values.to_load_value`): the fast
+path never accepts a record the full check would refuse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+import typing as t
+
+from singer_sdk.singerlib.json import serialize_json
+
+from target_looker_warehouse.column_types import Family
+from target_looker_warehouse.load_values import ValueConversionError, to_load_value
+
+_UTC = dt.UTC
+_Decimal = decimal.Decimal
+_datetime_fromisoformat = dt.datetime.fromisoformat
+_date_fromisoformat = dt.date.fromisoformat
+
+# Keywords that do not constrain a value (annotations): a property with only these and a
+# type (and a format the converter parses) takes the fast path.
+_ANNOTATIONS = frozenset({"type", "format", "description", "title", "examples", "default", "$comment",
+                          "readOnly", "writeOnly", "deprecated", "x-sql-datatype"})
+_IGNORED_FORMATS = frozenset({"email", "hostname", "ipv4", "ipv6", "uri", "uuid", "regex", "idn-email",
+                              "uri-reference", "iri", "json-pointer", "duration", "singer.decimal"})
+# Top-level schema keywords the record-level fast check understands.
+_SCHEMA_KEYS = frozenset({"type", "properties", "required", "additionalProperties", "$schema",
+                          "description", "title", "$id", "definitions", "$defs"})
+
+# PostgreSQL COPY text: backslash, tab, newline and carriage return are escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+COPY_NULL = "\\N"
+
+
+class NeedsFullCheck(Exception):
+    """This value is outside what its column's fast converter vouches for."""
+
+
+def copy_text(value: str, column: str, keep_nul: bool = False) -> str:
+    """``value`` as a PostgreSQL COPY text field (NUL as ``\\0`` when the database keeps it)."""
+    if "\x00" in value:
+        if not keep_nul:
+            raise ValueConversionError(f"column '{column}': PostgreSQL text cannot hold the NUL character (U+0000)")
+        return value.translate(_NUL_ESCAPES)
+    return value.translate(_COPY_ESCAPES)
+
+
+_NUL_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\\0"})
+_UNESCAPE = re.compile(r"\\(.)")
+_UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r", "0": "\x00"}
+
+
+def copy_field_value(field: str) -> str | None:
+    """A COPY text field back to its value (the inverse of :func:`copy_text`)."""
+    if field == COPY_NULL:
+        return None
+    return _UNESCAPE.sub(lambda m: _UNESCAPED[m.group(1)], field)
+
+
+def copy_json(text: str, column: str, keep_nul: bool = False) -> str:
+    """JSON text as a PostgreSQL COPY text field for a jsonb column."""
+    if not keep_nul and "\\u0000" in text and _JSON_NUL.search(text):
+        raise ValueConversionError(f"column '{column}': PostgreSQL jsonb cannot hold the NUL character (U+0000)")
+    return copy_text(text, column, keep_nul)
+
+
+# An escaped NUL in JSON text: "\u0000" preceded by an even number of backslashes.
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _types(prop: t.Mapping[str, t.Any]) -> tuple[set[str], bool] | None:
+    declared = prop.get("type")
+    if isinstance(declared, str):
+        declared = [declared]
+    if not isinstance(declared, list) or not declared:
+        return None
+    types = {str(x) for x in declared}
+    nullable = "null" in types
+    types.discard("null")
+    return types, nullable
+
+
+def _decimal_token(scale: int, precision: int, column: str) -> t.Callable[[t.Any], str]:
+    integer_digits = precision - scale
+
+    def token(value: t.Any) -> str:
+        kind = type(value)
+        if kind is int:
+            text = str(value)
+            if len(text.lstrip("-")) > integer_digits:
+                raise NeedsFullCheck
+            return text
+        if kind is not _Decimal:
+            raise NeedsFullCheck
+        text = str(value)
+        # Plain notation only ("123.45", "-0.5"); exponents and non-finite values take the
+        # full path, which checks them exactly.
+        whole, _, places = text.partition(".")
+        if len(places) > scale or len(whole.lstrip("-")) > integer_digits or "E" in text or "N" in text or "n" in text:
+            raise NeedsFullCheck
+        return text
+
+    return token
+
+
+class _Fast(t.NamedTuple):
+    kind: str  # "text" (a str kept as it is, escaped for COPY) or "other"
+    nullable: bool
+    convert: t.Callable[[t.Any], str]  # for a non-null value
+
+
+def _fast_converter(prop: t.Mapping[str, t.Any], family: Family, column: str, scale: int,
+                    precision: int, keep_nul: bool) -> _Fast | None:
+    """The column's fast converter, or None when the property needs the full check always."""
+    if not set(prop) <= _ANNOTATIONS:
+        return None
+    found = _types(prop)
+    if found is None:
+        return None
+    types, nullable = found
+    fmt = prop.get("format")
+    if fmt is not None and fmt in _IGNORED_FORMATS:
+        fmt = None
+
+    def none_or(convert: t.Callable[[t.Any], str], kind: str = "other") -> _Fast:
+        return _Fast(kind, nullable, convert)
+
+    if types == {"string"} and fmt is None and family == Family.TEXT:
+        def text(value: t.Any) -> str:
+            if type(value) is not str:
+                raise NeedsFullCheck
+            return copy_text(value, column, keep_nul)
+        return none_or(text, "text")
+    if types == {"string"} and fmt == "date-time" and family == Family.TIMESTAMP:
+        def timestamp(value: t.Any) -> str:
+            if type(value) is not str:
+                raise NeedsFullCheck
+            try:
+                parsed = _datetime_fromisoformat(value)
+            except ValueError:
+                raise NeedsFullCheck from None
+            # Singer timestamps without an offset are UTC by the Singer spec.
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=_UTC)).isoformat()
+        return none_or(timestamp)
+    if types == {"string"} and fmt == "date" and family == Family.DATE:
+        def date(value: t.Any) -> str:
+            if type(value) is not str:
+                raise NeedsFullCheck
+            try:
+                return _date_fromisoformat(value).isoformat()
+            except ValueError:
+                raise NeedsFullCheck from None
+        return none_or(date)
+    if types == {"integer"} and family == Family.INTEGER:
+        def integer(value: t.Any) -> str:
+            if type(value) is not int:
+                raise NeedsFullCheck
+            return str(value)
+        return none_or(integer)
+    if types <= {"integer", "number"} and "number" in types and family == Family.DECIMAL:
+        return none_or(_decimal_token(scale, precision, column))
+    if types == {"integer"} and family == Family.DECIMAL:
+        decimal_token = _decimal_token(scale, precision, column)
+
+        def integer_decimal(value: t.Any) -> str:
+            if type(value) is not int:
+                raise NeedsFullCheck
+            return decimal_token(value)
+        return none_or(integer_decimal)
+    if types == {"boolean"} and family == Family.BOOLEAN:
+        def boolean(value: t.Any) -> str:
+            if type(value) is not bool:
+                raise NeedsFullCheck
+            return "true" if value else "false"
+        return none_or(boolean)
+    if types in ({"object"}, {"array"}) and family == Family.JSON:
+        expected = dict if types == {"object"} else list
+
+        def json_value(value: t.Any) -> str:
+            if type(value) is not expected:
+                raise NeedsFullCheck
+            text = serialize_json(value)
+            return copy_json(text, column, keep_nul)
+        return none_or(json_value)
+    return None
+
+
+def token_of(value: t.Any, family: Family, column: str, keep_nul: bool) -> str:
+    """A load value (from :func:`to_load_value`) as its COPY text field."""
+    if value is None:
+        return COPY_NULL
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, dt.datetime | dt.date):
+        text = value.isoformat()
+    elif isinstance(value, _Decimal):
+        text = format(value, "f")
+    else:
+        text = str(value)
+    if family == Family.JSON:
+        return copy_json(text, column, keep_nul)
+    return copy_text(text, column, keep_nul)
+
+
+class RowEncoder:
+    """Encodes records of one stream into rows of text tokens, one converter per column.
+
+    A row is one line of PostgreSQL COPY text (fields escaped, ``\\N`` for NULL, no newline):
+    PostgreSQL reads it with COPY; DuckDB gets its fields as Arrow strings and casts them.
+    ``keep_nul``: the database stores the NUL character (DuckDB), else a value holding one is
+    refused (PostgreSQL text and jsonb cannot).
+    """
+
+    def __init__(self, schema: t.Mapping[str, t.Any], columns: t.Sequence[str], sources: t.Sequence[str],
+                 families: t.Sequence[Family], scale: int, precision: int, *, keep_nul: bool) -> None:
+        self.columns, self.sources, self.families = list(columns), list(sources), list(families)
+        self.scale, self.precision, self.keep_nul = scale, precision, keep_nul
+        self.source_of = dict(zip(columns, sources, strict=True))
+        properties = schema.get("properties", {})
+        fast = [
+            _fast_converter(properties.get(source, {}), family, column, scale, precision, keep_nul)
+            for column, source, family in zip(columns, sources, families, strict=True)
+        ]
+        schema_type = schema.get("type", "object")
+        simple_schema = (set(schema) <= _SCHEMA_KEYS and schema_type in ("object", ["object"])
+                         and not schema.get("required") and schema.get("additionalProperties", True) is not False
+                         and set(properties) == set(sources))
+        self.fast = simple_schema and all(f is not None for f in fast)
+        self.encode_fast = (self._compile([f for f in fast if f is not None]) if self.fast
+                            else self._never_fast)
+
+    @staticmethod
+    def _never_fast(record: t.Mapping[str, t.Any]) -> t.Any:
+        raise NeedsFullCheck
+
+    def _compile(self, fast: list[_Fast]) -> t.Callable[[t.Mapping[str, t.Any]], t.Any]:
+        """One function per stream, every column's check written out in line (a call per cell
+        cost as much as the conversion): like fastjsonschema, the checks become Python code.
+
+        It returns the row (a COPY line, or a tuple of tokens), or raises NeedsFullCheck or
+        ValueConversionError."""
+        body = ["def encode(record):", "    get = record.get"]
+        namespace: dict[str, t.Any] = {"COPY_NULL": COPY_NULL, "NeedsFullCheck": NeedsFullCheck}
+        for i, (source, spec) in enumerate(zip(self.sources, fast, strict=True)):
+            namespace[f"c{i}"] = spec.convert
+            body += [f"    v = get({source!r})", "    if v is None:",
+                     f"        t{i} = COPY_NULL" if spec.nullable else "        raise NeedsFullCheck"]
+            if spec.kind == "text":
+                # Printable text without a backslash needs no COPY escape (tab, newline, CR and
+                # NUL are not printable): kept as it is; anything else goes through c{i}.
+                plain = "type(v) is str and v.isprintable() and '\\\\' not in v"
+                body += [f"    elif {plain}:", f"        t{i} = v"]
+            body += ["    else:", f"        t{i} = c{i}(v)"]
+        tokens = ", ".join(f"t{i}" for i in range(len(fast)))
+        body.append(f"    return '\\t'.join(({tokens},))")
+        exec(compile("\n".join(body), f"<row encoder {self.columns[:1]}>", "exec"), namespace)  # noqa: S102
+        return t.cast(t.Callable[[t.Mapping[str, t.Any]], t.Any], namespace["encode"])
+
+    def row(self, tokens: tuple[str, ...]) -> str:
+        """Tokens as the row the dialect loads: one COPY text line, without its newline."""
+        return "\t".join(tokens)
+
+    def encode_checked(self, record: t.Mapping[str, t.Any]) -> tuple[str, ...]:
+        """The row of a record the full validator accepted; ValueConversionError when a value
+        does not fit its column."""
+        return tuple(
+            token_of(to_load_value(record.get(source), family, column, self.scale, self.precision),
+                     family, column, self.keep_nul)
+            for column, source, family in zip(self.columns, self.sources, self.families, strict=True)
+        )

@@ -1,0 +1,93 @@
+"""The bulk path's row encoder: what it takes fast is what the full check takes, exactly."""
+
+from __future__ import annotations
+
+import decimal
+
+import pytest
+from qbc_plugin_kit.validation import RecordValidator
+from target_looker_warehouse.column_types import Family, family_for_schema
+from target_looker_warehouse.dialects import _copy_fields
+from target_looker_warehouse.load_values import ValueConversionError
+from target_looker_warehouse.row_encoding import NeedsFullCheck, RowEncoder
+
+D = decimal.Decimal
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": ["string", "null"]},
+        "amount": {"type": ["number", "null"]},
+        "count": {"type": ["integer", "null"]},
+        "paid": {"type": ["boolean", "null"]},
+        "updated_at": {"type": ["string", "null"], "format": "date-time"},
+        "txn_date": {"type": ["string", "null"], "format": "date"},
+        "meta": {"type": ["object", "null"]},
+    },
+}
+
+
+def encoder(schema: dict = SCHEMA, *, keep_nul: bool = False) -> RowEncoder:
+    names = list(schema["properties"])
+    return RowEncoder(schema, names, names, [family_for_schema(schema["properties"][n]) for n in names],
+                      10, 38, keep_nul=keep_nul)
+
+
+def test_a_valid_record_becomes_one_copy_line_with_values_exact() -> None:
+    line = encoder().encode_fast({"id": "A1", "name": "Tab\there", "amount": D("1234.5600"), "count": 3,
+                                  "paid": False, "updated_at": "2026-01-01T09:00:00", "txn_date": "2026-01-02",
+                                  "meta": {"a": 1}})
+    assert line.split("\t") == ["A1", "Tab\\there", "1234.5600", "3", "false", "2026-01-01T09:00:00+00:00",
+                                "2026-01-02", '{"a":1}']
+
+
+@pytest.mark.parametrize("record", [
+    {"id": None},                                   # null where the schema has no null
+    {"id": "1", "amount": "12.5"},                  # a string where a number is declared
+    {"id": "1", "count": D("1.0")},                 # an integer written with a fraction
+    {"id": "1", "count": True},                     # a boolean is not an integer
+    {"id": "1", "updated_at": "yesterday"},         # not a date-time
+    {"id": "1", "amount": D("0.00000000001")},      # more places than DECIMAL(38, 10) keeps
+    {"id": "1", "amount": D("1E+3")},               # exponent notation
+    {"id": "1", "meta": [1]},                       # an array where an object is declared
+])
+def test_anything_outside_the_fast_converters_goes_to_the_full_check(record: dict) -> None:
+    with pytest.raises(NeedsFullCheck):
+        encoder().encode_fast(record)
+
+
+def test_the_fast_path_never_accepts_what_the_full_validator_refuses() -> None:
+    validator = RecordValidator(SCHEMA)
+    fast = encoder()
+    values = [None, "x", "", "2026-01-01", "2026-01-01T00:00:00Z", D("1.5"), D("-0.25"), 7, -3, True, {}, []]
+    for name in SCHEMA["properties"]:
+        for value in values:
+            record = {"id": "k", name: value}
+            try:
+                fast.encode_fast(record)
+            except (NeedsFullCheck, ValueConversionError):
+                continue
+            assert validator.validate(record) is None, (name, value)
+
+
+def test_a_constrained_property_sends_every_record_to_the_full_check() -> None:
+    schema = {"type": "object", "properties": {"id": {"type": "string", "maxLength": 3}}}
+    with pytest.raises(NeedsFullCheck):
+        encoder(schema).encode_fast({"id": "ab"})
+
+
+def test_nul_is_refused_for_postgresql_and_kept_for_duckdb() -> None:
+    with pytest.raises(ValueConversionError, match="NUL"):
+        encoder().encode_fast({"id": "a\x00b"})
+    line = encoder(keep_nul=True).encode_fast({"id": "a\x00b", "name": "\\N"})
+    fields = _copy_fields([line], len(SCHEMA["properties"]))
+    assert fields[0].to_pylist() == ["a\x00b"]
+    assert fields[1].to_pylist() == ["\\N"]  # the text, not NULL
+    assert fields[2].to_pylist() == [None]
+
+
+def test_checked_encoding_refuses_a_value_its_column_would_round() -> None:
+    with pytest.raises(ValueConversionError, match="decimal places"):
+        encoder().encode_checked({"id": "1", "amount": D("0.00000000001")})
+    assert encoder().encode_checked({"id": "1", "amount": D("1E+3")})[2] == "1000"
+    assert family_for_schema(SCHEMA["properties"]["amount"]) == Family.DECIMAL
