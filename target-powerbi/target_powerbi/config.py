@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from qbc_plugin_kit.delivery import DeliverySettings, delivery_settings
+from qbc_plugin_kit.settings_check import renamed_settings
 from singer_sdk import typing as th
 
 PROG = "target-powerbi"
@@ -110,22 +111,6 @@ def config_schema() -> dict[str, Any]:
     ).to_dict()
 
 
-def renamed_settings(config: Mapping[str, Any], renamed: Mapping[str, str],
-                     logger: logging.Logger | None = None) -> dict[str, Any]:
-    """``config`` with each old setting name moved to its new one (a deprecation warning each;
-    the new name wins when both are set)."""
-    result = dict(config)
-    for old, new in renamed.items():
-        if old not in result:
-            continue
-        value = result.pop(old)
-        if logger is not None:
-            logger.warning("setting %r is deprecated: rename it to %r (meltano config %s unset %s; "
-                           "meltano config %s set %s ...)", old, new, PROG, old, PROG, new)
-        result.setdefault(new, value)
-    return result
-
-
 @dataclass(frozen=True)
 class PowerBISettings:
     """What a run, ``replay`` and ``check`` read; defaults are the constants above."""
@@ -157,7 +142,7 @@ class PowerBISettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], logger: logging.Logger | None = None) -> PowerBISettings:
-        current = renamed_settings(config, RENAMED_SETTINGS, logger)
+        current = renamed_settings(dict(config), RENAMED_SETTINGS, logger or logging.getLogger(PROG))
         present = {f.name: current[f.name] for f in fields(cls)
                    if f.name != "delivery" and current.get(f.name) is not None}
         if "dimension_streams" in present:

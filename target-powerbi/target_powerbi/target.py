@@ -9,7 +9,7 @@ from qbc_plugin_kit.delivery import DeliveryTarget
 from singer_sdk import Target
 from singer_sdk.helpers.capabilities import TargetCapabilities
 
-from target_powerbi.config import RENAMED_SETTINGS, PowerBISettings, config_schema, renamed_settings
+from target_powerbi.config import RENAMED_SETTINGS, PowerBISettings, config_schema
 from target_powerbi.failures import classifier, outside_batch, retry_policy
 from target_powerbi.runtime import Runtime, build_runtime
 from target_powerbi.schema_mapping import RowShaper, table_columns
@@ -26,14 +26,8 @@ class TargetPowerBI(DeliveryTarget, Target):
     capabilities: ClassVar = [*Target.capabilities, TargetCapabilities.HARD_DELETE]
 
     config_jsonschema = config_schema()
-
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # Old setting names move to their new ones before the SDK fills in defaults (a default
-        # would otherwise hide the value the user set under the old name).
-        current = renamed_settings(self._config, RENAMED_SETTINGS, self.logger)
-        self._config.clear()
-        self._config.update(current)
-        return super()._validate_config(raise_errors=raise_errors)
+    # Old setting names read as their new ones, each warned (the kit's DeliveryTarget applies it).
+    RENAMED_SETTINGS = RENAMED_SETTINGS
 
     @cached_property
     def settings(self) -> PowerBISettings:

@@ -22,7 +22,7 @@ def test_the_old_request_timeout_name_is_read_with_a_deprecation_warning(caplog)
     with caplog.at_level(logging.WARNING):
         settings = PowerBISettings.from_config({"request_timeout_seconds": "7"}, logging.getLogger("t"))
     assert settings.request_timeout == 7.0
-    assert "'request_timeout_seconds' is deprecated: rename it to 'request_timeout'" in caplog.text
+    assert "Setting request_timeout_seconds is deprecated: read as request_timeout" in caplog.text
 
 
 def test_the_new_name_wins_over_the_old_one():
