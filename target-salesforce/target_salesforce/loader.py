@@ -17,7 +17,7 @@ from typing import Any
 
 from qbc_plugin_kit.failures import Kind, RecordRefused, SystemicFailure
 from qbc_plugin_kit.retry import TransientError
-from qbc_plugin_kit.version_order import DELETED_AT
+from qbc_plugin_kit.version_order import DELETED_AT, VERSION_COLUMNS, version_key
 
 from target_salesforce import account_summary as summaries
 from target_salesforce.client import IDS_PER_QUERY, RecordResult, SalesforceWriter, soql_literal
@@ -82,6 +82,9 @@ class SalesforceLoader:
         # Invoices deleted in this run, by external id: their lines arriving later in the run
         # are flagged deleted too (the lines stream drains after the invoices stream).
         self.deleted_headers: dict[str, HeaderDeletion] = {}
+        # (sObject, external id) of deletions Salesforce could not create (an Order without
+        # its Account): their children are not created either.
+        self.not_created: set[tuple[str, str]] = set()
 
     def load(self, stream: str, records: list[dict[str, Any]]) -> LoadReport:
         with self._lock:
@@ -93,6 +96,11 @@ class SalesforceLoader:
                 report.skipped += len(records)
                 return report
             writes: list[tuple[Write, dict[str, Any]]] = []
+            # The record each write was made from: a deletion completed with its live version.
+            sources: dict[int, Mapping[str, Any]] = {}
+            live = _newest_live(stream, records)
+            if stream in LINE_STREAMS and self.settings.line_detail == "order":
+                self._size_order_items()
             for record in records:
                 problem = _missing_fields(stream, record)
                 if problem:
@@ -100,12 +108,15 @@ class SalesforceLoader:
                 elif self._skipped(stream, record):
                     report.skipped += 1
                 else:
+                    source = _with_live_values(record, live.get(_record_key(stream, record)))
                     try:
-                        writes.append((self._map(stream, record), record))
+                        writes.append((self._map(stream, source), record))
                     except RecordRefused as exc:
                         report.refused.append((record, exc.reason))
+                    else:
+                        sources[id(record)] = source
             if stream in LINE_STREAMS and self.settings.line_detail == "order":
-                self._ensure_items(stream, [r for _, r in writes])
+                self._ensure_items(stream, [sources[id(r)] for _, r in writes])
             if stream in ACCOUNT_STREAMS:
                 # A sub-customer's Parent must exist when it is written: shallow names first.
                 for depth in sorted({_depth(r) for _, r in writes}):
@@ -117,10 +128,11 @@ class SalesforceLoader:
             self._note_accounts(stream, [r for _, r in writes])
             if stream in HEADER_STREAMS:
                 if self.settings.line_detail == "order":
-                    self._send([(order_write(r, self._priced(), stream), r) for _, r in accepted], report)
+                    self._send([(order_write(sources[id(r)], self._priced(), stream), r) for _, r in accepted],
+                               report)
                 self._flag_lines_of_deleted_invoices([w for w, _ in writes], report)
             elif stream == ITEM_STREAM:
-                self._send([(price_write(r, self._priced()), r) for _, r in accepted], report)
+                self._send([(price_write(sources[id(r)], self._priced()), r) for _, r in accepted], report)
             return report
 
     def _note_accounts(self, stream: str, records: Sequence[Mapping[str, Any]]) -> None:
@@ -203,7 +215,10 @@ class SalesforceLoader:
     def _skipped(self, stream: str, record: Mapping[str, Any]) -> bool:
         """A subtotal line, an invoice held back by sent_invoices_only, or a line of one."""
         if stream in LINE_STREAMS:
-            return is_summary_line(record) or header_external_id(record, stream) in self.held_back
+            header = header_external_id(record, stream)
+            # The lines of a deleted document whose Order Salesforce could not create.
+            orderless = self.settings.line_detail == "order" and ("Order", header) in self.not_created
+            return is_summary_line(record) or header in self.held_back or orderless
         return self._held_back(stream, record)
 
     def _held_back(self, stream: str, record: Mapping[str, Any]) -> bool:
@@ -227,12 +242,28 @@ class SalesforceLoader:
             self._settings = replace(self._settings, standard_pricebook_id=self.writer.standard_pricebook_id())
         return self._settings
 
+    def _size_order_items(self) -> None:
+        """The org's precision and scale of OrderItem Quantity and UnitPrice, read once."""
+        if self._settings.order_item_sizes:
+            return
+        fields = self.writer.fields("OrderItem")
+        sizes = tuple((name, int(fields[name]["precision"]), int(fields[name]["scale"]))
+                      for name in ("Quantity", "UnitPrice")
+                      if isinstance((fields.get(name) or {}).get("precision"), int)
+                      and isinstance(fields[name].get("scale"), int) and fields[name]["precision"] > 0)
+        self._settings = replace(self._settings, order_item_sizes=sizes or (("", 0, 0),))
+
     def _map(self, stream: str, record: Mapping[str, Any]) -> Write:
         settings = self.settings
         if stream in ACCOUNT_STREAMS:
             return account_write(stream, record, settings)
         if stream in HEADER_STREAMS:
-            return opportunity_write(record, settings, stream)
+            write = opportunity_write(record, settings, stream)
+            if write.deleted and stream == "invoices" and settings.sent_invoices_only:
+                # An invoice Salesforce never had may never have been sent: its deletion only
+                # flags one that is there.
+                write = replace(write, creatable=False)
+            return write
         if stream == CHART_STREAM:
             return chart_write(record, settings)
         if stream == ITEM_STREAM:
@@ -246,7 +277,8 @@ class SalesforceLoader:
         completes it later. Lines without an item share one product per company."""
         stubs: dict[str, dict[str, Any]] = {}
         for record in records:
-            if stream not in LINE_STREAMS or record.get(DELETED_AT):
+            # Deleted lines too: one Salesforce does not hold yet is created flagged.
+            if stream not in LINE_STREAMS or record.get("amount") is None:
                 continue
             if record.get("item_id"):
                 name = record.get("item_name") or record.get("item_id")
@@ -293,8 +325,9 @@ class SalesforceLoader:
             stored_version = stored.get(ext)
             if exists and stored_version is not None and write.version <= stored_version:
                 report.skipped += 1  # Salesforce holds this version or a newer one
-            elif write.deleted and not exists:
-                report.skipped += 1  # never loaded, nothing to flag
+            elif not exists and not write.creatable:
+                report.skipped += 1  # only flags a record Salesforce holds; it holds none
+                self.not_created.add((write.sobject, ext))
             else:
                 to_send.append((write, record, exists))
             if write.deleted and write.sobject == "Opportunity":
@@ -306,6 +339,7 @@ class SalesforceLoader:
             if not group:
                 continue
             payloads = [{w.external_field: w.external_id,
+                         **({} if exists else w.create_defaults),
                          **{k: v for k, v in w.payload.items() if not (exists and k in w.create_only)}}
                         for w, _ in group]
             if len(payloads) > self.bulk_threshold:
@@ -370,6 +404,45 @@ class SalesforceLoader:
             line_report = LoadReport()
             self._send(tombstones, line_report)
             self.logger.info("flagged %d line(s) of deleted invoices as deleted", line_report.written)
+
+
+def _record_key(stream: str, record: Mapping[str, Any]) -> tuple[Any, ...]:
+    if stream in LINE_STREAMS:
+        return (record.get("edition"), record.get("company_id"), record.get(LINE_STREAMS[stream][1]),
+                record.get("line_id"))
+    return (record.get("edition"), record.get("company_id"), record.get("id"))
+
+
+def _newest_live(stream: str, records: Sequence[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The newest live version of each key in the batch (what its deletion can be completed with)."""
+    newest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for record in records:
+        if record.get(DELETED_AT):
+            continue
+        key = _record_key(stream, record)
+        try:
+            if key not in newest or version_key(record) >= version_key(newest[key]):
+                newest[key] = record
+        except ValueError:
+            continue  # an unreadable version: the record is refused on its own
+    return newest
+
+
+def _with_live_values(record: dict[str, Any], live: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A deletion completed with the values of its live version from the same batch (a document
+    created and deleted between two runs), so Salesforce shows what was deleted; the version and
+    the deletion stay the deletion's. A live version newer than the deletion is left alone (the
+    version order then keeps the live one)."""
+    if live is None or not record.get(DELETED_AT):
+        return record
+    try:
+        if version_key(live) > version_key(record):
+            return record
+    except ValueError:
+        return record
+    merged = {**live, **{k: v for k, v in record.items() if v is not None}}
+    merged.update({column: record.get(column) for column in VERSION_COLUMNS})
+    return merged
 
 
 def _chunks(values: list[str]) -> list[list[str]]:

@@ -5,7 +5,7 @@ Errors use Salesforce's shapes: a JSON list of ``{message, errorCode, fields}``;
 ``INVALID_SESSION_ID`` (401) for an expired session, ``REQUEST_LIMIT_EXCEEDED`` (403) when the
 org's API request allowance is spent, HTTP 429 while throttled (``throttle``), and per-record
 errors inside collection results. Every data answer carries ``Sforce-Limit-Info:
-api-usage=used/allowance``.
+api-usage=used/allowance``; ``/limits`` answers ``DailyApiRequests`` (``Max``, ``Remaining``).
 """
 
 from __future__ import annotations
@@ -143,6 +143,10 @@ class SalesforceSandbox(HttpsSandbox):
 
     def _data(self, request: Request) -> Response:
         path = request.path
+        if re.match(_DATA + r"/limits/?$", path) and request.method == "GET":
+            # The REST API's Limits resource: the org's rolling 24-hour API request allowance.
+            remaining = max(self.daily_api_requests - self.api_requests_used, 0)
+            return Response(200, {"DailyApiRequests": {"Max": self.daily_api_requests, "Remaining": remaining}})
         m = re.match(_DATA + r"/sobjects/(?P<obj>\w+)/describe/?$", path)
         if m and request.method == "GET":
             return Response(200, self.org.describe(m.group("obj")))
