@@ -221,3 +221,16 @@ def test_every_account_shows_open_and_paid_documents_aging_and_last_payment(sale
     writes = len(salesforce_sandbox.requests_to("PATCH", "/composite/sobjects/"))
     run_target(salesforce_config, messages)
     assert len(salesforce_sandbox.requests_to("PATCH", "/composite/sobjects/")) == writes
+
+
+def test_a_run_that_starts_past_the_budget_share_writes_nothing(salesforce_sandbox, salesforce_config, tmp_path):
+    # The org's /limits is read before the first request: nothing is written when the share is
+    # already used when the run starts.
+    salesforce_sandbox.daily_api_requests = 1000
+    salesforce_sandbox.api_requests_used = 950
+    result = console({**salesforce_config, "api_budget_share": 0.9}, tmp_path,
+                     messages=[schema("customers"), customer("1", "Ada")])
+    assert result.returncode != 0
+    assert "951 of its 1,000" in last_line(result.stderr) and "api_budget_share" in last_line(result.stderr)
+    assert salesforce_sandbox.org.records["Account"] == {}
+    assert salesforce_sandbox.api_requests_used == 951  # the /limits request alone
