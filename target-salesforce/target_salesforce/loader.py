@@ -29,6 +29,9 @@ from target_salesforce.mapping import (
     HEADER_STREAMS,
     ITEM_STREAM,
     LINE_STREAMS,
+    TERMS_FIELD,
+    TERMS_NAME,
+    TERMS_STREAM,
     HeaderDeletion,
     MappingSettings,
     Write,
@@ -50,9 +53,9 @@ from target_salesforce.mapping import (
 )
 
 SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, CHART_STREAM, ITEM_STREAM, *HEADER_STREAMS, *LINE_STREAMS,
-                     *summaries.PAYMENT_STREAMS)
-# Parents first, so references by external id resolve within one run.
-LOAD_ORDER = {"customers": 0, "vendors": 0, CHART_STREAM: 0, ITEM_STREAM: 0,
+                     *summaries.PAYMENT_STREAMS, TERMS_STREAM)
+# Parents first, so references by external id resolve within one run (terms name Accounts' terms).
+LOAD_ORDER = {TERMS_STREAM: -1, "customers": 0, "vendors": 0, CHART_STREAM: 0, ITEM_STREAM: 0,
               **dict.fromkeys(HEADER_STREAMS, 1), **dict.fromkeys(LINE_STREAMS, 2),
               **dict.fromkeys(summaries.PAYMENT_STREAMS, 3)}
 REQUIRED_FIELDS = {lines: ("company_id", column, "line_id") for lines, (_, column) in LINE_STREAMS.items()}
@@ -85,6 +88,8 @@ class SalesforceLoader:
         # (sObject, external id) of deletions Salesforce could not create (an Order without
         # its Account): their children are not created either.
         self.not_created: set[tuple[str, str]] = set()
+        # (edition, company, terms id) -> the terms' name, from the terms stream or Salesforce.
+        self.terms_names: dict[tuple[str, str, str], str | None] = {}
 
     def load(self, stream: str, records: list[dict[str, Any]]) -> LoadReport:
         with self._lock:
@@ -95,6 +100,12 @@ class SalesforceLoader:
                     self.last_payments[ext] = max(day, self.last_payments.get(ext, ""))
                 report.skipped += len(records)
                 return report
+            if stream == TERMS_STREAM:
+                report.written += self._name_terms(records)
+                report.skipped += len(records)
+                return report
+            if stream in ACCOUNT_STREAMS:
+                self._look_up_terms(records)
             writes: list[tuple[Write, dict[str, Any]]] = []
             # The record each write was made from: a deletion completed with its live version.
             sources: dict[int, Mapping[str, Any]] = {}
@@ -108,7 +119,7 @@ class SalesforceLoader:
                 elif self._skipped(stream, record):
                     report.skipped += 1
                 else:
-                    source = _with_live_values(record, live.get(_record_key(stream, record)))
+                    source = self._with_terms_name(stream, _with_live_values(record, live.get(_record_key(stream, record))))
                     try:
                         writes.append((self._map(stream, source), record))
                     except RecordRefused as exc:
@@ -134,6 +145,58 @@ class SalesforceLoader:
             elif stream == ITEM_STREAM:
                 self._send([(price_write(sources[id(r)], self._priced()), r) for _, r in accepted], report)
             return report
+
+    def _name_terms(self, records: Sequence[Mapping[str, Any]]) -> int:
+        """Keep each terms' name for the Accounts of this run, and rename it on the Accounts
+        Salesforce holds with those terms; returns how many Accounts were written."""
+        named: dict[tuple[str, str, str], str | None] = {}
+        for record in records:
+            if record.get("id") not in (None, ""):
+                named[_terms_key(record, record["id"])] = \
+                    None if record.get(DELETED_AT) else _text_or_none(record.get("name"))
+        self.terms_names.update(named)
+        field = self.settings.account_external_id_field
+        payloads = []
+        for row in self._accounts_with_terms(sorted({terms_id for _, _, terms_id in named})):
+            parts = str(row.get(field) or "").split(":")
+            key = (parts[0], parts[1], str(row.get("QuickBooks_Terms_Id__c"))) if len(parts) > 2 else None
+            if key in named and row.get(TERMS_FIELD) != named[key]:
+                payloads.append({field: row[field], TERMS_FIELD: named[key]})
+        results = self.writer.upsert_collection("Account", field, payloads) if payloads else []
+        for result in results:
+            if not result.success:
+                self.logger.error("could not write the terms' name on Account %s: %s", result.external_id,
+                                  result.error)
+        return sum(1 for result in results if result.success)
+
+    def _accounts_with_terms(self, terms_ids: Sequence[str]) -> list[dict[str, Any]]:
+        field = self.settings.account_external_id_field
+        rows: list[dict[str, Any]] = []
+        for chunk in _chunks(list(terms_ids)):
+            rows += self.writer.rows("query accounts by terms", (
+                f"SELECT Id, {field}, QuickBooks_Terms_Id__c, {TERMS_FIELD} FROM Account "  # noqa: S608
+                f"WHERE QuickBooks_Terms_Id__c IN ({', '.join(soql_literal(i) for i in chunk)})"))
+        return rows
+
+    def _look_up_terms(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Names of the terms these customers/vendors name that this run has not seen, from the
+        Accounts Salesforce holds with the same terms (once per terms and run)."""
+        wanted = {_terms_key(r, r["terms_id"]) for r in records if r.get("terms_id") and not r.get(DELETED_AT)}
+        missing = sorted({terms_id for key in wanted - set(self.terms_names) for terms_id in [key[2]]})
+        if not missing:
+            return
+        field = self.settings.account_external_id_field
+        for row in self._accounts_with_terms(missing):
+            parts = str(row.get(field) or "").split(":")
+            if len(parts) > 2 and row.get(TERMS_FIELD):
+                self.terms_names.setdefault((parts[0], parts[1], str(row["QuickBooks_Terms_Id__c"])),
+                                            str(row[TERMS_FIELD]))
+
+    def _with_terms_name(self, stream: str, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        if stream not in ACCOUNT_STREAMS or not record.get("terms_id"):
+            return record
+        # Not known to this run nor to Salesforce: no name rather than the name of other terms.
+        return {**record, TERMS_NAME: self.terms_names.get(_terms_key(record, record["terms_id"]))}
 
     def _note_accounts(self, stream: str, records: Sequence[Mapping[str, Any]]) -> None:
         # Only documents move a summary (a customer's own edit does not): a run of customers
@@ -404,6 +467,15 @@ class SalesforceLoader:
             line_report = LoadReport()
             self._send(tombstones, line_report)
             self.logger.info("flagged %d line(s) of deleted invoices as deleted", line_report.written)
+
+
+def _terms_key(record: Mapping[str, Any], terms_id: Any) -> tuple[str, str, str]:
+    """The key of a company's terms, spelled as the Accounts' external ids spell the company."""
+    return (str(record.get("edition") or "qb"), str(record.get("company_id")), str(terms_id))
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
 
 
 def _record_key(stream: str, record: Mapping[str, Any]) -> tuple[Any, ...]:

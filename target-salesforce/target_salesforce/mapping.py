@@ -50,7 +50,9 @@ HEADER_STREAMS = {"invoices": ("invoice", "QuickBooks Invoice", "customer_id", "
 LINE_STREAMS = {lines: LINE_HEADERS[lines] for lines in ("invoice_lines", "bill_lines")}
 LINE_STREAM = "invoice_lines"
 HEADER_STREAM, HEADER_COLUMN = LINE_HEADERS[LINE_STREAM]
-CHART_STREAM, ITEM_STREAM = "accounts", "items"
+CHART_STREAM, ITEM_STREAM, TERMS_STREAM = "accounts", "items", "terms"
+# The terms' name on an Account (the record model carries only terms_id): from the terms stream.
+TERMS_NAME, TERMS_FIELD = "terms_name", "QuickBooks_Terms__c"
 LINE_DETAILS = ("order", "opportunity_line_item", "custom_object")
 # The record model's words for a copy that went out (docs/record-model.md).
 WENT_OUT, QUEUED, QUEUE_ONLY_OFF = "sent", "pending", "not_pending"
@@ -219,6 +221,9 @@ def account_write(stream: str, record: Mapping[str, Any], settings: MappingSetti
     }
     if stream == "vendors":
         values["AccountNumber"] = _text(record.get("account_number"))
+    if TERMS_NAME in record or not record.get("terms_id"):
+        # Left out when the terms' name is not known: never a name of other terms.
+        values[TERMS_FIELD] = _text(record.get(TERMS_NAME))
     if record.get("parent_id"):
         values["Parent"] = {settings.account_external_id_field: external_id(record, entity, "parent_id")}
     payload: dict[str, Any] = {settings.account_active_field: False if deleted else record.get("active") is not False}

@@ -111,6 +111,7 @@ SCHEMA: dict[str, list[Field]] = {
         Field("QuickBooks_Full_Name__c", "string", 255),
         Field("QuickBooks_Classification__c", "picklist", 255, picklist=("Customer", "Vendor", "Both")),
         Field("QuickBooks_Terms_Id__c", "string", 80),
+        Field("QuickBooks_Terms__c", "string", 80),
         Field("QuickBooks_Aging_Current__c", "currency"),
         Field("QuickBooks_Aging_1_30__c", "currency"),
         Field("QuickBooks_Aging_31_60__c", "currency"),
