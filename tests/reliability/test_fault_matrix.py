@@ -132,12 +132,8 @@ SCENARIOS = {
 OPEN_FINDINGS = {
     "qbo down past the retries": "the tap's last line is the SDK's 'An unhandled error occurred while "
                                  "syncing' rather than the cause and fix",
-    "qbd session cut mid-iterator": "30 money differences between QuickBooks Desktop and Salesforce "
-                                    "after the cut session's next run (bills are now mirrored too)",
     "databricks down + answers lost + target killed (qbo)": "bill 10 deleted in QuickBooks but live in "
                                                             "Databricks after the faulted runs",
-    "salesforce 503 + sessions expired + target killed": "35 money differences against Salesforce "
-                                                         "after the faulted runs (bills now mirrored)",
 }
 
 
