@@ -260,3 +260,16 @@ def test_accounts_show_their_terms_by_name(salesforce_sandbox, salesforce_config
     # Terms renamed in QuickBooks: every Account with those terms shows the new name.
     run_target(salesforce_config, [schema("terms"), _terms("3", "Net 30 days", "2026-11-03T09:00:00Z", 1)])
     assert terms_of("2") == ("3", "Net 30 days")
+
+
+def test_a_quantity_orderitem_cannot_hold_exactly_becomes_one_unit_at_the_line_amount(salesforce_sandbox,
+                                                                                       salesforce_config):
+    # QuickBooks Desktop keeps five places in quantities; OrderItem.Quantity describes two.
+    run = run_target(salesforce_config, [schema("vendors"), schema("items"), schema("bills"), schema("bill_lines"),
+                                         _vendor(), _item("I-1", "Services:Installation"), _bill(),
+                                         _bill_line("1", "240.10", item_id="I-1", quantity=Decimal("0.125"),
+                                                    unit_price=Decimal("1920.80"))])
+    assert not run.set_aside
+    (item,) = salesforce_sandbox.org.records["OrderItem"].values()
+    assert (item["Quantity"], item["UnitPrice"], item["TotalPrice"]) == (1, Decimal("240.10"), Decimal("240.10"))
+    assert item["QuickBooks_Amount__c"] == Decimal("240.10")
