@@ -178,3 +178,37 @@ def test_soql_compares_numbers_and_skips_nulls(salesforce_sandbox):
     soql = "SELECT QuickBooks_Id__c FROM Account WHERE QuickBooks_Id__c != 'a'"
     rows = http.get(f"{salesforce_sandbox.url}{V}/query", params={"q": soql}, timeout=10).json()["records"]
     assert sorted(r["QuickBooks_Id__c"] for r in rows) == ["b", "c"]
+
+
+def test_describe_gives_number_fields_their_precision_and_scale(salesforce_sandbox):
+    http = _login(salesforce_sandbox)
+    fields = {f["name"]: f for f in http.get(f"{salesforce_sandbox.url}{V}/sobjects/Opportunity/describe",
+                                              timeout=10).json()["fields"]}
+    assert (fields["Amount"]["precision"], fields["Amount"]["scale"]) == (18, 2)
+    assert (fields["Name"]["precision"], fields["Name"]["scale"]) == (0, 0)
+
+
+def test_a_number_with_more_integer_digits_than_its_field_holds_is_refused(salesforce_sandbox):
+    http = _login(salesforce_sandbox)
+    results = _upsert(http, salesforce_sandbox, "Account",
+                      _account("big", QuickBooks_Balance__c=10**16), _account("fits", QuickBooks_Balance__c=10**16 - 1))
+    assert results[0]["errors"][0]["statusCode"] == "NUMBER_OUTSIDE_VALID_RANGE"
+    assert results[1]["success"]
+
+
+def test_decimals_beyond_the_scale_are_stored_as_sent_through_the_api(salesforce_sandbox):
+    # Salesforce Help 000387302: the API keeps them; only the UI shows the value rounded.
+    http = _login(salesforce_sandbox)
+    url = f"{salesforce_sandbox.url}{V}/composite/sobjects/Account/QuickBooks_Id__c"
+    body = '{"allOrNone": false, "records": [{"attributes": {"type": "Account"}, "QuickBooks_Id__c": "x", ' \
+           '"Name": "X", "QuickBooks_Balance__c": 12345.67891}]}'
+    assert http.patch(url, data=body, headers={"Content-Type": "application/json"}, timeout=10).json()[0]["success"]
+    assert str(salesforce_sandbox.org.find("Account", "QuickBooks_Id__c", "x")["QuickBooks_Balance__c"]) == "12345.67891"
+
+
+def test_limits_answer_the_daily_api_requests_left(salesforce_sandbox):
+    http = _login(salesforce_sandbox)
+    salesforce_sandbox.daily_api_requests = 100
+    salesforce_sandbox.api_requests_used = 40
+    daily = http.get(f"{salesforce_sandbox.url}{V}/limits", timeout=10).json()["DailyApiRequests"]
+    assert daily == {"Max": 100, "Remaining": 59}  # the request for /limits counts too

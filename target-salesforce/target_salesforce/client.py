@@ -82,6 +82,10 @@ class SalesforceWriter:
         self._bulk_poll_seconds = bulk_poll_seconds
         self._logger = logger or logging.getLogger(__name__)
         self._described: dict[str, dict[str, dict[str, Any]]] = {}
+        # (used, allowance) of the org's daily API requests from /limits, read before the
+        # first request of a run: no answer has carried Sforce-Limit-Info yet then.
+        self._daily_requests: tuple[int, int] | None = None
+        self._limits_read = False
 
     # --- transport ---------------------------------------------------------------------------
 
@@ -91,8 +95,13 @@ class SalesforceWriter:
         requests left stay for the org's other integrations and its users."""
         if self._budget_share is None or self._budget_share >= 1:
             return
+        if not self._limits_read:
+            self._limits_read = True
+            self._daily_requests = self._call("read the org's API limits (/limits)", _daily_api_requests)
         usage = (getattr(self._last_client, "api_usage", None) or {}).get("api-usage")
         used, total = getattr(usage, "used", None), getattr(usage, "total", None)
+        if not isinstance(used, int) and self._daily_requests is not None:
+            used, total = self._daily_requests
         if isinstance(used, int) and isinstance(total, int) and total > 0 and used >= self._budget_share * total:
             raise SystemicFailure(
                 f"the org has used {used:,} of its {total:,} daily API requests, the share api_budget_share "
@@ -227,6 +236,15 @@ def _bulk_code(error: str) -> str:
     # Bulk API 2.0 failed-results rows read "STRING_TOO_LONG:Name: data value too large...".
     head = error.split(":", 1)[0].strip()
     return head if head.isupper() else ""
+
+
+def _daily_api_requests(sf: Salesforce) -> tuple[int, int] | None:
+    """(used, allowance) from the REST API's Limits resource (``DailyApiRequests``)."""
+    daily = (sf.restful("limits") or {}).get("DailyApiRequests") or {}
+    allowance, remaining = daily.get("Max"), daily.get("Remaining")
+    if isinstance(allowance, int) and isinstance(remaining, int):
+        return allowance - remaining, allowance
+    return None
 
 
 def _describe(sobject: str) -> Callable[[Salesforce], dict[str, Any]]:

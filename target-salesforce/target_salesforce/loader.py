@@ -17,7 +17,7 @@ from typing import Any
 
 from qbc_plugin_kit.failures import Kind, RecordRefused, SystemicFailure
 from qbc_plugin_kit.retry import TransientError
-from qbc_plugin_kit.version_order import DELETED_AT
+from qbc_plugin_kit.version_order import DELETED_AT, VERSION_COLUMNS, version_key
 
 from target_salesforce import account_summary as summaries
 from target_salesforce.client import IDS_PER_QUERY, RecordResult, SalesforceWriter, soql_literal
@@ -29,6 +29,9 @@ from target_salesforce.mapping import (
     HEADER_STREAMS,
     ITEM_STREAM,
     LINE_STREAMS,
+    TERMS_FIELD,
+    TERMS_NAME,
+    TERMS_STREAM,
     HeaderDeletion,
     MappingSettings,
     Write,
@@ -50,9 +53,9 @@ from target_salesforce.mapping import (
 )
 
 SUPPORTED_STREAMS = (*ACCOUNT_STREAMS, CHART_STREAM, ITEM_STREAM, *HEADER_STREAMS, *LINE_STREAMS,
-                     *summaries.PAYMENT_STREAMS)
-# Parents first, so references by external id resolve within one run.
-LOAD_ORDER = {"customers": 0, "vendors": 0, CHART_STREAM: 0, ITEM_STREAM: 0,
+                     *summaries.PAYMENT_STREAMS, TERMS_STREAM)
+# Parents first, so references by external id resolve within one run (terms name Accounts' terms).
+LOAD_ORDER = {TERMS_STREAM: -1, "customers": 0, "vendors": 0, CHART_STREAM: 0, ITEM_STREAM: 0,
               **dict.fromkeys(HEADER_STREAMS, 1), **dict.fromkeys(LINE_STREAMS, 2),
               **dict.fromkeys(summaries.PAYMENT_STREAMS, 3)}
 REQUIRED_FIELDS = {lines: ("company_id", column, "line_id") for lines, (_, column) in LINE_STREAMS.items()}
@@ -82,6 +85,11 @@ class SalesforceLoader:
         # Invoices deleted in this run, by external id: their lines arriving later in the run
         # are flagged deleted too (the lines stream drains after the invoices stream).
         self.deleted_headers: dict[str, HeaderDeletion] = {}
+        # (sObject, external id) of deletions Salesforce could not create (an Order without
+        # its Account): their children are not created either.
+        self.not_created: set[tuple[str, str]] = set()
+        # (edition, company, terms id) -> the terms' name, from the terms stream or Salesforce.
+        self.terms_names: dict[tuple[str, str, str], str | None] = {}
 
     def load(self, stream: str, records: list[dict[str, Any]]) -> LoadReport:
         with self._lock:
@@ -92,7 +100,18 @@ class SalesforceLoader:
                     self.last_payments[ext] = max(day, self.last_payments.get(ext, ""))
                 report.skipped += len(records)
                 return report
+            if stream == TERMS_STREAM:
+                report.written += self._name_terms(records)
+                report.skipped += len(records)
+                return report
+            if stream in ACCOUNT_STREAMS:
+                self._look_up_terms(records)
             writes: list[tuple[Write, dict[str, Any]]] = []
+            # The record each write was made from: a deletion completed with its live version.
+            sources: dict[int, Mapping[str, Any]] = {}
+            live = _newest_live(stream, records)
+            if stream in LINE_STREAMS and self.settings.line_detail == "order":
+                self._size_order_items()
             for record in records:
                 problem = _missing_fields(stream, record)
                 if problem:
@@ -100,12 +119,15 @@ class SalesforceLoader:
                 elif self._skipped(stream, record):
                     report.skipped += 1
                 else:
+                    source = self._with_terms_name(stream, _with_live_values(record, live.get(_record_key(stream, record))))
                     try:
-                        writes.append((self._map(stream, record), record))
+                        writes.append((self._map(stream, source), record))
                     except RecordRefused as exc:
                         report.refused.append((record, exc.reason))
+                    else:
+                        sources[id(record)] = source
             if stream in LINE_STREAMS and self.settings.line_detail == "order":
-                self._ensure_items(stream, [r for _, r in writes])
+                self._ensure_items(stream, [sources[id(r)] for _, r in writes])
             if stream in ACCOUNT_STREAMS:
                 # A sub-customer's Parent must exist when it is written: shallow names first.
                 for depth in sorted({_depth(r) for _, r in writes}):
@@ -117,11 +139,64 @@ class SalesforceLoader:
             self._note_accounts(stream, [r for _, r in writes])
             if stream in HEADER_STREAMS:
                 if self.settings.line_detail == "order":
-                    self._send([(order_write(r, self._priced(), stream), r) for _, r in accepted], report)
+                    self._send([(order_write(sources[id(r)], self._priced(), stream), r) for _, r in accepted],
+                               report)
                 self._flag_lines_of_deleted_invoices([w for w, _ in writes], report)
             elif stream == ITEM_STREAM:
-                self._send([(price_write(r, self._priced()), r) for _, r in accepted], report)
+                self._send([(price_write(sources[id(r)], self._priced()), r) for _, r in accepted], report)
             return report
+
+    def _name_terms(self, records: Sequence[Mapping[str, Any]]) -> int:
+        """Keep each terms' name for the Accounts of this run, and rename it on the Accounts
+        Salesforce holds with those terms; returns how many Accounts were written."""
+        named: dict[tuple[str, str, str], str | None] = {}
+        for record in records:
+            if record.get("id") not in (None, ""):
+                named[_terms_key(record, record["id"])] = \
+                    None if record.get(DELETED_AT) else _text_or_none(record.get("name"))
+        self.terms_names.update(named)
+        field = self.settings.account_external_id_field
+        payloads = []
+        for row in self._accounts_with_terms(sorted({terms_id for _, _, terms_id in named})):
+            parts = str(row.get(field) or "").split(":")
+            key = (parts[0], parts[1], str(row.get("QuickBooks_Terms_Id__c"))) if len(parts) > 2 else None
+            if key in named and row.get(TERMS_FIELD) != named[key]:
+                payloads.append({field: row[field], TERMS_FIELD: named[key]})
+        results = self.writer.upsert_collection("Account", field, payloads) if payloads else []
+        for result in results:
+            if not result.success:
+                self.logger.error("could not write the terms' name on Account %s: %s", result.external_id,
+                                  result.error)
+        return sum(1 for result in results if result.success)
+
+    def _accounts_with_terms(self, terms_ids: Sequence[str]) -> list[dict[str, Any]]:
+        field = self.settings.account_external_id_field
+        rows: list[dict[str, Any]] = []
+        for chunk in _chunks(list(terms_ids)):
+            rows += self.writer.rows("query accounts by terms", (
+                f"SELECT Id, {field}, QuickBooks_Terms_Id__c, {TERMS_FIELD} FROM Account "  # noqa: S608
+                f"WHERE QuickBooks_Terms_Id__c IN ({', '.join(soql_literal(i) for i in chunk)})"))
+        return rows
+
+    def _look_up_terms(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Names of the terms these customers/vendors name that this run has not seen, from the
+        Accounts Salesforce holds with the same terms (once per terms and run)."""
+        wanted = {_terms_key(r, r["terms_id"]) for r in records if r.get("terms_id") and not r.get(DELETED_AT)}
+        missing = sorted({terms_id for key in wanted - set(self.terms_names) for terms_id in [key[2]]})
+        if not missing:
+            return
+        field = self.settings.account_external_id_field
+        for row in self._accounts_with_terms(missing):
+            parts = str(row.get(field) or "").split(":")
+            if len(parts) > 2 and row.get(TERMS_FIELD):
+                self.terms_names.setdefault((parts[0], parts[1], str(row["QuickBooks_Terms_Id__c"])),
+                                            str(row[TERMS_FIELD]))
+
+    def _with_terms_name(self, stream: str, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        if stream not in ACCOUNT_STREAMS or not record.get("terms_id"):
+            return record
+        # Not known to this run nor to Salesforce: no name rather than the name of other terms.
+        return {**record, TERMS_NAME: self.terms_names.get(_terms_key(record, record["terms_id"]))}
 
     def _note_accounts(self, stream: str, records: Sequence[Mapping[str, Any]]) -> None:
         # Only documents move a summary (a customer's own edit does not): a run of customers
@@ -203,7 +278,10 @@ class SalesforceLoader:
     def _skipped(self, stream: str, record: Mapping[str, Any]) -> bool:
         """A subtotal line, an invoice held back by sent_invoices_only, or a line of one."""
         if stream in LINE_STREAMS:
-            return is_summary_line(record) or header_external_id(record, stream) in self.held_back
+            header = header_external_id(record, stream)
+            # The lines of a deleted document whose Order Salesforce could not create.
+            orderless = self.settings.line_detail == "order" and ("Order", header) in self.not_created
+            return is_summary_line(record) or header in self.held_back or orderless
         return self._held_back(stream, record)
 
     def _held_back(self, stream: str, record: Mapping[str, Any]) -> bool:
@@ -227,12 +305,28 @@ class SalesforceLoader:
             self._settings = replace(self._settings, standard_pricebook_id=self.writer.standard_pricebook_id())
         return self._settings
 
+    def _size_order_items(self) -> None:
+        """The org's precision and scale of OrderItem Quantity and UnitPrice, read once."""
+        if self._settings.order_item_sizes:
+            return
+        fields = self.writer.fields("OrderItem")
+        sizes = tuple((name, int(fields[name]["precision"]), int(fields[name]["scale"]))
+                      for name in ("Quantity", "UnitPrice")
+                      if isinstance((fields.get(name) or {}).get("precision"), int)
+                      and isinstance(fields[name].get("scale"), int) and fields[name]["precision"] > 0)
+        self._settings = replace(self._settings, order_item_sizes=sizes or (("", 0, 0),))
+
     def _map(self, stream: str, record: Mapping[str, Any]) -> Write:
         settings = self.settings
         if stream in ACCOUNT_STREAMS:
             return account_write(stream, record, settings)
         if stream in HEADER_STREAMS:
-            return opportunity_write(record, settings, stream)
+            write = opportunity_write(record, settings, stream)
+            if write.deleted and stream == "invoices" and settings.sent_invoices_only:
+                # An invoice Salesforce never had may never have been sent: its deletion only
+                # flags one that is there.
+                write = replace(write, creatable=False)
+            return write
         if stream == CHART_STREAM:
             return chart_write(record, settings)
         if stream == ITEM_STREAM:
@@ -246,7 +340,8 @@ class SalesforceLoader:
         completes it later. Lines without an item share one product per company."""
         stubs: dict[str, dict[str, Any]] = {}
         for record in records:
-            if stream not in LINE_STREAMS or record.get(DELETED_AT):
+            # Deleted lines too: one Salesforce does not hold yet is created flagged.
+            if stream not in LINE_STREAMS or record.get("amount") is None:
                 continue
             if record.get("item_id"):
                 name = record.get("item_name") or record.get("item_id")
@@ -293,8 +388,9 @@ class SalesforceLoader:
             stored_version = stored.get(ext)
             if exists and stored_version is not None and write.version <= stored_version:
                 report.skipped += 1  # Salesforce holds this version or a newer one
-            elif write.deleted and not exists:
-                report.skipped += 1  # never loaded, nothing to flag
+            elif not exists and not write.creatable:
+                report.skipped += 1  # only flags a record Salesforce holds; it holds none
+                self.not_created.add((write.sobject, ext))
             else:
                 to_send.append((write, record, exists))
             if write.deleted and write.sobject == "Opportunity":
@@ -306,6 +402,7 @@ class SalesforceLoader:
             if not group:
                 continue
             payloads = [{w.external_field: w.external_id,
+                         **({} if exists else w.create_defaults),
                          **{k: v for k, v in w.payload.items() if not (exists and k in w.create_only)}}
                         for w, _ in group]
             if len(payloads) > self.bulk_threshold:
@@ -370,6 +467,54 @@ class SalesforceLoader:
             line_report = LoadReport()
             self._send(tombstones, line_report)
             self.logger.info("flagged %d line(s) of deleted invoices as deleted", line_report.written)
+
+
+def _terms_key(record: Mapping[str, Any], terms_id: Any) -> tuple[str, str, str]:
+    """The key of a company's terms, spelled as the Accounts' external ids spell the company."""
+    return (str(record.get("edition") or "qb"), str(record.get("company_id")), str(terms_id))
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _record_key(stream: str, record: Mapping[str, Any]) -> tuple[Any, ...]:
+    if stream in LINE_STREAMS:
+        return (record.get("edition"), record.get("company_id"), record.get(LINE_STREAMS[stream][1]),
+                record.get("line_id"))
+    return (record.get("edition"), record.get("company_id"), record.get("id"))
+
+
+def _newest_live(stream: str, records: Sequence[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The newest live version of each key in the batch (what its deletion can be completed with)."""
+    newest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for record in records:
+        if record.get(DELETED_AT):
+            continue
+        key = _record_key(stream, record)
+        try:
+            if key not in newest or version_key(record) >= version_key(newest[key]):
+                newest[key] = record
+        except ValueError:
+            continue  # an unreadable version: the record is refused on its own
+    return newest
+
+
+def _with_live_values(record: dict[str, Any], live: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A deletion completed with the values of its live version from the same batch (a document
+    created and deleted between two runs), so Salesforce shows what was deleted; the version and
+    the deletion stay the deletion's. A live version newer than the deletion is left alone (the
+    version order then keeps the live one)."""
+    if live is None or not record.get(DELETED_AT):
+        return record
+    try:
+        if version_key(live) > version_key(record):
+            return record
+    except ValueError:
+        return record
+    merged = {**live, **{k: v for k, v in record.items() if v is not None}}
+    merged.update({column: record.get(column) for column in VERSION_COLUMNS})
+    return merged
 
 
 def _chunks(values: list[str]) -> list[list[str]]:

@@ -13,7 +13,10 @@
 External ids are ``{edition}:{company_id}:{entity}:{id}`` so customers and vendors with the
 same QuickBooks id, or two companies, never collide in one Account table.
 A deletion never removes a Salesforce record: the Account is marked inactive, the Opportunity
-moves to the "deleted" stage, and every record gets ``QuickBooks_Deleted_At__c``.
+moves to the "deleted" stage, and every record gets ``QuickBooks_Deleted_At__c``. A deletion of a
+record Salesforce does not hold yet is written too (what the record carries, and on creation the
+fields Salesforce requires, ``Write.create_defaults``): the stored deletion is what keeps an
+older live version, arriving later, from bringing the record back.
 
 Values are sent as they came: a value Salesforce cannot hold (a text longer than its field, a
 date outside the years 1700-4000) sets its record aside rather than being cut or moved. Only
@@ -25,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from qbc_plugin_kit.failures import RecordRefused
@@ -47,7 +50,9 @@ HEADER_STREAMS = {"invoices": ("invoice", "QuickBooks Invoice", "customer_id", "
 LINE_STREAMS = {lines: LINE_HEADERS[lines] for lines in ("invoice_lines", "bill_lines")}
 LINE_STREAM = "invoice_lines"
 HEADER_STREAM, HEADER_COLUMN = LINE_HEADERS[LINE_STREAM]
-CHART_STREAM, ITEM_STREAM = "accounts", "items"
+CHART_STREAM, ITEM_STREAM, TERMS_STREAM = "accounts", "items", "terms"
+# The terms' name on an Account (the record model carries only terms_id): from the terms stream.
+TERMS_NAME, TERMS_FIELD = "terms_name", "QuickBooks_Terms__c"
 LINE_DETAILS = ("order", "opportunity_line_item", "custom_object")
 # The record model's words for a copy that went out (docs/record-model.md).
 WENT_OUT, QUEUED, QUEUE_ONLY_OFF = "sent", "pending", "not_pending"
@@ -76,6 +81,9 @@ class MappingSettings:
     sent_invoices_only: bool = False
     # Set by the loader once per run: the org's standard price book (Orders and entries use it).
     standard_pricebook_id: str | None = None
+    # Set by the loader from the org's describe: (precision, scale) of OrderItem's Quantity and
+    # UnitPrice, so a line's quantity and rate are used only where Salesforce holds them exactly.
+    order_item_sizes: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def line_object(self) -> str:
@@ -95,6 +103,12 @@ class Write:
     payload: dict[str, Any]
     deleted: bool
     create_only: tuple[str, ...] = ()
+    # Sent only when the record is created: the fields Salesforce requires that a deletion
+    # does not carry (a Name, a parent), never written over what Salesforce holds.
+    create_defaults: dict[str, Any] = field(default_factory=dict)
+    # False when Salesforce could not create the record from this write (an Order without its
+    # Account): then it only updates a record Salesforce already holds.
+    creatable: bool = True
 
 
 @dataclass(frozen=True)
@@ -158,6 +172,13 @@ def _audit(record: Mapping[str, Any], settings: MappingSettings, version: str) -
     return payload
 
 
+def _known(values: Mapping[str, Any]) -> dict[str, Any]:
+    """What a deletion carries of the record: its non-empty values. A QuickBooks deletion
+    brings only the id and the time (docs/record-model.md); its nulls must not blank what
+    Salesforce holds. When the live version came in the same batch, it carries that too."""
+    return {k: v for k, v in values.items() if v is not None and v != {}}
+
+
 def _checked(payload: dict[str, Any]) -> dict[str, Any]:
     """The payload, or RecordRefused naming a date Salesforce cannot store."""
     for name in DATE_FIELDS:
@@ -179,33 +200,41 @@ def account_write(stream: str, record: Mapping[str, Any], settings: MappingSetti
     ext = external_id(record, entity)
     deleted = bool(record.get(DELETED_AT))
     version = version_text(record)
+    address = record.get("billing_address") or {}
+    street = "\n".join(str(p) for p in (address.get("line1"), address.get("line2")) if p)
+    name = (record.get("fully_qualified_name") or record.get("display_name") or record.get("company_name")
+            or " ".join(p for p in (record.get("given_name"), record.get("family_name")) if p) or None)
+    values: dict[str, Any] = {
+        "Name": _text(name),
+        "Type": account_type,
+        "QuickBooks_Classification__c": account_type,
+        "QuickBooks_Full_Name__c": _text(record.get("fully_qualified_name")),
+        "QuickBooks_Terms_Id__c": _text(record.get("terms_id")),
+        "Phone": _text(record.get("phone")),
+        "QuickBooks_Email__c": _text(record.get("email")),
+        "BillingStreet": street or None,
+        "BillingCity": _text(address.get("city")),
+        "BillingState": _text(address.get("region")),
+        "BillingPostalCode": _text(address.get("postal_code")),
+        "BillingCountry": _text(address.get("country")),
+        "QuickBooks_Balance__c": record.get("balance"),
+    }
+    if stream == "vendors":
+        values["AccountNumber"] = _text(record.get("account_number"))
+    if TERMS_NAME in record or not record.get("terms_id"):
+        # Left out when the terms' name is not known: never a name of other terms.
+        values[TERMS_FIELD] = _text(record.get(TERMS_NAME))
+    if record.get("parent_id"):
+        values["Parent"] = {settings.account_external_id_field: external_id(record, entity, "parent_id")}
     payload: dict[str, Any] = {settings.account_active_field: False if deleted else record.get("active") is not False}
     payload.update(_audit(record, settings, version))
     if not deleted:
-        address = record.get("billing_address") or {}
-        street = "\n".join(str(p) for p in (address.get("line1"), address.get("line2")) if p)
-        name = (record.get("fully_qualified_name") or record.get("display_name") or record.get("company_name")
-                or " ".join(p for p in (record.get("given_name"), record.get("family_name")) if p) or ext)
-        payload.update({
-            "Name": _text(name),
-            "Type": account_type,
-            "QuickBooks_Classification__c": account_type,
-            "QuickBooks_Full_Name__c": _text(record.get("fully_qualified_name")),
-            "QuickBooks_Terms_Id__c": _text(record.get("terms_id")),
-            "Phone": _text(record.get("phone")),
-            "QuickBooks_Email__c": _text(record.get("email")),
-            "BillingStreet": street or None,
-            "BillingCity": _text(address.get("city")),
-            "BillingState": _text(address.get("region")),
-            "BillingPostalCode": _text(address.get("postal_code")),
-            "BillingCountry": _text(address.get("country")),
-            "QuickBooks_Balance__c": record.get("balance"),
-        })
-        if stream == "vendors":
-            payload["AccountNumber"] = _text(record.get("account_number"))
-        if record.get("parent_id"):
-            payload["Parent"] = {settings.account_external_id_field: external_id(record, entity, "parent_id")}
-    return Write("Account", settings.account_external_id_field, ext, version, _checked(payload), deleted)
+        payload.update(values)
+        payload["Name"] = payload["Name"] or ext
+        return Write("Account", settings.account_external_id_field, ext, version, _checked(payload), deleted)
+    payload.update(_known(values))
+    return Write("Account", settings.account_external_id_field, ext, version, _checked(payload), deleted,
+                 create_defaults={"Name": ext})
 
 
 def opportunity_write(record: Mapping[str, Any], settings: MappingSettings, stream: str = HEADER_STREAM) -> Write:
@@ -214,27 +243,31 @@ def opportunity_write(record: Mapping[str, Any], settings: MappingSettings, stre
     deleted = bool(record.get(DELETED_AT))
     version = version_text(record)
     lost = deleted or bool(record.get("voided"))
+    label = "Invoice" if entity == "invoice" else "Bill"
+    values: dict[str, Any] = {
+        "Name": _label(f"{label} {record['doc_number']}", 120) if record.get("doc_number") else None,
+        "Type": kind,
+        "CloseDate": _date(record.get("txn_date")),
+        "Amount": record.get("total_amount"),
+        "QuickBooks_Balance__c": record.get("balance"),
+        "QuickBooks_Doc_Number__c": _text(record.get("doc_number")),
+        "QuickBooks_Due_Date__c": _date(record.get("due_date")),
+        "Description": record.get("private_note"),
+    }
+    if record.get(party_column):
+        values["Account"] = {settings.account_external_id_field: external_id(record, party_entity, party_column)}
     payload: dict[str, Any] = {"StageName": settings.deleted_opportunity_stage if lost else settings.opportunity_stage}
     payload.update(_audit(record, settings, version))
-    if deleted:
-        # Closed on the day QuickBooks deleted it: the pipeline's view of the deal ends there.
-        payload["CloseDate"] = _date(record.get(DELETED_AT))
-    else:
-        close_date = _date(record.get("txn_date")) or _date(record.get("updated_at"))
-        label = "Invoice" if entity == "invoice" else "Bill"
-        payload.update({
-            "Name": _label(f"{label} {record.get('doc_number') or record.get('id')}", 120),
-            "Type": kind,
-            "CloseDate": close_date,
-            "Amount": record.get("total_amount"),
-            "QuickBooks_Balance__c": record.get("balance"),
-            "QuickBooks_Doc_Number__c": _text(record.get("doc_number")),
-            "QuickBooks_Due_Date__c": _date(record.get("due_date")),
-            "Description": record.get("private_note"),
-        })
-        if record.get(party_column):
-            payload["Account"] = {settings.account_external_id_field: external_id(record, party_entity, party_column)}
-    return Write("Opportunity", settings.opportunity_external_id_field, ext, version, _checked(payload), deleted)
+    if not deleted:
+        payload.update(values)
+        payload["Name"] = payload["Name"] or _label(f"{label} {record.get('id')}", 120)
+        payload["CloseDate"] = payload["CloseDate"] or _date(record.get("updated_at"))
+        return Write("Opportunity", settings.opportunity_external_id_field, ext, version, _checked(payload), deleted)
+    payload.update(_known(values))
+    # Closed on the day QuickBooks deleted it: the pipeline's view of the deal ends there.
+    payload["CloseDate"] = _date(record.get(DELETED_AT))
+    return Write("Opportunity", settings.opportunity_external_id_field, ext, version, _checked(payload), deleted,
+                 create_defaults={"Name": _label(f"{label} {record.get('id')}", 120)})
 
 
 def order_write(record: Mapping[str, Any], settings: MappingSettings, stream: str = HEADER_STREAM) -> Write:
@@ -244,22 +277,30 @@ def order_write(record: Mapping[str, Any], settings: MappingSettings, stream: st
     ext = external_id(record, entity)
     deleted = bool(record.get(DELETED_AT))
     version = version_text(record)
+    values: dict[str, Any] = {
+        "Status": settings.order_status,
+        "Type": kind,
+        "EffectiveDate": _date(record.get("txn_date")),
+        "Description": record.get("private_note"),
+        "QuickBooks_Doc_Number__c": _text(record.get("doc_number")),
+        "QuickBooks_Total__c": record.get("total_amount"),
+        "Opportunity": {settings.opportunity_external_id_field: ext},
+        "Pricebook2Id": settings.standard_pricebook_id,
+    }
+    if record.get(party_column):
+        values["Account"] = {settings.account_external_id_field: external_id(record, party_entity, party_column)}
     payload = _audit(record, settings, version)
     if not deleted:
-        payload.update({
-            "Status": settings.order_status,
-            "Type": kind,
-            "EffectiveDate": _date(record.get("txn_date")) or _date(record.get("updated_at")),
-            "Description": record.get("private_note"),
-            "QuickBooks_Doc_Number__c": _text(record.get("doc_number")),
-            "QuickBooks_Total__c": record.get("total_amount"),
-            "Opportunity": {settings.opportunity_external_id_field: ext},
-            "Pricebook2Id": settings.standard_pricebook_id,
-        })
-        if record.get(party_column):
-            payload["Account"] = {settings.account_external_id_field: external_id(record, party_entity, party_column)}
+        payload.update(values)
+        payload["EffectiveDate"] = payload["EffectiveDate"] or _date(record.get("updated_at"))
+        return Write("Order", settings.opportunity_external_id_field, ext, version, _checked(payload), deleted,
+                     create_only=("Pricebook2Id",))
+    payload.update(_known(values))
+    # An Order must name its Account: a deletion that does not carry the party only flags an
+    # Order Salesforce already holds.
     return Write("Order", settings.opportunity_external_id_field, ext, version, _checked(payload), deleted,
-                 create_only=("Pricebook2Id",))
+                 create_only=("Pricebook2Id",), create_defaults={"EffectiveDate": _date(record.get(DELETED_AT))},
+                 creatable="Account" in payload)
 
 
 def went_out(record: Mapping[str, Any]) -> bool:
@@ -276,22 +317,29 @@ def chart_write(record: Mapping[str, Any], settings: MappingSettings) -> Write:
     ext = external_id(record, "account")
     deleted = bool(record.get(DELETED_AT))
     version = version_text(record)
+    full_name = record.get("fully_qualified_name") or record.get("name")
+    values: dict[str, Any] = {
+        "Name": _label(str(full_name), 80) if full_name else None,
+        "Full_Name__c": _text(full_name),
+        "Account_Number__c": _text(record.get("account_number")),
+        "Account_Type__c": _text(record.get("account_type")),
+        "Account_Sub_Type__c": _text(record.get("account_sub_type")),
+        "Classification__c": _text(record.get("classification")),
+        "Description__c": _text(record.get("description")),
+        "Current_Balance__c": record.get("current_balance"),
+        "Parent_QuickBooks_Id__c": external_id(record, "account", "parent_id") if record.get("parent_id") else None,
+    }
     payload = _audit(record, settings, version)
     payload["Active__c"] = False if deleted else record.get("active") is not False
     if not deleted:
-        full_name = record.get("fully_qualified_name") or record.get("name") or ext
-        payload.update({
-            "Name": _label(str(full_name), 80),
-            "Full_Name__c": _text(full_name),
-            "Account_Number__c": _text(record.get("account_number")),
-            "Account_Type__c": _text(record.get("account_type")),
-            "Account_Sub_Type__c": _text(record.get("account_sub_type")),
-            "Classification__c": _text(record.get("classification")),
-            "Description__c": _text(record.get("description")),
-            "Current_Balance__c": record.get("current_balance"),
-            "Parent_QuickBooks_Id__c": external_id(record, "account", "parent_id") if record.get("parent_id") else None,
-        })
-    return Write(settings.chart_object, settings.account_external_id_field, ext, version, _checked(payload), deleted)
+        payload.update(values)
+        payload["Name"] = payload["Name"] or _label(ext, 80)
+        payload["Full_Name__c"] = payload["Full_Name__c"] or ext
+        return Write(settings.chart_object, settings.account_external_id_field, ext, version, _checked(payload),
+                     deleted)
+    payload.update(_known(values))
+    return Write(settings.chart_object, settings.account_external_id_field, ext, version, _checked(payload), deleted,
+                 create_defaults={"Name": _label(ext, 80)})
 
 
 def item_external_id(record: Mapping[str, Any], id_field: str = "id") -> str:
@@ -303,18 +351,23 @@ def product_write(record: Mapping[str, Any], settings: MappingSettings) -> Write
     ext = item_external_id(record)
     deleted = bool(record.get(DELETED_AT))
     version = version_text(record)
+    code = record.get("fully_qualified_name") or record.get("name")
+    values: dict[str, Any] = {
+        "Name": _text(record.get("name") or code),
+        "ProductCode": _text(code),
+        "StockKeepingUnit": _text(record.get("sku")),
+        "Family": _text(record.get("item_type")),
+        "Description": _text(record.get("description")),
+    }
     payload = _audit(record, settings, version)
     payload["IsActive"] = False if deleted else record.get("active") is not False
     if not deleted:
-        code = record.get("fully_qualified_name") or record.get("name")
-        payload.update({
-            "Name": _text(record.get("name") or code or ext),
-            "ProductCode": _text(code),
-            "StockKeepingUnit": _text(record.get("sku")),
-            "Family": _text(record.get("item_type")),
-            "Description": _text(record.get("description")),
-        })
-    return Write("Product2", settings.product_external_id_field, ext, version, _checked(payload), deleted)
+        payload.update(values)
+        payload["Name"] = payload["Name"] or ext
+        return Write("Product2", settings.product_external_id_field, ext, version, _checked(payload), deleted)
+    payload.update(_known(values))
+    return Write("Product2", settings.product_external_id_field, ext, version, _checked(payload), deleted,
+                 create_defaults={"Name": ext})
 
 
 def price_write(record: Mapping[str, Any], settings: MappingSettings) -> Write:
@@ -324,14 +377,15 @@ def price_write(record: Mapping[str, Any], settings: MappingSettings) -> Write:
     version = version_text(record)
     payload = _audit(record, settings, version)
     payload["IsActive"] = False if deleted else record.get("active") is not False
+    parents = {"Product2": {settings.product_external_id_field: ext}, "Pricebook2Id": settings.standard_pricebook_id}
     if not deleted:
-        payload.update({
-            "UnitPrice": record.get("unit_price") if record.get("unit_price") is not None else 0,
-            "Product2": {settings.product_external_id_field: ext},
-            "Pricebook2Id": settings.standard_pricebook_id,
-        })
+        payload.update({"UnitPrice": record.get("unit_price") if record.get("unit_price") is not None else 0,
+                        **parents})
+        return Write("PricebookEntry", settings.product_external_id_field, ext, version, _checked(payload), deleted,
+                     create_only=("Product2", "Pricebook2Id"))
+    payload.update(_known({"UnitPrice": record.get("unit_price"), **parents}))
     return Write("PricebookEntry", settings.product_external_id_field, ext, version, _checked(payload), deleted,
-                 create_only=("Product2", "Pricebook2Id"))
+                 create_only=("Product2", "Pricebook2Id"), create_defaults={"UnitPrice": 0})
 
 
 def unlisted_item(company: Mapping[str, Any]) -> dict[str, Any]:
@@ -353,17 +407,21 @@ def header_external_id(line: Mapping[str, Any], stream: str = LINE_STREAM) -> st
     return external_id(line, HEADER_STREAMS[header_stream][0], column)
 
 
-def _order_quantities(record: Mapping[str, Any]) -> tuple[Any, Any]:
+def _order_quantities(record: Mapping[str, Any], sizes: tuple[tuple[str, int, int], ...] = ()) -> tuple[Any, Any]:
     """Quantity and unit price whose product is the line's amount to the cent: QuickBooks'
-    own when they multiply out, else one unit at the amount (a rate rounded on the document,
-    an expense line without quantity)."""
+    own when they multiply out and Salesforce holds both exactly (``sizes``: the org's
+    precision and scale of OrderItem Quantity and UnitPrice), else one unit at the amount (a
+    rate rounded on the document, an expense line without quantity, a five-place QuickBooks
+    Desktop quantity)."""
     amount, quantity, rate = record.get("amount"), record.get("quantity"), record.get("unit_price")
     if amount is None:
         return quantity or 1, rate or 0
     try:
         if quantity and rate is not None and (decimal.Decimal(str(quantity)) * decimal.Decimal(str(rate))
                                               == decimal.Decimal(str(amount))):
-            return quantity, rate
+            held = {"Quantity": decimal.Decimal(str(quantity)), "UnitPrice": decimal.Decimal(str(rate))}
+            if all(decimal_fits(held[name], precision, scale) for name, precision, scale in sizes if name in held):
+                return quantity, rate
     except decimal.InvalidOperation:
         pass
     return 1, amount
@@ -372,7 +430,7 @@ def _order_quantities(record: Mapping[str, Any]) -> tuple[Any, Any]:
 def line_write(record: Mapping[str, Any], settings: MappingSettings,
                header_deleted: HeaderDeletion | None = None, stream: str = LINE_STREAM) -> Write:
     """The line's write; a line whose document was deleted in this run is written deleted with
-    it (never a live line under a deleted document)."""
+    it (never a live line under a deleted document), with what the line carries."""
     header_column = LINE_STREAMS[stream][1]
     invoice_ext = header_external_id(record, stream)
     ext = f"{invoice_ext}:line:{record.get('line_id')}"
@@ -384,50 +442,61 @@ def line_write(record: Mapping[str, Any], settings: MappingSettings,
         version = max(version, header_deleted.version)
     payload = _audit(record, settings, version)
     parent_ref = {settings.opportunity_external_id_field: invoice_ext}
+    has_amount = record.get("amount") is not None
     if settings.line_detail == "order":
-        if not deleted:
-            quantity, unit_price = _order_quantities(record)
+        values: dict[str, Any] = {}
+        if has_amount or not deleted:
+            quantity, unit_price = _order_quantities(record, settings.order_item_sizes)
             item_ext = item_external_id(record, "item_id") if record.get("item_id") else \
                 item_external_id(unlisted_item(record))
-            payload.update({"Order": parent_ref,
-                            "PricebookEntry": {settings.product_external_id_field: item_ext},
-                            "Quantity": quantity, "UnitPrice": unit_price,
-                            # Description holds 255 characters; the whole text is kept beside it.
-                            "Description": _label(str(record.get("description")), 255)
-                            if record.get("description") is not None else None,
-                            "QuickBooks_Description__c": _text(record.get("description")),
-                            "QuickBooks_Amount__c": record.get("amount"),
-                            "QuickBooks_Line_Number__c": record.get("line_num"),
-                            "QuickBooks_Account_Name__c": _text(record.get("account_name"))})
+            values = {"Order": parent_ref,
+                      "PricebookEntry": {settings.product_external_id_field: item_ext},
+                      "Quantity": quantity, "UnitPrice": unit_price,
+                      # Description holds 255 characters; the whole text is kept beside it.
+                      "Description": _label(str(record.get("description")), 255)
+                      if record.get("description") is not None else None,
+                      "QuickBooks_Description__c": _text(record.get("description")),
+                      "QuickBooks_Amount__c": record.get("amount"),
+                      "QuickBooks_Line_Number__c": record.get("line_num"),
+                      "QuickBooks_Account_Name__c": _text(record.get("account_name"))}
+        payload.update(_known(values) if deleted else values)
         return Write("OrderItem", settings.line_external_id_field, ext, version, _checked(payload),
-                     deleted, create_only=("Order", "PricebookEntry"))
+                     deleted, create_only=("Order", "PricebookEntry"), creatable=bool(values))
     if settings.line_detail == "opportunity_line_item":
-        if not deleted:
+        values = {}
+        if has_amount or not deleted:
             quantity = record.get("quantity") or 1
             unit_price = record.get("unit_price")
             if unit_price is None and record.get("amount") is not None:
                 unit_price = record["amount"] / quantity
-            payload.update({"Opportunity": parent_ref, "PricebookEntryId": settings.pricebook_entry_id,
-                            "Quantity": quantity, "UnitPrice": unit_price,
-                            "Description": _text(record.get("description"))})
+            values = {"Opportunity": parent_ref, "PricebookEntryId": settings.pricebook_entry_id,
+                      "Quantity": quantity, "UnitPrice": unit_price,
+                      "Description": _text(record.get("description"))}
+        payload.update(_known(values) if deleted else values)
         return Write("OpportunityLineItem", settings.line_external_id_field, ext, version, _checked(payload),
-                     deleted, create_only=("Opportunity", "PricebookEntryId"))
+                     deleted, create_only=("Opportunity", "PricebookEntryId"), creatable=bool(values))
+    relationship = settings.line_item_parent_field.removesuffix("__c") + "__r"
+    name = _label(f"{record.get('doc_number') or record.get(header_column)} "
+                  f"#{record.get('line_num') or record.get('line_id')}", 80)
+    values = {
+        "Name": name,
+        relationship: parent_ref,
+        "Line_Number__c": record.get("line_num"),
+        "Description__c": _text(record.get("description")),
+        "Amount__c": record.get("amount"),
+        "Quantity__c": record.get("quantity"),
+        "Unit_Price__c": record.get("unit_price"),
+        "Item_Name__c": _text(record.get("item_name")),
+        "QuickBooks_Item_Id__c": _text(record.get("item_id")),
+    }
     if not deleted:
-        relationship = settings.line_item_parent_field.removesuffix("__c") + "__r"
-        payload.update({
-            "Name": _label(f"{record.get('doc_number') or record.get(header_column)} "
-                           f"#{record.get('line_num') or record.get('line_id')}", 80),
-            relationship: parent_ref,
-            "Line_Number__c": record.get("line_num"),
-            "Description__c": _text(record.get("description")),
-            "Amount__c": record.get("amount"),
-            "Quantity__c": record.get("quantity"),
-            "Unit_Price__c": record.get("unit_price"),
-            "Item_Name__c": _text(record.get("item_name")),
-            "QuickBooks_Item_Id__c": _text(record.get("item_id")),
-        })
+        payload.update(values)
+        return Write(settings.line_item_object, settings.line_external_id_field, ext, version, _checked(payload),
+                     deleted)
+    if has_amount:
+        payload.update(_known(values))
     return Write(settings.line_item_object, settings.line_external_id_field, ext, version, _checked(payload),
-                 deleted)
+                 deleted, create_defaults={"Name": name, relationship: parent_ref})
 
 
 def tombstone(sobject: str, external_field: str, external_id_value: str, deleted_at: Any, version: str,

@@ -69,6 +69,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "description": {"type": ["string", "null"]}, "amount": {"type": ["number", "null"]},
         "quantity": {"type": ["number", "null"]}, "unit_price": {"type": ["number", "null"]},
         "item_id": {"type": ["string", "null"]}, "item_name": {"type": ["string", "null"]}, **_VERSION}},
+    "terms": {"type": "object", "properties": {
+        "company_id": {"type": "string"}, "edition": _TEXT, "id": {"type": "string"}, "name": _TEXT,
+        "due_days": {"type": ["integer", "null"]}, "active": {"type": ["boolean", "null"]}, **_VERSION}},
     "accounts": {"type": "object", "properties": {
         "company_id": {"type": "string"}, "edition": _TEXT, "id": {"type": "string"}, "name": _TEXT,
         "fully_qualified_name": _TEXT, "account_number": _TEXT, "account_type": _TEXT, "classification": _TEXT,

@@ -221,3 +221,55 @@ def test_every_account_shows_open_and_paid_documents_aging_and_last_payment(sale
     writes = len(salesforce_sandbox.requests_to("PATCH", "/composite/sobjects/"))
     run_target(salesforce_config, messages)
     assert len(salesforce_sandbox.requests_to("PATCH", "/composite/sobjects/")) == writes
+
+
+def test_a_run_that_starts_past_the_budget_share_writes_nothing(salesforce_sandbox, salesforce_config, tmp_path):
+    # The org's /limits is read before the first request: nothing is written when the share is
+    # already used when the run starts.
+    salesforce_sandbox.daily_api_requests = 1000
+    salesforce_sandbox.api_requests_used = 950
+    result = console({**salesforce_config, "api_budget_share": 0.9}, tmp_path,
+                     messages=[schema("customers"), customer("1", "Ada")])
+    assert result.returncode != 0
+    assert "951 of its 1,000" in last_line(result.stderr) and "api_budget_share" in last_line(result.stderr)
+    assert salesforce_sandbox.org.records["Account"] == {}
+    assert salesforce_sandbox.api_requests_used == 951  # the /limits request alone
+
+
+def _terms(id_: str, name: str, updated_at: str = "2026-11-01T09:00:00Z", sync_token: int = 0) -> dict[str, Any]:
+    return record("terms", {"company_id": "9130", "edition": "qbo", "id": id_, "name": name, "due_days": 30,
+                            "active": True, "updated_at": updated_at, "sync_token": sync_token})
+
+
+def test_accounts_show_their_terms_by_name(salesforce_sandbox, salesforce_config):
+    org = salesforce_sandbox.org
+
+    def terms_of(id_: str) -> tuple[str, str | None]:
+        account = org.find("Account", "QuickBooks_Id__c", f"qbo:9130:customer:{id_}")
+        return account["QuickBooks_Terms_Id__c"], account["QuickBooks_Terms__c"]
+
+    run = run_target(salesforce_config, [schema("customers"), schema("terms"), customer("1", "Ada", terms_id="3"),
+                                         _terms("3", "Net 30"), _terms("4", "Due on receipt")])
+    assert not run.set_aside
+    assert terms_of("1") == ("3", "Net 30")
+    # A later run without the terms stream (terms unchanged): names come from what Salesforce holds.
+    run_target(salesforce_config, [schema("customers"), customer("2", "Bob", terms_id="3"),
+                                   customer("1", "Ada", "2026-11-02T09:00:00Z", 1, terms_id="9")])
+    assert terms_of("2") == ("3", "Net 30")
+    assert terms_of("1") == ("9", None)  # terms this target has never seen named: no name, not a wrong one
+    # Terms renamed in QuickBooks: every Account with those terms shows the new name.
+    run_target(salesforce_config, [schema("terms"), _terms("3", "Net 30 days", "2026-11-03T09:00:00Z", 1)])
+    assert terms_of("2") == ("3", "Net 30 days")
+
+
+def test_a_quantity_orderitem_cannot_hold_exactly_becomes_one_unit_at_the_line_amount(salesforce_sandbox,
+                                                                                       salesforce_config):
+    # QuickBooks Desktop keeps five places in quantities; OrderItem.Quantity describes two.
+    run = run_target(salesforce_config, [schema("vendors"), schema("items"), schema("bills"), schema("bill_lines"),
+                                         _vendor(), _item("I-1", "Services:Installation"), _bill(),
+                                         _bill_line("1", "240.10", item_id="I-1", quantity=Decimal("0.125"),
+                                                    unit_price=Decimal("1920.80"))])
+    assert not run.set_aside
+    (item,) = salesforce_sandbox.org.records["OrderItem"].values()
+    assert (item["Quantity"], item["UnitPrice"], item["TotalPrice"]) == (1, Decimal("240.10"), Decimal("240.10"))
+    assert item["QuickBooks_Amount__c"] == Decimal("240.10")

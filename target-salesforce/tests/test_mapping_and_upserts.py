@@ -28,13 +28,13 @@ def test_customers_and_vendors_become_typed_accounts_with_audit_fields(salesforc
 
 def test_invoice_becomes_opportunity_of_its_customer_with_exact_amount(salesforce_sandbox, salesforce_config):
     run_target(salesforce_config, [schema("invoices"), schema("customers"),
-                                   invoice("77", total_amount=Decimal("1234.5678"), balance=Decimal("0.01")),
+                                   invoice("77", total_amount=Decimal("1234.56"), balance=Decimal("0.01")),
                                    customer("1", "Ada")])
     org = salesforce_sandbox.org
     opportunity = org.find("Opportunity", "QuickBooks_Id__c", INVOICE_EXT)
     account = org.find("Account", "QuickBooks_Id__c", CUSTOMER_EXT)
     assert opportunity["AccountId"] == account["Id"]
-    assert opportunity["Amount"] == Decimal("1234.5678")
+    assert opportunity["Amount"] == Decimal("1234.56")
     assert opportunity["QuickBooks_Balance__c"] == Decimal("0.01")
     assert opportunity["StageName"] == "Closed Won" and opportunity["CloseDate"] == "2026-11-02"
     assert opportunity["Name"] == "Invoice 1077"
@@ -42,7 +42,7 @@ def test_invoice_becomes_opportunity_of_its_customer_with_exact_amount(salesforc
 
 def test_invoice_lines_go_to_the_custom_line_object_when_chosen(salesforce_sandbox, salesforce_config):
     run_target({**salesforce_config, "line_detail": "custom_object"}, [schema("customers"), schema("invoices"), schema("invoice_lines"),
-                                   customer("1", "Ada"), invoice("77"), line("77", "1"), line("77", "2", 50.25),
+                                   customer("1", "Ada"), invoice("77"), line("77", "1"), line("77", "2", 50.25, quantity=1, unit_price=50.25),
                                    line("77", "3", detail_type="SubTotalLineDetail")])
     org = salesforce_sandbox.org
     lines = sorted(org.records["QuickBooks_Invoice_Line__c"].values(), key=lambda r: r["Line_Number__c"])

@@ -3,6 +3,7 @@ second, an invoice deleted with its lines in one run, versions stored by earlier
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -66,21 +67,55 @@ def test_lines_of_an_invoice_deleted_in_the_same_run_are_flagged(salesforce_sand
     run = run_target(salesforce_config, [schema("invoices"), schema("invoice_lines"), *body])
     assert not run.set_aside
     stored = {r["QuickBooks_Id__c"]: r for r in salesforce_sandbox.org.records["OrderItem"].values()}
-    # 77:2 was never in Salesforce and its invoice is deleted: nothing to create (as for any
-    # deletion of a record Salesforce never had).
-    assert sorted(stored) == ["qbo:9130:invoice:77:line:1", "qbo:9130:invoice:78:line:1"]
-    assert stored["qbo:9130:invoice:77:line:1"]["QuickBooks_Deleted_At__c"].startswith("2026-11-09T09:00:00")
+    # 77:2 was never in Salesforce: it is created under its Order, flagged with the invoice's deletion.
+    assert sorted(stored) == ["qbo:9130:invoice:77:line:1", "qbo:9130:invoice:77:line:2",
+                              "qbo:9130:invoice:78:line:1"]
+    for deleted in ("qbo:9130:invoice:77:line:1", "qbo:9130:invoice:77:line:2"):
+        assert stored[deleted]["QuickBooks_Deleted_At__c"].startswith("2026-11-09T09:00:00")
     assert stored["qbo:9130:invoice:78:line:1"]["QuickBooks_Deleted_At__c"] is None
 
 
-def test_lines_of_an_invoice_created_and_deleted_in_one_run_are_not_left_pending(salesforce_sandbox,
-                                                                                 salesforce_config):
+def test_an_invoice_created_and_deleted_between_two_runs_lands_closed_lost_with_its_lines(salesforce_sandbox,
+                                                                                         salesforce_config):
     deletion = record("invoices", {"company_id": "9130", "edition": "qbo", "id": "77", "sync_token": 1,
                                    "updated_at": "2026-11-09T09:00:00Z", "_sdc_deleted_at": "2026-11-09T09:00:00Z"})
     run = run_target(salesforce_config, [schema("customers"), schema("invoices"), schema("invoice_lines"),
                                          customer("1", "Ada"), invoice("77"), line("77", "1"), deletion])
-    assert not run.set_aside  # never in Salesforce, deleted: nothing to write, nothing to keep
-    assert salesforce_sandbox.org.records["OrderItem"] == {}
+    assert not run.set_aside
+    org = salesforce_sandbox.org
+    opportunity = org.find("Opportunity", "QuickBooks_Id__c", "qbo:9130:invoice:77")
+    # What was deleted stays readable: its number, amount and customer, closed on the day of the deletion.
+    assert opportunity["StageName"] == "Closed Lost" and opportunity["CloseDate"] == "2026-11-09"
+    assert opportunity["Name"] == "Invoice 1077" and opportunity["Amount"] == Decimal("150.25")
+    assert opportunity["AccountId"] == org.find("Account", "QuickBooks_Id__c", "qbo:9130:customer:1")["Id"]
+    assert opportunity["QuickBooks_Deleted_At__c"].startswith("2026-11-09T09:00:00")
+    (item,) = org.records["OrderItem"].values()
+    assert item["QuickBooks_Deleted_At__c"].startswith("2026-11-09T09:00:00")
+
+
+@pytest.mark.parametrize("batch_size_rows", [1, 100])
+def test_a_deletion_that_arrives_before_its_document_keeps_it_deleted(salesforce_sandbox, salesforce_config,
+                                                                      batch_size_rows):
+    config = {**salesforce_config, "batch_size_rows": batch_size_rows}
+    run = run_target(config, [schema("customers"), schema("invoices"), customer("1", "Ada", edition="qbd", sync_token=None),
+                              _desktop_deletion("5"), _desktop_invoice("5", updated_at=SECOND, edit_sequence="1730822587")])
+    assert not run.set_aside
+    # The live version of the same second comes again on a later run: still deleted.
+    run_target(config, [schema("invoices"), _desktop_invoice("5", updated_at=SECOND, edit_sequence="1730822587")])
+    opportunity = _opportunity(salesforce_sandbox, "5")
+    assert opportunity["StageName"] == "Closed Lost"
+    assert opportunity["QuickBooks_Deleted_At__c"].startswith("2026-11-05T14:03:07")
+    assert opportunity["CloseDate"] == "2026-11-05"
+
+
+def test_a_deleted_customer_salesforce_never_had_is_an_inactive_account(salesforce_sandbox, salesforce_config):
+    deletion = record("customers", {"company_id": "9130", "edition": "qbo", "id": "9", "sync_token": 4,
+                                    "updated_at": "2026-11-09T09:00:00Z", "_sdc_deleted_at": "2026-11-09T09:00:00Z"})
+    run_target(salesforce_config, [schema("customers"), deletion])
+    # An older edit sent afterwards (a replay, an overlapping window) does not revive it.
+    run_target(salesforce_config, [schema("customers"), customer("9", "Old Name", "2026-11-08T09:00:00Z", 3)])
+    account = salesforce_sandbox.org.find("Account", "QuickBooks_Id__c", "qbo:9130:customer:9")
+    assert account["Active__c"] is False and account["QuickBooks_Deleted_At__c"].startswith("2026-11-09T09:00:00")
 
 
 def test_a_version_stored_by_an_earlier_release_does_not_hold_back_a_newer_edit(salesforce_sandbox,

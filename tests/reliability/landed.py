@@ -6,7 +6,8 @@
   ``_sdc_version`` is the document (a tombstone when flagged deleted) and its lines are the line
   rows of that same version.
 * Salesforce: Accounts (customers, vendors; ``Active__c``), Opportunities (invoices; ``Closed Lost``
-  when deleted or voided) and the invoice-line object (subtotal lines skipped), by external id
+  when deleted or voided) and their lines (subtotal lines skipped): OrderItems by default
+  (``QuickBooks_Amount__c``, the line's amount), or the custom line object, by external id
   ``{edition}:{company}:{entity}:{id}``.
 """
 
@@ -120,10 +121,13 @@ def powerbi_book(rows: Callable[[str], list[dict[str, Any]]], edition: str, stre
 
 SALESFORCE_OBJECTS = {"customers": ("Account", "customer"), "vendors": ("Account", "vendor"),
                       "invoices": ("Opportunity", "invoice")}
+# Where target-salesforce keeps a line's amount (README "Mapping"): an OrderItem's Quantity x
+# UnitPrice may be one unit at the amount, so the line's own amount field is read.
+SALESFORCE_LINE_AMOUNT = {"OrderItem": "QuickBooks_Amount__c", "QuickBooks_Invoice_Line__c": "Amount__c"}
 
 
 def salesforce_book(records: dict[str, dict[str, dict[str, Any]]], edition: str, company: str,
-                    streams: Iterable[str], *, line_object: str = "QuickBooks_Invoice_Line__c",
+                    streams: Iterable[str], *, line_object: str = "OrderItem",
                     ext: str = "QuickBooks_Id__c") -> Book:
     """``records`` is the org's records by sObject, then by Salesforce Id."""
     book = Book()
@@ -136,7 +140,7 @@ def salesforce_book(records: dict[str, dict[str, dict[str, Any]]], edition: str,
         ext_id = str(r.get(ext, ""))
         if ext_id.startswith(prefix + "invoice:") and r.get("QuickBooks_Deleted_At__c") is None:
             invoice_id = ext_id[len(prefix + "invoice:"):].split(":line:")[0]
-            line_amounts[invoice_id].append(cents(r.get("Amount__c")))
+            line_amounts[invoice_id].append(cents(r.get(SALESFORCE_LINE_AMOUNT[line_object])))
             line_seen[ext_id] += 1
     for stream in streams:
         sobject, entity = SALESFORCE_OBJECTS[stream]

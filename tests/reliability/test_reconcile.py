@@ -147,9 +147,13 @@ def test_salesforce_versions_read_back_as_sync_tokens_and_lines_follow_their_opp
         "Opportunity": {"006A": {"Id": "006A", "QuickBooks_Id__c": "qbo:9130:invoice:1", "AccountId": "001A",
                                  "Amount": D("100"), "QuickBooks_Balance__c": D("40"), "StageName": "Closed Won",
                                  "QuickBooks_Version__c": version}},
-        "QuickBooks_Invoice_Line__c": {
-            "a0A": {"QuickBooks_Id__c": "qbo:9130:invoice:1:line:1", "Amount__c": D("30")},
-            "a0B": {"QuickBooks_Id__c": "qbo:9130:invoice:1:line:2", "Amount__c": D("70")},
+        "OrderItem": {  # target-salesforce's default line_detail: order
+            "802A": {"QuickBooks_Id__c": "qbo:9130:invoice:1:line:1", "QuickBooks_Amount__c": D("30"),
+                     "Quantity": D("1"), "UnitPrice": D("30")},
+            "802B": {"QuickBooks_Id__c": "qbo:9130:invoice:1:line:2", "QuickBooks_Amount__c": D("70"),
+                     "Quantity": D("2"), "UnitPrice": D("35")},
+            "802C": {"QuickBooks_Id__c": "qbo:9130:invoice:1:line:3", "QuickBooks_Amount__c": D("5"),
+                     "QuickBooks_Deleted_At__c": "2026-01-02T00:00:00+00:00"},
         },
     }
     book = salesforce_book(records, "qbo", "9130", ("invoices", "customers"))

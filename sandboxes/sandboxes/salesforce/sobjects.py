@@ -4,7 +4,8 @@ Product2, Pricebook2, PricebookEntry and the custom objects ``QuickBooks_Invoice
 integration adds (``QuickBooks_Id__c`` external ids, version and audit fields).
 
 Writes are checked the way the platform checks them: unknown fields (``INVALID_FIELD``),
-types, lengths (``STRING_TOO_LONG``), restricted picklists, required fields on create
+types, lengths (``STRING_TOO_LONG``), numbers with more integer digits than the field's
+precision minus its scale (``NUMBER_OUTSIDE_VALID_RANGE``), restricted picklists, required fields on create
 (``REQUIRED_FIELD_MISSING``), create-only fields on update (``INVALID_FIELD_FOR_INSERT_UPDATE``)
 and external-id relationship references (``Account: {"QuickBooks_Id__c": ...}``); an OrderItem's
 PricebookEntry must be in its Order's price book (``FIELD_INTEGRITY_EXCEPTION``), a product has one
@@ -26,6 +27,9 @@ ID_PREFIX = {"Account": "001", "Opportunity": "006", "OpportunityLineItem": "00k
              "QuickBooks_Invoice_Line__c": "a0B", "QuickBooks_Account__c": "a0C"}
 
 
+NUMBER_TYPES = ("currency", "double", "percent")
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -41,6 +45,11 @@ class Field:
     picklist: tuple[str, ...] = ()
     restricted: bool = False
     default_on_create: Any = None
+    # Numbers: total digits and digits after the point, as describe reports them. Standard
+    # currency fields (Opportunity.Amount, UnitPrice) are 18 and 2; a custom Currency(16, 2)
+    # or Number(16, 2) field describes as 18 and 2 too (precision = length + decimal places).
+    precision: int = 18
+    scale: int = 2
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -53,6 +62,8 @@ class Field:
             "picklistValues": [{"value": v, "label": v, "active": True, "defaultValue": False} for v in self.picklist],
             "restrictedPicklist": self.restricted,
             "label": self.name.replace("__c", "").replace("_", " "),
+            "precision": self.precision if self.type in NUMBER_TYPES else 0,
+            "scale": self.scale if self.type in NUMBER_TYPES else 0,
         }
 
 
@@ -100,14 +111,15 @@ SCHEMA: dict[str, list[Field]] = {
         Field("QuickBooks_Full_Name__c", "string", 255),
         Field("QuickBooks_Classification__c", "picklist", 255, picklist=("Customer", "Vendor", "Both")),
         Field("QuickBooks_Terms_Id__c", "string", 80),
+        Field("QuickBooks_Terms__c", "string", 80),
         Field("QuickBooks_Aging_Current__c", "currency"),
         Field("QuickBooks_Aging_1_30__c", "currency"),
         Field("QuickBooks_Aging_31_60__c", "currency"),
         Field("QuickBooks_Aging_61_90__c", "currency"),
         Field("QuickBooks_Aging_Over_90__c", "currency"),
         Field("QuickBooks_Aging_As_Of__c", "date"),
-        Field("QuickBooks_Open_Documents__c", "double"),
-        Field("QuickBooks_Paid_Documents__c", "double"),
+        Field("QuickBooks_Open_Documents__c", "double", scale=0),
+        Field("QuickBooks_Paid_Documents__c", "double", scale=0),
         Field("QuickBooks_Last_Payment_Date__c", "date"),
     *_quickbooks_fields()],
     "Opportunity": [*_system_fields(),
@@ -140,7 +152,7 @@ SCHEMA: dict[str, list[Field]] = {
         Field("Name", "string", 80),
         Field("Opportunity__c", "reference", 18, nillable=False, required_on_create=True,
               reference_to="Opportunity", relationship_name="Opportunity__r"),
-        Field("Line_Number__c", "double"),
+        Field("Line_Number__c", "double", scale=0),
         Field("Description__c", "textarea", 4000),
         Field("Amount__c", "currency"),
         Field("Quantity__c", "double"),
@@ -205,7 +217,7 @@ SCHEMA: dict[str, list[Field]] = {
         Field("TotalPrice", "currency", createable=False, updateable=False),
         Field("Description", "string", 255),
         Field("QuickBooks_Amount__c", "currency"),
-        Field("QuickBooks_Line_Number__c", "double"),
+        Field("QuickBooks_Line_Number__c", "double", scale=0),
         Field("QuickBooks_Description__c", "textarea", 4000),
         Field("QuickBooks_Account_Name__c", "string", 255),
     *_quickbooks_fields()],
@@ -426,9 +438,20 @@ def _check_value(spec: Field, value: Any) -> Any:
         if isinstance(value, bool):
             raise bad
         try:
-            return decimal.Decimal(str(value))
+            number = decimal.Decimal(str(value))
         except decimal.InvalidOperation:
             raise bad from None
+        if not number.is_finite():
+            raise bad
+        # The integer part must fit in precision - scale digits. Decimals beyond the scale are
+        # kept as sent: the API stores them and only the UI shows the value rounded to the
+        # scale (Salesforce Help, "Number Field Stores More Decimal Places Than Defined When
+        # Set via API or Apex", article 000387302).
+        if not number.is_zero() and number.adjusted() >= spec.precision - spec.scale:
+            raise SalesforceError(400, "NUMBER_OUTSIDE_VALID_RANGE",
+                                  f"{spec.name}: value outside of valid range on numeric field: {value}",
+                                  [spec.name])
+        return number
     if kind == "date":
         try:
             dt.date.fromisoformat(str(value))
