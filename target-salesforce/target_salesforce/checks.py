@@ -238,8 +238,8 @@ def build_checks(config: dict[str, Any]) -> list[tuple[str, Check]]:
     schema = TargetSalesforce.config_jsonschema
     defaults = {k: p["default"] for k, p in schema["properties"].items() if "default" in p}
     full = {**defaults, **{k: v for k, v in config.items() if v is not None},
-            "request_timeout_seconds": min(float(config.get("request_timeout_seconds") or CHECK_TIMEOUT_SECONDS),
-                                           CHECK_TIMEOUT_SECONDS)}
+            "request_timeout": min(float(config.get("request_timeout") or CHECK_TIMEOUT_SECONDS),
+                                   CHECK_TIMEOUT_SECONDS)}
     missing = [k for k in ("client_id", "client_secret") if not full.get(k)]
     if not (full.get("domain") or full.get("login_url")):
         missing.append("domain")
@@ -285,4 +285,4 @@ def build_checks(config: dict[str, Any]) -> list[tuple[str, Check]]:
     return checks
 
 
-run_check = check_command(PROG, TargetSalesforce.config_jsonschema, build_checks)
+run_check = check_command(PROG, TargetSalesforce.config_jsonschema, build_checks, TargetSalesforce.RENAMED_SETTINGS)

@@ -63,7 +63,7 @@ def build_runtime(config: Mapping[str, Any], logger: logging.Logger) -> Runtime:
         # requests would only say "Could not find a suitable TLS CA certificate bundle".
         raise missing_file("ca_bundle", ca_bundle)
     session = CaBundleSession(ca_bundle, USER_AGENT)
-    timeout = float(config["request_timeout_seconds"])
+    timeout = float(config["request_timeout"])
     session.request = _with_timeout(session.request, timeout)  # type: ignore[method-assign]
     sessions = SalesforceSessionProvider(
         base_url=login_base_url(config.get("domain"), config.get("login_url")),

@@ -24,6 +24,8 @@ class TargetSalesforce(DeliveryTarget, Target):
 
     name = "target-salesforce"
     default_sink_class = SalesforceSink
+    # Old setting names read as their new ones, each warned (one name per concept across plugins).
+    RENAMED_SETTINGS = {"request_timeout_seconds": "request_timeout"}
 
     config_jsonschema = th.PropertiesList(
         th.Property("domain", th.StringType,
@@ -88,7 +90,9 @@ class TargetSalesforce(DeliveryTarget, Target):
                     description="First retry delay after a transient error; doubles each retry, with jitter."),
         th.Property("backoff_max_seconds", th.NumberType, default=60.0,
                     description="Longest delay between retries."),
-        th.Property("request_timeout_seconds", th.NumberType, default=120, description="Timeout of one HTTP request."),
+        th.Property("request_timeout", th.NumberType, default=120,
+                    description="Timeout of one HTTP request, in seconds (formerly request_timeout_seconds, "
+                                "still accepted with a warning)."),
         th.Property("batch_size_rows", th.IntegerType, default=5000, description="Records per batch."),
     ).to_dict()
 

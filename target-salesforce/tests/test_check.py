@@ -97,3 +97,18 @@ def test_an_api_version_the_org_does_not_serve_is_named(salesforce_sandbox, sale
     assert _line(lines, "api version") == ("FAIL  api version: api_version 99.0 is not served by the org (it serves "
                                            "62.0). Fix: set api_version to 62.0")
     assert status == 1
+
+
+def test_the_old_request_timeout_name_is_read_as_the_new_one_with_a_warning(caplog):
+    import logging
+
+    from qbc_plugin_kit.settings_check import renamed_settings
+
+    from target_salesforce.target import TargetSalesforce
+
+    with caplog.at_level(logging.WARNING):
+        config = renamed_settings({"request_timeout_seconds": 7}, TargetSalesforce.RENAMED_SETTINGS,
+                                  logging.getLogger("t"))
+    assert config == {"request_timeout": 7}
+    assert "Setting request_timeout_seconds is deprecated: read as request_timeout" in caplog.text
+    assert "request_timeout_seconds" not in TargetSalesforce.config_jsonschema["properties"]
