@@ -35,6 +35,7 @@ from singer_sdk.exceptions import (
 
 from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
 from qbc_plugin_kit.failures import Kind, RecordRefused, RecordsSetAside, SystemicFailure, Verdict
+from qbc_plugin_kit.quiet_logs import quiet_sdk_logs
 from qbc_plugin_kit.retry import RetryPolicy
 from qbc_plugin_kit.settings_check import renamed_settings
 from qbc_plugin_kit.singer_input import PreludeLine, RawLineReader
@@ -183,6 +184,9 @@ class DeliveryTarget:
         self.replay_selection: list[DeadLetter] | None = None
         self.message_reader.unreadable_handler = self._set_aside_unreadable
         self.message_reader.prelude = self._prelude
+        # The SDK's METRIC JSON (half the lines of a small load) only at DEBUG, and its
+        # routine set-up lines too (quiet_logs).
+        quiet_sdk_logs(self, log_metrics=False, summaries=False)
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Settings of earlier versions read under their new names (each warned), before anything

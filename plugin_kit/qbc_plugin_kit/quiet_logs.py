@@ -92,14 +92,27 @@ def _quiet_routine_lines(logger: logging.Logger) -> None:
         logger.addFilter(_ROUTINE_FILTER)
 
 
-def quiet_sdk_logs(plugin: Any, *, log_metrics: bool) -> None:
-    """Install the per-stream summaries on the SDK's metrics logger (once per process)."""
+class _MetricLines(logging.Filter):
+    def __init__(self, *, show_metrics: bool) -> None:
+        super().__init__()
+        self.show_metrics = show_metrics
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.show_metrics
+
+
+def quiet_sdk_logs(plugin: Any, *, log_metrics: bool, summaries: bool = True) -> None:
+    """Install the per-stream summaries on the SDK's metrics logger (once per process).
+
+    A target passes ``summaries=False``: its record counter has no sync timer to close a
+    stream's line, so it only drops the METRIC lines and reports its own load lines."""
     _quiet_routine_lines(plugin.logger)
     metrics_logger = metrics.get_metrics_logger()
-    for old in [f for f in metrics_logger.filters if isinstance(f, StreamSummaries)]:
+    for old in [f for f in metrics_logger.filters if isinstance(f, (StreamSummaries, _MetricLines))]:
         metrics_logger.removeFilter(old)
     show = log_metrics or plugin.logger.getEffectiveLevel() <= logging.DEBUG
-    metrics_logger.addFilter(StreamSummaries(plugin.logger, show_metrics=show))
+    metrics_logger.addFilter(StreamSummaries(plugin.logger, show_metrics=show) if summaries
+                             else _MetricLines(show_metrics=show))
 
 
 def quiet_config_parsing(plugin_name: str | None = None) -> None:

@@ -103,7 +103,6 @@ def test_the_old_request_timeout_name_is_read_as_the_new_one_with_a_warning(capl
     import logging
 
     from qbc_plugin_kit.settings_check import renamed_settings
-
     from target_salesforce.target import TargetSalesforce
 
     with caplog.at_level(logging.WARNING):
