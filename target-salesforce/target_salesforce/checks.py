@@ -17,6 +17,7 @@ import decimal
 import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import requests
@@ -27,6 +28,7 @@ from qbc_plugin_kit.settings_check import unknown_settings
 
 from target_salesforce.auth import SalesforceSessionProvider
 from target_salesforce.client import SalesforceWriter
+from target_salesforce.config import PROG, RENAMED_SETTINGS, SalesforceSettings, config_schema
 from target_salesforce.failure_kinds import SETUP_FIX, SalesforceRequestError
 from target_salesforce.mapping import (
     DATE_FIELDS,
@@ -41,9 +43,7 @@ from target_salesforce.mapping import (
     product_write,
 )
 from target_salesforce.runtime import build_runtime, mapping_settings
-from target_salesforce.target import TargetSalesforce
 
-PROG = "target-salesforce"
 # A check prints its own lines; the session's INFO lines would only come between them.
 LOGGER = logging.getLogger(f"{PROG}.check")
 LOGGER.setLevel(logging.WARNING)
@@ -214,7 +214,7 @@ def api_version_aspect(sessions: SalesforceSessionProvider, version: str) -> Asp
     return passed(name, f"{version} (the org serves up to {versions[-1]})")
 
 
-def budget_aspect(sessions: SalesforceSessionProvider, share: float | None) -> Aspect:
+def budget_aspect(sessions: SalesforceSessionProvider, share: float) -> Aspect:
     name = "daily API budget"
     try:
         limits = sessions.client().restful("limits/")
@@ -226,7 +226,7 @@ def budget_aspect(sessions: SalesforceSessionProvider, share: float | None) -> A
     if total <= 0:
         return passed(name, "the org reports no daily allowance")
     used = total - remaining
-    allowed = 1.0 if share is None else float(share)
+    allowed = share
     summary = f"{remaining:,} of {total:,} daily API requests left ({remaining / total:.0%})"
     if used >= allowed * total:
         return failed(name, f"{summary}; api_budget_share {allowed:g} leaves this target none",
@@ -235,26 +235,23 @@ def budget_aspect(sessions: SalesforceSessionProvider, share: float | None) -> A
 
 
 def build_checks(config: dict[str, Any]) -> list[tuple[str, Check]]:
-    schema = TargetSalesforce.config_jsonschema
-    defaults = {k: p["default"] for k, p in schema["properties"].items() if "default" in p}
-    full = {**defaults, **{k: v for k, v in config.items() if v is not None},
-            "request_timeout": min(float(config.get("request_timeout") or CHECK_TIMEOUT_SECONDS),
-                                   CHECK_TIMEOUT_SECONDS)}
-    missing = [k for k in ("client_id", "client_secret") if not full.get(k)]
-    if not (full.get("domain") or full.get("login_url")):
+    given = SalesforceSettings.from_config(config, LOGGER)
+    configured = replace(given, request_timeout=min(given.request_timeout, CHECK_TIMEOUT_SECONDS))
+    missing = [k for k in ("client_id", "client_secret") if not getattr(configured, k)]
+    if not (configured.domain or configured.login_url):
         missing.append("domain")
     if missing:
         aspect = failed("settings", f"{', '.join(missing)} not set",
                         f"meltano config {PROG} set {missing[0]} ... (the connected app's consumer key and secret; "
                         "domain is the My Domain prefix, e.g. acme.my)")
         return [("settings", lambda: aspect)]
-    unknown = unknown_settings(dict(config), schema)
+    unknown = unknown_settings(dict(config), config_schema())
     try:
-        runtime = build_runtime(full, LOGGER)
+        runtime = build_runtime(configured, LOGGER)
     except SystemicFailure as exc:
         refused = failed("settings", exc.cause, exc.fix)
         return [("settings", lambda: refused)]
-    settings = mapping_settings(full)
+    settings = mapping_settings(configured)
     sessions, writer = runtime.sessions, runtime.loader.writer
     first = failed("settings", unknown[0], "rename or remove the setting") if unknown else \
         passed("settings", f"org {sessions.base_url}, line detail {settings.line_detail}")
@@ -275,14 +272,14 @@ def build_checks(config: dict[str, Any]) -> list[tuple[str, Check]]:
     checks: list[tuple[str, Check]] = [
         ("settings", lambda: first),
         step("token", None, lambda: token_aspect(sessions)),
-        step("api version", "token", lambda: api_version_aspect(sessions, str(full["api_version"]))),
+        step("api version", "token", lambda: api_version_aspect(sessions, configured.api_version)),
     ]
     for sobject, (external_field, wanted) in objects.items():
         checks.append(step(f"object {sobject}", "api version",
                            functools.partial(object_aspect, sobject, external_field, wanted, settings, writer)))
     checks += [step("opportunity stages", "api version", lambda: stage_aspect(settings, writer)),
-               step("daily API budget", "token", lambda: budget_aspect(sessions, full.get("api_budget_share")))]
+               step("daily API budget", "token", lambda: budget_aspect(sessions, configured.api_budget_share))]
     return checks
 
 
-run_check = check_command(PROG, TargetSalesforce.config_jsonschema, build_checks, TargetSalesforce.RENAMED_SETTINGS)
+run_check = check_command(PROG, config_schema(), build_checks, RENAMED_SETTINGS)

@@ -16,6 +16,7 @@ from target_salesforce.failure_kinds import classify
 from target_salesforce.loader import LOAD_ORDER, SUPPORTED_STREAMS
 
 if TYPE_CHECKING:
+    from target_salesforce.config import SalesforceSettings
     from target_salesforce.runtime import Runtime
 
 
@@ -49,13 +50,17 @@ class SalesforceSink(DeliverySink, BatchSink):
 
     @property
     def max_size(self) -> int:
-        return int(self.config["batch_size_rows"])
+        return self.settings.batch_size_rows
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_attempts=int(self.config["max_retries"]) + 1,
-                           base_seconds=float(self.config["backoff_base_seconds"]),
-                           max_seconds=float(self.config["backoff_max_seconds"]))
+        settings = self.settings
+        return RetryPolicy(max_attempts=settings.max_retries + 1, base_seconds=settings.backoff_base_seconds,
+                           max_seconds=settings.backoff_max_seconds)
+
+    @property
+    def settings(self) -> SalesforceSettings:
+        return self._owner.settings  # type: ignore[no-any-return]
 
     @property
     def runtime(self) -> Runtime:
