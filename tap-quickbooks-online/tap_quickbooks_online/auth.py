@@ -20,7 +20,7 @@ import typing as t
 import requests
 
 from tap_quickbooks_online.errors import AuthError, redact
-from tap_quickbooks_online.token_store import TokenStore
+from tap_quickbooks_online.token_store import PENDING_PREFIX, TokenStore
 
 LOGGER = logging.getLogger("tap_quickbooks_online.auth")
 
@@ -133,7 +133,10 @@ class RealmTokens:
         self._expires_at = 0.0
         self._loaded = False
         self._confirmed = False
-        self._adopted_from: list[str] = []
+        # The pending:<origin> key the chain in use waits under until the realm answers.
+        self._pending_key: str | None = None
+        # When the refresh token in use expires (Intuit's x_refresh_token_expires_in), if known.
+        self.refresh_token_expires_at: float | None = None
 
     def access_token(self) -> str:
         with self._lock:
@@ -167,37 +170,53 @@ class RealmTokens:
         if entry.get("access_token") and float(entry.get("access_token_expires_at", 0)) > self._clock():
             self._access_token = str(entry["access_token"])
             self._expires_at = float(entry["access_token_expires_at"])
+        self._note_expiry(entry.get("refresh_token_expires_at"))
         self._warn_if_expiring(entry.get("refresh_token_expires_at"))
 
-    def _candidate_refresh_tokens(self) -> list[tuple[str, str]]:
-        """(refresh token, origin) pairs to try, the store's current one first.
+    def _pending_keys(self) -> list[str]:
+        """Store keys a chain of the configured token waits under until its realm answers
+        (``unclaimed:`` is how an earlier version of the tap filed a displaced chain)."""
+        configured = self._configured_refresh_token
+        if not configured:
+            return []
+        return [f"{PENDING_PREFIX}{origin_of(configured)}", f"unclaimed:{origin_of(configured)}"]
+
+    def _candidate_refresh_tokens(self) -> list[tuple[str, str, str | None]]:
+        """(refresh token, origin, store key it came from) to try, the likeliest first.
 
         The origin is a digest of the configured token a chain of rotations started from. A
-        first run with a wrong realm_id rotates the configured token and stores the new one
-        under that wrong realm; once realm_id is fixed, the configured token is spent, and the
-        unconfirmed entry carrying its origin is the live one (tried last).
+        chain is filed under a realm only once the API answered for that realm; until then it
+        waits under ``pending:<origin>``, so a first run with a wrong realm_id files nothing
+        under that realm and the run with the corrected realm_id (and the same, now spent,
+        configured token) finds the chain by its origin.
         """
-        entry = self._store.load(self.realm_id) or {}
+        entries = self._store.entries()
+        entry = entries.get(self.realm_id) or {}
         configured = self._configured_refresh_token
-        pairs: list[tuple[str, str]] = []
-        stored = (str(entry["refresh_token"]), str(entry.get("origin") or "")) if entry.get("refresh_token") else None
-        if stored and not self._foreign(entry):
-            pairs.append(stored)
-        misfiled = {
-            realm: other for realm, other in self._store.entries().items()
-            if configured and realm != self.realm_id and not other.get("confirmed")
-            and other.get("origin") == origin_of(configured) and other.get("refresh_token")
-        } if configured else {}
-        self._adopted_from = list(misfiled)
+        pairs: list[tuple[str, str, str | None]] = []
+        foreign = self._foreign(entry)
+        if entry.get("refresh_token") and not foreign:
+            origin = str(entry.get("origin") or (origin_of(configured) if configured else ""))
+            pairs.append((str(entry["refresh_token"]), origin, self.realm_id))
+        for key in self._pending_keys():
+            pending = entries.get(key) or {}
+            if pending.get("refresh_token"):
+                pairs.append((str(pending["refresh_token"]), str(pending.get("origin") or key.split(":", 1)[1]), key))
         if configured:
-            pairs.append((configured, origin_of(configured)))
-            pairs += [(str(other["refresh_token"]), origin_of(configured)) for other in misfiled.values()]
-        if stored and self._foreign(entry):
-            pairs.append(stored)  # last: it came from another configured token
-        unique: list[tuple[str, str]] = []
-        for token, origin in pairs:
-            if token not in [u[0] for u in unique]:
-                unique.append((token, origin))
+            pairs.append((configured, origin_of(configured), None))
+            # Stores written before pending entries existed filed the chain under the wrong realm.
+            pairs += [
+                (str(other["refresh_token"]), origin_of(configured), realm)
+                for realm, other in entries.items()
+                if realm != self.realm_id and ":" not in realm and not other.get("confirmed")
+                and other.get("origin") == origin_of(configured) and other.get("refresh_token")
+            ]
+        if entry.get("refresh_token") and foreign:
+            pairs.append((str(entry["refresh_token"]), str(entry["origin"]), self.realm_id))  # last: another token's chain
+        unique: list[tuple[str, str, str | None]] = []
+        for pair in pairs:
+            if pair[0] not in [u[0] for u in unique]:
+                unique.append(pair)
         return unique
 
     def _foreign(self, entry: dict[str, t.Any]) -> bool:
@@ -211,16 +230,22 @@ class RealmTokens:
         """After a refusal: another process may have rotated the token meanwhile (a refresh
         race). "adopted" when its access token is still good (now ours), "retry" when the store
         holds a refresh token not tried yet, None when the store has nothing new."""
-        entry = self._store.load(self.realm_id) or {}
-        current = entry.get("refresh_token")
-        if not current or current in tried:
-            return None
-        expires_at = float(entry.get("access_token_expires_at") or 0)
-        if entry.get("access_token") and expires_at > self._clock() + REFRESH_MARGIN_SECONDS:
-            self._access_token = str(entry["access_token"])
-            self._expires_at = expires_at
-            return "adopted"
-        return "retry"
+        entries = self._store.entries()
+        outcome: str | None = None
+        for key in [self.realm_id, *self._pending_keys()]:
+            entry = entries.get(key) or {}
+            current = entry.get("refresh_token")
+            if not current or current in tried or (key == self.realm_id and self._foreign(entry)):
+                continue
+            expires_at = float(entry.get("access_token_expires_at") or 0)
+            if entry.get("access_token") and expires_at > self._clock() + REFRESH_MARGIN_SECONDS:
+                self._access_token = str(entry["access_token"])
+                self._expires_at = expires_at
+                self._pending_key = None if key == self.realm_id else key
+                self._note_expiry(entry.get("refresh_token_expires_at"))
+                return "adopted"
+            outcome = "retry"
+        return outcome
 
     def _refresh_locked(self) -> None:
         candidates = self._candidate_refresh_tokens()
@@ -233,7 +258,7 @@ class RealmTokens:
         failure: AuthError | None = None
         tried: set[str] = set()
         while candidates:
-            refresh_token, origin = candidates.pop(0)
+            refresh_token, origin, key = candidates.pop(0)
             tried.add(refresh_token)
             try:
                 answer = self._oauth.refresh(refresh_token)
@@ -247,32 +272,34 @@ class RealmTokens:
                 if outcome == "retry":
                     candidates = [c for c in self._candidate_refresh_tokens() if c[0] not in tried]
                 continue
-            self._persist_then_use(answer, origin or origin_of(refresh_token))
-            self._forget_misfiled(refresh_token)
+            self._persist_then_use(answer, origin or origin_of(refresh_token), key)
             return
         assert failure is not None
         msg = f"Realm {self.realm_id}: {failure}"
         raise AuthError(msg) from None
-
-    def _forget_misfiled(self, used: str) -> None:
-        """The chain a wrong realm_id had filed elsewhere now lives here: drop the stale copy."""
-        for realm in getattr(self, "_adopted_from", []):
-            other = self._store.load(realm) or {}
-            if other.get("refresh_token") == used:
-                LOGGER.info("Realm %s: took over the refresh token a run with realm_id %s had stored",
-                            self.realm_id, realm)
-                self._store.forget(realm)
 
     def confirm_realm(self) -> None:
         """The API accepted this realm's token: its chain belongs to this realm for good."""
         if self._confirmed:
             return
         self._confirmed = True
+        if self._pending_key is not None:
+            claimed = self._store.claim(self._pending_key, self.realm_id)
+            self._pending_key = None
+            if claimed:
+                return
         entry = self._store.load(self.realm_id) or {}
         if entry and not entry.get("confirmed"):
             self._store.save(self.realm_id, {"confirmed": True})
 
-    def _persist_then_use(self, answer: dict[str, t.Any], origin: str) -> None:
+    def _persist_then_use(self, answer: dict[str, t.Any], origin: str, source: str | None) -> None:
+        """Store the rotated chain, then hand out its access token.
+
+        Under the realm when the chain is this realm's (its confirmed entry, or the store is the
+        only source of tokens); otherwise under ``pending:<origin>`` until the API answers for
+        this realm (``confirm_realm``). The entry the spent token came from is dropped in the
+        same write.
+        """
         now = self._clock()
         expires_at = now + float(answer.get("expires_in", 3600))
         entry: dict[str, t.Any] = {
@@ -285,14 +312,27 @@ class RealmTokens:
         if answer.get("x_refresh_token_expires_in") is not None:
             entry["refresh_token_expires_at"] = now + float(answer["x_refresh_token_expires_in"])
         current = self._store.load(self.realm_id) or {}
-        if self._foreign(current) and current.get("origin") != origin:
-            # Keep the other chain findable by the realm it belongs to (see _candidate_refresh_tokens).
-            self._store.save(f"unclaimed:{current['origin']}", current)
+        owned = not self._configured_refresh_token or (source == self.realm_id and bool(current.get("confirmed")))
         # Durable first: only once the rotated refresh token is on disk may the access token run.
-        self._store.save(self.realm_id, entry)
+        if owned:
+            self._store.save(self.realm_id, entry)
+            self._pending_key = None
+        else:
+            target = f"{PENDING_PREFIX}{origin}"
+            drops = [source] if source is not None and source != target else []
+            if source is not None and source != self.realm_id and ":" not in source:
+                LOGGER.info("Realm %s: took over the refresh token a run with realm_id %s had stored",
+                            self.realm_id, source)
+            self._store.apply({target: entry}, drops)
+            self._pending_key = target
         self._access_token = str(answer["access_token"])
         self._expires_at = expires_at
+        self._note_expiry(entry.get("refresh_token_expires_at"))
         self._warn_if_expiring(entry.get("refresh_token_expires_at"))
+
+    def _note_expiry(self, refresh_expires_at: t.Any) -> None:
+        if refresh_expires_at is not None:
+            self.refresh_token_expires_at = float(refresh_expires_at)
 
     def _warn_if_expiring(self, refresh_expires_at: t.Any) -> None:
         if refresh_expires_at is None:

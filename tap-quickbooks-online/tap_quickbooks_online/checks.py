@@ -119,8 +119,7 @@ def refresh_token_aspect(tap: TapQuickBooksOnline, client: QBOClient) -> Aspect:
             return failed(name, "the token endpoint did not answer", "see the token endpoint line")
         return failed(name, "Intuit refused the refresh token (expired, revoked, already rotated, or "
                       "issued to another app)", AUTH_FIX)
-    entry = tap.token_store().load(client.realm_id) or {}
-    expires = entry.get("refresh_token_expires_at")
+    expires = tokens.refresh_token_expires_at  # the chain may still wait under pending:<origin>
     if expires is None:
         return passed(name, "valid (Intuit did not say when it expires)")
     when = dt.datetime.fromtimestamp(float(expires), tz=dt.UTC).date().isoformat()

@@ -20,9 +20,16 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from tap_quickbooks_online.errors import TokenStoreError
 
+# Keys of chains not (yet) tied to a company: ``pending:<origin>`` (see auth.RealmTokens).
+PENDING_PREFIX = "pending:"
+
 
 class TokenStore:
-    """A Fernet-encrypted JSON document: ``{realm_id: {refresh_token, access_token, ...}}``."""
+    """A Fernet-encrypted JSON document: ``{realm_id: {refresh_token, access_token, ...}}``.
+
+    Besides realm ids it holds ``pending:<origin>`` entries: chains rotated for a realm the API
+    has not accepted yet, keyed by the configured token they started from.
+    """
 
     def __init__(self, path: str | os.PathLike[str], key: str | bytes) -> None:
         self.path = Path(path)
@@ -81,7 +88,7 @@ class TokenStore:
 
     def realms(self) -> list[str]:
         with self._locked():
-            return sorted(self._read_unlocked())
+            return sorted(k for k in self._read_unlocked() if ":" not in k)
 
     def entries(self) -> dict[str, dict[str, t.Any]]:
         with self._locked():
@@ -93,6 +100,34 @@ class TokenStore:
             data = self._read_unlocked()
             if data.pop(realm_id, None) is not None:
                 self._write_unlocked(self._fernet.encrypt(json.dumps(data, sort_keys=True).encode()))
+
+    def apply(self, puts: dict[str, dict[str, t.Any]], drops: t.Iterable[str] = ()) -> None:
+        """Replace the ``puts`` entries and drop ``drops`` in one durable write."""
+        with self._locked():
+            data = self._read_unlocked()
+            for key in drops:
+                data.pop(key, None)
+            data.update(puts)
+            self._write_unlocked(self._fernet.encrypt(json.dumps(data, sort_keys=True).encode()))
+
+    def claim(self, key: str, realm_id: str) -> bool:
+        """File the pending chain ``key`` under ``realm_id`` for good (the API accepted it there).
+
+        An unconfirmed chain of another origin already filed under the realm is kept as pending
+        under its own origin, so the realm it belongs to still finds it. False when ``key`` is
+        gone (another process claimed it first).
+        """
+        with self._locked():
+            data = self._read_unlocked()
+            entry = data.pop(key, None)
+            if entry is None:
+                return False
+            old = data.get(realm_id) or {}
+            if not old.get("confirmed") and old.get("origin") and old["origin"] != entry.get("origin"):
+                data[PENDING_PREFIX + str(old["origin"])] = old
+            data[realm_id] = {**entry, "confirmed": True}
+            self._write_unlocked(self._fernet.encrypt(json.dumps(data, sort_keys=True).encode()))
+            return True
 
     def save(self, realm_id: str, tokens: dict[str, t.Any]) -> None:
         """Merge ``tokens`` into the realm's entry; durable when this returns."""

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 from cryptography.fernet import Fernet
-from tap_quickbooks_online.auth import RealmTokens
+from tap_quickbooks_online.auth import RealmTokens, origin_of
 from tap_quickbooks_online.errors import AuthError
 from tap_quickbooks_online.token_store import TokenStore
 
@@ -36,17 +36,17 @@ def store(tmp_path):
 def test_rotated_refresh_token_is_on_disk_before_the_access_token_is_returned(store):
     intuit = FakeIntuit("RT0")
     seen_on_disk = []
-    original_save = store.save
+    original_write = store._write_unlocked
 
-    def spy_save(realm_id, tokens):
-        original_save(realm_id, tokens)
-        seen_on_disk.append(store.load(realm_id)["refresh_token"])
+    def spy_write(blob):
+        original_write(blob)
+        seen_on_disk.append(sorted(e["refresh_token"] for e in store._read_unlocked().values()))
 
-    store.save = spy_save
+    store._write_unlocked = spy_write  # type: ignore[method-assign]
     tokens = RealmTokens("1", oauth=intuit, store=store, configured_refresh_token="RT0")
 
     assert tokens.access_token() == "AT1"
-    assert seen_on_disk == ["RT1"]
+    assert seen_on_disk == [["RT1"]]
 
 
 def test_failed_persist_means_the_new_access_token_is_never_used(store, monkeypatch):
@@ -56,7 +56,7 @@ def test_failed_persist_means_the_new_access_token_is_never_used(store, monkeypa
     def crash(*_args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "save", crash)
+    monkeypatch.setattr(store, "_write_unlocked", crash)
     with pytest.raises(OSError, match="disk full"):
         tokens.access_token()
     assert tokens._access_token is None
@@ -64,7 +64,9 @@ def test_failed_persist_means_the_new_access_token_is_never_used(store, monkeypa
 
 def test_store_token_wins_over_stale_configured_token(store):
     intuit = FakeIntuit("RT0")
-    RealmTokens("1", oauth=intuit, store=store, configured_refresh_token="RT0").access_token()
+    first_run = RealmTokens("1", oauth=intuit, store=store, configured_refresh_token="RT0")
+    first_run.access_token()
+    first_run.confirm_realm()  # the API answered for realm 1
     store.save("1", {"access_token_expires_at": 0})  # force a refresh on the next run
 
     second_run = RealmTokens("1", oauth=intuit, store=store, configured_refresh_token="RT0")
@@ -74,7 +76,9 @@ def test_store_token_wins_over_stale_configured_token(store):
 
 def test_valid_stored_access_token_is_reused_without_refresh(store):
     intuit = FakeIntuit("RT0")
-    RealmTokens("1", oauth=intuit, store=store, configured_refresh_token="RT0").access_token()
+    first_run = RealmTokens("1", oauth=intuit, store=store, configured_refresh_token="RT0")
+    first_run.access_token()
+    first_run.confirm_realm()
     RealmTokens("1", oauth=intuit, store=store).access_token()
     assert intuit.calls == 1
 
@@ -148,11 +152,36 @@ def test_lost_race_with_an_expired_winner_refreshes_with_the_winner_token(store)
 def test_wrong_realm_keeps_the_rotated_token_for_the_right_one(store):
     intuit = FakeIntuit("RT0")
     wrong = RealmTokens("wrong", oauth=intuit, store=store, configured_refresh_token="RT0")
-    wrong.access_token()  # rotated RT0 -> RT1, filed under the wrong realm; the API then says 403
+    wrong.access_token()  # rotated RT0 -> RT1; the API then says 403, so wrong.confirm_realm() never runs
+    assert store.realms() == []  # nothing filed under the wrong company
     right = RealmTokens("right", oauth=intuit, store=store, configured_refresh_token="RT0")
-    assert right.access_token() == "AT3"  # RT0 refused (call 2), RT1 adopted (call 3)
-    assert store.load("right")["refresh_token"] == "RT3"
-    assert store.load("wrong") is None
+    assert right.access_token() == "AT2"  # the pending RT1 is tried before the spent RT0
+    right.confirm_realm()
+    assert store.realms() == ["right"]
+    assert store.load("right")["refresh_token"] == "RT2"
+    assert set(store.entries()) == {"right"}
+
+
+def test_a_chain_filed_under_a_wrong_realm_by_an_earlier_version_is_taken_over(store):
+    intuit = FakeIntuit("RT1")
+    store.save("wrong", {"refresh_token": "RT1", "origin": origin_of("RT0")})  # unconfirmed, RT0 spent
+    right = RealmTokens("right", oauth=intuit, store=store, configured_refresh_token="RT0")
+    assert right.access_token() == "AT2"
+    right.confirm_realm()
+    assert set(store.entries()) == {"right"}
+    assert store.load("right")["refresh_token"] == "RT2"
+
+
+def test_a_chain_waiting_for_its_realm_survives_a_second_wrong_run(store):
+    intuit = FakeIntuit("RT0")
+    for _ in range(2):  # two runs with the wrong realm_id: each rotates, neither files it under "wrong"
+        RealmTokens("wrong", oauth=intuit, store=store, configured_refresh_token="RT0").access_token()
+    assert store.realms() == []
+    right = RealmTokens("right", oauth=intuit, store=store, configured_refresh_token="RT0")
+    right.access_token()
+    right.confirm_realm()
+    assert intuit.calls == 3  # no refused grant: the pending chain was tried first each time
+    assert set(store.entries()) == {"right"}
 
 
 def test_a_confirmed_realm_chain_is_never_taken_by_another_realm(store):

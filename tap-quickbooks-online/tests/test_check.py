@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from tap_quickbooks_online.cli import main
+from tap_quickbooks_online.tap import TapQuickBooksOnline
 
 from tests.conftest import REALM, make_config
 
@@ -72,9 +73,13 @@ def test_company_the_token_is_not_for_is_named_and_keeps_the_token(qbo_sandbox, 
     assert "Fix: check realm_id" in lines[-1]
     # The refresh before the 403 rotated the configured token: with realm_id corrected and the same
     # (now spent) configured token, the rotated one is found and no new authorisation is needed.
+    store = TapQuickBooksOnline(config=wrong, validate_config=False, setup_mapper=False).token_store()
+    assert store.realms() == []  # nothing filed under the wrong company
     fixed = single_realm(qbo_sandbox, tmp_path, REALM, token)
     code, lines, _ = run(capsys, tmp_path, fixed)
     assert code == 0, lines
+    assert f"ok    realm {REALM} refresh token: valid; expires on" in "\n".join(lines)  # expiry read from the pending chain
+    assert store.realms() == [REALM]
 
 
 def test_revoked_refresh_token_asks_for_auth(qbo_sandbox, tmp_path, capsys):
@@ -214,8 +219,6 @@ def test_check_reads_the_settings_meltano_passes_as_variables(qbo_sandbox, tmp_p
 
 def test_a_first_sync_with_a_wrong_realm_id_spends_no_authorisation_and_files_nothing_under_it(
         qbo_sandbox, tmp_path, capsys):
-    from tap_quickbooks_online.tap import TapQuickBooksOnline
-
     token = qbo_sandbox.issue_tokens(REALM)["refresh_token"]
     wrong_realm = "4620816365000000"
     path = tmp_path / "config.json"
@@ -225,6 +228,10 @@ def test_a_first_sync_with_a_wrong_realm_id_spends_no_authorisation_and_files_no
     assert ended.value.code == 1
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert wrong_realm in last and "realm_id" in last  # the last line names the setting to fix
+    wrong_store = TapQuickBooksOnline(config=json.loads(path.read_text()), validate_config=False,
+                                      setup_mapper=False).token_store()
+    assert wrong_store.entries() and wrong_store.realms() == []  # rotated, kept, but under no company
+    exchanges = qbo_sandbox.authority.stats.auth_code_exchanges
 
     fixed = single_realm(qbo_sandbox, tmp_path, REALM, token, sync_mode="query")
     path.write_text(json.dumps(fixed))
@@ -234,3 +241,4 @@ def test_a_first_sync_with_a_wrong_realm_id_spends_no_authorisation_and_files_no
     store = TapQuickBooksOnline(config=fixed, validate_config=False, setup_mapper=False).token_store()
     assert set(store.entries()) == {REALM}  # the rotated chain lives under the right company only
     assert store.load(REALM)["confirmed"]
+    assert qbo_sandbox.authority.stats.auth_code_exchanges == exchanges  # no new authorisation
