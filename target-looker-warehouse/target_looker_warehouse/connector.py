@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import threading
@@ -47,16 +46,12 @@ class WarehouseConnector(SQLConnector):
         return url.render_as_string(hide_password=False) if isinstance(url, sa.URL) else url
 
     def create_engine(self) -> sa.Engine:
-        engine = sa.create_engine(
+        return sa.create_engine(
             self.sqlalchemy_url,
             echo=False,
             pool_pre_ping=True,
             **self.dialect.engine_kwargs(),
         )
-        # Pooled connections closed before the interpreter tears down; left to the garbage
-        # collector, psycopg warns "connection ... deleted while still open" after a good load.
-        atexit.register(engine.dispose)
-        return engine
 
     @contextlib.contextmanager
     def _connect(self) -> t.Iterator[sa.Connection]:
