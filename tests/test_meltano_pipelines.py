@@ -199,6 +199,10 @@ def test_qbd_to_salesforce_mirrors_the_books_follows_edits_and_deletions_then_ch
                         assert row["Amount"] == _money(fields["AmountDue"]) and row["Type"] == "QuickBooks Bill"
                     else:
                         assert row["Active__c"] is control.get(kind, qb_id)["is_active"], (kind, qb_id)
+                        # Desktop has no terms stream: the Account names the terms its TermsRef names.
+                        terms = fields.get("TermsRef") or {}
+                        assert (row.get("QuickBooks_Terms_Id__c"), row.get("QuickBooks_Terms__c")) == (
+                            terms.get("ListID"), terms.get("FullName")), (kind, qb_id)
             orders = _mirrored(org, "Order", "invoice") | _mirrored(org, "Order", "bill")
             lines_total: dict[str, Decimal] = {}
             for item in org.records["OrderItem"].values():

@@ -48,7 +48,7 @@ def status(rs: etree._Element) -> tuple[int, str, str]:
 @pytest.mark.parametrize("request_type", sorted(QUERY_REQUESTS))
 def test_every_query_type_answers_xsd_valid_with_lines(qb_company, request_type):
     body = "<ActiveStatus>All</ActiveStatus>" if QUERY_REQUESTS[request_type][0] in (
-        "Account", "Customer", "Vendor", "Employee", "Class", "Item") else "<IncludeLineItems>true</IncludeLineItems>"
+        "Account", "Customer", "Vendor", "Employee", "Class", "Item", "StandardTerms") else "<IncludeLineItems>true</IncludeLineItems>"
     [rs] = ask(qb_company, f"<{request_type}>{body}</{request_type}>")
     assert rs.tag == request_type[:-2] + "Rs"
     assert status(rs)[0] == 0 and len(rs) > 0

@@ -79,7 +79,7 @@ def test_entity_query_answers_customers_vendors_and_employees(qb_company: QuickB
     assert tags.count("EmployeeRet") == qb_company.count("Employee")
 
 
-@pytest.mark.parametrize("request_type", ["EstimateQueryRq", "SalesReceiptQueryRq", "TermsQueryRq", "ItemGroupQueryRq",
+@pytest.mark.parametrize("request_type", ["EstimateQueryRq", "SalesReceiptQueryRq", "DateDrivenTermsQueryRq", "ItemGroupQueryRq",
                                           "VendorCreditQueryRq", "DepositQueryRq"])
 def test_a_query_for_objects_the_company_holds_none_of_finds_nothing(qb_company: QuickBooksCompany, request_type: str) -> None:
     text = (f'<?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError"><{request_type}/></QBXMLMsgsRq></QBXML>')
@@ -87,6 +87,19 @@ def test_a_query_for_objects_the_company_holds_none_of_finds_nothing(qb_company:
     assert schema().validate(doc), schema().error_log
     [rs] = list(doc.find("QBXMLMsgsRs"))
     assert (rs.get("statusCode"), rs.get("statusSeverity"), len(rs)) == ("1", "Info", 0)
+
+
+
+def test_customers_and_vendors_name_terms_the_company_holds(qb_company: QuickBooksCompany) -> None:
+    # QuickBooks answers TermsRef with the terms' ListID and FullName; TermsQueryRq lists those terms.
+    terms = {ret.findtext("ListID"): ret.findtext("Name") for ret in ask_one(qb_company, "<TermsQueryRq/>")}
+    assert "Net 30" in terms.values()
+    refs = [ret.find("TermsRef") for ret in ask_one(qb_company, "<EntityQueryRq><ActiveStatus>All</ActiveStatus>"
+                                                                  "</EntityQueryRq>")
+            if ret.tag in ("CustomerRet", "VendorRet")]
+    named = [r for r in refs if r is not None]
+    assert named and len(named) < len(refs)  # most name terms, some have none
+    assert all(terms[r.findtext("ListID")] == r.findtext("FullName") for r in named)
 
 
 def ask_one(company: QuickBooksCompany, body: str) -> etree._Element:

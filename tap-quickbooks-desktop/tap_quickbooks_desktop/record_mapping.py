@@ -138,7 +138,7 @@ def customer(company: str, ret: Node) -> Record:
         "company_name": text(ret, "CompanyName"), "given_name": text(ret, "FirstName"),
         "family_name": text(ret, "LastName"), "email": text(ret, "Email"),
         "phone": text(ret, "Phone"), "parent_id": text(ret, "ParentRef/ListID"),
-        "terms_id": text(ret, "TermsRef/ListID"),
+        "terms_id": text(ret, "TermsRef/ListID"), "terms_name": text(ret, "TermsRef/FullName"),
         "currency": text(ret, "CurrencyRef/FullName"), "balance": money(ret, "Balance"),
         "billing_address": _address(ret, "BillAddress"), "active": flag(ret, "IsActive"),
     }
@@ -156,7 +156,8 @@ def vendor(company: str, ret: Node) -> Record:
         "currency": text(ret, "CurrencyRef/FullName"), "balance": money(ret, "Balance"),
         "billing_address": _address(ret, "VendorAddress"),
         "vendor_1099": flag(ret, "IsVendorEligibleFor1099"),
-        "terms_id": text(ret, "TermsRef/ListID"), "active": flag(ret, "IsActive"),
+        "terms_id": text(ret, "TermsRef/ListID"), "terms_name": text(ret, "TermsRef/FullName"),
+        "active": flag(ret, "IsActive"),
     }
 
 

@@ -29,6 +29,15 @@ def test_a_job_keeps_its_full_name_parent_and_terms():
     row = customer("c1", _node(JOB))
     assert row["fully_qualified_name"] == "Ada Corp:Kitchen"
     assert row["parent_id"] == "80000011-1" and row["terms_id"] == "80000003-1"
+    assert row["terms_name"] == "Net 30"
+
+
+def test_a_vendor_names_its_terms_and_none_without_terms():
+    with_terms = VENDOR.replace("</VendorRet>", "<TermsRef><ListID>80000004-1</ListID>"
+                                "<FullName>Due on receipt</FullName></TermsRef></VendorRet>")
+    row = vendor("c1", _node(with_terms))
+    assert (row["terms_id"], row["terms_name"]) == ("80000004-1", "Due on receipt")
+    assert vendor("c1", _node(VENDOR))["terms_name"] is None
 
 
 def test_a_vendor_has_its_name_as_full_name_and_no_parent():

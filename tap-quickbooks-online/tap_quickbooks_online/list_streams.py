@@ -15,6 +15,7 @@ from tap_quickbooks_online.records import (
     money,
     nested,
     ref_id,
+    ref_name,
     text,
 )
 
@@ -78,6 +79,8 @@ class CustomersStream(ListStream):
             "company_name": text(obj.get("CompanyName")),
             "parent_id": ref_id(obj, "ParentRef"),
             "terms_id": ref_id(obj, "SalesTermRef"),
+            # Intuit sends the ref's name only sometimes: null then (the terms stream names it).
+            "terms_name": ref_name(obj, "SalesTermRef"),
             "currency": ref_id(obj, "CurrencyRef"),
             "balance": money(obj.get("Balance")),
             "billing_address": address(obj.get("BillAddr")),
@@ -103,6 +106,7 @@ class VendorsStream(ListStream):
             "billing_address": address(obj.get("BillAddr")),
             "vendor_1099": boolean(obj.get("Vendor1099")),
             "terms_id": ref_id(obj, "TermRef"),
+            "terms_name": ref_name(obj, "TermRef"),
             "active": _active(obj),
         }
 

@@ -181,7 +181,8 @@ class SalesforceLoader:
     def _look_up_terms(self, records: Sequence[Mapping[str, Any]]) -> None:
         """Names of the terms these customers/vendors name that this run has not seen, from the
         Accounts Salesforce holds with the same terms (once per terms and run)."""
-        wanted = {_terms_key(r, r["terms_id"]) for r in records if r.get("terms_id") and not r.get(DELETED_AT)}
+        wanted = {_terms_key(r, r["terms_id"]) for r in records
+                  if r.get("terms_id") and not r.get(DELETED_AT) and not _text_or_none(r.get(TERMS_NAME))}
         missing = sorted({terms_id for key in wanted - set(self.terms_names) for terms_id in [key[2]]})
         if not missing:
             return
@@ -194,6 +195,9 @@ class SalesforceLoader:
 
     def _with_terms_name(self, stream: str, record: Mapping[str, Any]) -> Mapping[str, Any]:
         if stream not in ACCOUNT_STREAMS or not record.get("terms_id"):
+            return record
+        if _text_or_none(record.get(TERMS_NAME)):
+            # The record names its own terms (QBD TermsRef/FullName, a QBO ref's name): that name.
             return record
         # Not known to this run nor to Salesforce: no name rather than the name of other terms.
         return {**record, TERMS_NAME: self.terms_names.get(_terms_key(record, record["terms_id"]))}

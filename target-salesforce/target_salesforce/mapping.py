@@ -51,7 +51,8 @@ LINE_STREAMS = {lines: LINE_HEADERS[lines] for lines in ("invoice_lines", "bill_
 LINE_STREAM = "invoice_lines"
 HEADER_STREAM, HEADER_COLUMN = LINE_HEADERS[LINE_STREAM]
 CHART_STREAM, ITEM_STREAM, TERMS_STREAM = "accounts", "items", "terms"
-# The terms' name on an Account (the record model carries only terms_id): from the terms stream.
+# The terms' name on an Account: the record's own terms_name when it carries one (QuickBooks
+# Desktop always does), else the terms stream's name of terms_id (QBO), else none.
 TERMS_NAME, TERMS_FIELD = "terms_name", "QuickBooks_Terms__c"
 LINE_DETAILS = ("order", "opportunity_line_item", "custom_object")
 # The record model's words for a copy that went out (docs/record-model.md).

@@ -31,7 +31,8 @@ _PARTY = {
     "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
     "balance": {"type": ["number", "null"]}, "billing_address": _ADDRESS,
     "active": {"type": ["boolean", "null"]}, "fully_qualified_name": {"type": ["string", "null"]},
-    "parent_id": {"type": ["string", "null"]}, "terms_id": {"type": ["string", "null"]}, **_VERSION,
+    "parent_id": {"type": ["string", "null"]}, "terms_id": {"type": ["string", "null"]},
+    "terms_name": {"type": ["string", "null"]}, **_VERSION,
 }
 _TEXT = {"type": ["string", "null"]}
 _NUMBER = {"type": ["number", "null"]}

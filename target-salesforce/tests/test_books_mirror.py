@@ -262,6 +262,36 @@ def test_accounts_show_their_terms_by_name(salesforce_sandbox, salesforce_config
     assert terms_of("2") == ("3", "Net 30 days")
 
 
+
+def test_desktop_accounts_show_the_terms_name_their_record_carries(salesforce_sandbox, salesforce_config):
+    # QuickBooks Desktop has no terms stream: its CustomerRet/VendorRet name the terms (TermsRef/FullName).
+    org = salesforce_sandbox.org
+
+    def terms_of(entity: str, id_: str) -> tuple[str, str | None]:
+        account = org.find("Account", "QuickBooks_Id__c", f"qbd:77:{entity}:{id_}")
+        return account["QuickBooks_Terms_Id__c"], account["QuickBooks_Terms__c"]
+
+    def desktop_customer(id_: str, edit_sequence: str, **terms: Any) -> dict[str, Any]:
+        return record("customers", {"company_id": "77", "edition": "qbd", "id": id_, "display_name": f"C {id_}",
+                                    "fully_qualified_name": f"C {id_}", "balance": 0, "active": True,
+                                    "updated_at": f"2026-11-0{edit_sequence[-1]}T09:00:00Z",
+                                    "edit_sequence": edit_sequence, **terms})
+
+    run = run_target(salesforce_config, [
+        schema("customers"), schema("vendors"),
+        desktop_customer("80000011-1", "1701", terms_id="80000003-1", terms_name="Net 30"),
+        desktop_customer("80000012-1", "1701", terms_id="80000004-1", terms_name=None),
+        _vendor(terms_name="Net 15")])
+    assert not run.set_aside
+    assert terms_of("customer", "80000011-1") == ("80000003-1", "Net 30")
+    assert terms_of("vendor", "80000001-1") == ("80000007-1", "Net 15")
+    # No name on the record and none known: no name rather than another terms' name.
+    assert terms_of("customer", "80000012-1") == ("80000004-1", None)
+    # Terms renamed in QuickBooks Desktop: the next version of the customer carries the new name.
+    run_target(salesforce_config, [schema("customers"), desktop_customer(
+        "80000011-1", "1702", terms_id="80000003-1", terms_name="Net 30 days")])
+    assert terms_of("customer", "80000011-1") == ("80000003-1", "Net 30 days")
+
 def test_a_quantity_orderitem_cannot_hold_exactly_becomes_one_unit_at_the_line_amount(salesforce_sandbox,
                                                                                        salesforce_config):
     # QuickBooks Desktop keeps five places in quantities; OrderItem.Quantity describes two.

@@ -68,6 +68,9 @@ CITIES = (("Springfield", "IL", "62701"), ("Portland", "OR", "97201"), ("Austin"
 SERVICES = ("Consulting Hour", "Installation", "Maintenance Visit", "Design Work", "Training")
 GOODS = ("Widget", "Gadget", "Bracket", "Cable Kit", "Panel", "Sensor", "Valve", "Fitting")
 CLASSES = ("Retail", "Wholesale", "Online", "Region", "Region:East", "Region:West")
+# QuickBooks Desktop's standard terms of a new company: (name, due days, discount days, discount %).
+STANDARD_TERMS = (("Due on receipt", 0, None, None), ("Net 15", 15, None, None), ("Net 30", 30, None, None),
+                  ("1% 10 Net 30", 30, 10, "1.00"), ("Net 60", 60, None, None))
 
 
 def money(value: Decimal) -> str:
@@ -117,6 +120,7 @@ class CompanyGenerator:
         self.items: list[NewObject] = []
         self.item_prices: dict[str, Decimal] = {}
         self.classes: list[NewObject] = []
+        self.terms: list[NewObject] = []
         # Only what a later payment needs, not whole records: at a million transactions these
         # pools hold a hundred thousand entries.
         self.paid_invoices: list[_Settled] = []
@@ -165,6 +169,7 @@ class CompanyGenerator:
 
     # -- lists ------------------------------------------------------------------------------
     def lists(self) -> Iterator[NewObject]:
+        yield from self._standard_terms(self.start - 3600)
         t = self.start
         for name, acct_type, number in CHART_OF_ACCOUNTS:
             t += 60
@@ -202,6 +207,7 @@ class CompanyGenerator:
                 "Phone": f"555-{self.rng.randint(100, 999)}-{self.rng.randint(1000, 9999)}",
                 "Email": f"{first.lower()}.{last.lower()}{i + 1}@example.com",
                 "Balance": "0.00", "TotalBalance": "0.00", "AccountNumber": f"C{i + 1:06d}",
+                **self._terms_of(i),
             }, name=company, active=active)
             self.customers.append(obj)
             yield obj
@@ -218,6 +224,7 @@ class CompanyGenerator:
                 "Email": f"ap{i + 1}@vendor{i + 1}.example.com", "NameOnCheck": company,
                 "AccountNumber": f"V{i + 1:06d}",
                 "IsVendorEligibleFor1099": self.rng.random() < 0.3, "Balance": "0.00",
+                **self._terms_of(i + 3),
             }, name=company, active=active)
             self.vendors.append(obj)
             yield obj
@@ -235,6 +242,25 @@ class CompanyGenerator:
             if not active:
                 data["ReleasedDate"] = self._local_date(self.start + self.rng.randint(30, 300) * 86400)
             yield self._new("Employee", t, data, name=name, active=active)
+
+    def _standard_terms(self, t: int) -> Iterator[NewObject]:
+        """The terms QuickBooks creates with the company, never edited since (no draw on the
+        random generator: the rest of the company stays as it was generated before terms)."""
+        for index, (name, due, discount_days, discount) in enumerate(STANDARD_TERMS):
+            created = t + index
+            data: dict[str, Any] = {"Name": name, "IsActive": True, "StdDueDays": str(due)}
+            if discount_days is not None:
+                data.update({"StdDiscountDays": str(discount_days), "DiscountPct": discount})
+            obj = NewObject("StandardTerms", "StandardTerms", self.ids.list_id(created), name, None, None, True,
+                            created, created, str(created), data)
+            self.terms.append(obj)
+            yield obj
+
+    def _terms_of(self, index: int) -> dict[str, Any]:
+        """Every seventh customer or vendor has no terms; the others cycle through the list."""
+        if index % 7 == 6:
+            return {}
+        return {"TermsRef": ref(self.terms[index % len(self.terms)])}
 
     def _sample_records(self, t: int) -> Iterator[NewObject]:
         parent = self._new("Customer", t + 1, {

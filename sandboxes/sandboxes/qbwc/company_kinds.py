@@ -29,6 +29,8 @@ FAMILIES: dict[str, Family] = {
         Family("Vendor", ("Vendor",), True),
         Family("Employee", ("Employee",), True),
         Family("Class", ("Class",), True),
+        # The standard terms customers' and vendors' TermsRef name (no date-driven terms here).
+        Family("StandardTerms", ("StandardTerms",), True),
         Family("Item", ("ItemService", "ItemNonInventory", "ItemInventory", "ItemSalesTax"), True),
         Family("Invoice", ("Invoice",), False, ("InvoiceLineRet",), supports_paid_status=True),
         Family("Bill", ("Bill",), False, ("ExpenseLineRet", "ItemLineRet"), supports_paid_status=True),
@@ -54,12 +56,14 @@ QUERY_REQUESTS.update(
 # EntityQueryRq answers CustomerRet, EmployeeRet, VendorRet (and OtherNameRet: none here) with the
 # same list filters as each of them.
 QUERY_REQUESTS["EntityQueryRq"] = ("Customer", ("Customer", "Employee", "Vendor"))
+# TermsQueryRq answers StandardTermsRet and DateDrivenTermsRet: this company holds standard terms only.
+QUERY_REQUESTS["TermsQueryRq"] = ("StandardTerms", ("StandardTerms",))
 
 # qbXML 13.0 queries for object types this company holds none of: QuickBooks answers them with
 # status 1 ("did not find a matching object"), never 1030. Reports and subscriptions are not in
 # this list and stay 1030, a limit of this sandbox.
 EMPTY_QUERY_REQUESTS = frozenset(f"{name}QueryRq" for name in (
-    "Lead", "OtherName", "StandardTerms", "DateDrivenTerms", "Terms", "SalesRep", "CustomerType", "VendorType",
+    "Lead", "OtherName", "DateDrivenTerms", "SalesRep", "CustomerType", "VendorType",
     "JobType", "CustomerMsg", "PaymentMethod", "ShipMethod", "ToDo", "ItemOtherCharge", "ItemInventoryAssembly",
     "ItemFixedAsset", "ItemSubtotal", "ItemDiscount", "ItemPayment", "ItemSalesTaxGroup", "ItemGroup",
     "PayrollItemWage", "PayrollItemNonWage", "PriceLevel", "BillingRate", "Vehicle", "UnitOfMeasureSet",
