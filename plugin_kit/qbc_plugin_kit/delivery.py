@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import (
@@ -161,6 +161,28 @@ class DeliveryLedger:
             lines.append(f"{stream}: {count} record(s) set aside in {self.store.path}; "
                          f"see them with `{self.target_name} replay --list{selection}`")
         return lines
+
+
+_S = TypeVar("_S")
+
+
+def settings_from_config(cls: type[_S], config: Mapping[str, Any], prog: str, renames: Mapping[str, str],
+                         logger: logging.Logger | None = None) -> _S:
+    """A plugin's frozen settings dataclass from a config: old names read as the new ones
+    (warned), a missing, null or empty value left to the field's default, the delivery part as
+    :class:`DeliverySettings`, and values from JSON or environment text made their declared type
+    once, here (``int``, ``float``, ``str``; a list for a ``tuple`` field)."""
+    current = renamed_settings(dict(config), dict(renames), logger or logging.getLogger(prog))
+    kinds: dict[str, Callable[[Any], Any]] = {"int": int, "float": float, "str": str}
+    present: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        value = current.get(f.name)
+        if f.name == "delivery" or value in (None, ""):
+            continue
+        declared = str(f.type)
+        present[f.name] = (kinds[declared](value) if declared in kinds
+                           else tuple(value) if declared.startswith("tuple") else value)
+    return cls(**present, delivery=DeliverySettings.from_config(current, prog))  # type: ignore[call-arg]
 
 
 class DeliveryTarget:

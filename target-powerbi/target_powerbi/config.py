@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from qbc_plugin_kit.delivery import DeliverySettings, delivery_settings
-from qbc_plugin_kit.settings_check import renamed_settings
+from qbc_plugin_kit.delivery import DeliverySettings, delivery_settings, settings_from_config
 from singer_sdk import typing as th
 
 PROG = "target-powerbi"
@@ -142,17 +141,7 @@ class PowerBISettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], logger: logging.Logger | None = None) -> PowerBISettings:
-        current = renamed_settings(dict(config), RENAMED_SETTINGS, logger or logging.getLogger(PROG))
-        present = {f.name: current[f.name] for f in fields(cls)
-                   if f.name != "delivery" and current.get(f.name) is not None}
-        if "dimension_streams" in present:
-            present["dimension_streams"] = tuple(present["dimension_streams"])
-        settings = cls(**present, delivery=DeliverySettings.from_config(current, PROG))
-        # Settings come from JSON or environment text: numbers are made numbers once, here.
-        numbers = {f.name: f.type for f in fields(cls) if f.type in ("int", "float")}
-        typed: dict[str, Any] = {name: (int if kind == "int" else float)(getattr(settings, name))
-                                 for name, kind in numbers.items()}
-        return replace(settings, **typed)
+        return settings_from_config(cls, config, PROG, RENAMED_SETTINGS, logger)
 
     @property
     def max_retries(self) -> int:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from qbc_plugin_kit.delivery import DeliverySettings, delivery_settings
-from qbc_plugin_kit.settings_check import renamed_settings
+from qbc_plugin_kit.delivery import DeliverySettings, delivery_settings, settings_from_config
 from singer_sdk import typing as th
 
 from target_salesforce.mapping import LINE_DETAILS
@@ -156,16 +155,7 @@ class SalesforceSettings:
     def from_config(cls, config: Mapping[str, Any], logger: logging.Logger | None = None) -> SalesforceSettings:
         """The settings a config holds, old names read as the new ones (warned); a missing,
         null or empty value takes its declared default."""
-        current = renamed_settings(dict(config), RENAMED_SETTINGS, logger or logging.getLogger(PROG))
-        present = {f.name: current[f.name] for f in fields(cls)
-                   if f.name != "delivery" and current.get(f.name) not in (None, "")}
-        settings = cls(**present, delivery=DeliverySettings.from_config(current, PROG))
-        # Settings come from JSON or environment text: numbers (and the API version, which
-        # looks like one) are made their declared type once, here.
-        kinds = {"int": int, "float": float, "str": str}
-        typed: dict[str, Any] = {f.name: kinds[str(f.type)](getattr(settings, f.name))
-                                 for f in fields(cls) if str(f.type) in kinds}
-        return replace(settings, **typed)
+        return settings_from_config(cls, config, PROG, RENAMED_SETTINGS, logger)
 
     @property
     def max_retries(self) -> int:
