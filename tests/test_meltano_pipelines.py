@@ -242,7 +242,7 @@ def test_qbd_to_salesforce_mirrors_the_books_follows_edits_and_deletions_then_ch
         assert org.records["Product2"]
 
         customer = control.ids("Customer", limit=1, active=True)[0]
-        control.modify("Customer", customer, CompanyName="Renamed After The First Sync")
+        control.modify("Customer", customer, CompanyName="Renamed After The First Sync", Phone="555-0199")
         vendor = control.ids("Vendor", limit=1, active=True)[0]
         control.deactivate("Vendor", vendor)
         deleted_invoice = control.ids("Invoice", limit=1)[0]
@@ -260,6 +260,8 @@ def test_qbd_to_salesforce_mirrors_the_books_follows_edits_and_deletions_then_ch
             assert all(i["QuickBooks_Deleted_At__c"] for i in lines)
         (account,) = _mirrored(org, "Account", "vendor")[vendor]
         assert account["Active__c"] is False
+        (edited,) = _mirrored(org, "Account", "customer")[customer]
+        assert edited["Phone"] == "555-0199"
 
         writes = len(salesforce.requests_to("PATCH", "/composite/sobjects/"))
         _qbd_session_run(env, company, "qbd-to-salesforce", buffer)
