@@ -142,6 +142,26 @@ def test_the_chart_of_accounts_is_a_custom_object(salesforce_sandbox, salesforce
     assert org.find("QuickBooks_Account__c", "QuickBooks_Id__c", "qbd:77:account:A2")["Active__c"] is False
 
 
+def test_a_deleted_item_and_a_deleted_ledger_account_turn_inactive_with_the_deletion_time(
+        salesforce_sandbox, salesforce_config):
+    ledger = record("accounts", {"company_id": "77", "edition": "qbd", "id": "A1", "name": "Utilities",
+                                 "fully_qualified_name": "Expenses:Utilities", "active": True,
+                                 "updated_at": "2026-11-01T09:00:00Z", "edit_sequence": "5"})
+    run_target(salesforce_config, [schema("accounts"), schema("items"), ledger, _item("I-1", "Services:Installation")])
+    # QuickBooks Desktop's ListDeletedQuery answers only the id and TimeDeleted (record_mapping.deleted_header).
+    gone = {"company_id": "77", "edition": "qbd", "updated_at": "2026-11-20T10:00:00-05:00",
+            "_sdc_deleted_at": "2026-11-20T10:00:00-05:00"}
+    run_target(salesforce_config, [schema("accounts"), schema("items"), record("accounts", {**gone, "id": "A1"}),
+                                   record("items", {**gone, "id": "I-1"})])
+    org = salesforce_sandbox.org
+    chart = org.find("QuickBooks_Account__c", "QuickBooks_Id__c", "qbd:77:account:A1")
+    product = org.find("Product2", "QuickBooks_Id__c", "qbd:77:item:I-1")
+    assert chart["Active__c"] is False and chart["Name"] == "Expenses:Utilities"
+    assert product["IsActive"] is False and product["ProductCode"] == "Services:Installation"
+    assert chart["QuickBooks_Deleted_At__c"].startswith("2026-11-20T10:00:00")
+    assert product["QuickBooks_Deleted_At__c"].startswith("2026-11-20T10:00:00")
+
+
 def test_a_sub_customer_is_named_in_full_under_its_parent_account(salesforce_sandbox, salesforce_config):
     # The job arrives before its customer in the same batch.
     job = customer("2", "Kitchen", fully_qualified_name="Ada Corp:Kitchen", parent_id="1", terms_id="3")
