@@ -72,6 +72,10 @@ def free_port() -> int:
 
 def meltano(args: list[str], env: dict[str, str], log_name: str) -> subprocess.CompletedProcess[str]:
     log_path = WORK / f"{log_name}.log"
+    if args[:1] == ["run"]:
+        # Every demo run starts from a fresh state database: saying so keeps Meltano from
+        # warning "No state was found, complete import." on each pipeline's (first) run.
+        args = ["run", "--full-refresh", *args[1:]]
     result = subprocess.run([str(MELTANO), "--environment", "dev", *args], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=1800, check=False)
     log_path.write_text(result.stdout + result.stderr)
