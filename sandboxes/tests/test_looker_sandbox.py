@@ -58,6 +58,25 @@ def test_body_that_breaks_the_spec_gets_422_and_is_recorded(looker_sandbox: Look
     assert len(looker_sandbox.violations) == 2
 
 
+def test_query_parameters_the_spec_does_not_declare_or_type_so_get_400_and_are_recorded(
+    looker_sandbox: LookerSandbox,  # noqa: F811
+) -> None:
+    http = _session()
+    headers = _login(looker_sandbox, http)
+    url = f"{looker_sandbox.base_url}/api/4.0/scheduled_plans"
+    for params, problem in (({"owner": "me"}, "owner: is not a query parameter of all_scheduled_plans"),
+                            ({"all_users": "yes"}, "all_users: 'yes' is not boolean")):
+        refused = http.get(url, params=params, headers=headers, timeout=10)
+        assert refused.status_code == 400 and problem in refused.json()["message"], params
+    search = f"{url}/search"
+    assert http.get(search, params={"limit": "ten"}, headers=headers, timeout=10).status_code == 400
+    assert len(looker_sandbox.violations) == 3
+    for params in ({"all_users": "true", "fields": "id,name"}, {}):
+        assert http.get(url, params=params, headers=headers, timeout=10).status_code == 200, params
+    assert http.get(search, params={"limit": "10", "name": "x"}, headers=headers, timeout=10).status_code == 200
+    assert len(looker_sandbox.violations) == 3
+
+
 def test_deploy_requires_dev_mode(looker_sandbox: LookerSandbox) -> None:  # noqa: F811
     http = _session()
     headers = _login(looker_sandbox, http)

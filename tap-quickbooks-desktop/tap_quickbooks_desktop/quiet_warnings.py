@@ -22,6 +22,12 @@ def silence_library_warnings() -> None:
     """Idempotent: ``warnings.filterwarnings`` does not add a filter twice."""
     for category in _QUIETED:
         warnings.filterwarnings("ignore", category=category, module=SPYNE_MODULES)
+    # On Python 3.11 the same invalid escapes are DeprecationWarnings, which Meltano shows: it runs
+    # every plugin with PYTHONWARNINGS=once. Only when spyne is compiled at start (no bytecode:
+    # PYTHONDONTWRITEBYTECODE, common in containers); the message keeps spyne_compat's tests able
+    # to fail.
+    warnings.filterwarnings("ignore", message=r"invalid escape sequence", category=DeprecationWarning,
+                            module=SPYNE_MODULES)
     # spyne's vendored six registers an old-style import hook; the import system (not spyne)
     # is blamed for "_SixMetaPathImporter.find_spec() not found" and the like.
     warnings.filterwarnings("ignore", message=r"_SixMetaPathImporter", category=ImportWarning)

@@ -38,6 +38,24 @@ def _object_id(ret: Node) -> str:
     return str(ret.get("TxnID") or ret.get("ListID") or "")
 
 
+def _keep_newest_updated_at(stream: Stream, latest_record: Record, *,
+                            context: Mapping[str, Any] | None = None) -> None:
+    """The SDK's bookmark for an unsorted incremental stream, without its progress markers.
+
+    Entries come in buffer order, not by `updated_at`: the SDK would keep the newest value
+    apart ("progress markers") and warn on every run, for every stream, that progress is not
+    resumable. Here it is: the run resumes from `buffer_sequence`. So the newest `updated_at`
+    goes straight into the state (the value the SDK would promote at the end).
+    """
+    value = latest_record.get("updated_at")
+    if value is None:
+        return
+    state = stream.get_context_state(context)
+    if state.get("replication_key_value") is None or str(value) > str(state["replication_key_value"]):
+        state["replication_key"] = "updated_at"
+        state["replication_key_value"] = value
+
+
 class BufferStream(Stream):
     """Reads the buffer entries after the sequence number in this stream's state.
 
@@ -52,6 +70,7 @@ class BufferStream(Stream):
     # nested line to "conform" them costs a third of the drain time.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     is_sorted = False
+    _increment_stream_state = _keep_newest_updated_at  # type: ignore[assignment]
     # Buffer tags whose entries this stream reads.
     tags: ClassVar[tuple[str, ...]] = ()
 

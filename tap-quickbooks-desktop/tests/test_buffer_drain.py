@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -32,6 +33,23 @@ def test_state_carries_the_buffer_sequence_and_a_rerun_emits_nothing_new(company
 
     assert again.records("invoices") == [] and again.records("invoice_lines") == []
     assert again.state["bookmarks"]["invoices"]["buffer_sequence"] == sequence
+
+
+def test_the_state_keeps_the_newest_updated_at_and_the_run_warns_nothing_about_resuming(
+    company, settings, start_server, web_connector, caplog
+):
+    server = start_server(settings)
+    web_connector(server, company).run_once()
+    with caplog.at_level(logging.WARNING):
+        first = drain(settings)
+
+    invoices = first.records("invoices")
+    bookmark = first.state["bookmarks"]["invoices"]
+    assert len({r["updated_at"] for r in invoices}) > 1
+    assert (bookmark["replication_key"], bookmark["replication_key_value"]) == (
+        "updated_at", max(r["updated_at"] for r in invoices))
+    assert "progress_markers" not in bookmark
+    assert "not resumable" not in caplog.text, caplog.text
 
 
 def test_a_run_without_state_replays_everything_not_yet_committed(company, settings, start_server, web_connector):

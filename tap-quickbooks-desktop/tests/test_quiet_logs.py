@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import warnings
@@ -28,6 +29,17 @@ def test_desktop_start_prints_no_warning():
     done = subprocess.run([sys.executable, "-W", "default", "-c", "import tap_quickbooks_desktop.tap"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0
+    assert "Warning" not in done.stderr, done.stderr
+
+
+def test_a_start_under_meltano_that_compiles_spyne_prints_no_warning(tmp_path):
+    # Meltano runs plugins with PYTHONWARNINGS=once; an empty bytecode cache makes Python compile
+    # spyne from source, as every start does where PYTHONDONTWRITEBYTECODE is set.
+    env = {**os.environ, "PYTHONWARNINGS": "once", "PYTHONPYCACHEPREFIX": str(tmp_path / "pycache"),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "-c", "import tap_quickbooks_desktop.tap"], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr, done.stderr
 
 

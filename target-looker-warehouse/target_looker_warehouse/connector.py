@@ -63,6 +63,14 @@ class WarehouseConnector(SQLConnector):
     def engine(self) -> sa.Engine:
         return self._engine
 
+    def dispose(self) -> None:
+        """Close the pool's connections. Left to the garbage collector, psycopg warns of each
+        ("connection ... was deleted while still open") and PostgreSQL keeps the session
+        until the process ends; a long-lived process (tests, an orchestrator) runs out of them."""
+        if self._cached_engine is not None:
+            self._cached_engine.dispose()
+            self._cached_engine = None
+
     def qualified(self, schema: str | None, table: str) -> str:
         q = self.dialect.quote
         return f"{q(schema)}.{q(table)}" if schema else q(table)

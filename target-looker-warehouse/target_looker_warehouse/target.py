@@ -139,6 +139,15 @@ class TargetLookerWarehouse(DeliveryTarget, _BulkIntake, SQLTarget):
 
         self.after_load_report = run_after_load(self.warehouse_connector, dict(self.config), self.logger)
 
+    def process_endofpipe(self) -> None:
+        # After the last drain and the after-load steps, failed or not: the run's last use of
+        # the warehouse (not atexit/weakref.finalize, which keep the engine alive meanwhile).
+        try:
+            super().process_endofpipe()
+        finally:
+            if self._target_connector is not None:
+                self.warehouse_connector.dispose()
+
 
 if __name__ == "__main__":
     TargetLookerWarehouse.cli()

@@ -1,7 +1,7 @@
 """A local HTML picture of the generated dashboards' tiles, computed from the warehouse.
 
-For a newcomer without a Looker instance: AP aging by vendor and by cost center, AR aging,
-cash by bank account and top vendors, each drawn with Chart.js (vendored, inlined: the file
+For a newcomer without a Looker instance: AP aging by vendor and by cost center (class, and
+department), AR aging, cash by bank account and top vendors, each drawn with Chart.js (vendored, inlined: the file
 opens offline). The numbers come from the same modelled tables the LookML dashboards query.
 
 Once drawn, the page writes what each chart holds and how many pixels it painted into
@@ -37,6 +37,7 @@ class Tile:
     labels: list[str]
     series: list[tuple[str, list[decimal.Decimal]]]  # (name, one value per label)
     horizontal: bool = False
+    note: str = ""  # shown under the title: what the numbers leave out, and why
 
     @property
     def total(self) -> decimal.Decimal:
@@ -61,6 +62,21 @@ def _by_party_and_bucket(query: Query, table: str, label_sql: str) -> tuple[list
     return labels, series
 
 
+NO_DEPARTMENT = "(no department)"
+
+
+def _department_note(labels: t.Sequence[str]) -> str:
+    # QuickBooks Desktop's qbXML has no department on a bill (its cost centers are classes);
+    # QuickBooks Online sets one through the transaction's DepartmentRef (location tracking).
+    if not labels or set(labels) == {NO_DEPARTMENT}:
+        return ("No open bill has a department: QuickBooks Desktop has none (its cost centers are classes), "
+                "and QuickBooks Online sets one only with location tracking on (a bill's DepartmentRef).")
+    if NO_DEPARTMENT in labels:
+        return (f"{NO_DEPARTMENT}: open bills without one. QuickBooks Desktop has no departments (its cost "
+                "centers are classes): every Desktop bill is counted there.")
+    return ""
+
+
 def compute_tiles(query: Query, model_schema: str) -> list[Tile]:
     """The report's tiles; a tile whose model table is missing is left out."""
     schema = _q(model_schema)
@@ -72,7 +88,12 @@ def compute_tiles(query: Query, model_schema: str) -> list[Tile]:
         labels, series = _by_party_and_bucket(query, f"{schema}.ap_aging", "COALESCE(vendor_name, vendor_id, '(no vendor)')")
         tiles.append(Tile("ap_aging_by_vendor", f"AP aging by vendor (top {TOP})", labels, series, horizontal=True))
         labels, series = _by_party_and_bucket(query, f"{schema}.ap_aging", "COALESCE(class_name, class_id, '(no class)')")
-        tiles.append(Tile("ap_aging_by_cost_center", "AP aging by cost center (class)", labels, series, horizontal=True))
+        tiles.append(Tile("ap_aging_by_class", f"AP aging by cost center: class (top {TOP})", labels, series,
+                          horizontal=True))
+        labels, series = _by_party_and_bucket(
+            query, f"{schema}.ap_aging", f"COALESCE(department_name, department_id, '{NO_DEPARTMENT}')")
+        tiles.append(Tile("ap_aging_by_department", f"AP aging by cost center: department (top {TOP})", labels, series,
+                          horizontal=True, note=_department_note(labels)))
     if "ar_aging" in present:
         (row,) = query(f"SELECT SUM(current_home), SUM(days_1_30_home), SUM(days_31_60_home), "
                        f"SUM(days_61_90_home), SUM(days_over_90_home) FROM {schema}.ar_aging")
@@ -120,6 +141,7 @@ body {{ font-family: system-ui, sans-serif; margin: 24px; color: #222; }}
 .tile {{ border: 1px solid #ddd; border-radius: 6px; padding: 12px 16px; }}
 .tile h2 {{ font-size: 16px; margin: 0 0 4px; }}
 .total {{ color: #555; margin: 0 0 8px; }}
+.note {{ color: #555; font-size: 13px; max-width: 560px; margin: 0 0 8px; }}
 #render-check {{ display: none; }}
 </style></head>
 <body>
@@ -153,6 +175,7 @@ def render_html(tiles: t.Sequence[Tile], model_schema: str, generated: dt.dateti
         blocks.append(
             f'<section class="tile" id="tile-{tile.key}"><h2>{html.escape(tile.title)}</h2>'
             f'<p class="total">Total: <span class="total-value">{tile.total:,.2f}</span></p>'
+            + (f'<p class="note">{html.escape(tile.note)}</p>' if tile.note else "") +
             f'<canvas id="chart-{tile.key}" width="560" height="320"></canvas></section>')
     configs = json.dumps({tile.key: _chart_config(tile) for tile in tiles})
     return _PAGE.format(

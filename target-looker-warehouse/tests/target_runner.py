@@ -24,9 +24,12 @@ def run_target(config: t.Mapping[str, t.Any], singer_text: str) -> tuple[TargetL
 
 
 def query(config: t.Mapping[str, t.Any], sql: str, **params: t.Any) -> list[tuple[t.Any, ...]]:
-    target = TargetLookerWarehouse(config=dict(config), validate_config=True)
-    with target.warehouse_connector.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.text(sql), params).all()]
+    connector = TargetLookerWarehouse(config=dict(config), validate_config=True).warehouse_connector
+    try:
+        with connector.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text(sql), params).all()]
+    finally:
+        connector.dispose()
 
 
 def raw(config: t.Mapping[str, t.Any], table: str) -> str:

@@ -106,6 +106,26 @@ def request_errors(operation: dict[str, t.Any], body: t.Any) -> list[str]:
     return errors
 
 
+def query_errors(operation: dict[str, t.Any], query: t.Mapping[str, t.Sequence[str]]) -> list[str]:
+    """Query parameters the operation does not declare, lacks, or gets in another type."""
+    declared = {p["name"]: p for p in operation.get("parameters", []) if p.get("in") == "query"}
+    errors = [f"{name}: is not a query parameter of {operation['operationId']}"
+              for name in sorted(query) if name not in declared]
+    for name, parameter in declared.items():
+        values = query.get(name)
+        if not values:
+            if parameter.get("required"):
+                errors.append(f"{name}: is a required query parameter")
+            continue
+        kind = parameter.get("schema", {}).get("type", "string")
+        pattern = {"integer": r"-?\d+", "number": r"-?\d+(\.\d+)?", "boolean": "true|false"}.get(kind)
+        if len(values) > 1 and kind != "array":
+            errors.append(f"{name}: given {len(values)} times")
+        errors += [f"{name}: {value!r} is not {kind}" for value in values
+                   if pattern and not re.fullmatch(pattern, value)]
+    return errors
+
+
 def response_errors(operation: dict[str, t.Any], status: int, body: t.Any) -> list[str]:
     response = operation["responses"].get(str(status))
     if response is None and (status == 401 or status >= 500):

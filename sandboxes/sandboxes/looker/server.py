@@ -1,9 +1,10 @@
 """A Looker API 4.0 stand-in on 127.0.0.1: login, session, project validate/deploy, datagroups,
 dashboards and looks (read), scheduled plans (list, search, create, update, delete).
 
-Every request body and every response body is checked against Looker.4.0.oas.json;
-a request that does not conform gets the 422 Looker would send, and anything
-non-conforming (either way) is recorded in ``violations`` for tests to assert on.
+Every request (its query parameters and body) and every response body is checked against
+Looker.4.0.oas.json; a request that does not conform gets the 400 (parameters) or 422 (body)
+Looker would send, and anything non-conforming (either way) is recorded in ``violations`` for
+tests to assert on.
 Faults: ``fail_next`` (429 with Retry-After, 5xx, 401 ...), ``expire_tokens``.
 
 Scheduled plans follow create_scheduled_plan's documented rules (a name; one of look_id,
@@ -231,6 +232,12 @@ class LookerSandbox:
                 document = json.loads(body)
             except ValueError:
                 return 400, _error("Request body is not JSON"), {}
+        parameters = urllib.parse.parse_qs(query, keep_blank_values=True)
+        problems = openapi.query_errors(operation, parameters)
+        if problems:
+            with self._lock:
+                self.violations.extend(f"request {op_id}: {p}" for p in problems)
+            return 400, _error(f"Bad request: {'; '.join(problems)}"), {}
         problems = openapi.request_errors(operation, document)
         if problems:
             with self._lock:
@@ -240,7 +247,7 @@ class LookerSandbox:
         handler = getattr(self, f"_op_{op_id}", None)
         if handler is None:
             return 404, _error(f"{op_id} is not served by the sandbox"), {}
-        self._request.query = urllib.parse.parse_qs(query)
+        self._request.query = parameters
         return t.cast(tuple[int, t.Any, dict[str, str]], handler(token, parts, document))
 
     def _login(self, headers: t.Mapping[str, str], body: bytes, query: str) -> tuple[int, t.Any, dict[str, str]]:
