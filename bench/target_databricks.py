@@ -312,6 +312,53 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+    write_figures(f)
+
+
+# --- Figures for bench/run (the harness's contract, see bench/harness.py) ---------------------
+
+
+def write_figures(f: dict[str, t.Any]) -> None:
+    """The figures as JSON into the file bench/run names in QBC_BENCH_FIGURES (nothing without it).
+
+    Checks: target-databricks' row count and exact sums (before and after the update run), the
+    baseline's row count (it stores DOUBLE, so its sum is not exact by design). The path figures,
+    when ``measure()`` returns them, keep their names: ``auto_path``, ``auto_path_is_faster``,
+    ``volume_rows_per_s``, ``parameter_rows_per_s``, ``statements_per_10k_rows``.
+    """
+    import json
+    import os
+
+    target = os.environ.get("QBC_BENCH_FIGURES")
+    if not target:
+        return
+
+    def exact(value: t.Any) -> str | None:
+        return None if value is None else format(Decimal(str(value)).normalize(), "f")
+
+    figures: dict[str, t.Any] = {
+        "rows": f["rows"], "update_rows": f["update_rows"], "batch_rows": f["batch_rows"],
+        "rows_per_s": f["rows"] / f["ours_s"], "update_rows_per_s": f["update_rows"] / f["ours_update_s"],
+        "ours_rss_mib": f["ours_rss_mib"], "engine_rss_mib": f["engine_rss_mib"],
+    }
+    if f.get("baseline_s"):
+        figures["baseline_rows_per_s"] = f["rows"] / f["baseline_s"]
+        figures["vs_meltanolabs_approach"] = f["ratio"]
+    if f.get("baseline_update_s"):
+        figures["baseline_update_rows_per_s"] = f["update_rows"] / f["baseline_update_s"]
+        figures["update_vs_meltanolabs_approach"] = f["update_ratio"]
+    figures.update({k: v for k, v in f.items() if k.startswith(("auto_path", "volume_", "parameter_", "statements_"))})
+    checks = [
+        {"what": "target-databricks rows stored", "expected": f["rows"], "found": f["ours_count"]},
+        {"what": "target-databricks sum(total_amount)", "expected": exact(f["expected_sum"]),
+         "found": exact(f["ours_sum"])},
+        {"what": "target-databricks sum(total_amount) after the update run",
+         "expected": exact(f["expected_sum_after_update"]), "found": exact(f["ours_update_sum"])},
+    ]
+    if f.get("baseline_count") is not None:
+        checks.append({"what": "baseline rows stored", "expected": f["rows"], "found": f["baseline_count"]})
+    Path(target).write_text(json.dumps({"figures": figures, "checks": checks}, indent=1, default=str),
+                            encoding="utf-8")
 
 
 if __name__ == "__main__":
