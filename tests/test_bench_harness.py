@@ -111,3 +111,18 @@ def test_goals_come_from_the_figures_written_and_say_not_measured_otherwise(tmp_
     first = results.index("# bench/run: the goals of issue 17")
     assert results.index("| target-looker-warehouse -> PostgreSQL >= 0.40 of the floor |") > first
     assert "NOT met" in results and "not measured" in results
+
+
+def test_the_main_job_reports_each_pipeline_s_wall(tmp_path: Path) -> None:
+    main_job = fake_step(tmp_path, "main_job", """
+        figures({"pipelines": [
+            {"name": "meltano run tap-quickbooks-online target-databricks", "ok": True, "seconds": 34.2},
+            {"name": "meltano run tap-quickbooks-desktop target-looker-warehouse", "ok": True, "seconds": 6.0}]},
+            [{"what": "pipelines skipped", "expected": [], "found": []}])
+    """)
+
+    assert run(tmp_path, main_job) == 0
+
+    written = (tmp_path / "results" / "harness.md").read_text()
+    assert "| meltano run tap-quickbooks-online target-databricks | 34 s | ok |" in written
+    assert goals(tmp_path)["the main job through Meltano: every pipeline delivers"]["measured"] == "2 of 2 ok"
