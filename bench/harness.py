@@ -264,33 +264,40 @@ def _median(value: t.Any) -> float:
     return float(value["median"]) if isinstance(value, dict) else float(value)
 
 
-def _spread(value: t.Any, fmt: str = "{:.2f}") -> str:
-    """"0.42 (0.40-0.45, 3 runs)" for a figure with runs; the value alone otherwise."""
+def _spread(value: t.Any, fmt: str = "{:.2f}", unit: str = "") -> str:
+    """"0.42x (0.40-0.45, 3 runs)" for a figure with runs; the value alone otherwise."""
     if isinstance(value, dict) and value.get("runs"):
         runs = [float(r) for r in value["runs"]]
         median = float(value.get("median", statistics.median(runs)))
-        if len(runs) == 1:
-            return fmt.format(median)
-        return f"{fmt.format(median)} ({fmt.format(min(runs))}-{fmt.format(max(runs))}, {len(runs)} runs)"
-    return fmt.format(float(value))
+        if len(runs) > 1:
+            return f"{fmt.format(median)}{unit} ({fmt.format(min(runs))}-{fmt.format(max(runs))}, {len(runs)} runs)"
+        return fmt.format(median) + unit
+    return fmt.format(float(value)) + unit
 
 
 def _rate(value: t.Any) -> str:
-    return _spread(value, "{:,.0f}") + " rows/s"
+    return _spread(value, "{:,.0f}", " rows/s")
 
 
-GoalFn = t.Callable[[dict[str, dict[str, t.Any]], str, float], Row]
+@dataclass
+class RunInfo:
+    mode: str  # "quick" | "full", ", partial" after it for --only
+    total: float  # wall seconds of all the steps
+    loads: list[float]  # load averages (1 min) sampled at each step's start and end
+
+
+GoalFn = t.Callable[[dict[str, dict[str, t.Any]], RunInfo], Row]
 
 
 def _ratio_goal(goal: str, step: str, ratio: str, ours: str, theirs: str, label: str, at_least: float) -> GoalFn:
-    def evaluate(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> Row:
+    def evaluate(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
         value = _figure(figs, step, ratio)
-        return Row(goal, f"{_spread(value)}x ({_rate(_figure(figs, step, ours))})",
+        return Row(goal, f"{_spread(value, unit='x')} ({_rate(_figure(figs, step, ours))})",
                    f"{label}: {_rate(_figure(figs, step, theirs))}", _median(value) >= at_least, step)
     return evaluate
 
 
-def _rss_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> Row:
+def _rss_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
     pg, duck = _figure(figs, "warehouse", "pg_peak_rss_mib"), _figure(figs, "warehouse", "duckdb_peak_rss_mib")
     beside = []
     for label, name in (("meltanolabs fast", "meltanolabs_fast_peak_rss_mib"),
@@ -302,7 +309,7 @@ def _rss_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> R
                ", ".join(beside) or "-", max(pg, duck) < 300, "warehouse")
 
 
-def _flat_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> Row:
+def _flat_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
     rows = _figure(figs, "warehouse", "rows")
     big = _figure(figs, "warehouse", "flatness_rows")
     if not big:
@@ -310,23 +317,22 @@ def _flat_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> 
     pg, duck = _figure(figs, "warehouse", "pg_rss_flatness"), _figure(figs, "warehouse", "duckdb_rss_flatness")
     flat_pg = _figure(figs, "warehouse", "pg_flat_peak_rss_mib")
     flat_duck = _figure(figs, "warehouse", "duckdb_flat_peak_rss_mib")
-    return Row(f"target-looker-warehouse peak RSS flat within 1.5x, {rows:,} -> {big:,} rows",
-               f"PostgreSQL {pg:.2f}x, DuckDB {duck:.2f}x",
+    return Row("", f"PostgreSQL {pg:.2f}x, DuckDB {duck:.2f}x ({rows:,} -> {big:,} rows)",
                f"at {big:,} rows: PostgreSQL {flat_pg:.0f} MiB, DuckDB {flat_duck:.0f} MiB",
                max(pg, duck) <= 1.5 and max(flat_pg, flat_duck) < 300, "warehouse")
 
 
-def _databricks_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> Row:
+def _databricks_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
     ratio = _figure(figs, "databricks", "vs_meltanolabs_approach")
     update = (figs.get("databricks") or {}).get("update_vs_meltanolabs_approach")
     return Row("target-databricks >= 4x the MeltanoLabs approach (local engine)",
-               f"{_spread(ratio)}x initial" + (f", {float(update):.2f}x update" if update is not None else "")
+               f"{_spread(ratio, unit='x')} initial" + (f", {float(update):.2f}x update" if update is not None else "")
                + f" ({_rate(_figure(figs, 'databricks', 'rows_per_s'))})",
                f"MeltanoLabs approach: {_rate(_figure(figs, 'databricks', 'baseline_rows_per_s'))}",
                _median(ratio) >= 4 and (update is None or float(update) >= 4), "databricks")
 
 
-def _databricks_path_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> Row:
+def _databricks_path_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
     chosen = _figure(figs, "databricks", "auto_path")
     faster = _figure(figs, "databricks", "auto_path_is_faster")
     statements = (figs.get("databricks") or {}).get("statements_per_10k_rows")
@@ -336,7 +342,7 @@ def _databricks_path_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total:
                f"{_rate(_figure(figs, 'databricks', 'parameter_rows_per_s'))}", bool(faster), "databricks")
 
 
-def _qbd_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> Row:
+def _qbd_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
     key = "qbd_large" if "qbd_large" in figs else "qbd"
     rate = _figure(figs, key, "drain_records_per_s")
     cpu = _figure(figs, key, "drain_records_per_cpu_s")
@@ -346,8 +352,8 @@ def _qbd_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> R
                f"per CPU second: {_spread(cpu, '{:,.0f}')}", _median(rate) >= 30_000, key)
 
 
-def _qbd_flat_goal(figs: dict[str, dict[str, t.Any]], mode: str, _total: float) -> Row:
-    if "qbd" in figs and "qbd_large" not in figs and mode.startswith("quick"):
+def _qbd_flat_goal(figs: dict[str, dict[str, t.Any]], run: RunInfo) -> Row:
+    if "qbd" in figs and "qbd_large" not in figs and run.mode.startswith("quick"):
         raise NotMeasured("one drain size in the quick set: the full set drains two")
     small, large = _figure(figs, "qbd", "drain_rss_mib"), _figure(figs, "qbd_large", "drain_rss_mib")
     small_n, large_n = _figure(figs, "qbd", "records"), _figure(figs, "qbd_large", "records")
@@ -356,16 +362,16 @@ def _qbd_flat_goal(figs: dict[str, dict[str, t.Any]], mode: str, _total: float) 
                "qbd, qbd_large")
 
 
-def _qbo_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> Row:
+def _qbo_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
     ratio = _figure(figs, "qbo", "vs_singer_io")
     ours = _figure(figs, "qbo", "records_per_s")
     theirs = _figure(figs, "qbo", "singer_io_records_per_s")
     return Row("tap-quickbooks-online >= 3x the singer-io tap (same sandbox)",
-               f"{_spread(ratio)}x ({_spread(ours, '{:,.0f}')} records/s)",
+               f"{_spread(ratio, unit='x')} ({_spread(ours, '{:,.0f}')} records/s)",
                f"singer-io tap-quickbooks: {_spread(theirs, '{:,.0f}')} records/s", _median(ratio) >= 3, "qbo")
 
 
-def _qbo_calls_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> Row:
+def _qbo_calls_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
     full, inc = _figure(figs, "qbo", "full_calls"), _figure(figs, "qbo", "incremental_calls")
     peer_full = _figure(figs, "qbo", "singer_io_full_calls")
     peer_inc = (figs.get("qbo") or {}).get("singer_io_incremental_calls")
@@ -375,7 +381,7 @@ def _qbo_calls_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float
                full <= peer_full and (peer_inc is None or inc <= peer_inc), "qbo")
 
 
-def _main_job_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float) -> Row:
+def _main_job_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
     pipelines = _figure(figs, "main_job", "pipelines")
     ok = sum(1 for p in pipelines if p.get("ok"))
     wall = sum(float(p["seconds"]) for p in pipelines)
@@ -384,12 +390,11 @@ def _main_job_goal(figs: dict[str, dict[str, t.Any]], _mode: str, _total: float)
 
 
 def _budget_goal(mode: str) -> GoalFn:
-    def evaluate(_figs: dict[str, dict[str, t.Any]], run_mode: str, total: float) -> Row:
-        label = "`bench/run --quick`" if mode == "quick" else "`bench/run` (full set)"
-        goal = f"{label} under {BUDGET_S[mode] // 60} minutes"
-        if run_mode != mode:
-            raise NotMeasured(f"this run was the {run_mode} set")
-        return Row(goal, f"{total:.0f} s", f"budget {BUDGET_S[mode]} s", total < BUDGET_S[mode], "all")
+    def evaluate(_figs: dict[str, dict[str, t.Any]], run: RunInfo) -> Row:
+        if run.mode != mode:
+            raise NotMeasured(f"this run was the {run.mode} set")
+        return Row("", f"{run.total:.0f} s", f"budget {BUDGET_S[mode]} s on an idle machine; load average here "
+                   f"{min(run.loads, default=0):.1f}-{max(run.loads, default=0):.1f}", run.total < BUDGET_S[mode], "all")
     return evaluate
 
 
@@ -419,11 +424,13 @@ GOALS: list[tuple[str, str, GoalFn]] = [
 ]
 
 
-def goal_rows(figs: dict[str, dict[str, t.Any]], mode: str, total: float) -> list[Row]:
+def goal_rows(figs: dict[str, dict[str, t.Any]], run: RunInfo) -> list[Row]:
     rows = []
     for goal, step, evaluate in GOALS:
         try:
-            rows.append(evaluate(figs, mode, total))
+            row = evaluate(figs, run)
+            row.goal = goal
+            rows.append(row)
         except NotMeasured as missing:
             rows.append(Row(goal, f"not measured ({missing})", "-", None, step))
         except (TypeError, ValueError, KeyError, ZeroDivisionError) as exc:
@@ -438,9 +445,9 @@ def goal_rows(figs: dict[str, dict[str, t.Any]], mode: str, total: float) -> lis
 def write_results(results_dir: Path, mode: str, command: str, started_at: dt.datetime, total: float,
                   done: list[Done], failure: str) -> None:
     figs = {d.step.key: d.figures for d in done if d.figures is not None and d.ok}
-    rows = goal_rows(figs, mode, total) if not failure else []
-    verdict = {True: "met", False: "NOT met", None: "-"}
     loads = [x for d in done for x in (d.load_start, d.load_end)]
+    rows = goal_rows(figs, RunInfo(mode, total, loads)) if not failure else []
+    verdict = {True: "met", False: "NOT met", None: "-"}
     lines = [
         "# bench/run: the goals of issue 17, measured in one run",
         "",
