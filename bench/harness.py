@@ -123,11 +123,11 @@ class Sizes:
 # Sized so each mode's sum fits its budget with margin on an idle 2-core machine (each step's
 # wall of the last run is in harness.md).
 SIZES = {
-    "quick": Sizes(warehouse_rows=20_000, warehouse_rounds=2, flatness_rows=0, qbo_transactions=1_000,
-                   qbd_transactions=(2_000,), databricks_rows=5_000, databricks_updates=1_000,
+    "quick": Sizes(warehouse_rows=20_000, warehouse_rounds=2, flatness_rows=0, qbo_transactions=2_000,
+                   qbd_transactions=(5_000,), databricks_rows=5_000, databricks_updates=1_000,
                    demo_transactions=200),
     "full": Sizes(warehouse_rows=200_000, warehouse_rounds=3, flatness_rows=1_000_000, qbo_transactions=10_000,
-                  qbd_transactions=(10_000, 50_000), databricks_rows=50_000, databricks_updates=10_000,
+                  qbd_transactions=(20_000, 100_000), databricks_rows=20_000, databricks_updates=5_000,
                   demo_transactions=2_000),
 }
 
