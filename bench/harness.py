@@ -220,12 +220,12 @@ def run(planned: list[Step], mode: str, results_dir: Path, work: Path, env: dict
             first = mismatches[0]
             failure = (f"WRONG ANSWER from {step.name}: {first['what']}: found {first.get('found')!r}, "
                        f"expected {first.get('expected')!r}"
-                       + (f" (and {len(mismatches) - 1} more in {work / (step.key + '.json')})"
+                       + (f" (and {len(mismatches) - 1} more in {_relative(str(work / (step.key + '.json')))})"
                           if len(mismatches) > 1 else ""))
         elif result.code != 0:
             log = work / f"{step.key}.log"
             print(log.read_text(encoding="utf-8", errors="replace")[-3000:], file=sys.stderr)
-            failure = f"{step.name} failed (exit {result.code}): {_last_line(log)} (whole log: {log})"
+            failure = f"{step.name} failed (exit {result.code}): {_last_line(log)} (whole log: {_relative(str(log))})"
         if failure:
             break
     total = time.perf_counter() - started
