@@ -292,7 +292,7 @@ GoalFn = t.Callable[[dict[str, dict[str, t.Any]], RunInfo], Row]
 def _ratio_goal(goal: str, step: str, ratio: str, ours: str, theirs: str, label: str, at_least: float) -> GoalFn:
     def evaluate(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
         value = _figure(figs, step, ratio)
-        return Row(goal, f"{_spread(value, unit='x')} ({_rate(_figure(figs, step, ours))})",
+        return Row(goal, f"{_spread(value, unit='x')}; ours {_rate(_figure(figs, step, ours))}",
                    f"{label}: {_rate(_figure(figs, step, theirs))}", _median(value) >= at_least, step)
     return evaluate
 
@@ -327,7 +327,7 @@ def _databricks_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
     update = (figs.get("databricks") or {}).get("update_vs_meltanolabs_approach")
     return Row("target-databricks >= 4x the MeltanoLabs approach (local engine)",
                f"{_spread(ratio, unit='x')} initial" + (f", {float(update):.2f}x update" if update is not None else "")
-               + f" ({_rate(_figure(figs, 'databricks', 'rows_per_s'))})",
+               + f"; ours {_rate(_figure(figs, 'databricks', 'rows_per_s'))}",
                f"MeltanoLabs approach: {_rate(_figure(figs, 'databricks', 'baseline_rows_per_s'))}",
                _median(ratio) >= 4 and (update is None or float(update) >= 4), "databricks")
 
@@ -348,7 +348,7 @@ def _qbd_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
     cpu = _figure(figs, key, "drain_records_per_cpu_s")
     records = _figure(figs, key, "records")
     return Row("tap-quickbooks-desktop drain >= 30,000 records/s",
-               f"{_spread(rate, '{:,.0f}')} records/s ({records:,} records)",
+               f"{_spread(rate, '{:,.0f}', ' records/s')} over {records:,} records",
                f"per CPU second: {_spread(cpu, '{:,.0f}')}", _median(rate) >= 30_000, key)
 
 
@@ -367,8 +367,8 @@ def _qbo_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
     ours = _figure(figs, "qbo", "records_per_s")
     theirs = _figure(figs, "qbo", "singer_io_records_per_s")
     return Row("tap-quickbooks-online >= 3x the singer-io tap (same sandbox)",
-               f"{_spread(ratio, unit='x')} ({_spread(ours, '{:,.0f}')} records/s)",
-               f"singer-io tap-quickbooks: {_spread(theirs, '{:,.0f}')} records/s", _median(ratio) >= 3, "qbo")
+               f"{_spread(ratio, unit='x')}; ours {_spread(ours, '{:,.0f}', ' records/s')}",
+               f"singer-io tap-quickbooks: {_spread(theirs, '{:,.0f}', ' records/s')}", _median(ratio) >= 3, "qbo")
 
 
 def _qbo_calls_goal(figs: dict[str, dict[str, t.Any]], _run: RunInfo) -> Row:
