@@ -455,8 +455,9 @@ def write_results(results_dir: Path, mode: str, command: str, started_at: dt.dat
         f"{os.cpu_count()} cores, Python {platform.python_version()}; total wall {total:.0f} s, load average "
         f"(1 min) {min(loads, default=0):.1f}-{max(loads, default=0):.1f} over the run. Peers from PyPI in "
         f"their own venvs under `.bench/` ({', '.join(' '.join(p) for p in PEERS.values())}), floors measured "
-        "in the same run. Every destination is read back (row count, distinct keys, exact sum); a wrong "
-        "answer stops the run, so no figure below comes from one. Each step's own section of "
+        "in the same run. The loaders' destinations are read back (row count, distinct keys, exact sum) and "
+        "each step's checks (bench/results/harness.json) must match; a wrong answer stops the run, so no "
+        "figure below comes from one. Each step's own section of "
         "bench/RESULTS.md (its bench/results/<name>.md) has its per-round figures and its command line; "
         "bench/results/harness.json has every figure of this run.",
         "",
