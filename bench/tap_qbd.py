@@ -222,9 +222,27 @@ def main() -> int:
     lines = render(figures, command)
     Path(args.output).write_text("\n".join(lines))
     print("\n".join(lines))
+    write_figures(figures)
     if workdir is not None:
         print(f"kept {workdir}")
     return 0
+
+
+# --- Figures for bench/run (the harness's contract, see bench/harness.py) ---------------------
+
+
+def write_figures(f: dict[str, t.Any]) -> None:
+    """The figures as JSON into the file bench/run names in QBC_BENCH_FIGURES (nothing without it)."""
+    target = os.environ.get("QBC_BENCH_FIGURES")
+    if not target:
+        return
+    names = ("transactions_requested", "transactions", "records", "session_seconds", "round_trips",
+             "drain_seconds", "drain_cpu", "drain_rss_mib", "records_per_second", "records_per_cpu_second")
+    figures = {name: f[name] for name in names if name in f}
+    figures["drain_records_per_s"] = f["records_per_second"]
+    figures["drain_records_per_cpu_s"] = f["records_per_cpu_second"]
+    checks = [{"what": "transaction headers drained", "expected": True, "found": f["transactions"] > 0}]
+    Path(target).write_text(json.dumps({"figures": figures, "checks": checks}, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -168,6 +168,7 @@ def main() -> None:
     ]
     write_section(command, lines)
     print("\n".join(lines))
+    write_figures(f)
 
 
 def write_section(command: str, lines: list[str]) -> None:
@@ -179,6 +180,33 @@ def write_section(command: str, lines: list[str]) -> None:
             sections[chunk.split("\n", 1)[0]] = "## " + chunk.rstrip("\n")
     sections[f"`{command}`"] = "\n".join(lines).rstrip("\n")
     RESULTS.write_text(header + "\n" + "\n\n".join(sections[k] for k in sorted(sections)) + "\n")
+
+
+# --- Figures for bench/run (the harness's contract, see bench/harness.py) ---------------------
+
+
+def write_figures(f: dict[str, t.Any]) -> None:
+    """The figures as JSON into the file bench/run names in QBC_BENCH_FIGURES (nothing without it).
+
+    The singer-io peer's figures, when ``measure()`` returns them, keep their names:
+    ``singer_io_records_per_s``, ``singer_io_full_calls``, ``singer_io_incremental_calls`` and
+    ``vs_singer_io`` (ours / theirs, records/s, a number or ``{"median", "runs"}``).
+    """
+    target = os.environ.get("QBC_BENCH_FIGURES")
+    if not target:
+        return
+    names = ("transactions_requested", "records", "full_s", "records_per_second", "full_rss_mb", "full_calls",
+             "incremental_s", "incremental_records", "incremental_calls")
+    figures = {name: f[name] for name in names if name in f}
+    figures["records_per_s"] = f["records_per_second"]
+    figures.update({k: v for k, v in f.items() if k.startswith(("singer_io_", "vs_singer_io"))})
+    checks = [
+        {"what": "records of the full sync", "expected": True, "found": f["records"] > 0},
+        {"what": "records re-sent by the no-change incremental run", "expected": 0,
+         "found": f["incremental_records"]},
+    ]
+    Path(target).write_text(json.dumps({"figures": figures, "checks": checks}, indent=1, default=str),
+                            encoding="utf-8")
 
 
 if __name__ == "__main__":

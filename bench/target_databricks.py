@@ -312,7 +312,90 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+    write_figures(f)
 
+
+# --- Figures for bench/run (the harness's contract, see bench/harness.py) ---------------------
+
+
+def write_figures(f: dict[str, t.Any]) -> None:
+    """The figures as JSON into the file bench/run names in QBC_BENCH_FIGURES (nothing without it).
+
+    Reads either shape of ``measure()``: one load per loader (``ours_s``, ``baseline_s``), or a
+    list of ``loads`` per loader (parameter, volume, auto, baseline) and batch size. Checks:
+    the row counts and exact sums read back (the baseline's count only: it stores DOUBLE).
+    """
+    import json
+    import os
+    import statistics
+
+    target = os.environ.get("QBC_BENCH_FIGURES")
+    if not target:
+        return
+
+    def exact(value: t.Any) -> str | None:
+        return None if value is None else format(Decimal(str(value)).normalize(), "f")
+
+    figures: dict[str, t.Any] = {"rows": f["rows"], "update_rows": f["update_rows"],
+                                 "engine_rss_mib": f.get("engine_rss_mib")}
+    checks: list[dict[str, t.Any]] = []
+    if "loads" in f:  # every path at every batch size; the module ends with exit 1 on a wrong read-back
+        loads = f["loads"]
+        ours = "auto" if any(x.loader == "auto" for x in loads) else "parameter"
+        largest = max(x.batch_rows for x in loads)
+
+        def rates(loader: str, size: int) -> list[float]:
+            return [x.rows_per_s for x in loads if x.loader == loader and x.batch_rows == size]
+
+        def median(values: list[float]) -> float | None:
+            return statistics.median(values) if values else None
+
+        mine, base = rates(ours, largest), rates("baseline", largest)
+        figures.update({"loader": ours, "batch_rows": largest, "rows_per_s": median(mine),
+                        "baseline_rows_per_s": median(base),
+                        "volume_rows_per_s": median(rates("volume", largest)),
+                        "parameter_rows_per_s": median(rates("parameter", largest))})
+        if mine and base:
+            pairs = [a / b for a, b in zip(mine, base, strict=False)]
+            figures["vs_meltanolabs_approach"] = {"median": statistics.median(pairs), "runs": pairs}
+        ups = {x.loader: x.rows_per_s for x in f.get("updates", [])}
+        if ups.get(ours) and ups.get("baseline"):
+            figures["update_vs_meltanolabs_approach"] = ups[ours] / ups["baseline"]
+        figures["statements_per_10k_rows"] = median([x.statements_per_10k for x in loads
+                                                     if x.loader == ours and x.batch_rows == largest])
+        if any(x.loader == "auto" for x in loads):
+            # The path auto took at each size is the one whose statement count it matches; it
+            # chose well when that path was the faster of the two at that size.
+            chosen, right = [], True
+            for size in sorted({x.batch_rows for x in loads}):
+                stmts = {x.loader: x.statements_per_10k for x in loads if x.batch_rows == size}
+                speed = {name: median(rates(name, size)) or 0.0 for name in ("parameter", "volume")}
+                if "auto" not in stmts or not all(speed.values()):
+                    continue
+                took = min(("parameter", "volume"), key=lambda name: abs(stmts.get(name, 1e9) - stmts["auto"]))
+                chosen.append(f"{took} at {size:,}")
+                right = right and took == max(speed, key=lambda name: speed[name])
+            figures["auto_path"] = ", ".join(chosen)
+            figures["auto_path_is_faster"] = right
+    else:
+        figures.update({"loader": "parameter", "batch_rows": f["batch_rows"], "rows_per_s": f["rows"] / f["ours_s"],
+                        "ours_rss_mib": f["ours_rss_mib"]})
+        if f.get("baseline_s"):
+            figures["baseline_rows_per_s"] = f["rows"] / f["baseline_s"]
+            figures["vs_meltanolabs_approach"] = f["ratio"]
+        if f.get("baseline_update_s"):
+            figures["update_vs_meltanolabs_approach"] = f["update_ratio"]
+        checks = [
+            {"what": "target-databricks rows stored", "expected": f["rows"], "found": f["ours_count"]},
+            {"what": "target-databricks sum(total_amount)", "expected": exact(f["expected_sum"]),
+             "found": exact(f["ours_sum"])},
+            {"what": "target-databricks sum(total_amount) after the update run",
+             "expected": exact(f["expected_sum_after_update"]), "found": exact(f["ours_update_sum"])},
+        ]
+        if f.get("baseline_count") is not None:
+            checks.append({"what": "baseline rows stored", "expected": f["rows"], "found": f["baseline_count"]})
+    Path(target).write_text(json.dumps({"figures": figures, "checks": checks}, indent=1, default=str),
+                            encoding="utf-8")
 
 if __name__ == "__main__":
     main()

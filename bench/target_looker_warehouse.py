@@ -309,6 +309,7 @@ def main() -> None:
                       file=sys.stderr, flush=True)
                 flat.append(measure)
     write_results(args, measures, flat, chosen)
+    write_figures(args, measures, flat, chosen)
 
 
 def write_results(args: argparse.Namespace, measures: list[Measure], flat: list[Measure],
@@ -381,6 +382,60 @@ def write_results(args: argparse.Namespace, measures: list[Measure], flat: list[
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
+
+
+
+# --- Figures for bench/run (the harness's contract, see bench/harness.py) ---------------------
+
+
+def write_figures(args: argparse.Namespace, measures: list[Measure], flat: list[Measure],
+                  chosen: list[Loader]) -> None:
+    """The figures as JSON into the file bench/run names in QBC_BENCH_FIGURES (nothing without it).
+
+    Every run here passed its read-back (``check`` ends the benchmark otherwise), so no checks.
+    """
+    target = os.environ.get("QBC_BENCH_FIGURES")
+    if not target:
+        return
+    names = [loader.name for loader in chosen]
+    roles = {"pg": names[0], "duckdb": names[1]}
+    for name in names[2:]:
+        if name.startswith("floor") and "PostgreSQL" in name:
+            roles["pg_floor"] = name
+        elif name.startswith("floor") and "DuckDB" in name:
+            roles["duckdb_floor"] = name
+        elif name.startswith("meltanolabs") and "defaults" in name:
+            roles["meltanolabs_defaults"] = name
+        elif name.startswith("meltanolabs"):
+            roles["meltanolabs_fast"] = name
+    rounds: dict[str, dict[int, Measure]] = {}
+    for m in measures:
+        rounds.setdefault(m.loader, {})[m.round] = m
+
+    def runs(values: list[float]) -> dict[str, t.Any]:
+        return {"median": _median(values), "runs": values}
+
+    figures: dict[str, t.Any] = {"rows": args.rows, "rounds": args.rounds, "flatness_rows": args.flatness_rows}
+    for role, name in roles.items():
+        mine = rounds.get(name, {})
+        if mine:
+            figures[f"{role}_rows_per_s"] = runs([mine[r].rate for r in sorted(mine)])
+            figures[f"{role}_cpu_s"] = runs([mine[r].cpu for r in sorted(mine)])
+            figures[f"{role}_peak_rss_mib"] = max(m.rss for m in mine.values()) / 2**20
+    for ours, other, figure in (("pg", "pg_floor", "pg_vs_floor"), ("duckdb", "duckdb_floor", "duckdb_vs_floor"),
+                                ("pg", "meltanolabs_fast", "pg_vs_meltanolabs_fast"),
+                                ("pg", "meltanolabs_defaults", "pg_vs_meltanolabs_defaults")):
+        mine, theirs = rounds.get(roles[ours], {}), rounds.get(roles.get(other, ""), {})
+        pairs = [mine[r].rate / theirs[r].rate for r in sorted(mine) if r in theirs]  # same round
+        if pairs:
+            figures[figure] = runs(pairs)
+    for m in flat:
+        role = "pg" if m.loader == roles["pg"] else "duckdb"
+        figures[f"{role}_flat_peak_rss_mib"] = m.rss / 2**20
+        figures[f"{role}_flat_rows_per_s"] = m.rate
+        if f"{role}_peak_rss_mib" in figures:
+            figures[f"{role}_rss_flatness"] = m.rss / 2**20 / figures[f"{role}_peak_rss_mib"]
+    Path(target).write_text(json.dumps({"figures": figures, "checks": []}, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -461,8 +461,29 @@ def main() -> int:
     for line in run.skipped:
         print(f"\nSkipped: {line}")
     print(f"\nLogs of each run: {WORK.relative_to(ROOT)}/*.log")
+    write_bench_figures(run)
     failed = [o for o in run.outcomes if not o.ok]
     return 1 if failed else 0
+
+
+# --- Figures for bench/run (the harness's contract, see bench/harness.py) ---------------------
+
+
+def write_bench_figures(run: Run) -> None:
+    """Each pipeline's wall and outcome as JSON into the file bench/run names in QBC_BENCH_FIGURES
+    (nothing without it); a pipeline skipped (the Spark engine did not start) fails its check."""
+    import json
+
+    target = os.environ.get("QBC_BENCH_FIGURES")
+    if not target:
+        return
+    pipelines = [{"name": o.pipeline, "ok": o.ok, "seconds": round(o.seconds, 1), "detail": o.detail}
+                 for o in run.outcomes]
+    checks = [{"what": "pipelines skipped", "expected": [], "found": run.skipped}]
+    checks += [{"what": o.pipeline, "expected": "ok", "found": "ok" if o.ok else f"failed: {o.detail}"}
+               for o in run.outcomes]
+    Path(target).write_text(json.dumps({"figures": {"pipelines": pipelines}, "checks": checks}, indent=1),
+                            encoding="utf-8")
 
 
 if __name__ == "__main__":
