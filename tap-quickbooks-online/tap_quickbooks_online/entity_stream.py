@@ -9,7 +9,9 @@ import json
 import typing as t
 from importlib import resources
 
+from qbc_plugin_kit.singer_output import BufferedSingerWriter, fast_record_writer
 from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_quickbooks_online.cdc import (
     CDC_UNSUPPORTED,
@@ -52,10 +54,27 @@ class QBOStream(Stream):
     is_sorted = True
 
     schema_name: t.ClassVar[str | None] = None  # defaults to the stream name
+    # Records are built to the schema (Decimal money, ISO text, no float): the SDK's conformance
+    # walk over every nested line changes nothing and cost half the tap's CPU.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init__(self, tap: TapQuickBooksOnline) -> None:
         super().__init__(tap, schema=load_schema(self.schema_name or self.name))
         self.qbo = tap
+        self._fast_writer: BufferedSingerWriter | None = None
+        self._fast_writer_checked = False
+
+    def _write_record_message(self, record: dict) -> None:
+        # With every property selected and no stream map, the SDK's per-record message building
+        # changes nothing: the line is written directly, the same text (qbc_plugin_kit.singer_output).
+        if not self._fast_writer_checked:
+            self._fast_writer, self._fast_writer_checked = fast_record_writer(self), True
+        writer = self._fast_writer
+        if writer is None:
+            super()._write_record_message(record)
+            return
+        writer.write_record(self.name, record)
+        self.state_manager.is_flushed = False
 
     @property
     def partitions(self) -> list[dict] | None:
