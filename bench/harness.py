@@ -31,6 +31,7 @@ BENCH_VENVS = ROOT / ".bench"
 PEERS = {
     "meltanolabs": ["meltanolabs-target-postgres==0.8.1"],
     "floor": ["orjson==3.13.0", "psycopg[binary]==3.3.9", "duckdb==2.0.1", "pyarrow==26.0.1"],
+    "tap-quickbooks": ["tap-quickbooks==2.5.0"],  # singer-io's QuickBooks Online tap (bench/tap_qbo.py)
 }
 RESULTS = ROOT / "bench" / "results" / "harness.md"
 
@@ -56,7 +57,9 @@ def steps(quick: bool) -> list[tuple[str, list[str]]]:
                   else ["--rows", "200000", "--rounds", "3", "--flatness-rows", "1000000"])
     return [
         ("target-looker-warehouse vs floors and meltanolabs-target-postgres", warehouse),
-        ("tap-quickbooks-online", [py, "bench/tap_qbo.py", "--transactions", "2000" if quick else "20000"]),
+        ("tap-quickbooks-online vs singer-io tap-quickbooks",
+         [py, "bench/tap_qbo.py", "--peer-python", peer_python("tap-quickbooks"),
+          *(["--quick"] if quick else ["--transactions", "20000", "--rounds", "3"])]),
         ("tap-quickbooks-desktop drain", [py, "bench/tap_qbd.py", "--transactions", "2000" if quick else "20000"]),
         ("target-databricks paths", [py, "bench/target_databricks.py", "--rows", "5000" if quick else "50000",
                                      "--update-rows", "1000" if quick else "10000"]),

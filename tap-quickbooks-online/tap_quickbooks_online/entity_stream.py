@@ -67,13 +67,14 @@ class QBOStream(Stream):
     def _write_record_message(self, record: dict) -> None:
         # With every property selected and no stream map, the SDK's per-record message building
         # changes nothing: the line is written directly, the same text (qbc_plugin_kit.singer_output).
+        # Every value is JSON's own (strings, ints, Decimal, bools, None): no datetime, no float.
         if not self._fast_writer_checked:
             self._fast_writer, self._fast_writer_checked = fast_record_writer(self), True
         writer = self._fast_writer
         if writer is None:
             super()._write_record_message(record)
             return
-        writer.write_record(self.name, record)
+        writer.write_record_of_json_values(self.name, record)
         self.state_manager.is_flushed = False
 
     @property
