@@ -21,7 +21,7 @@ from tap_quickbooks_online.cdc import (
     within_cdc_window,
 )
 from tap_quickbooks_online.query_batch import QueryPlan
-from tap_quickbooks_online.query_streams import iter_query
+from tap_quickbooks_online.query_streams import build_query, iter_query
 from tap_quickbooks_online.recent_versions import skip_versions_already_sent
 from tap_quickbooks_online.records import (
     EDITION,
@@ -63,6 +63,7 @@ class QBOStream(Stream):
         self.qbo = tap
         self._fast_writer: BufferedSingerWriter | None = None
         self._fast_writer_checked = False
+        self._parsed_bookmark: tuple[str, dt.datetime] | None = None
 
     def _write_record_message(self, record: dict) -> None:
         # With every property selected and no stream map, the SDK's per-record message building
@@ -97,9 +98,18 @@ class QBOStream(Stream):
             return
         state = self.get_context_state(self._get_state_partition_context(context))
         old = state.get("replication_key_value")
-        if old is None or parse_instant(str(value)) >= parse_instant(str(old)):
+        if value == old:
+            return
+        if old is None or parse_instant(str(value)) >= self._bookmark_instant(str(old)):
             state["replication_key"] = self.replication_key
             state["replication_key_value"] = value
+
+    def _bookmark_instant(self, value: str) -> dt.datetime:
+        # Rows come in LastUpdatedTime order: the bookmark is usually the one parsed last time.
+        cached = self._parsed_bookmark
+        if cached is None or cached[0] != value:
+            cached = self._parsed_bookmark = (value, parse_instant(value))
+        return cached[1]
 
     def partition_state(self, realm_id: str) -> dict[str, t.Any]:
         return self.get_context_state({"company_id": realm_id})
@@ -181,6 +191,12 @@ class EntityStream(QBOStream):
             return None
         return QueryPlan(self.name, self.entity, cursor.isoformat(), self.has_active)
 
+    def first_statement(self, realm_id: str) -> str:
+        """The first query of this stream's query sync (the statement ``iter_query`` starts with)."""
+        cursor = self.cursor(realm_id)
+        return build_query(self.entity, since=cursor.isoformat() if cursor else None,
+                           include_inactive=self.has_active, start_position=1)
+
     # -- mapping -----------------------------------------------------------------------------
 
     def map_object(self, obj: Obj, company_id: str) -> Obj:
@@ -212,6 +228,8 @@ class EntityStream(QBOStream):
         swept_to: list[str] = []
         if objects is None:
             self.logger.info("Realm %s: %s by query sync", realm_id, self.name)
+            # The next stream's first page is fetched while this one syncs.
+            self.qbo.fetch_next_first_page(self.name, realm_id)
             cursor = self.cursor(realm_id)
             since = cursor.isoformat() if cursor else None
             queried = iter_query(
