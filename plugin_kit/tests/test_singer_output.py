@@ -58,3 +58,17 @@ def test_records_wait_in_the_buffer_and_a_state_flushes_them() -> None:
 
     assert flushed_before_state == 0 and out.flushes == 1
     assert out.getvalue().splitlines()[-1] == '{"type":"STATE","value":{"bookmarks":{}}}'
+
+
+JSON_VALUED = [RECORDS[0], RECORDS[1], RECORDS[4],
+               {"id": "del", "note": "DEL \x7f here", "amount": Decimal("NaN")},
+               {"id": "exp", "amount": Decimal("-1.5E-7"), "rate": Decimal("0E-10"), "lines": []}]
+
+
+@pytest.mark.parametrize("record", JSON_VALUED, ids=[str(r["id"]) for r in JSON_VALUED])
+def test_a_record_of_json_values_is_written_as_the_sdks_line(record: dict) -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        BufferedSingerWriter().write_record_of_json_values("invoices", record)
+
+    assert _EXTRACTED.sub("", out.getvalue()) == _EXTRACTED.sub("", _sdk_line(record))

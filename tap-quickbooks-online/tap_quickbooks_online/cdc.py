@@ -85,7 +85,8 @@ class ChangeFeed:
         self.cdc_calls = 0
         self.refused: dict[str, str] = {}  # entity -> Intuit's reason
         self.watched: dict[str, bool] = {}  # watch stream -> a change it depends on arrived
-        self.first_pages: dict[str, dict[str, t.Any]] = {}
+        # A first query page fetched ahead: the batch's answer, or a request still under way.
+        self.first_pages: dict[str, dict[str, t.Any] | concurrent.futures.Future[dict[str, t.Any]]] = {}
 
     def prepare(self, participants: t.Sequence[Participant], watches: t.Sequence[Watch] = ()) -> None:
         # Events up to here are covered by this run (fetched, or seen by the CDC / query that
@@ -117,8 +118,17 @@ class ChangeFeed:
         return False
 
     def take_first_page(self, stream_name: str) -> dict[str, t.Any] | None:
-        """The stream's first query page when it came in this run's batch, else None."""
-        return self.first_pages.pop(stream_name, None)
+        """The stream's first query page when it came in this run's batch or was fetched ahead
+        (waiting for it; its request's error, if any, raised here), else None."""
+        page = self.first_pages.pop(stream_name, None)
+        if isinstance(page, concurrent.futures.Future):
+            return page.result()
+        return page
+
+    def syncs_by_query(self, stream_name: str) -> bool:
+        """Whether the stream reads its rows by query this run (not from the feed)."""
+        participant = self.participants.get(stream_name)
+        return participant is None or participant.deletions_only
 
     def changed_for(self, stream_name: str) -> bool | None:
         """Whether a change the watching stream depends on arrived; None: it was not watching."""

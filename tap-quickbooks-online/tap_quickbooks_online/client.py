@@ -18,6 +18,7 @@ import typing as t
 from decimal import Decimal
 from urllib.parse import quote, urlsplit
 
+import msgspec
 import requests
 
 from tap_quickbooks_online.auth import RealmTokens
@@ -40,9 +41,17 @@ _TRANSIENT_EXCEPTIONS = (
 _MAX_RETRY_AFTER_SECONDS = 120.0
 
 
+# Every non-integer number is handed over as its text to Decimal: exact, never through float.
+_DECODER = msgspec.json.Decoder(float_hook=Decimal)
+
+
 def parse_json(content: bytes) -> t.Any:
-    """Intuit's JSON with every non-integer number as Decimal (money must never be float)."""
-    return json.loads(content, parse_float=Decimal)
+    """Intuit's JSON with every non-integer number as Decimal (money must never be float).
+
+    msgspec decodes the same values as ``json.loads(parse_float=Decimal)`` at several times the
+    speed; its DecodeError is a ValueError.
+    """
+    return _DECODER.decode(content)
 
 
 def fault_text(body: t.Any) -> tuple[str, str | None]:

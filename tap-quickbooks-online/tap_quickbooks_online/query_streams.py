@@ -9,6 +9,7 @@ cannot. Rows repeated across pages are dropped by (Id, SyncToken).
 
 from __future__ import annotations
 
+import concurrent.futures
 import re
 import typing as t
 
@@ -59,41 +60,53 @@ def iter_query(
 ) -> t.Iterator[Obj]:
     """Rows changed at or after ``since``; ``on_server_time`` gets Intuit's clock at the first page
     (everything changed before it is in the result, so CDC may start there next time).
-    ``first_page`` is the answer to the first statement when it was already fetched (in a batch)."""
+    ``first_page`` is the answer to the first statement when it was already fetched (in a batch).
+
+    The next page's statement follows from the current page alone, so it is requested (on one
+    thread of its own, through the realm's rate limiter like every call) while the current page's
+    rows are mapped and written: at most one page ahead, and only the request that comes next anyway.
+    """
     cursor = since
     skip = 0
     seen_at_cursor: set[tuple[str, str]] = set()
-    while True:
-        statement = build_query(
-            entity, since=cursor, include_inactive=include_inactive,
-            start_position=skip + 1, page_size=page_size,
-        )
-        if first_page is not None:
-            body, first_page = first_page, None
-        else:
-            body = client.query(statement)
-        if on_server_time is not None and body.get("time"):
-            on_server_time(str(body["time"]))
-            on_server_time = None
-        page = (body.get("QueryResponse") or {}).get(entity) or []
-        for obj in page:
-            key = (str(obj.get("Id")), str(obj.get("SyncToken")))
-            if key in seen_at_cursor:
-                continue
-            yield obj
-        if len(page) < page_size:
-            return
-        last = _updated(page[-1])
-        if last is None:
-            # Without timestamps a keyset cursor is impossible; fall back to positions.
-            skip += len(page)
-            continue
-        last_instant = parse_instant(last)
-        at_last = [o for o in page if (_updated(o) and parse_instant(t.cast(str, _updated(o))) == last_instant)]
-        if cursor is not None and parse_instant(cursor) == last_instant:
-            skip += len(page)
-            seen_at_cursor.update((str(o.get("Id")), str(o.get("SyncToken"))) for o in at_last)
-        else:
-            cursor = last
-            skip = len(at_last)
-            seen_at_cursor = {(str(o.get("Id")), str(o.get("SyncToken"))) for o in at_last}
+    statement: str | None = build_query(
+        entity, since=cursor, include_inactive=include_inactive, start_position=1, page_size=page_size)
+    ahead = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"qbo-{entity}-page")
+    pending: concurrent.futures.Future[dict[str, t.Any]] | None = None
+    try:
+        while statement is not None:
+            if first_page is not None:
+                body, first_page = first_page, None
+            elif pending is not None:
+                body, pending = pending.result(), None
+            else:
+                body = client.query(statement)
+            if on_server_time is not None and body.get("time"):
+                on_server_time(str(body["time"]))
+                on_server_time = None
+            page = (body.get("QueryResponse") or {}).get(entity) or []
+            rows = [obj for obj in page if (str(obj.get("Id")), str(obj.get("SyncToken"))) not in seen_at_cursor]
+            statement = None
+            if len(page) >= page_size:
+                last = _updated(page[-1])
+                if last is None:
+                    # Without timestamps a keyset cursor is impossible; fall back to positions.
+                    skip += len(page)
+                else:
+                    last_instant = parse_instant(last)
+                    at_last = [o for o in page
+                               if (_updated(o) and parse_instant(t.cast(str, _updated(o))) == last_instant)]
+                    if cursor is not None and parse_instant(cursor) == last_instant:
+                        skip += len(page)
+                        seen_at_cursor.update((str(o.get("Id")), str(o.get("SyncToken"))) for o in at_last)
+                    else:
+                        cursor = last
+                        skip = len(at_last)
+                        seen_at_cursor = {(str(o.get("Id")), str(o.get("SyncToken"))) for o in at_last}
+                statement = build_query(entity, since=cursor, include_inactive=include_inactive,
+                                        start_position=skip + 1, page_size=page_size)
+                pending = ahead.submit(client.query, statement)
+            del page, body
+            yield from rows
+    finally:
+        ahead.shutdown(wait=False, cancel_futures=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import functools
 import threading
@@ -43,6 +44,8 @@ class TapQuickBooksOnline(Tap):
         self._feeds: dict[str, ChangeFeed] = {}
         self._store: TokenStore | None = None
         self._journal_pruned = False
+        # One thread fetching the first page of the stream that syncs next (fetch_next_first_page).
+        self._ahead = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="qbo-next-stream")
         super().__init__(*args, **kwargs)
         warn_unknown_settings(dict(self.config), self.config_jsonschema, self.logger)
         quiet_sdk_logs(self, log_metrics=self.settings.log_metrics)
@@ -199,9 +202,29 @@ class TapQuickBooksOnline(Tap):
             and (plan := stream.query_plan(realm_id)) is not None
         ]
         if plans:
-            feed.first_pages = fetch_first_pages(self.client(realm_id), plans)
+            feed.first_pages.update(fetch_first_pages(self.client(realm_id), plans))
         with self._lock:
             return self._feeds.setdefault(realm_id, feed)
+
+    def fetch_next_first_page(self, current: str, realm_id: str) -> None:
+        """Start fetching the first query page of the next stream of this realm that syncs by query.
+
+        The SDK syncs streams one after the other, in ``self.streams`` order; the next one's first
+        request would otherwise wait for this one's last row. Only one page is fetched ahead, the
+        request it would make anyway, through the realm's rate limiter like every call.
+        """
+        feed = self.change_feed(realm_id)
+        order = [s for s in self.streams.values()
+                 if (s.selected or s.has_selected_descendents) and not s.parent_stream_type]
+        names = [s.name for s in order]
+        if current not in names:
+            return
+        for stream in order[names.index(current) + 1:]:
+            if isinstance(stream, EntityStream) and feed.syncs_by_query(stream.name):
+                if stream.name not in feed.first_pages:
+                    feed.first_pages[stream.name] = self._ahead.submit(
+                        self.client(realm_id).query, stream.first_statement(realm_id))
+                return
 
 
 if __name__ == "__main__":

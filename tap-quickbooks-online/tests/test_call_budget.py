@@ -86,3 +86,27 @@ def test_an_entity_the_change_feed_refuses_syncs_by_query_and_the_others_still_c
     assert [row["id"] for row in second.rows("customers")] == [customer_id]
     assert [row["id"] for row in second.rows("tax_codes")] == [tax_code_id]
     assert dict(qbo_sandbox.stats(REALM).by_endpoint) == {"cdc": 1, "batch": 1}
+
+
+def test_a_full_sync_asks_each_query_page_once_with_the_next_ones_fetched_ahead(qbo_sandbox_factory, tmp_path):
+    # Over 1,000 invoices and bills: several pages each, the next page (and the next stream's first
+    # page) fetched while the current one is written, still one request per page.
+    from sandboxes.qbo import RealmSpec
+
+    from .conftest import make_config
+
+    sandbox = qbo_sandbox_factory(realms=[RealmSpec(REALM, seed=5, transactions=6000)])
+    config = make_config(sandbox, tmp_path)
+    streams = ["customers", "invoices", "invoice_lines", "bills", "tax_codes", "time_activities"]
+    result = run_sync(config, streams=streams)
+
+    stats = sandbox.stats(REALM)
+    assert len(result.rows("invoices")) > 1000 and len(result.rows("bills")) > 1000
+    # A page short of 1,000 rows is the last one: floor(rows / 1000) + 1 pages per entity.
+    pages = sum(len(result.rows(s)) // 1000 + 1 for s in streams if s != "invoice_lines")
+    assert stats.by_endpoint["query"] == pages
+    assert stats.max_concurrent <= 10
+    for stream in streams:
+        rows = result.rows(stream)
+        key = "line_id" if stream == "invoice_lines" else "id"
+        assert len({(r.get("invoice_id"), r[key]) for r in rows}) == len(rows), stream

@@ -122,3 +122,42 @@ def test_revoked_credentials_fail_fast_without_leaking_tokens(qbo_sandbox, tap_c
     assert time.monotonic() - started < 5
     assert "invalid_grant" in str(info.value) and "auth" in str(info.value)
     assert refresh_token not in str(info.value) and refresh_token not in caplog.text
+
+
+def test_failures_of_pages_fetched_ahead_are_retried_or_end_the_run(qbo_sandbox_factory, tmp_path, monkeypatch):
+    # Several pages per stream: every query after the first is fetched ahead, on another thread,
+    # while rows are written. Its transient failures are retried like any request, and a failure
+    # that persists ends the run with the same error.
+    import itertools
+
+    from tap_quickbooks_online.client import QBOClient
+
+    sandbox = qbo_sandbox_factory(realms=[RealmSpec(REALM, seed=3, transactions=6000)])
+    config = make_config(sandbox, tmp_path)
+    streams = ["invoices", "bills", "customers"]
+    first = run_sync(config, streams=streams)
+    assert sum(len(first.rows(s)) // 1000 + 1 for s in streams) > len(streams)
+
+    query = QBOClient.query
+
+    def fail_from_the_third_query(failures: int) -> None:
+        calls = itertools.count(1)
+
+        def failing(self: QBOClient, statement: str) -> dict:
+            if next(calls) == 3:
+                sandbox.faults.fail_next(failures, status=500)
+                sandbox.faults.drop_connections(1)
+            return query(self, statement)
+
+        monkeypatch.setattr(QBOClient, "query", failing)
+
+    fail_from_the_third_query(3)
+    again = run_sync(config, streams=streams)  # no state: a full sync again
+    for stream in streams:
+        rows = again.rows(stream)
+        assert len(rows) == len({r["id"] for r in rows}) == len(first.rows(stream)), stream
+
+    fail_from_the_third_query(1000)
+    with pytest.raises(RetriesExhausted, match=r"failed 2 times.*HTTP 500"):
+        run_sync({**config, "max_retries": 2, "backoff_base_seconds": 0.01}, streams=streams)
+    sandbox.faults.clear()
