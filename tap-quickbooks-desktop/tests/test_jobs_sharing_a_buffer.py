@@ -8,10 +8,6 @@ import pytest
 from .conftest import drain
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open finding (issue 15): a run prunes the entries its own job committed (run_and_wait.prune_committed), "
-    "whatever another job draining the same buffer_path has read; the server's bookmarks have moved past "
-    "them, so the job behind never receives those changes"))
 def test_a_job_behind_another_on_the_same_buffer_still_receives_every_change(
     company, settings, start_server, web_connector,
 ):
