@@ -63,6 +63,27 @@ def test_a_job_behind_another_on_the_same_buffer_still_receives_every_change(
     assert sorted(r["id"] for r in daily.records("invoices")) == sorted([first, later])
 
 
+def test_a_state_from_before_consumers_becomes_one_with_its_positions(
+    company, settings, start_server, web_connector,
+):
+    server = start_server(settings)
+    web_connector(server, company).run_once()
+    older = drain(settings).state
+    for stream_state in older["bookmarks"].values():
+        stream_state.pop(CONSUMER_KEY, None)  # what the previous version saved
+
+    upgraded = drain(settings, state=older)
+    assert _consumer(upgraded.state)  # a new id, written into every stream's state
+    assert not upgraded.records("invoices")  # its positions were kept: nothing drained twice
+    edited = company.control.ids("Invoice", limit=1)[0]
+    company.control.modify("Invoice", edited, Memo="edited while the other job runs ahead")
+    web_connector(server, company).run_once()
+    other = drain(settings)
+    drain(settings, state=other.state)  # prunes only what the upgraded job committed too
+
+    assert [r["id"] for r in drain(settings, state=upgraded.state).records("invoices")] == [edited]
+
+
 def test_a_job_added_later_gets_the_whole_company_after_the_next_session(
     company, settings, start_server, web_connector, caplog,
 ):
