@@ -14,10 +14,12 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .store import (
     CompanyStatus,
+    ConsumerRegistration,
+    ConsumerRow,
     Entry,
     SectionToStore,
     SessionWrite,
@@ -75,6 +77,22 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
+-- Readers of the buffer (one per Meltano state id): what each committed, per tag and company.
+CREATE TABLE IF NOT EXISTS consumers (
+    consumer TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    company TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    last_seen TEXT NOT NULL,
+    PRIMARY KEY (consumer, tag, company)
+) WITHOUT ROWID;
+-- The highest entry ever pruned per tag and company: a consumer below it missed entries.
+CREATE TABLE IF NOT EXISTS pruned (
+    tag TEXT NOT NULL,
+    company TEXT NOT NULL,
+    upto_seq INTEGER NOT NULL,
+    PRIMARY KEY (tag, company)
+) WITHOUT ROWID;
 """
 
 
@@ -324,3 +342,84 @@ class Buffer:
     def count_entries(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+    # --- consumers ------------------------------------------------------------------------
+
+    def register_consumer(
+        self, consumer: str, positions: Mapping[tuple[str, str], int | None], retention_seconds: float,
+    ) -> ConsumerRegistration:
+        """Record what `consumer` committed and decide what every live consumer has committed.
+
+        One transaction (BEGIN IMMEDIATE serialises it with every other run's), so a
+        consumer registering while another run prunes is either counted by that prune
+        or sees its mark; the caller then deletes up to `prune_to` with `prune`.
+        A position of None means this consumer never read the tag: 0 is registered,
+        and if entries of it were already pruned, the company's bookmarks (and buffered
+        versions) are reset so the next Web Connector session reads it again in full.
+        """
+        now = datetime.now(UTC)
+        cutoff = (now - timedelta(seconds=retention_seconds)).isoformat()
+        with self._lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                marks = {pair: self._pruned_mark(cur, *pair) for pair in positions}
+                behind = tuple(
+                    (tag, company, pos, marks[(tag, company)])
+                    for (tag, company), pos in sorted(positions.items())
+                    if pos is not None and pos < marks[(tag, company)]
+                )
+                if behind:
+                    cur.execute("ROLLBACK")
+                    return ConsumerRegistration(behind=behind)
+                reloaded = tuple(sorted({c for (t, c), pos in positions.items() if pos is None and marks[(t, c)]}))
+                for company in reloaded:
+                    cur.execute("DELETE FROM bookmarks WHERE company = ?", (company,))
+                    cur.execute("DELETE FROM versions WHERE company = ?", (company,))
+                for (tag, company), pos in positions.items():
+                    cur.execute(
+                        "INSERT INTO consumers (consumer, tag, company, position, last_seen) VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT (consumer, tag, company) DO UPDATE SET position = excluded.position,"
+                        " last_seen = excluded.last_seen",
+                        (consumer, tag, company, pos or 0, now.isoformat()),
+                    )
+                prune_to: dict[tuple[str, str], int] = {}
+                for tag, company in positions:
+                    bound = cur.execute(
+                        "SELECT MIN(position) FROM consumers WHERE tag = ? AND company = ? AND last_seen >= ?",
+                        (tag, company, cutoff),
+                    ).fetchone()[0]
+                    last = None if bound is None else cur.execute(
+                        "SELECT MAX(seq) FROM entries WHERE tag = ? AND company = ? AND seq <= ?",
+                        (tag, company, bound),
+                    ).fetchone()[0]
+                    if bound is None or last is None:
+                        continue
+                    cur.execute(
+                        "INSERT INTO pruned (tag, company, upto_seq) VALUES (?, ?, ?) ON CONFLICT (tag, company)"
+                        " DO UPDATE SET upto_seq = MAX(upto_seq, excluded.upto_seq)",
+                        (tag, company, int(last)),
+                    )
+                    prune_to[(tag, company)] = int(bound)
+                cur.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise
+        return ConsumerRegistration(reloaded=reloaded, prune_to=prune_to)
+
+    @staticmethod
+    def _pruned_mark(cur: sqlite3.Cursor, tag: str, company: str) -> int:
+        row = cur.execute("SELECT upto_seq FROM pruned WHERE tag = ? AND company = ?", (tag, company)).fetchone()
+        return int(row[0]) if row else 0
+
+    def consumers(self) -> list[ConsumerRow]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT c.consumer, c.tag, c.company, c.position, c.last_seen,"
+                " (SELECT COUNT(*) FROM entries e WHERE e.tag = c.tag AND e.company = c.company"
+                "  AND e.seq > c.position)"
+                " FROM consumers c ORDER BY c.consumer, c.company, c.tag"
+            ).fetchall()
+        return [ConsumerRow(str(c), str(t), str(co), int(p), datetime.fromisoformat(s), int(w))
+                for c, t, co, p, s, w in rows]

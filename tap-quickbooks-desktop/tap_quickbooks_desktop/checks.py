@@ -229,6 +229,42 @@ def _company_status(conn: sqlite3.Connection, company: str) -> Aspect:
     return passed(name, detail)
 
 
+def consumer_aspects(settings: Mapping[str, t.Any], now: dt.datetime | None = None) -> list[Aspect]:
+    """One line per reader of the buffer (a Meltano job's state): where it is, what it holds back."""
+    from .config import buffer_consumer_retention_days
+    from .store import open_store
+
+    if not settings.get("state_database_url") and not Path(str(settings.get("buffer_path") or "")).exists():
+        return []
+    try:
+        days = buffer_consumer_retention_days(settings)
+        store = open_store(settings)
+        try:
+            rows = store.consumers()
+        finally:
+            store.close()
+    except Exception as exc:  # the store's own lines already name an unusable store
+        return [failed("consumers", f"the buffer's consumers cannot be read ({type(exc).__name__}: {exc})",
+                       "set buffer_path (or state_database_url) to the server's buffer")]
+    now = now or dt.datetime.now(dt.UTC)
+    per_consumer: dict[str, list[t.Any]] = {}
+    for row in rows:
+        per_consumer.setdefault(row.consumer, []).append(row)
+    aspects = []
+    for consumer, held in per_consumer.items():
+        seen = max(r.last_seen for r in held)
+        position = min(r.position for r in held)
+        where = f"last run {seen:%Y-%m-%d %H:%M} UTC, committed up to entry {position}"
+        if now - seen > dt.timedelta(days=days):
+            detail = (f"{where}; unseen for more than buffer_consumer_retention_days ({days}): holds nothing "
+                      "back, and its next run fails until its state is cleared (meltano state clear <state id>)")
+        else:
+            waiting = sum(r.waiting for r in held)
+            detail = f"{where}; holds back {waiting} buffered entr{'y' if waiting == 1 else 'ies'} it has not committed"
+        aspects.append(passed(f"consumer {consumer}", detail))
+    return aspects
+
+
 def build_checks(settings: Mapping[str, t.Any], schema: dict[str, t.Any],
                  qwc_files: list[Path] | None = None) -> list[tuple[str, Check]]:
     settings_line, config = settings_aspect(settings, schema)
@@ -248,4 +284,5 @@ def build_checks(settings: Mapping[str, t.Any], schema: dict[str, t.Any],
     else:
         checks += [("buffer", lambda: buffer_aspect(config)),
                    ("web connector", lambda: web_connector_aspects(config))]
+    checks.append(("consumers", lambda: consumer_aspects(settings)))
     return checks

@@ -18,6 +18,7 @@ DEFAULT_OVERLAP_SECONDS = 300
 DEFAULT_TICKET_TTL_SECONDS = 3600
 DEFAULT_FAILURE_BACKOFF_SECONDS = 300
 DEFAULT_RUN_SERVER_WAIT_SECONDS = 0
+DEFAULT_BUFFER_CONSUMER_RETENTION_DAYS = 30
 
 
 class ConfigError(ValueError):
@@ -179,3 +180,12 @@ def run_server_wait_seconds(config: Mapping[str, Any]) -> int:
     """How long a tap run serves the Web Connector before draining (0: it does not)."""
     value = config.get("run_server_wait_seconds")
     return DEFAULT_RUN_SERVER_WAIT_SECONDS if value in (None, "") else int(value)
+
+
+def buffer_consumer_retention_days(config: Mapping[str, Any]) -> int:
+    """Days a reader of the buffer (a Meltano job) may stay away and still hold entries back."""
+    value = config.get("buffer_consumer_retention_days")
+    days = DEFAULT_BUFFER_CONSUMER_RETENTION_DAYS if value in (None, "") else int(value)
+    if days < 0:
+        raise ConfigError("buffer_consumer_retention_days must be 0 or more (days)")
+    return days

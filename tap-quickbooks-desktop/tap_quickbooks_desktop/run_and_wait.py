@@ -1,10 +1,12 @@
-"""Tap-run helpers: serve one QBWC session before draining, and prune committed entries."""
+"""Tap-run helpers: serve one QBWC session before draining, and prune what every consumer committed."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from qbc_plugin_kit.failures import SystemicFailure
 
 from .config import server_config
 from .server import QbwcServer
@@ -35,22 +37,49 @@ def run_server_for_one_session(
         server.stop()
 
 
-def prune_committed(
+def register_and_prune(
     buffer: StateStore,
+    positions: Mapping[str, int | None],
     streams: Sequence[BufferStream],
-    incoming: Mapping[str, int],
+    consumer: str,
     companies: Sequence[str],
+    retention_days: int,
+    logger: logging.Logger,
 ) -> int:
-    """Delete entries every selected consumer has already committed.
+    """Register this run's consumer, then delete entries every live consumer has committed.
 
-    `incoming` is the state Meltano handed back, i.e. what targets confirmed; an
-    entry shared by several streams (a header and its lines, or a deletion) goes
-    only once every selected stream reading it is past it.
+    `positions` is what Meltano handed back per selected stream (None: never read); an
+    entry shared by several streams (a header and its lines, or a deletion) counts as
+    committed only once every selected stream reading it is past it. Consumers unseen
+    for `retention_days` no longer hold entries back. A consumer below what was already
+    pruned fails the run here, before any record: it would silently miss those changes.
     """
-    consumers: dict[str, list[int]] = {}
+    by_tag: dict[str, int | None] = {}
     for stream in streams:
-        if stream.name not in incoming:
+        if stream.name not in positions:
             continue
+        position = positions[stream.name]
         for tag in stream.tags:
-            consumers.setdefault(tag, []).append(incoming[stream.name])
-    return sum(buffer.prune(tag, companies, min(seqs)) for tag, seqs in consumers.items())
+            known = by_tag.get(tag, position)
+            by_tag[tag] = None if known is None or position is None else min(known, position)
+    wanted = {(tag, company): pos for tag, pos in by_tag.items() for company in companies}
+    if not wanted:
+        return 0
+    outcome = buffer.register_consumer(consumer, wanted, retention_days * 86400)
+    if outcome.behind:
+        tag, company, position, pruned = outcome.behind[0]
+        raise SystemicFailure(
+            f"this job's state (buffer consumer {consumer}) committed {tag} of company {company} up to buffer "
+            f"entry {position}, but entries up to {pruned} were pruned after it went unseen for longer than "
+            f"buffer_consumer_retention_days ({retention_days}); draining now would silently miss those changes",
+            "clear this job's state for a full reload: meltano state clear <state id> (meltano state list "
+            "shows it); to keep a job that runs less often, raise buffer_consumer_retention_days",
+        )
+    for company in outcome.reloaded:
+        logger.warning(
+            "Company %s: this job has not read entries the other jobs on this buffer already pruned; it drains "
+            "what the buffer holds now, and the complete load arrives with the next Web Connector session "
+            "(the company's query bookmarks were reset, so that session re-reads it in full)",
+            company,
+        )
+    return sum(buffer.prune(tag, [company], upto) for (tag, company), upto in outcome.prune_to.items())

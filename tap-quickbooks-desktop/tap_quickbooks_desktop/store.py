@@ -10,7 +10,7 @@ flight.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -66,6 +66,34 @@ class SessionWrite:
     expected_version: int
 
 
+@dataclass(frozen=True)
+class ConsumerRegistration:
+    """What registering one reader (a Meltano job's state) at run start decided.
+
+    `behind`: (tag, company, committed position, highest pruned seq) where entries this
+    consumer never committed were pruned; nothing was registered or pruned then.
+    `reloaded`: companies whose query bookmarks were reset because this consumer had
+    never read a tag whose entries were already pruned (the next session re-reads them).
+    `prune_to`: (tag, company) -> the sequence every live consumer has committed.
+    """
+
+    behind: tuple[tuple[str, str, int, int], ...] = ()
+    reloaded: tuple[str, ...] = ()
+    prune_to: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConsumerRow:
+    """One consumer's committed position in one tag of one company (for `check`)."""
+
+    consumer: str
+    tag: str
+    company: str
+    position: int
+    last_seen: datetime
+    waiting: int  # entries after `position` still in the buffer
+
+
 class StaleSession(RuntimeError):
     """The session changed (or ended) since it was read: the write was rolled back."""
 
@@ -103,6 +131,12 @@ class StateStore(Protocol):
     ) -> Iterator[Entry]: ...
     def prune(self, tag: str, companies: Sequence[str], upto_seq: int) -> int: ...
     def count_entries(self) -> int: ...
+
+    # --- consumers (each Meltano job's state is one reader of the buffer) ------------------
+    def register_consumer(
+        self, consumer: str, positions: Mapping[tuple[str, str], int | None], retention_seconds: float,
+    ) -> ConsumerRegistration: ...
+    def consumers(self) -> list[ConsumerRow]: ...
 
     def reopen(self) -> StateStore: ...
     def close(self) -> None: ...

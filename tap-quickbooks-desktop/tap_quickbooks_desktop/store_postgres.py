@@ -17,11 +17,13 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .store import (
     CompanyStatus,
+    ConsumerRegistration,
+    ConsumerRow,
     Entry,
     SectionToStore,
     SessionWrite,
@@ -32,6 +34,7 @@ from .store import (
 # Any fixed 64-bit numbers will do; they name this store's locks in pg_locks.
 _SEQ_LOCK = 0x5142_4457_0001
 _DDL_LOCK = 0x5142_4457_0002
+_CONSUMER_LOCK = 0x5142_4457_0003
 _POOL_SIZE = 16
 
 _SCHEMA = (
@@ -61,6 +64,13 @@ _SCHEMA = (
         ticket TEXT PRIMARY KEY, company TEXT NOT NULL, state TEXT NOT NULL,
         version INTEGER NOT NULL, expires_at DOUBLE PRECISION NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS qbd_sessions_by_expiry ON qbd_sessions (expires_at)",
+    # Readers of the buffer (one per Meltano state id) and the highest entry pruned per tag
+    # and company; see Buffer.register_consumer.
+    """CREATE TABLE IF NOT EXISTS qbd_consumers (
+        consumer TEXT NOT NULL, tag TEXT NOT NULL, company TEXT NOT NULL, position BIGINT NOT NULL,
+        last_seen TIMESTAMPTZ NOT NULL, PRIMARY KEY (consumer, tag, company))""",
+    """CREATE TABLE IF NOT EXISTS qbd_pruned (
+        tag TEXT NOT NULL, company TEXT NOT NULL, upto_seq BIGINT NOT NULL, PRIMARY KEY (tag, company))""",
 )
 
 
@@ -326,3 +336,71 @@ class PostgresStore:
         with self._transaction() as cur:
             cur.execute("SELECT COUNT(*) FROM qbd_entries")
             return int(cur.fetchone()[0])
+
+    # --- consumers -----------------------------------------------------------------------
+
+    def register_consumer(
+        self, consumer: str, positions: Mapping[tuple[str, str], int | None], retention_seconds: float,
+    ) -> ConsumerRegistration:
+        """Same rules as `Buffer.register_consumer`; one advisory lock serialises the runs."""
+        now = datetime.now(UTC)
+        cutoff = now - timedelta(seconds=retention_seconds)
+        with self._transaction() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_CONSUMER_LOCK,))
+            marks: dict[tuple[str, str], int] = {}
+            for tag, company in positions:
+                cur.execute("SELECT upto_seq FROM qbd_pruned WHERE tag = %s AND company = %s", (tag, company))
+                row = cur.fetchone()
+                marks[(tag, company)] = int(row[0]) if row else 0
+            behind = tuple(
+                (tag, company, pos, marks[(tag, company)])
+                for (tag, company), pos in sorted(positions.items())
+                if pos is not None and pos < marks[(tag, company)]
+            )
+            if behind:
+                return ConsumerRegistration(behind=behind)
+            reloaded = tuple(sorted({c for (t, c), pos in positions.items() if pos is None and marks[(t, c)]}))
+            for company in reloaded:
+                cur.execute("DELETE FROM qbd_bookmarks WHERE company = %s", (company,))
+                cur.execute("DELETE FROM qbd_versions WHERE company = %s", (company,))
+            for (tag, company), pos in positions.items():
+                cur.execute(
+                    "INSERT INTO qbd_consumers (consumer, tag, company, position, last_seen)"
+                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (consumer, tag, company) DO UPDATE SET"
+                    " position = excluded.position, last_seen = excluded.last_seen",
+                    (consumer, tag, company, pos or 0, now),
+                )
+            prune_to: dict[tuple[str, str], int] = {}
+            for tag, company in positions:
+                cur.execute(
+                    "SELECT MIN(position) FROM qbd_consumers WHERE tag = %s AND company = %s AND last_seen >= %s",
+                    (tag, company, cutoff),
+                )
+                bound = cur.fetchone()[0]
+                if bound is None:
+                    continue
+                cur.execute(
+                    "SELECT MAX(seq) FROM qbd_entries WHERE tag = %s AND company = %s AND seq <= %s",
+                    (tag, company, bound),
+                )
+                last = cur.fetchone()[0]
+                if last is None:
+                    continue
+                cur.execute(
+                    "INSERT INTO qbd_pruned (tag, company, upto_seq) VALUES (%s, %s, %s) ON CONFLICT (tag, company)"
+                    " DO UPDATE SET upto_seq = GREATEST(qbd_pruned.upto_seq, excluded.upto_seq)",
+                    (tag, company, int(last)),
+                )
+                prune_to[(tag, company)] = int(bound)
+        return ConsumerRegistration(reloaded=reloaded, prune_to=prune_to)
+
+    def consumers(self) -> list[ConsumerRow]:
+        with self._transaction() as cur:
+            cur.execute(
+                "SELECT c.consumer, c.tag, c.company, c.position, c.last_seen,"
+                " (SELECT COUNT(*) FROM qbd_entries e WHERE e.tag = c.tag AND e.company = c.company"
+                "  AND e.seq > c.position)"
+                " FROM qbd_consumers c ORDER BY c.consumer, c.company, c.tag"
+            )
+            rows = cur.fetchall()
+        return [ConsumerRow(str(c), str(t), str(co), int(p), s, int(w)) for c, t, co, p, s, w in rows]

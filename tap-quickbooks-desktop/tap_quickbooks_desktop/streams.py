@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 SCHEMAS_DIR = Path(__file__).parent / "schemas"
 SEQUENCE_KEY = "buffer_sequence"
+# This state's identity as a reader of the buffer (see run_and_wait.register_and_prune):
+# generated on its first run, so each Meltano state id is its own consumer.
+CONSUMER_KEY = "buffer_consumer"
 
 
 def _object_id(ret: Node) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from qbc_plugin_kit.quiet_logs import quiet_dry_run_aborts, quiet_sdk_logs
@@ -11,6 +12,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 
 from .config import (
+    DEFAULT_BUFFER_CONSUMER_RETENTION_DAYS,
     DEFAULT_BUFFER_PATH,
     DEFAULT_FAILURE_BACKOFF_SECONDS,
     DEFAULT_HOST,
@@ -21,12 +23,13 @@ from .config import (
     DEFAULT_RUN_SERVER_WAIT_SECONDS,
     DEFAULT_TICKET_TTL_SECONDS,
     QBXML_VERSION,
+    buffer_consumer_retention_days,
     company_keys,
     run_server_wait_seconds,
 )
-from .run_and_wait import prune_committed, run_server_for_one_session
+from .run_and_wait import register_and_prune, run_server_for_one_session
 from .store import StateStore, open_store
-from .streams import SEQUENCE_KEY, STREAM_TYPES, BufferStream
+from .streams import CONSUMER_KEY, SEQUENCE_KEY, STREAM_TYPES, BufferStream
 
 _COMPANY = th.ObjectType(
     th.Property("company", th.StringType, required=True,
@@ -62,6 +65,8 @@ class TapQuickBooksDesktop(Tap):
                     description="Limit this run to one `company` key of `companies` (one Meltano job, and its own state, per company file); empty = every company."),
         th.Property("buffer_path", th.StringType, default=DEFAULT_BUFFER_PATH,
                     description="SQLite file holding QuickBooks responses between QBWC sessions and tap runs."),
+        th.Property("buffer_consumer_retention_days", th.IntegerType, default=DEFAULT_BUFFER_CONSUMER_RETENTION_DAYS,
+                    description="Each job draining the buffer (each Meltano state) is a consumer; entries are pruned once every consumer seen within this many days committed them. A job away longer fails its next run until its state is cleared."),
         th.Property("state_database_url", th.StringType, secret=True,
                     description="postgresql:// URL of the database holding the buffer, bookmarks and Web Connector sessions, shared by several QBWC server replicas; empty = the SQLite file at buffer_path."),
         th.Property("host", th.StringType, default=DEFAULT_HOST,
@@ -126,13 +131,20 @@ class TapQuickBooksDesktop(Tap):
         wait = run_server_wait_seconds(self.config)
         if wait > 0:
             run_server_for_one_session(dict(self.config), self.buffer, wait, self.logger)
-        streams = [s for s in self.streams.values() if isinstance(s, BufferStream)]
-        incoming = {
-            s.name: int(s.stream_state.get(SEQUENCE_KEY) or 0) for s in streams if s.selected
-        }
-        pruned = prune_committed(self.buffer, streams, incoming, company_keys(self.config))
+        streams = [s for s in self.streams.values() if isinstance(s, BufferStream) and s.selected]
+        consumer = next((str(s.stream_state[CONSUMER_KEY]) for s in streams if s.stream_state.get(CONSUMER_KEY)),
+                        None) or uuid.uuid4().hex
+        positions: dict[str, int | None] = {}
+        for stream in streams:
+            state = stream.stream_state
+            positions[stream.name] = None if state.get(SEQUENCE_KEY) is None else int(state[SEQUENCE_KEY])
+            state[CONSUMER_KEY] = consumer
+        pruned = register_and_prune(
+            self.buffer, positions, streams, consumer, company_keys(self.config),
+            buffer_consumer_retention_days(self.config), self.logger,
+        )
         if pruned:
-            self.logger.info("Pruned %d buffer entries already committed downstream", pruned)
+            self.logger.info("Pruned %d buffer entries every consumer has committed", pruned)
         self._drain_high_water = self.buffer.max_seq()
 
     def discover_streams(self) -> list[BufferStream]:

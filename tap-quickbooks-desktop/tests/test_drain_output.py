@@ -26,8 +26,15 @@ def _drain_text(settings: dict[str, Any]) -> tuple[str, TapQuickBooksDesktop]:
 
 
 def test_a_full_drain_writes_the_sdks_lines_byte_for_byte(company, settings, start_server, web_connector, monkeypatch):
+    from types import SimpleNamespace
+
+    from tap_quickbooks_desktop import tap as tap_module
+
     server = start_server(settings)
     web_connector(server, company).run_once()
+    # Both drains start with no state, each a new consumer of the buffer: one id for both,
+    # so their STATE lines compare too.
+    monkeypatch.setattr(tap_module, "uuid", SimpleNamespace(uuid4=lambda: SimpleNamespace(hex="one-consumer")))
 
     fast, tap = _drain_text(settings)
     monkeypatch.setattr(BufferStream, "_write_record_message", Stream._write_record_message)
