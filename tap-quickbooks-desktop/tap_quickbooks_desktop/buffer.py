@@ -35,9 +35,17 @@ CREATE TABLE IF NOT EXISTS entries (
     section TEXT NOT NULL,
     received_at TEXT NOT NULL,
     skip_ids TEXT NOT NULL DEFAULT '[]',
-    body BLOB NOT NULL
+    body BLOB NOT NULL,
+    mapping TEXT
 );
 CREATE INDEX IF NOT EXISTS entries_by_tag ON entries (tag, seq);
+-- An entry's records per stream, mapped by the code `entries.mapping` names (stored_records).
+CREATE TABLE IF NOT EXISTS entry_records (
+    seq INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (seq, stream)
+);
 CREATE TABLE IF NOT EXISTS versions (
     company TEXT NOT NULL,
     tag TEXT NOT NULL,
@@ -82,6 +90,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def _received(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 class Buffer:
     """Thread-safe handle on the buffer file; one per process is enough."""
 
@@ -96,6 +111,22 @@ class Buffer:
         self._conn.execute("PRAGMA busy_timeout=30000")
         with self._lock:
             self._conn.executescript(_SCHEMA)
+            self._add_mapping_column()
+
+    def _add_mapping_column(self) -> None:
+        """A buffer written before records were stored gains `entries.mapping` (all NULL)."""
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(entries)")}
+        if "mapping" in columns:
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have added it between the check and the lock.
+            if "mapping" not in {row[1] for row in self._conn.execute("PRAGMA table_info(entries)")}:
+                self._conn.execute("ALTER TABLE entries ADD COLUMN mapping TEXT")
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -132,11 +163,18 @@ class Buffer:
                     if section.versions and len(skip) == len(section.versions):
                         continue
                     cur.execute(
-                        "INSERT INTO entries (company, tag, section, received_at, skip_ids, body)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        (company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body),
+                        "INSERT INTO entries (company, tag, section, received_at, skip_ids, body, mapping)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body,
+                         section.mapping if section.records is not None else None),
                     )
-                    stored.append(int(cur.lastrowid or 0))
+                    seq = int(cur.lastrowid or 0)
+                    if section.records is not None:
+                        cur.executemany(
+                            "INSERT INTO entry_records (seq, stream, body) VALUES (?, ?, ?)",
+                            [(seq, stream, body) for stream, body in section.record_arrays(skip).items()],
+                        )
+                    stored.append(seq)
                 for query, value in (bookmarks or {}).items():
                     cur.execute(
                         "INSERT INTO bookmarks (company, query, value, updated_at) VALUES (?, ?, ?, ?)"
@@ -284,29 +322,49 @@ class Buffer:
 
     def iter_entries(
         self, tags: Sequence[str], companies: Sequence[str], after_seq: int, upto_seq: int,
-        batch_size: int = 64,
+        batch_size: int = 64, *, stream: str | None = None, mapping: str | None = None,
     ) -> Iterator[Entry]:
-        """Entries in sequence order, fetched in small batches to bound memory."""
+        """Entries in sequence order, fetched in small batches to bound memory.
+
+        With `stream` and `mapping`, an entry mapped by that mapping comes with the
+        stream's stored records instead of its qbXML (see `Entry`).
+        """
         if not tags or not companies:
             return
         tag_marks = ",".join("?" * len(tags))
         company_marks = ",".join("?" * len(companies))
+        mapped = stream is not None and mapping is not None
+        # Only "?" placeholders are interpolated; every value is bound.
+        if mapped:
+            query = (
+                "SELECT e.seq, e.company, e.tag, e.section, e.skip_ids, e.received_at,"  # noqa: S608
+                " CASE WHEN e.mapping = ? THEN x'' ELSE e.body END,"
+                " CASE WHEN e.mapping = ? THEN coalesce(r.body, x'') END"
+                " FROM entries e LEFT JOIN entry_records r ON r.seq = e.seq AND r.stream = ?"
+                f" WHERE e.tag IN ({tag_marks}) AND e.company IN ({company_marks})"
+                " AND e.seq > ? AND e.seq <= ? ORDER BY e.seq LIMIT ?"
+            )
+            leading: tuple[object, ...] = (mapping, mapping, stream)
+        else:
+            query = (
+                "SELECT seq, company, tag, section, skip_ids, received_at, body, NULL FROM entries"  # noqa: S608
+                f" WHERE tag IN ({tag_marks}) AND company IN ({company_marks})"
+                " AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+            )
+            leading = ()
         last = after_seq
         while True:
             with self._lock:
-                # Only "?" placeholders are interpolated; every value is bound.
-                query = (
-                    "SELECT seq, company, tag, section, skip_ids, body FROM entries"  # noqa: S608
-                    f" WHERE tag IN ({tag_marks}) AND company IN ({company_marks})"
-                    " AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
-                )
                 rows = self._conn.execute(
-                    query, (*tags, *companies, last, upto_seq, batch_size)
+                    query, (*leading, *tags, *companies, last, upto_seq, batch_size)
                 ).fetchall()
             if not rows:
                 return
-            for seq, company, tag, section, skip_ids, body in rows:
-                yield Entry(int(seq), company, tag, section, frozenset(json.loads(skip_ids)), bytes(body))
+            for seq, company, tag, section, skip_ids, received_at, body, records in rows:
+                yield Entry(
+                    int(seq), company, tag, section, frozenset(json.loads(skip_ids)), bytes(body),
+                    None if records is None else bytes(records), _received(received_at),
+                )
                 last = int(seq)
 
     def prune(self, tag: str, companies: Sequence[str], upto_seq: int) -> int:
@@ -314,12 +372,22 @@ class Buffer:
         if not companies or upto_seq <= 0:
             return 0
         marks = ",".join("?" * len(companies))
+        where = f"tag = ? AND company IN ({marks}) AND seq <= ?"
         with self._lock:
-            cur = self._conn.execute(
-                f"DELETE FROM entries WHERE tag = ? AND company IN ({marks}) AND seq <= ?",  # noqa: S608
-                (tag, *companies, upto_seq),
-            )
-            return int(cur.rowcount)
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                cur.execute(
+                    f"DELETE FROM entry_records WHERE seq IN (SELECT seq FROM entries WHERE {where})",  # noqa: S608
+                    (tag, *companies, upto_seq),
+                )
+                cur.execute(f"DELETE FROM entries WHERE {where}", (tag, *companies, upto_seq))  # noqa: S608
+                deleted = int(cur.rowcount)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            return deleted
 
     def count_entries(self) -> int:
         with self._lock:

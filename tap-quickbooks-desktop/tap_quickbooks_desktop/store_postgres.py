@@ -44,6 +44,9 @@ _SCHEMA = (
         skip_ids TEXT NOT NULL DEFAULT '[]',
         body BYTEA NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS qbd_entries_by_tag ON qbd_entries (tag, company, seq)",
+    """CREATE TABLE IF NOT EXISTS qbd_entry_records (
+        seq BIGINT NOT NULL, stream TEXT NOT NULL, body BYTEA NOT NULL,
+        PRIMARY KEY (seq, stream))""",
     """CREATE TABLE IF NOT EXISTS qbd_versions (
         company TEXT NOT NULL, tag TEXT NOT NULL, object_id TEXT NOT NULL, version TEXT NOT NULL,
         PRIMARY KEY (company, tag, object_id))""",
@@ -88,6 +91,14 @@ class PostgresStore:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
             for statement in _SCHEMA:
                 cur.execute(statement)
+            # A store created before records were stored gains the column (NULL: map the
+            # qbXML). Checked first: ALTER TABLE locks the table even when it changes nothing.
+            cur.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = 'qbd_entries' AND column_name = 'mapping'"
+            )
+            if cur.fetchone() is None:
+                cur.execute("ALTER TABLE qbd_entries ADD COLUMN mapping TEXT")
 
     def __repr__(self) -> str:
         # The URL may hold a password: never print it.
@@ -149,16 +160,27 @@ class PostgresStore:
                 skip = self._register_versions(cur, company, section)
                 if section.versions and len(skip) >= len({i for i, _ in section.versions}):
                     continue
-                rows.append((company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body))
+                mapped = section.records is not None
+                rows.append((
+                    (company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body,
+                     section.mapping if mapped else None),
+                    section.record_arrays(skip) if mapped else {},
+                ))
             if rows:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SEQ_LOCK,))
-                for row in rows:
+                for row, arrays in rows:
                     cur.execute(
-                        "INSERT INTO qbd_entries (company, tag, section, received_at, skip_ids, body)"
-                        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING seq",
+                        "INSERT INTO qbd_entries (company, tag, section, received_at, skip_ids, body, mapping)"
+                        " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING seq",
                         row,
                     )
-                    stored.append(int(cur.fetchone()[0]))
+                    seq = int(cur.fetchone()[0])
+                    if arrays:
+                        cur.executemany(
+                            "INSERT INTO qbd_entry_records (seq, stream, body) VALUES (%s, %s, %s)",
+                            [(seq, stream, body) for stream, body in arrays.items()],
+                        )
+                    stored.append(seq)
             for query, value in (bookmarks or {}).items():
                 cur.execute(
                     "INSERT INTO qbd_bookmarks (company, query, value, updated_at) VALUES (%s, %s, %s, %s)"
@@ -292,30 +314,51 @@ class PostgresStore:
 
     def iter_entries(
         self, tags: Sequence[str], companies: Sequence[str], after_seq: int, upto_seq: int,
-        batch_size: int = 8,
+        batch_size: int = 8, *, stream: str | None = None, mapping: str | None = None,
     ) -> Iterator[Entry]:
         if not tags or not companies:
             return
+        if stream is not None and mapping is not None:
+            query = (
+                "SELECT e.seq, e.company, e.tag, e.section, e.skip_ids, e.received_at,"
+                " CASE WHEN e.mapping = %s THEN ''::bytea ELSE e.body END,"
+                " CASE WHEN e.mapping = %s THEN coalesce(r.body, ''::bytea) END"
+                " FROM qbd_entries e LEFT JOIN qbd_entry_records r ON r.seq = e.seq AND r.stream = %s"
+                " WHERE e.tag = ANY(%s) AND e.company = ANY(%s) AND e.seq > %s AND e.seq <= %s"
+                " ORDER BY e.seq LIMIT %s"
+            )
+            leading: tuple[object, ...] = (mapping, mapping, stream)
+        else:
+            query = (
+                "SELECT seq, company, tag, section, skip_ids, received_at, body, NULL::bytea FROM qbd_entries"
+                " WHERE tag = ANY(%s) AND company = ANY(%s) AND seq > %s AND seq <= %s"
+                " ORDER BY seq LIMIT %s"
+            )
+            leading = ()
         last = after_seq
         while True:
             with self._transaction() as cur:
-                cur.execute(
-                    "SELECT seq, company, tag, section, skip_ids, body FROM qbd_entries"
-                    " WHERE tag = ANY(%s) AND company = ANY(%s) AND seq > %s AND seq <= %s"
-                    " ORDER BY seq LIMIT %s",
-                    (list(tags), list(companies), last, upto_seq, batch_size),
-                )
+                cur.execute(query, (*leading, list(tags), list(companies), last, upto_seq, batch_size))
                 rows = cur.fetchall()
             if not rows:
                 return
-            for seq, company, tag, section, skip_ids, body in rows:
-                yield Entry(int(seq), company, tag, section, frozenset(json.loads(skip_ids)), bytes(body))
+            for seq, company, tag, section, skip_ids, received_at, body, records in rows:
+                yield Entry(
+                    int(seq), company, tag, section, frozenset(json.loads(skip_ids)), bytes(body),
+                    None if records is None else bytes(records),
+                    received_at.astimezone(UTC) if received_at is not None else None,
+                )
                 last = int(seq)
 
     def prune(self, tag: str, companies: Sequence[str], upto_seq: int) -> int:
         if not companies or upto_seq <= 0:
             return 0
         with self._transaction() as cur:
+            cur.execute(
+                "DELETE FROM qbd_entry_records WHERE seq IN (SELECT seq FROM qbd_entries"
+                " WHERE tag = %s AND company = ANY(%s) AND seq <= %s)",
+                (tag, list(companies), upto_seq),
+            )
             cur.execute(
                 "DELETE FROM qbd_entries WHERE tag = %s AND company = ANY(%s) AND seq <= %s",
                 (tag, list(companies), upto_seq),
