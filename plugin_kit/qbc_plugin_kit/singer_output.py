@@ -84,7 +84,7 @@ class BufferedSingerWriter(SimpleSingerWriter):
         extracted = datetime.datetime.now(datetime.UTC) if time_extracted is None else time_extracted
         try:
             body = _ENCODER.encode(record)
-        except TypeError:
+        except (TypeError, ValueError):  # a type it does not know; a NaN or infinite Decimal
             body = b""
         if body and body.isascii() and b"\x7f" not in body and _MAY_DIFFER.search(body) is None:
             # Plain ASCII JSON of strings, numbers, bools and None: the SDK's exact text.

@@ -104,6 +104,8 @@ class BufferStream(Stream):
             self._time_extracted = entry.received_at
             if entry.records is None:
                 yield from self.map_entry(entry)
+            elif not entry.records:
+                pass  # mapped: no records of this stream
             elif is_sdk_text_of_json_values(entry.records):
                 # Each record's stored JSON is the line's text: written as it is, and
                 # decoded only for the SDK's per-record bookkeeping (state, counts).
@@ -112,7 +114,7 @@ class BufferStream(Stream):
                     self._stored_text = (record, bytes(raw))
                     yield record
                 self._stored_text = None
-            elif entry.records:
+            else:
                 yield from decode_records(entry.records)
             state[SEQUENCE_KEY] = entry.seq
         state[SEQUENCE_KEY] = max(after, upto)
