@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .config import server_config
-from .server import QbwcServer
 from .store import StateStore
 
 if TYPE_CHECKING:
@@ -18,6 +17,10 @@ def run_server_for_one_session(
     config: Mapping[str, Any], buffer: StateStore, wait_seconds: float, logger: logging.Logger
 ) -> bool:
     """Serve until every company completed one QBWC session, or the wait runs out."""
+    # Imported here: a plain drain never loads the SOAP server (cheroot, spyne), a third of
+    # its start-up time.
+    from .server import QbwcServer
+
     settings = server_config(config)
     server = QbwcServer(settings, buffer=buffer.reopen())
     companies = [c.company for c in settings.companies]
