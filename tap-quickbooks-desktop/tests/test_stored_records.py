@@ -14,16 +14,20 @@ import json
 import re
 import sqlite3
 import tracemalloc
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sandboxes.postgres.fixtures import postgres_cluster, postgres_dsn  # noqa: F401
 from tap_quickbooks_desktop import streams as streams_module
 from tap_quickbooks_desktop.streams import BufferStream
 from tap_quickbooks_desktop.tap import TapQuickBooksDesktop
 
 from .conftest import drain
+
+pytestmark = pytest.mark.e2e
 
 # The SDK's sync start time; every other field, time_extracted included, comes from the buffer.
 _SIGNPOST = re.compile(r'"replication_key_signpost":"[^"]*"')
@@ -227,3 +231,28 @@ def _settings_in(directory: Path) -> dict[str, Any]:
 
     directory.mkdir()
     return base_settings(directory / "buffer.sqlite")
+
+
+def test_a_postgres_store_of_the_previous_version_drains_to_the_same_lines(
+        postgres_dsn, company, tmp_path, start_server, web_connector):  # noqa: F811
+    import psycopg
+
+    database = f"qbd_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {database}")
+    url = postgres_dsn.rsplit("/", 1)[0] + f"/{database}"
+    settings = {**_settings_in(tmp_path / "pg"), "state_database_url": url, "max_returned": 10}
+    server = start_server(settings)
+    web_connector(server, company).run_once()
+    server.stop()
+    expected = _drain_lines(settings)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE qbd_entry_records")
+        conn.execute("ALTER TABLE qbd_entries DROP COLUMN mapping")
+
+    lines = _drain_lines(settings)  # opening the store adds the column back, all NULL
+
+    assert lines == expected
+    assert sum(line.startswith('{"type":"RECORD"') for line in lines) > 100
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*), count(mapping) FROM qbd_entries").fetchone()[1] == 0
