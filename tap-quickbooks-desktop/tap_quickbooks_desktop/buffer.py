@@ -35,11 +35,16 @@ CREATE TABLE IF NOT EXISTS entries (
     section TEXT NOT NULL,
     received_at TEXT NOT NULL,
     skip_ids TEXT NOT NULL DEFAULT '[]',
-    body BLOB NOT NULL,
-    mapping TEXT
+    body BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_by_tag ON entries (tag, seq);
--- An entry's records per stream, mapped by the code `entries.mapping` names (stored_records).
+-- Entries stored with their records (stored_records): the mapping code's version, and the
+-- records per stream. Tables of their own, so a buffer from before them needs no migration,
+-- and reading the version never walks past an entry's (overflowing) qbXML.
+CREATE TABLE IF NOT EXISTS entry_mappings (
+    seq INTEGER PRIMARY KEY,
+    mapping TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS entry_records (
     seq INTEGER NOT NULL,
     stream TEXT NOT NULL,
@@ -111,22 +116,6 @@ class Buffer:
         self._conn.execute("PRAGMA busy_timeout=30000")
         with self._lock:
             self._conn.executescript(_SCHEMA)
-            self._add_mapping_column()
-
-    def _add_mapping_column(self) -> None:
-        """A buffer written before records were stored gains `entries.mapping` (all NULL)."""
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(entries)")}
-        if "mapping" in columns:
-            return
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have added it between the check and the lock.
-            if "mapping" not in {row[1] for row in self._conn.execute("PRAGMA table_info(entries)")}:
-                self._conn.execute("ALTER TABLE entries ADD COLUMN mapping TEXT")
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         with self._lock:
@@ -163,13 +152,13 @@ class Buffer:
                     if section.versions and len(skip) == len(section.versions):
                         continue
                     cur.execute(
-                        "INSERT INTO entries (company, tag, section, received_at, skip_ids, body, mapping)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body,
-                         section.mapping if section.records is not None else None),
+                        "INSERT INTO entries (company, tag, section, received_at, skip_ids, body)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body),
                     )
                     seq = int(cur.lastrowid or 0)
-                    if section.records is not None:
+                    if section.records is not None and section.mapping:
+                        cur.execute("INSERT INTO entry_mappings (seq, mapping) VALUES (?, ?)", (seq, section.mapping))
                         cur.executemany(
                             "INSERT INTO entry_records (seq, stream, body) VALUES (?, ?, ?)",
                             [(seq, stream, body) for stream, body in section.record_arrays(skip).items()],
@@ -338,9 +327,10 @@ class Buffer:
         if mapped:
             query = (
                 "SELECT e.seq, e.company, e.tag, e.section, e.skip_ids, e.received_at,"  # noqa: S608
-                " CASE WHEN e.mapping = ? THEN x'' ELSE e.body END,"
-                " CASE WHEN e.mapping = ? THEN coalesce(r.body, x'') END"
-                " FROM entries e LEFT JOIN entry_records r ON r.seq = e.seq AND r.stream = ?"
+                " CASE WHEN m.mapping = ? THEN x'' ELSE e.body END,"
+                " CASE WHEN m.mapping = ? THEN coalesce(r.body, x'') END"
+                " FROM entries e LEFT JOIN entry_mappings m ON m.seq = e.seq"
+                " LEFT JOIN entry_records r ON r.seq = e.seq AND r.stream = ?"
                 f" WHERE e.tag IN ({tag_marks}) AND e.company IN ({company_marks})"
                 " AND e.seq > ? AND e.seq <= ? ORDER BY e.seq LIMIT ?"
             )
@@ -377,10 +367,11 @@ class Buffer:
             cur = self._conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
-                cur.execute(
-                    f"DELETE FROM entry_records WHERE seq IN (SELECT seq FROM entries WHERE {where})",  # noqa: S608
-                    (tag, *companies, upto_seq),
-                )
+                for table in ("entry_records", "entry_mappings"):
+                    cur.execute(
+                        f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM entries WHERE {where})",  # noqa: S608
+                        (tag, *companies, upto_seq),
+                    )
                 cur.execute(f"DELETE FROM entries WHERE {where}", (tag, *companies, upto_seq))  # noqa: S608
                 deleted = int(cur.rowcount)
                 cur.execute("COMMIT")

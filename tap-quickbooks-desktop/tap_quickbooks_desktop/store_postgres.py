@@ -44,6 +44,10 @@ _SCHEMA = (
         skip_ids TEXT NOT NULL DEFAULT '[]',
         body BYTEA NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS qbd_entries_by_tag ON qbd_entries (tag, company, seq)",
+    # Entries stored with their records (stored_records): tables of their own, so a store
+    # from before them needs no migration.
+    """CREATE TABLE IF NOT EXISTS qbd_entry_mappings (
+        seq BIGINT PRIMARY KEY, mapping TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS qbd_entry_records (
         seq BIGINT NOT NULL, stream TEXT NOT NULL, body BYTEA NOT NULL,
         PRIMARY KEY (seq, stream))""",
@@ -91,14 +95,6 @@ class PostgresStore:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
             for statement in _SCHEMA:
                 cur.execute(statement)
-            # A store created before records were stored gains the column (NULL: map the
-            # qbXML). Checked first: ALTER TABLE locks the table even when it changes nothing.
-            cur.execute(
-                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
-                " AND table_name = 'qbd_entries' AND column_name = 'mapping'"
-            )
-            if cur.fetchone() is None:
-                cur.execute("ALTER TABLE qbd_entries ADD COLUMN mapping TEXT")
 
     def __repr__(self) -> str:
         # The URL may hold a password: never print it.
@@ -160,21 +156,22 @@ class PostgresStore:
                 skip = self._register_versions(cur, company, section)
                 if section.versions and len(skip) >= len({i for i, _ in section.versions}):
                     continue
-                mapped = section.records is not None
+                mapping = section.mapping if section.records is not None else None
                 rows.append((
-                    (company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body,
-                     section.mapping if mapped else None),
-                    section.record_arrays(skip) if mapped else {},
+                    (company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body),
+                    mapping, section.record_arrays(skip) if mapping else {},
                 ))
             if rows:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SEQ_LOCK,))
-                for row, arrays in rows:
+                for row, mapping, arrays in rows:
                     cur.execute(
-                        "INSERT INTO qbd_entries (company, tag, section, received_at, skip_ids, body, mapping)"
-                        " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING seq",
+                        "INSERT INTO qbd_entries (company, tag, section, received_at, skip_ids, body)"
+                        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING seq",
                         row,
                     )
                     seq = int(cur.fetchone()[0])
+                    if mapping:
+                        cur.execute("INSERT INTO qbd_entry_mappings (seq, mapping) VALUES (%s, %s)", (seq, mapping))
                     if arrays:
                         cur.executemany(
                             "INSERT INTO qbd_entry_records (seq, stream, body) VALUES (%s, %s, %s)",
@@ -321,9 +318,10 @@ class PostgresStore:
         if stream is not None and mapping is not None:
             query = (
                 "SELECT e.seq, e.company, e.tag, e.section, e.skip_ids, e.received_at,"
-                " CASE WHEN e.mapping = %s THEN ''::bytea ELSE e.body END,"
-                " CASE WHEN e.mapping = %s THEN coalesce(r.body, ''::bytea) END"
-                " FROM qbd_entries e LEFT JOIN qbd_entry_records r ON r.seq = e.seq AND r.stream = %s"
+                " CASE WHEN m.mapping = %s THEN ''::bytea ELSE e.body END,"
+                " CASE WHEN m.mapping = %s THEN coalesce(r.body, ''::bytea) END"
+                " FROM qbd_entries e LEFT JOIN qbd_entry_mappings m ON m.seq = e.seq"
+                " LEFT JOIN qbd_entry_records r ON r.seq = e.seq AND r.stream = %s"
                 " WHERE e.tag = ANY(%s) AND e.company = ANY(%s) AND e.seq > %s AND e.seq <= %s"
                 " ORDER BY e.seq LIMIT %s"
             )
@@ -354,11 +352,12 @@ class PostgresStore:
         if not companies or upto_seq <= 0:
             return 0
         with self._transaction() as cur:
-            cur.execute(
-                "DELETE FROM qbd_entry_records WHERE seq IN (SELECT seq FROM qbd_entries"
-                " WHERE tag = %s AND company = ANY(%s) AND seq <= %s)",
-                (tag, list(companies), upto_seq),
-            )
+            for table in ("qbd_entry_records", "qbd_entry_mappings"):
+                cur.execute(
+                    f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM qbd_entries"  # noqa: S608
+                    " WHERE tag = %s AND company = ANY(%s) AND seq <= %s)",
+                    (tag, list(companies), upto_seq),
+                )
             cur.execute(
                 "DELETE FROM qbd_entries WHERE tag = %s AND company = ANY(%s) AND seq <= %s",
                 (tag, list(companies), upto_seq),

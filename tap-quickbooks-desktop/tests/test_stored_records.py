@@ -55,10 +55,10 @@ def _copy_buffer(settings: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _as_previous_version_wrote_it(path: str) -> None:
-    """The file an earlier tap version leaves: no stored records, no mapping column."""
+    """The file an earlier tap version leaves: entries alone, no stored records."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("DROP TABLE entry_records")
-    conn.execute("ALTER TABLE entries DROP COLUMN mapping")
+    conn.execute("DROP TABLE entry_mappings")
     assert [row[1] for row in conn.execute("PRAGMA table_info(entries)")] == _PREVIOUS_COLUMNS
     conn.close()
 
@@ -103,7 +103,7 @@ def test_a_buffer_without_current_records_drains_to_the_same_lines(drained_sessi
     else:
         conn = sqlite3.connect(settings["buffer_path"], isolation_level=None)
         where = "" if older == "other mapping" else " WHERE seq % 2 = 0"
-        assert conn.execute(f"UPDATE entries SET mapping = 'qbd-records-0:older'{where}").rowcount > 3
+        assert conn.execute(f"UPDATE entry_mappings SET mapping = 'qbd-records-0:older'{where}").rowcount > 3
         conn.close()
 
     lines = _drain_lines(settings)
@@ -126,7 +126,8 @@ def test_a_previous_format_buffer_gains_records_only_for_new_responses(company, 
     web_connector(server, company).run_once()
 
     conn = sqlite3.connect(settings["buffer_path"])
-    mapped = conn.execute("SELECT seq > ?, mapping IS NOT NULL FROM entries", (before,)).fetchall()
+    mapped = conn.execute("SELECT e.seq > ?, m.mapping IS NOT NULL FROM entries e"
+                          " LEFT JOIN entry_mappings m ON m.seq = e.seq", (before,)).fetchall()
     conn.close()
     assert (1, 1) in mapped and all(new == stored for new, stored in mapped)
     result = drain(settings)
@@ -248,11 +249,11 @@ def test_a_postgres_store_of_the_previous_version_drains_to_the_same_lines(
     expected = _drain_lines(settings)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE qbd_entry_records")
-        conn.execute("ALTER TABLE qbd_entries DROP COLUMN mapping")
+        conn.execute("DROP TABLE qbd_entry_mappings")
 
-    lines = _drain_lines(settings)  # opening the store adds the column back, all NULL
+    lines = _drain_lines(settings)  # opening the store creates both tables again, empty
 
     assert lines == expected
     assert sum(line.startswith('{"type":"RECORD"') for line in lines) > 100
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT count(*), count(mapping) FROM qbd_entries").fetchone()[1] == 0
+        assert conn.execute("SELECT count(*) FROM qbd_entry_mappings").fetchone()[0] == 0
