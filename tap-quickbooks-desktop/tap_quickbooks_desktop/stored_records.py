@@ -41,8 +41,18 @@ def _mapping_version() -> str:
     """
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("record_mapping.py", "query_catalog.py"):
-        digest.update((here / name).read_bytes())
+    try:
+        for name in ("record_mapping.py", "query_catalog.py"):
+            digest.update((here / name).read_bytes())
+    except OSError:
+        # Installed without its sources (a zipped or compiled-only install): the package's
+        # version then stands for the mapping code.
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return "qbd-records-1:v" + version("tap-quickbooks-desktop")
+        except PackageNotFoundError:
+            return "qbd-records-1:unknown"
     return "qbd-records-1:" + digest.hexdigest()[:16]
 
 
