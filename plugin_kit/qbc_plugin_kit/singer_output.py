@@ -6,7 +6,7 @@ whose records are already built to their schema can skip all of that when nothin
 change them: every property selected and no stream map configured. Then each record is
 encoded once with msgspec and the line is identical, byte for byte, to the SDK's (the same
 key order, separators and number text); a record whose encoding is not plain ASCII (the SDK
-escapes non-ASCII characters) or holds a value msgspec writes differently goes through the
+escapes non-ASCII characters and DEL) or holds a value msgspec writes differently goes through the
 SDK's own serializer instead. RECORD lines are written without a flush; every other message
 (SCHEMA, STATE, ...) flushes, so a STATE line never reaches the target before the records it
 covers, and never waits behind them in a buffer.
@@ -29,7 +29,7 @@ from singer_sdk.singerlib.json import serialize_json
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
-__all__ = ["BufferedSingerWriter", "fast_record_writer"]
+__all__ = ["BufferedSingerWriter", "fast_record_writer", "is_sdk_text_of_json_values"]
 
 # Where msgspec's text may differ from the SDK's for a record value: a number in exponent
 # form (floats: 1e+16 vs 1e16) and a UTC datetime ("Z" vs "+00:00"). A line that could hold
@@ -46,6 +46,19 @@ def _refuse(obj: t.Any) -> t.Any:
 _ENCODER = msgspec.json.Encoder(enc_hook=_refuse, decimal_format="number")
 
 
+def is_sdk_text_of_json_values(body: bytes) -> bool:
+    """Whether msgspec's JSON ``body`` of values read back from JSON is the SDK's exact text.
+
+    For strings, ints, Decimals (``float_hook=Decimal``), bools, None, lists and dicts,
+    msgspec (``decimal_format="number"``) and the SDK's simplejson write the same text,
+    exponents included, except for characters the SDK escapes: anything outside ASCII,
+    and DEL. No datetime or float can be among such values, so ``_MAY_DIFFER`` (a regular
+    expression scan, the costliest step of ``write_record``) is not needed: two C-speed
+    byte checks decide for a whole batch of records at once.
+    """
+    return body.isascii() and b"\x7f" not in body
+
+
 class BufferedSingerWriter(SimpleSingerWriter):
     """The SDK's writer, flushing stdout only for messages other than RECORD."""
 
@@ -57,18 +70,27 @@ class BufferedSingerWriter(SimpleSingerWriter):
 
     _stream_names: t.ClassVar[dict[str, str]] = {}
 
-    def write_record(self, stream: str, record: dict[str, t.Any]) -> None:
-        """One RECORD line for ``record`` as the SDK would write it (no version)."""
-        extracted = datetime.datetime.now(datetime.UTC)
+    _extracted: datetime.datetime | None = None
+    _extracted_text = ""
+
+    def write_record(
+        self, stream: str, record: dict[str, t.Any], time_extracted: datetime.datetime | None = None,
+    ) -> None:
+        """One RECORD line for ``record`` as the SDK would write it (no version).
+
+        ``time_extracted`` (an aware datetime) defaults to now; a tap that knows when
+        the record was read from the source passes that.
+        """
+        extracted = datetime.datetime.now(datetime.UTC) if time_extracted is None else time_extracted
         try:
             body = _ENCODER.encode(record)
-        except TypeError:
+        except (TypeError, ValueError):  # a type it does not know; a NaN or infinite Decimal
             body = b""
-        if body and body.isascii() and _MAY_DIFFER.search(body) is None:
+        if body and body.isascii() and b"\x7f" not in body and _MAY_DIFFER.search(body) is None:
             # Plain ASCII JSON of strings, numbers, bools and None: the SDK's exact text.
             sys.stdout.write(
                 f'{{"type":"RECORD","stream":{self._stream_json(stream)},"record":{body.decode()},'
-                f'"time_extracted":"{extracted.isoformat(sep="T")}"}}\n'
+                f'"time_extracted":"{self._time_text(extracted)}"}}\n'
             )
             return
         self.write_message(RecordMessage(stream=stream, record=record, time_extracted=extracted))
@@ -95,6 +117,28 @@ class BufferedSingerWriter(SimpleSingerWriter):
             )
             return
         self.write_message(RecordMessage(stream=stream, record=record, time_extracted=extracted))
+
+    def write_record_json(
+        self, stream: str, body: bytes, time_extracted: datetime.datetime | None = None,
+    ) -> None:
+        """One RECORD line around ``body``, a record's JSON already known to be the SDK's text.
+
+        For a tap that stores records as JSON and checked them with
+        ``is_sdk_text_of_json_values``: no encoding and no check per record.
+        """
+        extracted = datetime.datetime.now(datetime.UTC) if time_extracted is None else time_extracted
+        sys.stdout.write(
+            f'{{"type":"RECORD","stream":{self._stream_json(stream)},"record":{body.decode()},'
+            f'"time_extracted":"{self._time_text(extracted)}"}}\n'
+        )
+
+    def _time_text(self, extracted: datetime.datetime) -> str:
+        # Formatted once per distinct time: a tap passing one time for a whole page of
+        # records pays for it once.
+        if extracted is not self._extracted:
+            self._extracted = extracted
+            self._extracted_text = extracted.astimezone(datetime.UTC).isoformat(sep="T")
+        return self._extracted_text
 
     def _stream_json(self, stream: str) -> str:
         text = self._stream_names.get(stream)

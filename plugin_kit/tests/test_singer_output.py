@@ -8,8 +8,9 @@ import io
 import re
 from decimal import Decimal
 
+import msgspec
 import pytest
-from qbc_plugin_kit.singer_output import BufferedSingerWriter
+from qbc_plugin_kit.singer_output import BufferedSingerWriter, is_sdk_text_of_json_values
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 
@@ -22,6 +23,7 @@ RECORDS = [
     {"id": "f", "rate": 1e16, "small": 1.5e-7, "plain": 0.1, "nan": float("nan")},
     {"id": "d", "at": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC), "day": datetime.date(2026, 1, 2)},
     {"id": "e", "text": "1e5 looks like a number", "n": -12, "big": 10**20},
+    {"id": "del", "note": "DEL \x7f is escaped by the SDK", "nan": Decimal("NaN"), "inf": Decimal("-Infinity")},
 ]
 
 
@@ -72,3 +74,27 @@ def test_a_record_of_json_values_is_written_as_the_sdks_line(record: dict) -> No
         BufferedSingerWriter().write_record_of_json_values("invoices", record)
 
     assert _EXTRACTED.sub("", out.getvalue()) == _EXTRACTED.sub("", _sdk_line(record))
+
+# Records as a tap stores them: JSON, read back with Decimal numbers.
+STORED = [
+    b'{"id":"a","amount":1234.50,"e":1E+2,"tiny":1E-7,"zero":-0.00,"n":-12,"big":100000000000000000000,'
+    b'"ok":true,"none":null,"lines":[{"a":0.00,"b":"x"}],"at":"2026-01-02T03:04:05Z","text":"1e5"}',
+    b'{"id":"b","note":"quote \\" and \\\\ and \\n newline \\u0001 ctl"}',
+    '{"id":"c","name":"Café"}'.encode(),
+    b'{"id":"d","note":"DEL \x7f"}',
+]
+
+
+@pytest.mark.parametrize("stored", STORED, ids=["numbers", "escapes", "non-ascii", "del"])
+def test_stored_json_passes_the_check_exactly_when_it_is_the_sdks_text(stored: bytes) -> None:
+    record = msgspec.json.Decoder(float_hook=Decimal).decode(stored)
+    body = msgspec.json.Encoder(decimal_format="number").encode(record)
+    extracted = datetime.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.timezone(datetime.timedelta(hours=-5)))
+    sdk = SimpleSingerWriter().format_message(
+        RecordMessage(stream="invoices", record=record, time_extracted=extracted)) + "\n"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        BufferedSingerWriter().write_record_json("invoices", body, extracted)
+
+    assert (out.getvalue() == sdk) == is_sdk_text_of_json_values(body)
+    assert is_sdk_text_of_json_values(body) == (stored[:8] in (b'{"id":"a', b'{"id":"b'))

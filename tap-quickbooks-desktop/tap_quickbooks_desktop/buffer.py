@@ -40,6 +40,19 @@ CREATE TABLE IF NOT EXISTS entries (
     body BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_by_tag ON entries (tag, seq);
+-- Entries stored with their records (stored_records): the mapping code's version, and the
+-- records per stream. Tables of their own, so a buffer from before them needs no migration,
+-- and reading the version never walks past an entry's (overflowing) qbXML.
+CREATE TABLE IF NOT EXISTS entry_mappings (
+    seq INTEGER PRIMARY KEY,
+    mapping TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entry_records (
+    seq INTEGER NOT NULL,
+    stream TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (seq, stream)
+);
 CREATE TABLE IF NOT EXISTS versions (
     company TEXT NOT NULL,
     tag TEXT NOT NULL,
@@ -100,6 +113,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def _received(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 class Buffer:
     """Thread-safe handle on the buffer file; one per process is enough."""
 
@@ -154,7 +174,14 @@ class Buffer:
                         " VALUES (?, ?, ?, ?, ?, ?)",
                         (company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body),
                     )
-                    stored.append(int(cur.lastrowid or 0))
+                    seq = int(cur.lastrowid or 0)
+                    if section.records is not None and section.mapping:
+                        cur.execute("INSERT INTO entry_mappings (seq, mapping) VALUES (?, ?)", (seq, section.mapping))
+                        cur.executemany(
+                            "INSERT INTO entry_records (seq, stream, body) VALUES (?, ?, ?)",
+                            [(seq, stream, body) for stream, body in section.record_arrays(skip).items()],
+                        )
+                    stored.append(seq)
                 for query, value in (bookmarks or {}).items():
                     cur.execute(
                         "INSERT INTO bookmarks (company, query, value, updated_at) VALUES (?, ?, ?, ?)"
@@ -302,29 +329,50 @@ class Buffer:
 
     def iter_entries(
         self, tags: Sequence[str], companies: Sequence[str], after_seq: int, upto_seq: int,
-        batch_size: int = 64,
+        batch_size: int = 64, *, stream: str | None = None, mapping: str | None = None,
     ) -> Iterator[Entry]:
-        """Entries in sequence order, fetched in small batches to bound memory."""
+        """Entries in sequence order, fetched in small batches to bound memory.
+
+        With `stream` and `mapping`, an entry mapped by that mapping comes with the
+        stream's stored records instead of its qbXML (see `Entry`).
+        """
         if not tags or not companies:
             return
         tag_marks = ",".join("?" * len(tags))
         company_marks = ",".join("?" * len(companies))
+        mapped = stream is not None and mapping is not None
+        # Only "?" placeholders are interpolated; every value is bound.
+        if mapped:
+            query = (
+                "SELECT e.seq, e.company, e.tag, e.section, e.skip_ids, e.received_at,"  # noqa: S608
+                " CASE WHEN m.mapping = ? THEN x'' ELSE e.body END,"
+                " CASE WHEN m.mapping = ? THEN coalesce(r.body, x'') END"
+                " FROM entries e LEFT JOIN entry_mappings m ON m.seq = e.seq"
+                " LEFT JOIN entry_records r ON r.seq = e.seq AND r.stream = ?"
+                f" WHERE e.tag IN ({tag_marks}) AND e.company IN ({company_marks})"
+                " AND e.seq > ? AND e.seq <= ? ORDER BY e.seq LIMIT ?"
+            )
+            leading: tuple[object, ...] = (mapping, mapping, stream)
+        else:
+            query = (
+                "SELECT seq, company, tag, section, skip_ids, received_at, body, NULL FROM entries"  # noqa: S608
+                f" WHERE tag IN ({tag_marks}) AND company IN ({company_marks})"
+                " AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+            )
+            leading = ()
         last = after_seq
         while True:
             with self._lock:
-                # Only "?" placeholders are interpolated; every value is bound.
-                query = (
-                    "SELECT seq, company, tag, section, skip_ids, body FROM entries"  # noqa: S608
-                    f" WHERE tag IN ({tag_marks}) AND company IN ({company_marks})"
-                    " AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
-                )
                 rows = self._conn.execute(
-                    query, (*tags, *companies, last, upto_seq, batch_size)
+                    query, (*leading, *tags, *companies, last, upto_seq, batch_size)
                 ).fetchall()
             if not rows:
                 return
-            for seq, company, tag, section, skip_ids, body in rows:
-                yield Entry(int(seq), company, tag, section, frozenset(json.loads(skip_ids)), bytes(body))
+            for seq, company, tag, section, skip_ids, received_at, body, records in rows:
+                yield Entry(
+                    int(seq), company, tag, section, frozenset(json.loads(skip_ids)), bytes(body),
+                    None if records is None else bytes(records), _received(received_at),
+                )
                 last = int(seq)
 
     def prune(self, tag: str, companies: Sequence[str], upto_seq: int) -> int:
@@ -332,12 +380,23 @@ class Buffer:
         if not companies or upto_seq <= 0:
             return 0
         marks = ",".join("?" * len(companies))
+        where = f"tag = ? AND company IN ({marks}) AND seq <= ?"
         with self._lock:
-            cur = self._conn.execute(
-                f"DELETE FROM entries WHERE tag = ? AND company IN ({marks}) AND seq <= ?",  # noqa: S608
-                (tag, *companies, upto_seq),
-            )
-            return int(cur.rowcount)
+            cur = self._conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                for table in ("entry_records", "entry_mappings"):
+                    cur.execute(
+                        f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM entries WHERE {where})",  # noqa: S608
+                        (tag, *companies, upto_seq),
+                    )
+                cur.execute(f"DELETE FROM entries WHERE {where}", (tag, *companies, upto_seq))  # noqa: S608
+                deleted = int(cur.rowcount)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            return deleted
 
     def count_entries(self) -> int:
         with self._lock:

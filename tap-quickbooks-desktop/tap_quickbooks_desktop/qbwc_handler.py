@@ -17,6 +17,7 @@ from .config import CompanyConfig, ServerConfig
 from .qbxml_parser import QbxmlError, parse_response_message, supported_versions
 from .session_plan import SessionPlan
 from .store import SessionWrite, StaleSession, StateStore, StoredSession
+from .stored_records import map_sections
 
 logger = logging.getLogger(__name__)
 
@@ -282,13 +283,15 @@ class QbwcHandler:
             logger.error("company %s: %s", company, session.last_error)
             return -1
         outcome = session.plan.apply(sections)
+        # Each object is mapped to its records here, once, as it arrives (stored_records);
+        # tap runs then write the stored records without parsing XML.
         progress = session.plan.progress()
         try:
             # Data, bookmarks and the session's next step commit together: a replica
             # dying here leaves either all of them or none, and the next call or
             # session continues from what was committed.
             self.buffer.append(
-                company, outcome.sections, outcome.bookmarks, outcome.errors,
+                company, map_sections(company, outcome.sections), outcome.bookmarks, outcome.errors,
                 session=SessionWrite(stored.ticket, session.to_state(), stored.version),
             )
         except Exception as exc:

@@ -9,7 +9,7 @@ from typing import Any
 
 from lxml.etree import _Element
 
-from .query_catalog import STREAM_FOR_DEL_TYPE
+from .query_catalog import DELETED_TAG, STREAM_FOR_DEL_TYPE
 
 EDITION = "qbd"
 Record = dict[str, Any]
@@ -356,6 +356,12 @@ LINE_STREAMS: dict[str, tuple[str, str]] = {
 }
 
 
+# Header stream -> (line stream, header key column): the inverse of LINE_STREAMS.
+LINES_OF_HEADER: dict[str, tuple[str, str]] = {
+    header: (lines, key) for lines, (header, key) in LINE_STREAMS.items()
+}
+
+
 def line_rows(header: Record, header_key: str) -> Iterator[Record]:
     """The denormalised `*_lines` rows of one header (none for a deleted header)."""
     if header.get("_sdc_deleted_at"):
@@ -402,3 +408,38 @@ def deleted_record(company: str, ret: Node) -> Record | None:
         "entity": text(ret, "TxnDelType") or text(ret, "ListDelType"), "stream": stream,
         "deleted_at": deleted_at, "updated_at": deleted_at,
     }
+
+
+# --- one object, every stream it feeds -----------------------------------------------
+
+DELETED_RECORDS_STREAM = "deleted_records"
+
+
+def stream_records(company: str, tag: str, ret: Node) -> list[tuple[str, Record]]:
+    """Every (stream, record) one buffered `*Ret` of an entry tagged `tag` produces.
+
+    The one place that says which streams an entry feeds: a header gives its own row and
+    then its lines (mapped once), a deletion gives the deleted row of its stream and a
+    `deleted_records` row, a list object its one row. The QBWC server maps each response
+    with it when the response arrives; a tap run maps with it only entries stored without
+    records (by an older version, or one whose mapping differs from the running code's).
+    """
+    if tag == DELETED_TAG:
+        stream = deleted_stream(ret)
+        if stream is None:
+            return []
+        found = [(stream, deleted_header(company, ret))]
+        record = deleted_record(company, ret)
+        if record is not None:
+            found.append((DELETED_RECORDS_STREAM, record))
+        return found
+    mapper = MAPPERS.get(tag)
+    if mapper is None:
+        return []
+    header = mapper(company, ret)
+    found = [(tag, header)]
+    lines = LINES_OF_HEADER.get(tag)
+    if lines is not None:
+        line_stream, key = lines
+        found.extend((line_stream, row) for row in line_rows(header, key))
+    return found

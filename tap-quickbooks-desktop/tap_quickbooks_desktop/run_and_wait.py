@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from qbc_plugin_kit.failures import SystemicFailure
 
 from .config import server_config
-from .server import QbwcServer
 from .store import StateStore
 
 if TYPE_CHECKING:
@@ -20,6 +19,10 @@ def run_server_for_one_session(
     config: Mapping[str, Any], buffer: StateStore, wait_seconds: float, logger: logging.Logger
 ) -> bool:
     """Serve until every company completed one QBWC session, or the wait runs out."""
+    # Imported here: a plain drain never loads the SOAP server (cheroot, spyne), a third of
+    # its start-up time.
+    from .server import QbwcServer
+
     settings = server_config(config)
     server = QbwcServer(settings, buffer=buffer.reopen())
     companies = [c.company for c in settings.companies]

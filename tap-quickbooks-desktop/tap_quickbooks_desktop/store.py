@@ -17,22 +17,45 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class SectionToStore:
-    """A response section ready for the buffer: its stream tag and object versions."""
+    """A response section ready for the buffer: its stream tag and object versions.
+
+    `records` (object id, stream, record JSON) are the section's records as mapped by
+    `MAPPING_VERSION` `mapping` (see stored_records); None stores the qbXML alone.
+    """
 
     tag: str
     section: str
     body: bytes
     versions: Sequence[tuple[str, str]]
+    records: Sequence[tuple[str, str, bytes]] | None = None
+    mapping: str | None = None
+
+    def record_arrays(self, skip: set[str]) -> dict[str, bytes]:
+        """Per stream, one JSON array of the records of objects not in `skip`."""
+        parts: dict[str, list[bytes]] = {}
+        for object_id, stream, record in self.records or ():
+            if object_id not in skip:
+                parts.setdefault(stream, []).append(record)
+        return {stream: b"[" + b",".join(found) + b"]" for stream, found in parts.items()}
 
 
 @dataclass(frozen=True)
 class Entry:
+    """One buffered response section as a tap run reads it.
+
+    When read for one stream with the running code's mapping version, `records` holds
+    that stream's records as stored (a JSON array; b"" for none) and `body` is empty;
+    otherwise `records` is None and `body` is the qbXML to map.
+    """
+
     seq: int
     company: str
     tag: str
     section: str
     skip_ids: frozenset[str]
     body: bytes
+    records: bytes | None = None
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +150,7 @@ class StateStore(Protocol):
     def max_seq(self) -> int: ...
     def iter_entries(
         self, tags: Sequence[str], companies: Sequence[str], after_seq: int, upto_seq: int,
-        batch_size: int = 8,
+        batch_size: int = 8, *, stream: str | None = None, mapping: str | None = None,
     ) -> Iterator[Entry]: ...
     def prune(self, tag: str, companies: Sequence[str], upto_seq: int) -> int: ...
     def count_entries(self) -> int: ...

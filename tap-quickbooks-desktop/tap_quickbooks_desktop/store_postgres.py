@@ -47,6 +47,13 @@ _SCHEMA = (
         skip_ids TEXT NOT NULL DEFAULT '[]',
         body BYTEA NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS qbd_entries_by_tag ON qbd_entries (tag, company, seq)",
+    # Entries stored with their records (stored_records): tables of their own, so a store
+    # from before them needs no migration.
+    """CREATE TABLE IF NOT EXISTS qbd_entry_mappings (
+        seq BIGINT PRIMARY KEY, mapping TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS qbd_entry_records (
+        seq BIGINT NOT NULL, stream TEXT NOT NULL, body BYTEA NOT NULL,
+        PRIMARY KEY (seq, stream))""",
     """CREATE TABLE IF NOT EXISTS qbd_versions (
         company TEXT NOT NULL, tag TEXT NOT NULL, object_id TEXT NOT NULL, version TEXT NOT NULL,
         PRIMARY KEY (company, tag, object_id))""",
@@ -159,16 +166,28 @@ class PostgresStore:
                 skip = self._register_versions(cur, company, section)
                 if section.versions and len(skip) >= len({i for i, _ in section.versions}):
                     continue
-                rows.append((company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body))
+                mapping = section.mapping if section.records is not None else None
+                rows.append((
+                    (company, section.tag, section.section, now, json.dumps(sorted(skip)), section.body),
+                    mapping, section.record_arrays(skip) if mapping else {},
+                ))
             if rows:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SEQ_LOCK,))
-                for row in rows:
+                for row, mapping, arrays in rows:
                     cur.execute(
                         "INSERT INTO qbd_entries (company, tag, section, received_at, skip_ids, body)"
                         " VALUES (%s, %s, %s, %s, %s, %s) RETURNING seq",
                         row,
                     )
-                    stored.append(int(cur.fetchone()[0]))
+                    seq = int(cur.fetchone()[0])
+                    if mapping:
+                        cur.execute("INSERT INTO qbd_entry_mappings (seq, mapping) VALUES (%s, %s)", (seq, mapping))
+                    if arrays:
+                        cur.executemany(
+                            "INSERT INTO qbd_entry_records (seq, stream, body) VALUES (%s, %s, %s)",
+                            [(seq, stream, body) for stream, body in arrays.items()],
+                        )
+                    stored.append(seq)
             for query, value in (bookmarks or {}).items():
                 cur.execute(
                     "INSERT INTO qbd_bookmarks (company, query, value, updated_at) VALUES (%s, %s, %s, %s)"
@@ -302,30 +321,53 @@ class PostgresStore:
 
     def iter_entries(
         self, tags: Sequence[str], companies: Sequence[str], after_seq: int, upto_seq: int,
-        batch_size: int = 8,
+        batch_size: int = 8, *, stream: str | None = None, mapping: str | None = None,
     ) -> Iterator[Entry]:
         if not tags or not companies:
             return
+        if stream is not None and mapping is not None:
+            query = (
+                "SELECT e.seq, e.company, e.tag, e.section, e.skip_ids, e.received_at,"
+                " CASE WHEN m.mapping = %s THEN ''::bytea ELSE e.body END,"
+                " CASE WHEN m.mapping = %s THEN coalesce(r.body, ''::bytea) END"
+                " FROM qbd_entries e LEFT JOIN qbd_entry_mappings m ON m.seq = e.seq"
+                " LEFT JOIN qbd_entry_records r ON r.seq = e.seq AND r.stream = %s"
+                " WHERE e.tag = ANY(%s) AND e.company = ANY(%s) AND e.seq > %s AND e.seq <= %s"
+                " ORDER BY e.seq LIMIT %s"
+            )
+            leading: tuple[object, ...] = (mapping, mapping, stream)
+        else:
+            query = (
+                "SELECT seq, company, tag, section, skip_ids, received_at, body, NULL::bytea FROM qbd_entries"
+                " WHERE tag = ANY(%s) AND company = ANY(%s) AND seq > %s AND seq <= %s"
+                " ORDER BY seq LIMIT %s"
+            )
+            leading = ()
         last = after_seq
         while True:
             with self._transaction() as cur:
-                cur.execute(
-                    "SELECT seq, company, tag, section, skip_ids, body FROM qbd_entries"
-                    " WHERE tag = ANY(%s) AND company = ANY(%s) AND seq > %s AND seq <= %s"
-                    " ORDER BY seq LIMIT %s",
-                    (list(tags), list(companies), last, upto_seq, batch_size),
-                )
+                cur.execute(query, (*leading, list(tags), list(companies), last, upto_seq, batch_size))
                 rows = cur.fetchall()
             if not rows:
                 return
-            for seq, company, tag, section, skip_ids, body in rows:
-                yield Entry(int(seq), company, tag, section, frozenset(json.loads(skip_ids)), bytes(body))
+            for seq, company, tag, section, skip_ids, received_at, body, records in rows:
+                yield Entry(
+                    int(seq), company, tag, section, frozenset(json.loads(skip_ids)), bytes(body),
+                    None if records is None else bytes(records),
+                    received_at.astimezone(UTC) if received_at is not None else None,
+                )
                 last = int(seq)
 
     def prune(self, tag: str, companies: Sequence[str], upto_seq: int) -> int:
         if not companies or upto_seq <= 0:
             return 0
         with self._transaction() as cur:
+            for table in ("qbd_entry_records", "qbd_entry_mappings"):
+                cur.execute(
+                    f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM qbd_entries"  # noqa: S608
+                    " WHERE tag = %s AND company = ANY(%s) AND seq <= %s)",
+                    (tag, list(companies), upto_seq),
+                )
             cur.execute(
                 "DELETE FROM qbd_entries WHERE tag = %s AND company = ANY(%s) AND seq <= %s",
                 (tag, list(companies), upto_seq),

@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from qbc_plugin_kit.singer_output import BufferedSingerWriter, fast_record_writer
+from qbc_plugin_kit.singer_output import (
+    BufferedSingerWriter,
+    fast_record_writer,
+    is_sdk_text_of_json_values,
+)
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import Stream
 
 from .config import company_keys
 from .qbxml_parser import iter_rets
 from .query_catalog import DELETED_TAG
-from .record_mapping import (
-    LINE_STREAMS,
-    MAPPERS,
-    Node,
-    Record,
-    deleted_header,
-    deleted_record,
-    deleted_stream,
-    line_rows,
-    to_node,
-)
+from .record_mapping import LINE_STREAMS, Node, Record, stream_records, to_node
 from .store import Entry, StateStore
+from .stored_records import MAPPING_VERSION, decode_record, decode_records, split_records
 
 if TYPE_CHECKING:
     from .tap import TapQuickBooksDesktop
@@ -65,6 +62,9 @@ class BufferStream(Stream):
     The state's `buffer_sequence` moves only past entries whose records have all been
     emitted, so a STATE message is always safe to resume from; `updated_at` stays the
     catalog's replication key (QuickBooks' TimeModified) for targets and Meltano.
+    Records come as the QBWC server stored them when the response arrived
+    (stored_records); an entry stored without them is mapped from its qbXML here.
+    `time_extracted` is when the server received the response from QuickBooks.
     """
 
     primary_keys: ClassVar[list[str]] = ["company_id", "id"]  # type: ignore[misc]
@@ -76,6 +76,9 @@ class BufferStream(Stream):
     _increment_stream_state = _keep_newest_updated_at  # type: ignore[assignment]
     # Buffer tags whose entries this stream reads.
     tags: ClassVar[tuple[str, ...]] = ()
+    # Entries read per query: each is one page (MaxReturned objects) of one query, its
+    # records up to a few MiB; 4 keeps the peak near 20 MiB above start-up, at no CPU cost.
+    ENTRIES_PER_QUERY = 4
 
     def __init__(self, tap: TapQuickBooksDesktop) -> None:
         schema = json.loads((SCHEMAS_DIR / f"{self.name}.json").read_text(encoding="utf-8"))
@@ -83,6 +86,9 @@ class BufferStream(Stream):
         self._qbd_tap = tap
         self._fast_writer: BufferedSingerWriter | None = None
         self._fast_writer_checked = False
+        self._time_extracted: datetime | None = None
+        # The record being emitted and its stored JSON, when that is the SDK's text.
+        self._stored_text: tuple[Record, bytes] | None = None
 
     def _write_record_message(self, record: Record) -> None:
         # Records are built to the schema: with every property selected and no stream map,
@@ -94,8 +100,19 @@ class BufferStream(Stream):
         if writer is None:
             super()._write_record_message(record)
             return
-        writer.write_record(self.name, record)
+        stored = self._stored_text
+        if stored is not None and stored[0] is record:
+            writer.write_record_json(self.name, stored[1], self._time_extracted)
+        else:
+            writer.write_record(self.name, record, self._time_extracted)
         self.state_manager.is_flushed = False
+
+    def _generate_record_messages(self, record: Record) -> Generator[RecordMessage, None, None]:
+        # The SDK's path (stream maps, deselected properties) stamps the same time.
+        for message in super()._generate_record_messages(record):
+            if self._time_extracted is not None:
+                message.time_extracted = self._time_extracted
+            yield message
 
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[Record]:
         buffer: StateStore = self._qbd_tap.buffer
@@ -103,54 +120,53 @@ class BufferStream(Stream):
         state = self.stream_state
         after = int(state.get(SEQUENCE_KEY) or 0)
         upto = self._qbd_tap.drain_high_water
-        for entry in buffer.iter_entries(self.tags, companies, after, upto):
-            for element in iter_rets(entry.body):
-                ret = to_node(element)
-                if _object_id(ret) in entry.skip_ids:
-                    continue
-                yield from self.records_for(entry, ret)
+        for entry in buffer.iter_entries(
+            self.tags, companies, after, upto, self.ENTRIES_PER_QUERY,
+            stream=self.name, mapping=MAPPING_VERSION,
+        ):
+            self._time_extracted = entry.received_at
+            if entry.records is None:
+                yield from self.map_entry(entry)
+            elif not entry.records:
+                pass  # mapped: no records of this stream
+            elif is_sdk_text_of_json_values(entry.records):
+                # Each record's stored JSON is the line's text: written as it is, and
+                # decoded only for the SDK's per-record bookkeeping (state, counts).
+                for raw in split_records(entry.records):
+                    record = decode_record(raw)
+                    self._stored_text = (record, bytes(raw))
+                    yield record
+                self._stored_text = None
+            else:
+                yield from decode_records(entry.records)
             state[SEQUENCE_KEY] = entry.seq
         state[SEQUENCE_KEY] = max(after, upto)
 
-    def records_for(self, entry: Entry, ret: Node) -> Iterator[Record]:
-        raise NotImplementedError
+    def map_entry(self, entry: Entry) -> Iterator[Record]:
+        """This stream's records of an entry stored without them (qbXML only)."""
+        for element in iter_rets(entry.body):
+            ret = to_node(element)
+            if _object_id(ret) in entry.skip_ids:
+                continue
+            for stream, record in stream_records(entry.company, entry.tag, ret):
+                if stream == self.name:
+                    yield record
 
 
 class ObjectStream(BufferStream):
     """A list or transaction header stream; deletions become rows with _sdc_deleted_at."""
 
-    def __init__(self, tap: TapQuickBooksDesktop) -> None:
-        super().__init__(tap)
-        self._mapper = MAPPERS[self.name]
-
     @property
     def tags(self) -> tuple[str, ...]:  # type: ignore[override]
         return (self.name, DELETED_TAG)
-
-    def records_for(self, entry: Entry, ret: Node) -> Iterator[Record]:
-        if entry.tag == DELETED_TAG:
-            if deleted_stream(ret) == self.name:
-                yield deleted_header(entry.company, ret)
-            return
-        yield self._mapper(entry.company, ret)
 
 
 class LineStream(BufferStream):
     """One row per transaction line, the header's key fields repeated."""
 
-    def __init__(self, tap: TapQuickBooksDesktop) -> None:
-        header, key = LINE_STREAMS[self.name]
-        super().__init__(tap)
-        self._header_mapper = MAPPERS[header]
-        self._header = header
-        self._key = key
-
     @property
     def tags(self) -> tuple[str, ...]:  # type: ignore[override]
-        return (self._header,)
-
-    def records_for(self, entry: Entry, ret: Node) -> Iterator[Record]:
-        yield from line_rows(self._header_mapper(entry.company, ret), self._key)
+        return (LINE_STREAMS[self.name][0],)
 
 
 class DeletedRecordsStream(BufferStream):
@@ -159,11 +175,6 @@ class DeletedRecordsStream(BufferStream):
     name = "deleted_records"
     primary_keys: ClassVar[list[str]] = ["company_id", "stream", "id"]  # type: ignore[misc]
     tags: ClassVar[tuple[str, ...]] = (DELETED_TAG,)
-
-    def records_for(self, entry: Entry, ret: Node) -> Iterator[Record]:
-        record = deleted_record(entry.company, ret)
-        if record is not None:
-            yield record
 
 
 class AccountsStream(ObjectStream):
