@@ -148,7 +148,8 @@ def steps(quick: bool) -> list[Step]:
     ]
     for index, transactions in enumerate(size.qbd_transactions):
         found.append(Step("qbd" if index == 0 else "qbd_large", f"tap-quickbooks-desktop drain, {transactions:,} "
-                          "transactions", [py, "bench/tap_qbd.py", "--transactions", str(transactions)]))
+                          "transactions", [py, "bench/tap_qbd.py", "--transactions", str(transactions),
+                                           "--output", f"bench/results/tap_qbd{'' if index == 0 else '_large'}.md"]))
     found += [
         Step("databricks", "target-databricks vs the MeltanoLabs approach",
              [py, "bench/target_databricks.py", "--rows", str(size.databricks_rows),
