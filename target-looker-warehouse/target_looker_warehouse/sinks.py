@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 import typing as t
 import uuid
 
@@ -46,6 +47,9 @@ def unicode_name(name: str) -> str:
 
 # A slim record's encoded row (a COPY line, or a tuple of text tokens).
 _ROW = "__qbc_row__"
+# Where a slim record's input line is kept: (offset, length) in its sink's line file. Lines are
+# read again only to set a record aside; in memory they were half a batch's size.
+_LINE_AT = "__tlw_line_at__"
 
 
 class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
@@ -72,6 +76,8 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         # What a slim record keeps besides its row: keys and version fields (for the
         # de-duplication and the dead-letter key), the input line and letter id.
         self._slim_fields = tuple(dict.fromkeys([*self._key_properties, *self.key_properties, *VERSION_COLUMNS]))
+        self._lines: t.IO[bytes] | None = None  # this batch's input lines (see _LINE_AT)
+        self._lines_size = 0
 
     def conform_name(self, name: str, object_type: str | None = None) -> str:
         # Called for every key of every record by the SDK: memoise the regex work.
@@ -128,6 +134,11 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         records: list[dict[str, t.Any]] = context.get("records", [])
         if records:
             self.deliver(records, self._load, classify)
+        if self._lines is not None and self._pending_batch is None:
+            # Every record of the batch landed or was set aside: its lines are not needed again.
+            self._lines.seek(0)
+            self._lines.truncate()
+            self._lines_size = 0
 
     # -- bulk intake (the target's fast record path, see target.py) ---------------------------
 
@@ -174,12 +185,37 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         except (ValueError, OverflowError) as exc:
             raise RecordRefused(f"unreadable value: {exc}") from exc
         slim = {name: record.get(name) for name in self._slim_fields}
-        slim[LINE] = record[LINE]
+        slim[_LINE_AT] = self._keep_line(record[LINE])
         if LETTER in record:
             slim[LETTER] = record[LETTER]
         slim[_ROW] = row
         self.tally_record_read()
         self.process_record(slim, context)
+
+    def _keep_line(self, line: str) -> tuple[int, int]:
+        if self._lines is None:
+            self._lines = tempfile.TemporaryFile(prefix="tlw-lines-")  # noqa: SIM115 - closed in clean_up
+        data = line.encode("utf-8", "surrogatepass")
+        self._lines.write(data)
+        at = (self._lines_size, len(data))
+        self._lines_size += len(data)
+        return at
+
+    def set_aside(self, record: dict[str, t.Any], reason: str) -> None:
+        at = record.get(_LINE_AT)
+        if at is not None and self._lines is not None:
+            self._lines.flush()
+            self._lines.seek(at[0])
+            line = self._lines.read(at[1]).decode("utf-8", "surrogatepass")
+            self._lines.seek(0, 2)
+            record = {**record, LINE: line}
+        super().set_aside(record, reason)
+
+    def clean_up(self) -> None:
+        if self._lines is not None:
+            self._lines.close()
+            self._lines = None
+        super().clean_up()
 
     def _encode_checked(self, record: dict[str, t.Any], encoder: RowEncoder) -> tuple[str, ...]:
         validator = self._compiled_validator_with_formats()
