@@ -59,8 +59,12 @@ KEY = ["company_id", "invoice_id", "line_id"]
 
 
 def make_input(rows: int) -> Path:
+    """N invoice_lines records, four lines per invoice; every line carries its invoice's version
+    (updated_at and sync_token of the header, as the taps write them), so a loader that keeps
+    the record model's line rules flags none of them as dropped from a newer version."""
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"invoice_lines_{rows}.singer"
+    # "v2": the lines of one invoice share its version (the earlier files gave each line its own).
+    path = DATA / f"invoice_lines_v2_{rows}.singer"
     if path.exists():
         return path
     rng = random.Random(42)
@@ -75,7 +79,7 @@ def make_input(rows: int) -> Path:
                 "line_id": str(n % 4 + 1), "line_num": n % 4 + 1, "doc_number": str(100000 + n // 4),
                 "txn_date": (dt.date(2026, 1, 1) + dt.timedelta(days=n % 300)).isoformat(), "currency": "USD",
                 "exchange_rate": None, "customer_id": str(n % 5000), "vendor_id": None,
-                "updated_at": (base + dt.timedelta(seconds=n)).isoformat(), "sync_token": n % 7,
+                "updated_at": (base + dt.timedelta(seconds=n // 4)).isoformat(), "sync_token": (n // 4) % 7,
                 "edit_sequence": None, "_sdc_deleted_at": None, "detail_type": "SalesItemLineDetail",
                 "description": f"Consulting hours, engagement {n % 997}", "amount": str(price * quantity),
                 "item_id": str(n % 300), "item_name": f"Service {n % 300}", "account_id": "79",
@@ -134,31 +138,39 @@ def run(command: list[str], config: dict | None, input_path: Path) -> tuple[floa
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
-def read_back_postgres(dsn: str, table: str) -> tuple[int, int, Decimal]:
+# Live rows: a loader that keeps soft deletions (ours) must not have flagged any line deleted.
+_LIVE = {True: " WHERE _sdc_deleted_at IS NULL", False: ""}
+
+
+def read_back_postgres(dsn: str, table: str, ours: bool = False) -> tuple[int, int, Decimal, int]:
     import psycopg
 
     with psycopg.connect(dsn) as conn:
         row = conn.execute(
             f"SELECT COUNT(*), COUNT(DISTINCT (company_id, invoice_id, line_id)), "  # noqa: S608
             f"COALESCE(SUM(amount::numeric), 0) FROM {table}").fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]), Decimal(row[2])
+        live = conn.execute(f"SELECT COUNT(*) FROM {table}{_LIVE[ours]}").fetchone()  # noqa: S608
+    assert row is not None and live is not None
+    return int(row[0]), int(row[1]), Decimal(row[2]), int(live[0])
 
 
-def read_back_duckdb(path: str, table: str) -> tuple[int, int, Decimal]:
+def read_back_duckdb(path: str, table: str, ours: bool = False) -> tuple[int, int, Decimal, int]:
     import duckdb
 
     with duckdb.connect(path, read_only=True) as conn:
         row = conn.execute(
             f"SELECT COUNT(*), COUNT(DISTINCT (company_id, invoice_id, line_id)), "  # noqa: S608
             f"COALESCE(SUM(amount), 0) FROM {table}").fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]), Decimal(row[2])
+        live = conn.execute(f"SELECT COUNT(*) FROM {table}{_LIVE[ours]}").fetchone()  # noqa: S608
+    assert row is not None and live is not None
+    return int(row[0]), int(row[1]), Decimal(row[2]), int(live[0])
 
 
-def check(name: str, found: tuple[int, int, Decimal], want: Expected) -> None:
-    rows, keys, amount = found
+def check(name: str, found: tuple[int, int, Decimal, int], want: Expected) -> None:
+    rows, keys, amount, live = found
     problems = []
+    if live != want.rows:
+        problems.append(f"{want.rows - live} rows flagged deleted, expected none")
     if rows != want.rows:
         problems.append(f"{rows} rows, expected {want.rows}")
     if keys != want.rows:
@@ -255,8 +267,8 @@ def run_one(loader: Loader, input_path: Path, want: Expected, cluster: t.Any, wo
     config = loader.config(destination if loader.ours else cluster.dsn, where)
     extra = loader.extra_args(cluster.dsn, where) if loader.extra_args else []
     seconds, cpu, rss = run([*loader.command, *extra], config, input_path)
-    found = (read_back_postgres(cluster.dsn, table) if loader.dialect == "postgres"
-             else read_back_duckdb(where, table))
+    found = (read_back_postgres(cluster.dsn, table, loader.ours) if loader.dialect == "postgres"
+             else read_back_duckdb(where, table, loader.ours))
     check(loader.name, found, want)
     if loader.dialect == "duckdb":
         Path(where).unlink(missing_ok=True)

@@ -16,7 +16,6 @@ import secrets
 import typing as t
 
 import sqlalchemy as sa
-from looker_sdk import error as looker_error
 from qbc_plugin_kit.checks import Aspect, Check, failed, passed
 from qbc_plugin_kit.failures import Kind, SystemicFailure
 from qbc_plugin_kit.settings_check import unknown_settings
@@ -26,6 +25,8 @@ from target_looker_warehouse.config import SETTINGS_SCHEMA, WarehouseSettings
 from target_looker_warehouse.dialects import dialect_for
 
 LOGGER = logging.getLogger("target-looker-warehouse.check")
+# The Looker SDK (looker_sdk.error included) takes about a second to import: the checks that talk
+# to Looker import it themselves, so a load run never does.
 CONNECT_TIMEOUT_SECONDS = 10
 # Looker permissions: `develop` to validate in a dev workspace, `deploy` to deploy to production.
 DEPLOY_PERMISSIONS = ("develop", "deploy")
@@ -173,6 +174,8 @@ class WarehouseCheck:
         return getattr(self.sdk.auth.transport, "last_status", None)
 
     def looker_project_aspect(self) -> Aspect:
+        from looker_sdk import error as looker_error
+
         name = "Looker project"
         if (blocked := self._looker_blocked(name)) is not None:
             return blocked
@@ -191,6 +194,8 @@ class WarehouseCheck:
         return passed(name, f"project {project_id}{git}")
 
     def looker_rights_aspect(self) -> Aspect:
+        from looker_sdk import error as looker_error
+
         name = "Looker deploy rights"
         if (blocked := self._looker_blocked(name)) is not None:
             return blocked
@@ -219,6 +224,8 @@ class WarehouseCheck:
         return passed(name, f"the API user {user.display_name or user.id!r} may validate (develop) and deploy")
 
     def _logout(self) -> None:
+        from looker_sdk import error as looker_error
+
         try:
             self.sdk.auth.logout()
         except looker_error.SDKError:

@@ -94,6 +94,16 @@ def _types(prop: t.Mapping[str, t.Any]) -> tuple[set[str], bool] | None:
     return types, nullable
 
 
+def _is_rendered(value: str) -> bool:
+    """Whether a timestamp text that ``datetime.fromisoformat`` read with an offset has the shape
+    ``isoformat()`` renders (``YYYY-MM-DDTHH:MM:SS[.ffffff]+HH:MM``), so it can be loaded as it
+    is: re-rendering every timestamp of every record cost a tenth of the encoding."""
+    size = len(value)
+    return ((size == 25 or (size == 32 and value[19] == ".")) and value[4] == "-" and value[7] == "-"
+            and value[10] == "T" and value[13] == ":" and value[16] == ":" and value[-6] in "+-"
+            and value[-3] == ":")
+
+
 def _decimal_token(scale: int, precision: int, column: str) -> t.Callable[[t.Any], str]:
     integer_digits = precision - scale
 
@@ -153,6 +163,8 @@ def _fast_converter(prop: t.Mapping[str, t.Any], family: Family, column: str, sc
                 parsed = _datetime_fromisoformat(value)
             except ValueError:
                 raise NeedsFullCheck from None
+            if parsed.tzinfo is not None and _is_rendered(value):
+                return value  # already as isoformat() renders it: the databases read the same instant
             # Singer timestamps without an offset are UTC by the Singer spec.
             return (parsed if parsed.tzinfo else parsed.replace(tzinfo=_UTC)).isoformat()
         return none_or(timestamp)

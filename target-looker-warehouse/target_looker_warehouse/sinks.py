@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 import typing as t
 import uuid
 
@@ -16,7 +17,13 @@ from qbc_plugin_kit.delivery import LETTER, LINE, DeliverySink, private_keys_rem
 from qbc_plugin_kit.failures import RecordRefused
 from qbc_plugin_kit.record_model import LINE_HEADERS, SOURCE_COLUMN, audit_source
 from qbc_plugin_kit.validation import RecordValidator
-from qbc_plugin_kit.version_order import VERSION_COLUMNS, newest_per_key, version_key
+from qbc_plugin_kit.version_order import (
+    SYNC_TOKEN,
+    UPDATED_AT,
+    VERSION_COLUMNS,
+    newest_per_key,
+    version_key,
+)
 from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.sql import SQLSink
 
@@ -46,6 +53,23 @@ def unicode_name(name: str) -> str:
 
 # A slim record's encoded row (a COPY line, or a tuple of text tokens).
 _ROW = "__qbc_row__"
+# Where a slim record's input line is kept: (offset, length) in its sink's line file. Lines are
+# read again only to set a record aside; in memory they were half a batch's size.
+_LINE_AT = "__tlw_line_at__"
+
+
+def _version_needs_reading(record: t.Mapping[str, t.Any]) -> bool:
+    """For a record whose version fields the fast converters took (timestamps that parse, an
+    integer sync_token), whether the version order could still refuse it: a timestamp in year 1
+    or 9999 (an offset can take it out of range in UTC) or a negative sync_token."""
+    token = record.get(SYNC_TOKEN)
+    if token is not None and token < 0:
+        return True
+    for name in (UPDATED_AT, "_sdc_deleted_at"):
+        value = record.get(name)
+        if value is not None and value[:4] in ("0001", "9999"):
+            return True
+    return False
 
 
 class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
@@ -72,6 +96,9 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         # What a slim record keeps besides its row: keys and version fields (for the
         # de-duplication and the dead-letter key), the input line and letter id.
         self._slim_fields = tuple(dict.fromkeys([*self._key_properties, *self.key_properties, *VERSION_COLUMNS]))
+        self._lines: t.IO[bytes] | None = None  # this batch's input lines (see _LINE_AT)
+        self._vouched: bool | None = None
+        self._lines_size = 0
 
     def conform_name(self, name: str, object_type: str | None = None) -> str:
         # Called for every key of every record by the SDK: memoise the regex work.
@@ -128,8 +155,36 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         records: list[dict[str, t.Any]] = context.get("records", [])
         if records:
             self.deliver(records, self._load, classify)
+        if self._lines is not None and self._pending_batch is None:
+            # Every record of the batch landed or was set aside: its lines are not needed again.
+            self._lines.seek(0)
+            self._lines.truncate()
+            self._lines_size = 0
 
     # -- bulk intake (the target's fast record path, see target.py) ---------------------------
+
+    @property
+    def _versions_vouched(self) -> bool:
+        """Whether a record the fast converters took has version fields the version order reads
+        (see :func:`_version_needs_reading`): updated_at and _sdc_deleted_at are date-time columns,
+        sync_token an integer column."""
+        if self._vouched is None:
+            encoder = self._encoder()
+            families = dict(zip(encoder.sources, encoder.families, strict=True))
+            properties = self.schema.get("properties", {})
+
+            def declared(name: str, kind: str, family: Family, fmt: str | None = None) -> bool:
+                prop = properties.get(name, {})
+                types = prop.get("type")
+                types = {types} if isinstance(types, str) else set(types or [])
+                return (families.get(name) == family and types - {"null"} == {kind}
+                        and prop.get("format") == fmt)
+
+            self._vouched = encoder.fast and (
+                declared(UPDATED_AT, "string", Family.TIMESTAMP, "date-time")
+                and declared(merge_sql.DELETED_AT, "string", Family.TIMESTAMP, "date-time")
+                and declared(SYNC_TOKEN, "integer", Family.INTEGER))
+        return self._vouched
 
     def _encoder(self) -> RowEncoder:
         if self._row_encoder is None:
@@ -163,23 +218,51 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         record["_sdc_sync_started_at"] = self.sync_started_at
         record[SOURCE_COLUMN] = audit_source(self.stream_name, record)
         encoder = self._encoder()
+        vouched = self._versions_vouched
         try:
             row = encoder.encode_fast(record)
         except NeedsFullCheck:
             row = encoder.row(self._encode_checked(record, encoder))
+            vouched = False
         except ValueConversionError as error:
             raise RecordRefused(str(error)) from error
-        try:
-            version_key(record)
-        except (ValueError, OverflowError) as exc:
-            raise RecordRefused(f"unreadable value: {exc}") from exc
+        if not vouched or _version_needs_reading(record):
+            try:
+                version_key(record)
+            except (ValueError, OverflowError) as exc:
+                raise RecordRefused(f"unreadable value: {exc}") from exc
         slim = {name: record.get(name) for name in self._slim_fields}
-        slim[LINE] = record[LINE]
+        slim[_LINE_AT] = self._keep_line(record[LINE])
         if LETTER in record:
             slim[LETTER] = record[LETTER]
         slim[_ROW] = row
         self.tally_record_read()
         self.process_record(slim, context)
+
+    def _keep_line(self, line: str) -> tuple[int, int]:
+        if self._lines is None:
+            self._lines = tempfile.TemporaryFile(prefix="tlw-lines-")  # noqa: SIM115 - closed in clean_up
+        data = line.encode("utf-8", "surrogatepass")
+        self._lines.write(data)
+        at = (self._lines_size, len(data))
+        self._lines_size += len(data)
+        return at
+
+    def set_aside(self, record: dict[str, t.Any], reason: str) -> None:
+        at = record.get(_LINE_AT)
+        if at is not None and self._lines is not None:
+            self._lines.flush()
+            self._lines.seek(at[0])
+            line = self._lines.read(at[1]).decode("utf-8", "surrogatepass")
+            self._lines.seek(0, 2)
+            record = {**record, LINE: line}
+        super().set_aside(record, reason)
+
+    def clean_up(self) -> None:
+        if self._lines is not None:
+            self._lines.close()
+            self._lines = None
+        super().clean_up()
 
     def _encode_checked(self, record: dict[str, t.Any], encoder: RowEncoder) -> tuple[str, ...]:
         validator = self._compiled_validator_with_formats()

@@ -91,3 +91,18 @@ def test_checked_encoding_refuses_a_value_its_column_would_round() -> None:
         encoder().encode_checked({"id": "1", "amount": D("0.00000000001")})
     assert encoder().encode_checked({"id": "1", "amount": D("1E+3")})[2] == "1000"
     assert family_for_schema(SCHEMA["properties"]["amount"]) == Family.DECIMAL
+
+
+@pytest.mark.parametrize("text", [
+    "2026-01-01T09:00:00-08:00", "2026-01-01T09:00:00.123456+05:30", "2026-01-01T09:00:00.000000+00:00",
+    "2026-01-01T09:00:00Z", "2026-01-01 09:00:00+00:00", "2026-01-01T09:00:00", "2026-01-01T09:00:00.5-03:00",
+])
+def test_a_timestamp_travels_in_the_form_the_databases_read_as_the_same_instant(text: str) -> None:
+    import datetime as dt
+
+    token = encoder().encode_fast({"id": "1", "updated_at": text}).split("\t")[5]
+    # What every dialect reads: YYYY-MM-DDTHH:MM:SS[.ffffff]+HH:MM, the instant unchanged
+    # (a timestamp without an offset is UTC, as Singer says).
+    assert len(token) in (25, 32) and token[10] == "T" and token[-6] in "+-"
+    sent = dt.datetime.fromisoformat(text)
+    assert dt.datetime.fromisoformat(token) == (sent if sent.tzinfo else sent.replace(tzinfo=dt.UTC))
