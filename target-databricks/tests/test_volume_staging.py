@@ -179,3 +179,13 @@ def test_auto_sends_small_batches_as_parameters_and_large_ones_through_the_volum
     assert sum(r[3] for r in large) == sum(
         Decimal(f"{i * 7919 % 100000}.{i % 100:02d}") for i in range(count))
     assert sql(f"LIST '/Volumes/{catalog}/{schema}/staging'") == []
+
+    # A record too large for one statement's parameters takes the Volume even in a small batch,
+    # instead of being set aside (as it is without a Volume).
+    big = "x" * 1_100_000
+    run_target({**config, "batch_size_rows": 2}, [
+        schema_message("memos_big", MEMO, KEYS),
+        record("memos_big", company_id="9130", id="big", memo=big, total_amount=Decimal("1.10"))])
+    assert databricks_faults.count("volume_files") == 4
+    assert sql(f"SELECT length(memo), total_amount FROM `{catalog}`.`{schema}`.`memos_big`") == [
+        (1_100_000, Decimal("1.10"))]
