@@ -48,11 +48,14 @@ _SURELY_SMALL = MAX_PARAMETER_BYTES // 6
 # `staging: auto` sends a batch through the Volume (Parquet, PUT, COPY INTO: five statements
 # whatever its size) when its values add up to at least this many bytes of text, else as query
 # parameters (one MERGE while the rows fit one 900 kB parameter; past that a staging table and
-# one INSERT per chunk). Set from `python bench/target_databricks.py --rows 12000 --batch-sizes
-# 3000,6000,12000 --loaders parameter,volume` (bench/results/target_databricks.md; ~203 bytes of
-# values per row): 3,000 rows (~0.6 MB, one parameter) took the same wall time either way with
-# fewer statements and less CPU as parameters; 6,000 rows (~1.2 MB, two parameters) loaded
-# 1.41x faster through the Volume. So: the Volume once a batch no longer fits one parameter.
+# one INSERT per chunk). Set from `python bench/target_databricks.py --rows 20000 --batch-sizes
+# 1000,5000,20000 --update-rows 2000` (bench/results/target_databricks.md; ~203 bytes of values
+# per invoice row, so 1 MB is ~5,000 rows, about one parameter's worth): at 1,000-row batches
+# the parameter path used half the engine CPU of the Volume path (17.8-30.9 s against 36.9 s for
+# 20,000 rows, 11.5 against 52 statements per 10,000 rows); at 5,000 the two were even (528 and
+# 543 rows/s, engine 4.7 and 4.0 s); at 20,000 the Volume was 1.45x faster (1,046 against 719
+# rows/s, engine 1.5 against 2.6 s), and at 50,000 (200,000 rows) 1.13x (745 against 660 rows/s,
+# engine 24.3 against 30.4 s; bench/results/target_databricks_200k.md).
 AUTO_VOLUME_MIN_BYTES = 1_000_000
 
 
