@@ -1,18 +1,30 @@
-"""target-databricks throughput against the MeltanoLabs approach, on the same local engine.
+"""target-databricks' two staging paths against the MeltanoLabs approach, on the same local engine.
 
-Both loaders get the same invoice-like rows and upsert them into a fresh table on the local
-Spark SQL warehouse (sandboxes.databricks: Spark Thrift Server + Iceberg behind the adapter).
+Every loader gets the same invoice-like rows (a Singer file written once) and upserts them into
+a fresh table on the local Spark SQL warehouse (sandboxes.databricks: Spark Thrift Server +
+Iceberg behind the adapter), at several batch sizes, in alternating order:
 
-* target-databricks: the real target, in process (SDK message parsing, validation, dedupe,
-  one JSON parameter per <= 900 kB chunk into a staging table, one MERGE per batch).
-* baseline: MeltanoLabs target-databricks' load path, re-implemented here from its design:
+* ``parameter``: the real target (``target-databricks`` console command, its own process),
+  ``staging: insert``: the batch's rows as JSON query parameters (<= 900 kB each), one MERGE;
+  a batch larger than one parameter goes through a staging table first.
+* ``volume``: the same target, ``staging: volume``: one Parquet file PUT into a Unity Catalog
+  Volume, ``COPY INTO`` a staging table, one MERGE.
+* ``auto``: the same target with the default ``staging: auto`` and a Volume configured: each
+  batch takes one of the two paths by its size (``AUTO_VOLUME_MIN_BYTES`` in sinks.py).
+* ``baseline``: MeltanoLabs target-databricks' load path, re-implemented here from its design:
   every value inlined as a literal into ``MERGE ... USING (SELECT CAST(..) FROM VALUES ...)``,
-  20 000 cells per statement, numbers as DOUBLE, as a sink of the same singer-sdk, so both
-  pay the same Singer parsing and record validation. It writes no audit columns (MeltanoLabs'
-  default); target-databricks writes eight more columns per row.
+  20 000 cells per statement, numbers as DOUBLE, as a sink of the same singer-sdk (its own
+  process too), so both pay the same Singer parsing and record validation. It writes no audit
+  columns (MeltanoLabs' default); target-databricks writes eight more columns per row.
 
-Usage: python -m bench.target_databricks --rows 100000 [--batch-rows 50000]
-       python -m bench.target_databricks --quick     # 20,000 rows, for bench/run's quick mode
+Per load: rows/s, the loader process's CPU seconds and peak RSS (``os.wait4``), and SQL
+statements per 10,000 rows, counted by the sandbox warehouse (thrift ``ExecuteStatement``
+calls, so PUT/REMOVE/COPY INTO and the target's DDL count too). Every table is read back
+(row count, distinct keys, exact Decimal sum; the baseline's DOUBLE sum to the cent); a
+mismatch ends the bench with exit 1.
+
+Usage: python bench/target_databricks.py --rows 100000 [--batch-sizes 1000,10000,50000]
+       python bench/target_databricks.py --quick     # 20,000 rows, for bench/run's quick mode
 Writes bench/results/target_databricks.md; `measure()` returns the figures as a dict.
 """
 
@@ -24,10 +36,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import logging
+import os
 import platform
-import resource
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import typing as t
 from decimal import Decimal
@@ -36,12 +52,14 @@ from pathlib import Path
 # This file's name is the plugin's package name: drop bench/ from the import path first.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from sandboxes.databricks import LocalWarehouse  # noqa: E402
 from singer_sdk import typing as th  # noqa: E402
 from singer_sdk.sinks import BatchSink  # noqa: E402
 from singer_sdk.target_base import Target  # noqa: E402
 from target_databricks.row_encoding import to_json_text  # noqa: E402
-from target_databricks.target import TargetDatabricks  # noqa: E402
+from target_databricks.sinks import AUTO_VOLUME_MIN_BYTES  # noqa: E402
+
+if t.TYPE_CHECKING:
+    from sandboxes.databricks import LocalWarehouse
 
 RESULTS = Path(__file__).parent / "results" / "target_databricks.md"
 COLUMNS = {
@@ -59,6 +77,11 @@ SCHEMA = {
     "sync_token": {"type": ["integer", "null"]},
 }
 CELLS_PER_STATEMENT = 20_000
+LOADERS = ("parameter", "volume", "auto", "baseline")
+STAGING = {"parameter": "insert", "volume": "volume", "auto": "auto"}
+VOLUME = "bench_staging"
+QUICK_ROWS = 20_000
+DEFAULT_BATCH_SIZES = (1_000, 10_000, 50_000)
 
 
 def rows(count: int, version: int = 1) -> t.Iterator[dict[str, t.Any]]:
@@ -77,39 +100,18 @@ def rows(count: int, version: int = 1) -> t.Iterator[dict[str, t.Any]]:
         }
 
 
-class SingerInput:
-    """Singer messages generated while the target reads them (no 1M-line buffer)."""
-
-    def __init__(self, count: int, version: int = 1) -> None:
-        self.count = count
-        self.version = version
-
-    def __iter__(self) -> t.Iterator[str]:
-        yield to_json_text({"type": "SCHEMA", "stream": "invoices", "schema":
-                            {"type": "object", "properties": SCHEMA},
-                            "key_properties": ["company_id", "id"]}) + "\n"
-        for row in rows(self.count, self.version):
-            yield to_json_text({"type": "RECORD", "stream": "invoices", "record": row}) + "\n"
+def write_input(path: Path, count: int, version: int = 1) -> Path:
+    """The Singer messages a tap would send, written once and fed to every loader's stdin."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write(to_json_text({"type": "SCHEMA", "stream": "invoices", "schema":
+                                {"type": "object", "properties": SCHEMA},
+                                "key_properties": ["company_id", "id"]}) + "\n")
+        for row in rows(count, version):
+            out.write(to_json_text({"type": "RECORD", "stream": "invoices", "record": row}) + "\n")
+    return path
 
 
-def load_with_target(warehouse: LocalWarehouse, schema: str, count: int, batch_rows: int,
-                     version: int = 1) -> float:
-    config = {
-        "server_hostname": warehouse.server_hostname, "http_path": warehouse.http_path,
-        "access_token": warehouse.access_token, "catalog": warehouse.catalog, "default_target_schema": schema,
-        "ca_bundle": str(warehouse.ca_file), "table_provider": "iceberg",
-        "connector_telemetry": False,
-        "batch_size_rows": batch_rows, "dead_letter_path": "/tmp/bench-target-databricks-dl",
-    }
-    target = TargetDatabricks(config=config, parse_env_config=False)
-    started = time.monotonic()
-    target.listen(file_input=SingerInput(count, version))  # type: ignore[arg-type]
-    elapsed = time.monotonic() - started
-    target.connector.close()
-    if target.delivery.set_aside_counts:
-        raise RuntimeError(f"target-databricks set records aside: {dict(target.delivery.set_aside_counts)}")
-    return elapsed
-
+# The baseline, run as its own process: `python bench/target_databricks.py --baseline-child CONFIG`.
 
 def _literal_select(batch: list[dict[str, t.Any]]) -> tuple[str, dict[str, t.Any]]:
     params: dict[str, t.Any] = {}
@@ -147,24 +149,27 @@ class BaselineTarget(Target):
     config_jsonschema = th.PropertiesList(th.Property("table", th.StringType)).to_dict()
 
 
-def load_with_baseline(warehouse: LocalWarehouse, schema: str, count: int, batch_rows: int,
-                       version: int = 1) -> float:
-    """The same Singer input through the same SDK (parsing, validation), baseline sink."""
-    table = f"`{warehouse.catalog}`.`{schema}`.`invoices`"
-    connection = warehouse.connect(use_inline_params="silent", enable_telemetry=False)
-    started = time.monotonic()
+def baseline_child(config_file: str) -> None:
+    """The same Singer input (stdin) through the same SDK (parsing, validation), baseline sink."""
+    from databricks import sql
+
+    config = json.loads(Path(config_file).read_text(encoding="utf-8"))
+    host, _, port = config["server_hostname"].partition(":")
+    table = f"`{config['catalog']}`.`{config['schema']}`.`invoices`"
+    connection = sql.connect(server_hostname=host, _port=int(port), http_path=config["http_path"],
+                             access_token=config["access_token"],
+                             _tls_trusted_ca_file=config["ca_bundle"],
+                             use_inline_params="silent", enable_telemetry=False)
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS `{warehouse.catalog}`.`{schema}`")
+        cursor.execute(f"CREATE SCHEMA IF NOT EXISTS `{config['catalog']}`.`{config['schema']}`")
         columns = ", ".join(f"`{n}` {tp}" for n, tp in COLUMNS.items())
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
         BaselineSink.target_cursor = cursor  # type: ignore[attr-defined]
         BaselineSink.table = table  # type: ignore[attr-defined]
-        target = BaselineTarget(config={"batch_size_rows": batch_rows, "table": table},
+        target = BaselineTarget(config={"batch_size_rows": config["batch_size_rows"], "table": table},
                                 parse_env_config=False)
-        target.listen(file_input=SingerInput(count, version))  # type: ignore[arg-type]
-    elapsed = time.monotonic() - started
+        target.listen()
     connection.close()
-    return elapsed
 
 
 def _baseline_merge(cursor: t.Any, table: str, batch: list[dict[str, t.Any]], names: str,
@@ -190,127 +195,291 @@ def _plain(value: t.Any, sql_type: str) -> t.Any:
     return value
 
 
-def check(warehouse: LocalWarehouse, schema: str, count: int) -> tuple[int, t.Any]:
-    connection = warehouse.connect(enable_telemetry=False)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*), sum(total_amount) FROM "
-                       f"`{warehouse.catalog}`.`{schema}`.`invoices`")
-        result = cursor.fetchall()[0]
-    connection.close()
-    return int(result[0]), result[1]
+# One load, measured --------------------------------------------------------------------------
+
+class Load(t.NamedTuple):
+    loader: str
+    batch_rows: int
+    rows: int
+    seconds: float
+    cpu_s: float
+    rss_mib: float
+    statements: int
+    load_avg: float
+    engine_cpu_s: float
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds
+
+    @property
+    def statements_per_10k(self) -> float:
+        return self.statements * 10_000 / self.rows
 
 
-QUICK_ROWS = 20_000
+def _target_python() -> str:
+    return sys.executable
 
 
-def measure(rows_count: int = 100_000, batch_rows: int = 50_000, update_rows: int = 20_000,
-            skip_baseline: bool = False) -> dict[str, t.Any]:
-    """Both loaders on one local warehouse; the figures, each sum checked against the input."""
-    expected = sum(r["total_amount"] for r in rows(rows_count))
-    expected_up = expected - sum(r["total_amount"] for r in rows(update_rows)) + sum(
-        r["total_amount"] for r in rows(update_rows, 2))
-    with LocalWarehouse() as warehouse:
-        # A fresh JVM compiles as it goes: warm both paths up so neither pays for it alone.
-        load_with_target(warehouse, "bench_warmup_a", 3000, 3000)
-        load_with_baseline(warehouse, "bench_warmup_b", 3000, 3000)
-        ours = load_with_target(warehouse, "bench_ours", rows_count, batch_rows)
-        ours_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        ours_count, ours_sum = check(warehouse, "bench_ours", rows_count)
-        ours_up = load_with_target(warehouse, "bench_ours", update_rows, batch_rows, 2)
-        ours_up_sum = check(warehouse, "bench_ours", rows_count)[1]
-        base = base_count = base_sum = base_up = base_up_sum = None
-        if not skip_baseline:
-            base = load_with_baseline(warehouse, "bench_base", rows_count, batch_rows)
-            base_count, base_sum = check(warehouse, "bench_base", rows_count)
-            base_up = load_with_baseline(warehouse, "bench_base", update_rows,
-                                         batch_rows, 2)
-            base_up_sum = check(warehouse, "bench_base", rows_count)[1]
-        engine_rss = warehouse.rss_bytes() / 2**20
-
-    return {
-        "rows": rows_count, "batch_rows": batch_rows, "update_rows": update_rows,
-        "expected_sum": expected, "expected_sum_after_update": expected_up,
-        "ours_s": ours, "ours_rss_mib": ours_rss, "ours_count": ours_count, "ours_sum": ours_sum,
-        "ours_exact": ours_sum == expected, "ours_update_s": ours_up, "ours_update_sum": ours_up_sum,
-        "ours_update_exact": ours_up_sum == expected_up,
-        "baseline_s": base, "baseline_count": base_count, "baseline_sum": base_sum,
-        "baseline_update_s": base_up, "baseline_update_sum": base_up_sum,
-        "ratio": None if base is None else base / ours,
-        "update_ratio": None if base_up is None else base_up / ours_up,
-        "engine_rss_mib": engine_rss,
+def run_loader(warehouse: LocalWarehouse, work: Path, loader: str, schema: str, input_file: Path,
+               count: int, batch_rows: int) -> Load:
+    """One loader as its own process on ``input_file``; its wall, CPU and peak RSS from wait4,
+    its statements from the warehouse's own counter."""
+    config: dict[str, t.Any] = {
+        "server_hostname": warehouse.server_hostname, "http_path": warehouse.http_path,
+        "access_token": warehouse.access_token, "catalog": warehouse.catalog,
+        "ca_bundle": str(warehouse.ca_file), "batch_size_rows": batch_rows,
     }
+    if loader == "baseline":
+        config["schema"] = schema
+        argv = [_target_python(), str(Path(__file__).resolve()), "--baseline-child"]
+    else:
+        local = work / f"parquet_{schema}"
+        local.mkdir(exist_ok=True)
+        config.update({
+            "default_target_schema": schema, "table_provider": "iceberg",
+            "connector_telemetry": False, "staging": STAGING[loader],
+            "dead_letter_path": str(work / f"dead_letters_{schema}"),
+        })
+        if loader != "parameter":
+            config.update({"staging_volume": VOLUME, "staging_local_path": str(local)})
+        argv = [str(Path(_target_python()).parent / "target-databricks"), "--config"]
+    config_file = work / f"config_{schema}.json"
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    argv.append(str(config_file))
+    warehouse.faults.reset_counts()
+    load_avg = os.getloadavg()[0]
+    engine_cpu = warehouse.engine_cpu_seconds()
+    started = time.monotonic()
+    with input_file.open("rb") as stdin, (work / f"log_{schema}.txt").open("wb") as log:
+        process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=log)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.monotonic() - started
+    statements = warehouse.faults.count("thrift.ExecuteStatement")
+    engine_cpu = warehouse.engine_cpu_seconds() - engine_cpu
+    if process.returncode != 0:
+        tail = (work / f"log_{schema}.txt").read_text(errors="replace").strip().splitlines()[-5:]
+        raise SystemExit(f"{loader} (batch {batch_rows:,}) failed with exit {process.returncode}: "
+                         + " | ".join(tail))
+    return Load(loader, batch_rows, count, seconds, usage.ru_utime + usage.ru_stime,
+                usage.ru_maxrss / 1024, statements, load_avg, engine_cpu)
+
+
+def prepare_schema(warehouse: LocalWarehouse, loader: str, schema: str) -> None:
+    """A Volume needs its schema, and the target does not create Volumes: the user does."""
+    if loader in ("volume", "auto"):
+        _sql(warehouse, f"CREATE SCHEMA IF NOT EXISTS `{warehouse.catalog}`.`{schema}`")
+        _sql(warehouse, f"CREATE VOLUME IF NOT EXISTS `{warehouse.catalog}`.`{schema}`.`{VOLUME}`")
+
+
+def _sql(warehouse: LocalWarehouse, statement: str) -> list[t.Any]:
+    connection = warehouse.connect(enable_telemetry=False)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+            return cursor.fetchall() if cursor.description else []
+    finally:
+        connection.close()
+
+
+class ReadBack(t.NamedTuple):
+    stored: int
+    distinct_keys: int
+    total: t.Any
+
+
+def read_back(warehouse: LocalWarehouse, schema: str) -> ReadBack:
+    row = _sql(warehouse, "SELECT count(*), count(DISTINCT company_id, id), sum(total_amount) "
+                          f"FROM `{warehouse.catalog}`.`{schema}`.`invoices`")[0]
+    return ReadBack(int(row[0]), int(row[1]), row[2])
+
+
+def verify(loader: str, got: ReadBack, count: int, expected_sum: Decimal, what: str) -> str:
+    """Exact for target-databricks (DECIMAL); the baseline's DOUBLE sum to the cent. A wrong
+    answer ends the bench: a fast wrong load is no figure."""
+    if loader == "baseline":
+        total_ok = Decimal(repr(float(got.total))).quantize(Decimal("0.01")) == expected_sum
+    else:
+        total_ok = got.total == expected_sum
+    if got.stored != count or got.distinct_keys != count or not total_ok:
+        raise SystemExit(f"WRONG ANSWER: {loader} {what}: read back {got.stored:,} rows, "
+                         f"{got.distinct_keys:,} distinct keys, sum {got.total} ; expected "
+                         f"{count:,} rows and keys, sum {expected_sum}")
+    return "exact" if loader != "baseline" else "to the cent (DOUBLE)"
+
+
+def measure(rows_count: int = 100_000, batch_sizes: t.Sequence[int] = DEFAULT_BATCH_SIZES,
+            update_rows: int = 20_000, update_batch_rows: int | None = None,
+            loaders: t.Sequence[str] = LOADERS, rounds: int = 1) -> dict[str, t.Any]:
+    """Every loader at every batch size on one local warehouse, alternating the order from one
+    batch size (and round) to the next; then an update run at ``update_batch_rows``."""
+    from sandboxes.databricks import LocalWarehouse
+
+    sizes = sorted({min(b, rows_count) for b in batch_sizes})
+    update_batch = min(update_batch_rows or sizes[-1], rows_count)
+    if update_batch not in sizes:
+        sizes.append(update_batch)
+    expected = sum((r["total_amount"] for r in rows(rows_count)), Decimal(0))
+    expected_up = expected - sum((r["total_amount"] for r in rows(update_rows)), Decimal(0)) + sum(
+        (r["total_amount"] for r in rows(update_rows, 2)), Decimal(0))
+    loads: list[Load] = []
+    updates: list[Load] = []
+    checks: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-dbx-") as tmp, LocalWarehouse() as warehouse:
+        work = Path(tmp)
+        initial = write_input(work / "initial.jsonl", rows_count)
+        edited = write_input(work / "edited.jsonl", update_rows, 2)
+        warm = write_input(work / "warm.jsonl", 3_000)
+        # A fresh JVM compiles as it goes: warm every path up so none pays for it alone.
+        for loader in loaders:
+            schema = f"bench_warm_{loader}"
+            prepare_schema(warehouse, loader, schema)
+            run_loader(warehouse, work, loader, schema, warm, 3_000, 1_000)
+        turn = 0
+        for round_ in range(rounds):
+            for size in sizes:
+                order = list(loaders) if turn % 2 == 0 else list(reversed(loaders))
+                turn += 1
+                for loader in order:
+                    schema = f"bench_{loader}_{size}_{round_}"
+                    prepare_schema(warehouse, loader, schema)
+                    load = run_loader(warehouse, work, loader, schema, initial, rows_count, size)
+                    checks[loader] = verify(loader, read_back(warehouse, schema), rows_count,
+                                            expected, f"initial load, batch {size:,}")
+                    loads.append(load)
+                    if size == update_batch:
+                        up = run_loader(warehouse, work, loader, schema, edited, update_rows, size)
+                        verify(loader, read_back(warehouse, schema), rows_count, expected_up,
+                               f"update run, batch {size:,}")
+                        updates.append(up)
+                    print(f"{loader:>9} batch {size:>7,}: {load.rows_per_s:>8,.0f} rows/s, "
+                          f"{load.cpu_s:6.1f} CPU s, engine {load.engine_cpu_s:6.1f} CPU s, {load.statements_per_10k:7.1f} statements/10k, "
+                          f"{load.rss_mib:5.0f} MiB (load {load.load_avg:.1f})", file=sys.stderr, flush=True)
+        engine_rss = warehouse.rss_bytes() / 2**20
+    return {"rows": rows_count, "sizes": sizes, "update_rows": update_rows, "update_batch": update_batch,
+            "loads": loads, "updates": updates, "checks": checks, "expected_sum": expected,
+            "expected_sum_after_update": expected_up, "engine_rss_mib": engine_rss, "rounds": rounds}
+
+
+# Report ----------------------------------------------------------------------------------------
+
+def _median(loads: list[Load], attr: str) -> float:
+    return statistics.median(getattr(x, attr) for x in loads)
+
+
+def _spread(loads: list[Load], attr: str, fmt: str) -> str:
+    values = [getattr(x, attr) for x in loads]
+    text = format(statistics.median(values), fmt)
+    return text if len(values) == 1 else f"{text} ({format(min(values), fmt)}-{format(max(values), fmt)})"
+
+
+def report(f: dict[str, t.Any], command: str) -> list[str]:
+    loads: list[Load] = f["loads"]
+    loaders = list(dict.fromkeys(x.loader for x in loads))
+    lines = [
+        "# target-databricks: parameter path, Volume + COPY INTO path and the MeltanoLabs approach",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores shared "
+        "with other jobs (load average at each load's start in the last column; wall-clock "
+        "figures are noisy, CPU seconds and statements are not). Engine: Spark 3.5 Thrift "
+        "Server, local[2], Iceberg tables, behind the sandbox's TLS adapter, which serves "
+        "Volumes and COPY INTO. Each loader runs as its own process on the same Singer file "
+        f"of {f['rows']:,} invoice-like records (10 columns) and upserts them (MERGE on "
+        "company_id + id) into an empty table; each path warmed up on 3,000 rows first; the "
+        f"order of the loaders alternates from one batch size to the next ({f['rounds']} "
+        "round(s); with more, the median and the range).",
+        "",
+        "* parameter: `staging: insert`; volume: `staging: volume`; auto: the default "
+        f"`staging: auto` with `staging_volume` set (Volume path for a batch of at least "
+        f"{AUTO_VOLUME_MIN_BYTES:,} bytes of values, else the parameter path);",
+        "* baseline: MeltanoLabs target-databricks' approach re-implemented on the same SDK "
+        f"(values inlined as literals, MERGE per {CELLS_PER_STATEMENT // len(COLUMNS):,} rows, "
+        "DOUBLE money, no audit columns);",
+        "* CPU s and peak RSS: the loader process (`os.wait4`); engine CPU s: the Spark JVM's "
+        "CPU time during the load (/proc), the warehouse's side of the work; statements: counted "
+        "by the warehouse (thrift ExecuteStatement calls), per 10,000 rows, setup included.",
+        "",
+        "| batch rows | loader | rows/s | CPU s | engine CPU s | statements / 10k rows | peak RSS MiB | vs baseline (rows/s) | vs baseline (CPU) | load avg |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size in f["sizes"]:
+        base = [x for x in loads if x.loader == "baseline" and x.batch_rows == size]
+        for loader in loaders:
+            mine = [x for x in loads if x.loader == loader and x.batch_rows == size]
+            if not mine:
+                continue
+            vs = vs_cpu = ""
+            if base and loader != "baseline":
+                vs = f"{_median(mine, 'rows_per_s') / _median(base, 'rows_per_s'):.2f}x"
+                vs_cpu = f"{_median(base, 'cpu_s') / _median(mine, 'cpu_s'):.2f}x"
+            lines.append(
+                f"| {size:,} | {loader} | {_spread(mine, 'rows_per_s', ',.0f')} | {_spread(mine, 'cpu_s', '.1f')} | "
+                f"{_spread(mine, 'engine_cpu_s', '.1f')} | "
+                f"{_spread(mine, 'statements_per_10k', ',.1f')} | {_spread(mine, 'rss_mib', ',.0f')} | {vs} | "
+                f"{vs_cpu} | {', '.join(f'{x.load_avg:.1f}' for x in mine)} |")
+    lines += [
+        "",
+        f"Read back after every load: {f['rows']:,} rows, {f['rows']:,} distinct keys, "
+        f"sum(total_amount) = {f['expected_sum']} — "
+        + "; ".join(f"{k} {v}" for k, v in f["checks"].items()) + " (a mismatch ends the bench).",
+        "",
+        f"Then {f['update_rows']:,} of those records arrive again, edited (newer updated_at, new "
+        f"amounts), into each {f['rows']:,}-row table loaded with {f['update_batch']:,}-row "
+        f"batches; sums after the update checked against {f['expected_sum_after_update']}:",
+        "",
+        "| loader | rows/s | CPU s | engine CPU s | statements / 10k rows | vs baseline (rows/s) | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    ups: list[Load] = f["updates"]
+    base_up = [x for x in ups if x.loader == "baseline"]
+    for loader in loaders:
+        mine = [x for x in ups if x.loader == loader]
+        if not mine:
+            continue
+        vs = (f"{_median(mine, 'rows_per_s') / _median(base_up, 'rows_per_s'):.2f}x"
+              if base_up and loader != "baseline" else "")
+        lines.append(f"| {loader} | {_spread(mine, 'rows_per_s', ',.0f')} | {_spread(mine, 'cpu_s', '.1f')} | "
+                     f"{_spread(mine, 'engine_cpu_s', '.1f')} | "
+                     f"{_spread(mine, 'statements_per_10k', ',.1f')} | {vs} | "
+                     f"{', '.join(f'{x.load_avg:.1f}' for x in mine)} |")
+    lines += ["", f"Spark engine RSS at the end: {f['engine_rss_mib']:,.0f} MiB."]
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROWS:,} rows, 5,000 updated")
-    parser.add_argument("--batch-rows", type=int, default=50_000)
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK_ROWS:,} rows, 5,000 updated, batches of 1,000 and 10,000")
+    parser.add_argument("--batch-sizes", default=",".join(str(b) for b in DEFAULT_BATCH_SIZES),
+                        help="comma-separated batch sizes (batch_size_rows) to measure every loader at")
+    parser.add_argument("--batch-rows", type=int, default=None,
+                        help="batch size of the update run (default: the largest of --batch-sizes)")
     parser.add_argument("--update-rows", type=int, default=20_000)
-    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--loaders", default=",".join(LOADERS), help=f"subset of {','.join(LOADERS)}")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results file (default: %(default)s)")
+    parser.add_argument("--baseline-child", metavar="CONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.baseline_child:
+        baseline_child(args.baseline_child)
+        return
     if args.quick:
-        args.rows, args.update_rows = QUICK_ROWS, 5_000
-    f = measure(args.rows, args.batch_rows, args.update_rows, args.skip_baseline)
-    expected, expected_up = f["expected_sum"], f["expected_sum_after_update"]
-    ours, ours_rss, ours_count, ours_sum = f["ours_s"], f["ours_rss_mib"], f["ours_count"], f["ours_sum"]
-    ours_up, ours_up_sum = f["ours_update_s"], f["ours_update_sum"]
-    base, base_count, base_sum = f["baseline_s"], f["baseline_count"], f["baseline_sum"]
-    base_up, base_up_sum, engine_rss = f["baseline_update_s"], f["baseline_update_sum"], f["engine_rss_mib"]
-
-    lines: list[str] = [
-        "# target-databricks: load throughput on the local Spark SQL warehouse",
-        "",
-        f"Command: `python -m bench.target_databricks --rows {args.rows} "
-        f"--batch-rows {args.batch_rows} --update-rows {args.update_rows}`",
-        "",
-        f"Machine: {platform.machine()}, {platform.python_version()}, shared 2-core box "
-        "(other engineers' test suites were running; absolute numbers are noisy, the ratio "
-        "is the point). Both paths are warmed up on 3,000 rows first. Engine: Spark 3.5 Thrift Server, local[2], Iceberg tables, behind "
-        "the sandbox's TLS adapter. Both loaders upsert (MERGE on company_id + id) the same "
-        f"{args.rows:,} invoice-like rows (10 columns) into an empty table.",
-        "",
-        "| loader | rows | seconds | rows/s | rows stored | sum(total_amount) exact? |",
-        "|---|---:|---:|---:|---:|---|",
-        f"| target-databricks (JSON parameter chunks, staging table, 1 MERGE per "
-        f"{args.batch_rows:,}-row batch, DECIMAL(38,10)) | {args.rows:,} | {ours:.1f} | "
-        f"{args.rows / ours:,.0f} | {ours_count:,} | {ours_sum == expected} |",
-    ]
-    if base is not None:
-        lines.append(
-            f"| baseline: MeltanoLabs approach (inline VALUES literals, MERGE per "
-            f"{CELLS_PER_STATEMENT // len(COLUMNS):,} rows, DOUBLE) | {args.rows:,} | "
-            f"{base:.1f} | {args.rows / base:,.0f} | {base_count:,} | "
-            f"{Decimal(str(base_sum)) == expected} ({base_sum!r} vs {expected}) |"
-        )
-        lines += ["", f"Initial load, target-databricks vs baseline: {base / ours:.2f}x."]
-    lines += [
-        "",
-        f"Then {args.update_rows:,} of those records arrive again, edited (newer updated_at, "
-        f"new amounts), into the {args.rows:,}-row table:",
-        "",
-        "| loader | rows | seconds | rows/s | sum exact after update? |",
-        "|---|---:|---:|---:|---|",
-        f"| target-databricks | {args.update_rows:,} | {ours_up:.1f} | "
-        f"{args.update_rows / ours_up:,.0f} | {ours_up_sum == expected_up} |",
-    ]
-    if base_up is not None:
-        lines.append(
-            f"| baseline | {args.update_rows:,} | {base_up:.1f} | "
-            f"{args.update_rows / base_up:,.0f} | "
-            f"{Decimal(str(base_up_sum)) == expected_up} |")
-        lines += ["", f"Update run, target-databricks vs baseline: {base_up / ours_up:.2f}x."]
-    lines += [
-        "",
-        f"Peak RSS of the Python process (target + bench): {ours_rss:,.0f} MiB; Spark engine "
-        f"RSS at the end: {engine_rss:,.0f} MiB.",
-        "",
-        "Exact sum: `sum(total_amount)` read back from the table compared with the Decimal "
-        "sum of the input. DOUBLE columns cannot promise it.",
-    ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        args.rows, args.update_rows, args.batch_sizes = QUICK_ROWS, 5_000, "1000,10000"
+    sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
+    loaders = [x for x in args.loaders.split(",") if x]
+    unknown = set(loaders) - set(LOADERS)
+    if unknown:
+        parser.error(f"unknown loaders {sorted(unknown)}: choose from {','.join(LOADERS)}")
+    f = measure(args.rows, sizes, args.update_rows, args.batch_rows, loaders, args.rounds)
+    command = "python bench/target_databricks.py " + " ".join(sys.argv[1:])
+    lines = report(f, command.strip())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     write_figures(f)
 

@@ -99,8 +99,8 @@ class DatabricksCheck:
         if s.ca_bundle and not os.path.isfile(s.ca_bundle):
             return self._fail("settings", f"the file {s.ca_bundle!r} named by ca_bundle does not exist",
                               "set ca_bundle to an existing PEM file (or unset it)")
-        if s.staging == "volume" and not (s.catalog and s.staging_volume):
-            return self._fail("settings", "staging: volume needs catalog and staging_volume",
+        if s.uses_volume and not (s.catalog and s.staging_volume):
+            return self._fail("settings", f"staging: {s.staging} with a Volume needs catalog and staging_volume",
                               "set catalog and staging_volume, or staging: insert")
         auth = f"service principal {s.client_id}" if s.uses_oauth else "personal access token"
         where = f"{s.catalog}.{self.schema}" if s.catalog else self.schema
@@ -213,8 +213,10 @@ class DatabricksCheck:
     def volume_aspect(self) -> Aspect:
         name = "staging volume"
         s = self.settings
-        if s.staging != "volume":
-            return passed(name, "not used (staging: insert)")
+        if not s.uses_volume:
+            why = ("staging: insert" if s.staging == "insert"
+                   else "staging: auto without staging_volume: every batch goes as query parameters")
+            return passed(name, f"off ({why})")
         if (blocked := self._needs(name)) is not None:
             return blocked
         file_name = f"qbc_check_{secrets.token_hex(4)}.txt"

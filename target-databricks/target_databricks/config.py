@@ -37,7 +37,7 @@ class DatabricksSettings:
     nested_as: str = "json_string"
     load_method: str = "upsert"
     hard_delete: bool = False
-    staging: str = "insert"
+    staging: str = "auto"
     staging_volume: str | None = None
     staging_local_path: str | None = None
     stage_chunk_bytes: int = 900_000
@@ -77,6 +77,12 @@ class DatabricksSettings:
         """The table format for ``USING``; empty leaves it to the catalog."""
         provider = str(self.table_provider or "").strip()
         return "" if provider.lower() == "none" else provider
+
+    @property
+    def uses_volume(self) -> bool:
+        """Batches may go through ``staging_volume``: ``staging: volume``, or ``auto`` with a
+        Volume named (``auto`` without one sends every batch as query parameters)."""
+        return self.staging == "volume" or (self.staging == "auto" and bool(self.staging_volume))
 
     @property
     def local_staging_dir(self) -> str:
@@ -144,15 +150,18 @@ SETTINGS_SCHEMA: dict[str, t.Any] = th.PropertiesList(
                 description="Delete rows whose record carries `_sdc_deleted_at` instead of "
                 "keeping them flagged."),
     th.Property("staging", th.StringType, default=_DEFAULTS.staging,
-                allowed_values=["insert", "volume"],
-                description="How a batch larger than one statement is staged: `insert` "
-                "(parameterised INSERTs into a staging table) or `volume` (a Parquet file "
-                "uploaded to `staging_volume`, then COPY INTO)."),
+                allowed_values=["auto", "insert", "volume"],
+                description="How a batch reaches the warehouse: `insert` (its rows as JSON "
+                "query parameters, through a staging table when larger than one statement), "
+                "`volume` (a Parquet file uploaded to `staging_volume`, then COPY INTO), or "
+                "`auto`: the Volume for large batches when `staging_volume` is set, query "
+                "parameters otherwise."),
     th.Property("staging_volume", th.StringType,
-                description="Unity Catalog Volume name in the target schema for "
-                "`staging: volume`."),
+                description="Unity Catalog Volume name in the target schema, for "
+                "`staging: volume` and for the large batches of `staging: auto` (needs the "
+                "`volume` extra, pyarrow)."),
     th.Property("staging_local_path", th.StringType,
-                description="Local folder the Parquet files for `staging: volume` are written to "
+                description="Local folder the Parquet files for the Volume are written to "
                 "before the upload. Default: the system's temporary folder."),
     th.Property("stage_chunk_bytes", th.IntegerType, default=_DEFAULTS.stage_chunk_bytes,
                 description="Largest JSON payload per staging statement; Databricks caps "

@@ -107,7 +107,7 @@ class DatabricksConnector:
             "use_inline_params": False if self.native_parameters else "silent",
             "enable_telemetry": settings.connector_telemetry,
         }
-        if settings.staging == "volume":
+        if settings.uses_volume:
             kwargs["staging_allowed_local_path"] = settings.local_staging_dir
         if settings.ca_bundle:
             kwargs["_tls_trusted_ca_file"] = settings.ca_bundle

@@ -45,6 +45,18 @@ _TOMBSTONE_AUDIT = ("_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at",
 # Below this many characters of values a record cannot reach the parameter cap, even with
 # every character escaped as \uXXXX in the JSON payload: only larger ones are measured.
 _SURELY_SMALL = MAX_PARAMETER_BYTES // 6
+# `staging: auto` sends a batch through the Volume (Parquet, PUT, COPY INTO: five statements
+# whatever its size) when its values add up to at least this many bytes of text, else as query
+# parameters (one MERGE while the rows fit one 900 kB parameter; past that a staging table and
+# one INSERT per chunk). Set from `python bench/target_databricks.py --rows 20000 --batch-sizes
+# 1000,5000,20000 --update-rows 2000` (bench/results/target_databricks.md; ~203 bytes of values
+# per invoice row, so 1 MB is ~5,000 rows, about one parameter's worth): at 1,000-row batches
+# the parameter path used half the engine CPU of the Volume path (17.8-30.9 s against 36.9 s for
+# 20,000 rows, 11.5 against 52 statements per 10,000 rows); at 5,000 the two were even (528 and
+# 543 rows/s, engine 4.7 and 4.0 s); at 20,000 the Volume was 1.45x faster (1,046 against 719
+# rows/s, engine 1.5 against 2.6 s), and at 50,000 (200,000 rows) 1.13x (745 against 660 rows/s,
+# engine 24.3 against 30.4 s; bench/results/target_databricks_200k.md).
+AUTO_VOLUME_MIN_BYTES = 1_000_000
 
 
 @functools.lru_cache(maxsize=4096)  # called for every key of every record
@@ -136,8 +148,8 @@ class DatabricksSink(DeliverySink, BatchSink):
             except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
                 raise RecordRefused(f"column `{column}`: {value!r} cannot be stored as "
                                     f"{column_type} ({exc})") from exc
-        if self.staging_mode != "insert" or self.encoded_payload:
-            return  # inline: the payload is SQL text, not a parameter
+        if self.target.volume_stager is not None or self.encoded_payload:
+            return  # through the Volume as a file, or inline: SQL text, not a parameter
         if sum(len(text) for text in row if text) < _SURELY_SMALL:
             return
         size = len(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode())
@@ -188,26 +200,15 @@ class DatabricksSink(DeliverySink, BatchSink):
     def _write(self, rows: list[dict]) -> None:
         columns = self._prepare()
         spec = [(c.name, c.sql_type) for c in columns]
-        constants, varying = split_constant_columns([encode_row(r, spec) for r in rows])
-        chunks = list(json_chunks(varying, self.chunk_bytes))
-        placeholders = {i: (self.connector.placeholder(f"c{i}") if v is not None else None)
-                        for i, v in constants.items()}
-        shared = {f"c{i}": v for i, v in constants.items() if v is not None}
-        if self.staging_mode == "insert":
-            self._check_parameter_size(chunks, shared)
-        rows_source = merge_sql.json_rows_source(
-            columns, self.connector.placeholder(ROWS_PARAMETER), placeholders,
-            encoded=self.encoded_payload)
+        encoded = [encode_row(r, spec) for r in rows]
         overwrite = (self.load_method == "overwrite"
                      and self.table not in self.target.overwritten_tables)
-        if len(chunks) == 1 and self.staging_mode == "insert":
-            source = rows_source
-            parameters: dict[str, t.Any] | None = {ROWS_PARAMETER: self._payload(chunks[0]),
-                                                   **shared}
+        parameters: dict[str, t.Any] | None = None
+        if self.staging_path(encoded) == "volume":
+            self._stage_in_volume(columns, encoded)
+            source = merge_sql.select_all(self._stage_table)
         else:
-            self._stage(columns, chunks, rows_source, shared, rows)
-            source, parameters = merge_sql.select_all(self._stage_table), None
-
+            source, parameters = self._parameter_source(columns, encoded)
         if self.keys and self.load_method == "upsert":
             statement = merge_sql.merge(
                 self.table, columns, self.keys, source,
@@ -221,17 +222,50 @@ class DatabricksSink(DeliverySink, BatchSink):
             self.target.overwritten_tables.add(self.table)
         self._flag_deleted_lines(rows)
 
-    def _stage(self, columns: list[Column], chunks: list[str], rows_source: str,
-               shared: t.Mapping[str, t.Any], rows: list[dict]) -> None:
-        self.connector.execute(merge_sql.create_table(
-            self._stage_table, columns, provider=self.provider, replace=True))
-        self._stage_created = True
+    def staging_path(self, encoded: list[list[str | None]]) -> str:
+        """``volume`` or ``parameter`` for this batch: as ``staging`` says, or for ``auto``
+        (with a Volume to use) by the size of its values, or a row too large for a parameter."""
+        if self.target.volume_stager is None or self.staging_mode == "insert":
+            return "parameter"
         if self.staging_mode == "volume":
-            self.target.volume_stager.stage(self, columns, rows)
-            return
+            return "volume"
+        size = 0
+        for row in encoded:
+            row_size = sum(len(v) for v in row if v is not None)
+            if row_size >= _SURELY_SMALL:  # may not fit in one statement's parameters
+                return "volume"
+            size += row_size
+        return "volume" if size >= AUTO_VOLUME_MIN_BYTES else "parameter"
+
+    def _parameter_source(self, columns: list[Column], encoded: list[list[str | None]],
+                          ) -> tuple[str, dict[str, t.Any] | None]:
+        """The rows as JSON parameters: the MERGE's source and its parameters when one
+        statement carries them all, else a staging table filled chunk by chunk."""
+        constants, varying = split_constant_columns(encoded)
+        chunks = list(json_chunks(varying, self.chunk_bytes))
+        placeholders = {i: (self.connector.placeholder(f"c{i}") if v is not None else None)
+                        for i, v in constants.items()}
+        shared = {f"c{i}": v for i, v in constants.items() if v is not None}
+        self._check_parameter_size(chunks, shared)
+        rows_source = merge_sql.json_rows_source(
+            columns, self.connector.placeholder(ROWS_PARAMETER), placeholders,
+            encoded=self.encoded_payload)
+        if len(chunks) == 1:
+            return rows_source, {ROWS_PARAMETER: self._payload(chunks[0]), **shared}
+        self._create_stage(columns)
         insert = merge_sql.insert_select(self._stage_table, columns, rows_source)
         for chunk in chunks:
             self.connector.execute(insert, {ROWS_PARAMETER: self._payload(chunk), **shared})
+        return merge_sql.select_all(self._stage_table), None
+
+    def _stage_in_volume(self, columns: list[Column], encoded: list[list[str | None]]) -> None:
+        self._create_stage(columns)
+        self.target.volume_stager.stage(self, columns, encoded)
+
+    def _create_stage(self, columns: list[Column]) -> None:
+        self.connector.execute(merge_sql.create_table(
+            self._stage_table, columns, provider=self.provider, replace=True))
+        self._stage_created = True
 
     def _check_parameter_size(self, chunks: list[str], shared: t.Mapping[str, str]) -> None:
         """Refuse up front what the warehouse would answer with a bare HTTP 400."""
@@ -277,5 +311,6 @@ class DatabricksSink(DeliverySink, BatchSink):
 
 def _too_large(size: int) -> str:
     return (f"the record needs {size:,} bytes of query parameters, more than the "
-            f"{MAX_PARAMETER_BYTES:,} a statement may carry; load this stream with "
-            "`staging: volume` (or `parameter_style: inline`)")
+            f"{MAX_PARAMETER_BYTES:,} a statement may carry; set staging_volume (a Unity "
+            "Catalog Volume) with `staging: auto` or `staging: volume` to load it as a file "
+            "(or `parameter_style: inline`)")

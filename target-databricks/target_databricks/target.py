@@ -54,7 +54,7 @@ class TargetDatabricks(DeliveryTarget, Target):
         self._schemas_created: set[tuple[str | None, str]] = set()
         self._schema_lock = threading.Lock()
         self.volume_stager: t.Any = None
-        if self.settings.staging == "volume":
+        if self.settings.uses_volume:
             from target_databricks.volume_staging import VolumeStager
 
             self.volume_stager = VolumeStager(self)

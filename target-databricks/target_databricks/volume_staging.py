@@ -13,7 +13,6 @@ import uuid
 from qbc_plugin_kit.failures import SystemicFailure
 
 from target_databricks import merge_sql
-from target_databricks.row_encoding import encode_row
 
 if t.TYPE_CHECKING:
     from target_databricks.merge_sql import Column
@@ -25,21 +24,29 @@ class VolumeStager:
     def __init__(self, target: TargetDatabricks) -> None:
         settings = target.settings
         if not (settings.catalog and settings.staging_volume):
-            raise SystemicFailure("staging: volume needs both the catalog and the staging_volume settings",
+            raise SystemicFailure(f"staging: {settings.staging} with a Volume needs both the catalog "
+                                  "and the staging_volume settings",
                                   "set catalog and staging_volume (a Unity Catalog Volume in the "
                                   "target schema), or set staging: insert")
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise SystemicFailure("staging_volume is set but pyarrow, which writes the Parquet "
+                                  "files, is not installed",
+                                  "install target-databricks[volume] (pip_url: "
+                                  "'target-databricks[volume]'), or unset staging_volume") from None
         self.catalog = settings.catalog
         self.volume = settings.staging_volume
         self.local_dir = settings.local_staging_dir
 
-    def stage(self, sink: DatabricksSink, columns: list[Column], rows: list[dict]) -> None:
+    def stage(self, sink: DatabricksSink, columns: list[Column], encoded: list[list[str | None]]) -> None:
+        """Load the batch's ``encoded`` rows (``row_encoding.encode_row``) into the sink's
+        staging table."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        spec = [(c.name, c.sql_type) for c in columns]
-        encoded = [encode_row(r, spec) for r in rows]
-        arrays = [pa.array([row[i] for row in encoded], type=pa.string()) for i in range(len(spec))]
-        table = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(spec))])
+        arrays = [pa.array([row[i] for row in encoded], type=pa.string()) for i in range(len(columns))]
+        table = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(columns))])
         # No leading "_" or ".": Spark's file listing (and so COPY INTO) skips such names as
         # hidden files, even when the path names the file itself ([UNABLE_TO_INFER_SCHEMA]).
         file_name = f"sdc_stage_{sink.table_base}_{uuid.uuid4().hex}.parquet"

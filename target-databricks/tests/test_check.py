@@ -40,6 +40,9 @@ def test_a_good_service_principal_passes_every_aspect_and_leaves_nothing_behind(
         "ok    settings", "ok    warehouse host", "ok    credentials", "ok    warehouse session",
         "ok    catalog", "ok    schema", "ok    create table", "ok    staging volume"]
     assert lines[-1] == "target-databricks check: all 8 aspects ok"
+    # staging: auto (the default) without staging_volume never touches a Volume.
+    assert _line(run.stdout, "staging volume") == (
+        "ok    staging volume: off (staging: auto without staging_volume: every batch goes as query parameters)")
     assert f"service principal {databricks_engine.client_id}: token issued by https://" in run.stdout
     assert databricks_engine.client_secret not in run.stdout + run.stderr
     # The schema did not exist: the check created it as a run would, and dropped it again.
@@ -122,6 +125,10 @@ def test_a_volume_the_principal_may_not_write_fails_the_staging_aspect(
     good = run_cli(config, tmp_path, command_name="check")
     assert good.returncode == 0, good.stdout
     assert _line(good.stdout, "staging volume").startswith(
+        f"ok    staging volume: wrote and removed /Volumes/{catalog}/{schema}/stage/qbc_check_")
+    # staging: auto with a Volume named writes to it too (its large batches go there).
+    auto = run_cli({**config, "staging": "auto"}, tmp_path, command_name="check")
+    assert _line(auto.stdout, "staging volume").startswith(
         f"ok    staging volume: wrote and removed /Volumes/{catalog}/{schema}/stage/qbc_check_")
     client_id, secret = databricks_engine.credentials.add_client(denied=("WRITE VOLUME",))
     restricted = {**config, "client_id": client_id, "client_secret": secret}

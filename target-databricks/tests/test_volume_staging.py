@@ -129,3 +129,63 @@ def test_a_staging_file_that_cannot_be_removed_does_not_fail_the_loaded_batch(
     ]
     # The batch is loaded; the file it could not remove is left (and logged), never reloaded.
     assert len(sql(f"LIST '/Volumes/{catalog}/{schema}/staging'")) == 1
+
+
+MEMO = {
+    "company_id": {"type": "string"},
+    "id": {"type": "string"},
+    "memo": {"type": ["string", "null"]},
+    "total_amount": {"type": ["number", "null"]},
+    "updated_at": {"type": ["string", "null"], "format": "date-time"},
+}
+# Values of about 100 kB per record: a few records make a batch past the auto threshold.
+MEMO_BYTES = 100_000
+
+
+def memos(stream: str, count: int) -> list[dict]:
+    return [schema_message(stream, MEMO, KEYS)] + [
+        record(stream, company_id="9130", id=str(i),
+               memo=None if i == 0 else f"{i} ünïcode 'q' " + "m" * MEMO_BYTES,
+               total_amount=Decimal(f"{i * 7919 % 100000}.{i % 100:02d}"),
+               updated_at=f"2026-11-02T09:{i % 60:02d}:00-08:00")
+        for i in range(count)
+    ]
+
+
+def test_auto_sends_small_batches_as_parameters_and_large_ones_through_the_volume(
+        volume_config, sql, databricks_faults):
+    """`staging: auto` (the default) with a Volume: the same records land the same either way."""
+    from target_databricks.sinks import AUTO_VOLUME_MIN_BYTES
+
+    count = AUTO_VOLUME_MIN_BYTES // MEMO_BYTES + 3  # one batch of them is past the threshold
+    # The default staging (auto) and chunk size, with the Volume named.
+    config = {k: v for k, v in volume_config.items() if k not in ("staging", "stage_chunk_bytes")}
+    # Two records per batch: far under the threshold, so no file goes to the Volume.
+    run_target({**config, "batch_size_rows": 2}, memos("memos_small", count))
+    assert databricks_faults.count("volume_files") == 0
+    # All of them in one batch: past the threshold, so one file is PUT and REMOVEd.
+    run_target(config, memos("memos_large", count))
+    assert databricks_faults.count("volume_files") == 2
+
+    catalog, schema = volume_config["catalog"], volume_config["default_target_schema"]
+
+    def stored(table: str) -> list[tuple]:
+        return sql(f"SELECT company_id, id, memo, total_amount, updated_at, _sdc_deleted_at "
+                   f"FROM `{catalog}`.`{schema}`.`{table}` ORDER BY id")
+
+    small, large = stored("memos_small"), stored("memos_large")
+    assert len(small) == count
+    assert small == large
+    assert sum(r[3] for r in large) == sum(
+        Decimal(f"{i * 7919 % 100000}.{i % 100:02d}") for i in range(count))
+    assert sql(f"LIST '/Volumes/{catalog}/{schema}/staging'") == []
+
+    # A record too large for one statement's parameters takes the Volume even in a small batch,
+    # instead of being set aside (as it is without a Volume).
+    big = "x" * 1_100_000
+    run_target({**config, "batch_size_rows": 2}, [
+        schema_message("memos_big", MEMO, KEYS),
+        record("memos_big", company_id="9130", id="big", memo=big, total_amount=Decimal("1.10"))])
+    assert databricks_faults.count("volume_files") == 4
+    assert sql(f"SELECT length(memo), total_amount FROM `{catalog}`.`{schema}`.`memos_big`") == [
+        (1_100_000, Decimal("1.10"))]

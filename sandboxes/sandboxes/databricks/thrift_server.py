@@ -220,6 +220,21 @@ class SparkThriftServer:
                     total += int(line.split()[1]) * 1024
         return total
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server's process group has used so far."""
+        if not self._process:
+            return 0.0
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            # After the command: state, ppid, pgrp, ..., utime (12th), stime (13th).
+            if len(fields) > 12 and int(fields[2]) == self._process.pid:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def stop(self, timeout_s: float = 20.0) -> None:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:

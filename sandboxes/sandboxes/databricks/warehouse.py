@@ -185,6 +185,10 @@ class LocalWarehouse:
     def rss_bytes(self) -> int:
         return self.engine.rss_bytes() if self.engine else 0
 
+    def engine_cpu_seconds(self) -> float:
+        """CPU seconds Spark (the JVM) has used so far: the engine's side of a load."""
+        return self.engine.cpu_seconds() if self.engine else 0.0
+
     def stop(self) -> None:
         atexit.unregister(self.stop)
         if self.adapter is not None:
