@@ -55,8 +55,11 @@ _SURELY_SMALL = MAX_PARAMETER_BYTES // 6
 # 20,000 rows, 11.5 against 52 statements per 10,000 rows); at 5,000 the two were even (528 and
 # 543 rows/s, engine 4.7 and 4.0 s); at 20,000 the Volume was 1.45x faster (1,046 against 719
 # rows/s, engine 1.5 against 2.6 s), and at 50,000 (200,000 rows) 1.13x (745 against 660 rows/s,
-# engine 24.3 against 30.4 s; bench/results/target_databricks_200k.md).
-AUTO_VOLUME_MIN_BYTES = 1_000_000
+# engine 24.3 against 30.4 s; bench/results/target_databricks_200k.md). On an idle machine
+# (`bench/run --quick --only databricks`, 2026-12-02 17:14, load 0.4-1.3) 5,000-row batches went
+# faster as parameters (1,558 against 1,222 rows/s): the crossover is between 5,000 and 20,000
+# rows, so the threshold sits at ~10,000 rows' worth.
+AUTO_VOLUME_MIN_BYTES = 2_000_000
 
 
 @functools.lru_cache(maxsize=4096)  # called for every key of every record
