@@ -81,8 +81,9 @@ def register_and_prune(
     for company in outcome.reloaded:
         logger.warning(
             "Company %s: this job has not read entries the other jobs on this buffer already pruned; it drains "
-            "what the buffer holds now, and the complete load arrives with the next Web Connector session "
-            "(the company's query bookmarks were reset, so that session re-reads it in full)",
+            "what the buffer holds after this run's Web Connector session, and the company's query bookmarks "
+            "were reset so that session re-reads it in full (without run_server_wait_seconds, or if no session "
+            "comes in time, the complete load arrives with the next session)",
             company,
         )
     return sum(buffer.prune(tag, [company], upto) for (tag, company), upto in outcome.prune_to.items())

@@ -128,9 +128,9 @@ class TapQuickBooksDesktop(Tap):
         return self._drain_high_water
 
     def _prepare_drain(self) -> None:
-        wait = run_server_wait_seconds(self.config)
-        if wait > 0:
-            run_server_for_one_session(dict(self.config), self.buffer, wait, self.logger)
+        # Register this job as a consumer before the Web Connector session this run may wait
+        # for: a job that must re-read a company (its entries were pruned before it first read
+        # them) has that company's bookmarks reset first, so the same session re-reads it in full.
         streams = [s for s in self.streams.values() if isinstance(s, BufferStream) and s.selected]
         consumer = next((str(s.stream_state[CONSUMER_KEY]) for s in streams if s.stream_state.get(CONSUMER_KEY)),
                         None) or uuid.uuid4().hex
@@ -145,6 +145,9 @@ class TapQuickBooksDesktop(Tap):
         )
         if pruned:
             self.logger.info("Pruned %d buffer entries every consumer has committed", pruned)
+        wait = run_server_wait_seconds(self.config)
+        if wait > 0:
+            run_server_for_one_session(dict(self.config), self.buffer, wait, self.logger)
         self._drain_high_water = self.buffer.max_seq()
 
     def discover_streams(self) -> list[BufferStream]:

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sandboxes.postgres.fixtures import postgres_cluster, postgres_dsn  # noqa: F401
+from sandboxes.qbwc import QWCFile, WebConnector
 from tap_quickbooks_desktop.cli import main
+from tap_quickbooks_desktop.qwc import render_qwc
+from tap_quickbooks_desktop.server import QbwcServer
 from tap_quickbooks_desktop.streams import CONSUMER_KEY
 
-from .conftest import base_settings, drain
+from .conftest import PASSWORD, DrainResult, base_settings, drain
 from .test_check import run_check
 
 
@@ -99,7 +104,7 @@ def test_a_job_added_later_gets_the_whole_company_after_the_next_session(
     with caplog.at_level(logging.WARNING):
         added = drain(settings)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len([w for w in warnings if "next Web Connector session" in w]) == 1, warnings
+    assert len([w for w in warnings if "re-reads it in full" in w]) == 1, warnings
     assert {r["id"] for r in added.records("invoices")} < everything  # what the buffer still held
 
     web_connector(server, company).run_once()  # re-reads the company in full
@@ -157,3 +162,46 @@ def test_check_lists_each_job_and_what_it_holds_back(
     assert "holds back 0 buffered entries" in mine[_consumer(ahead.state)], lines
     held = mine[_consumer(behind.state)]
     assert "holds back" in held and "holds back 0 " not in held, lines
+
+
+def test_a_job_added_later_that_waits_for_a_session_gets_the_whole_company_in_that_run(
+    company, settings, start_server, web_connector, tmp_path, monkeypatch,
+):
+    """With run_server_wait_seconds (the tap serves the session itself), the job registers and
+    has the company's bookmarks reset before that session: the same run re-reads it in full."""
+    server = start_server(settings)
+    web_connector(server, company).run_once()
+    hourly = drain(settings)
+    everything = {r["id"] for r in hourly.records("invoices")}
+    edited = company.control.ids("Invoice", limit=1)[0]
+    company.control.modify("Invoice", edited, Memo="edited before the new job exists")
+    web_connector(server, company).run_once()
+    drain(settings, state=hourly.state)  # the first load is pruned: only the hourly job read it
+    server.stop()
+
+    started: list[QbwcServer] = []
+    original_start = QbwcServer.start
+
+    def start_and_remember(run_server: QbwcServer) -> QbwcServer:
+        started.append(run_server)
+        return original_start(run_server)
+
+    monkeypatch.setattr(QbwcServer, "start", start_and_remember)
+    result: dict[str, DrainResult] = {}
+    runner = threading.Thread(
+        target=lambda: result.setdefault("drain", drain({**settings, "run_server_wait_seconds": 60})))
+    runner.start()
+    deadline = time.monotonic() + 30
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    run_server = started[0]
+    while run_server.port == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    qwc_path = tmp_path / "run.qwc"
+    qwc_path.write_text(
+        render_qwc(run_server.config, run_server.config.companies[0]).replace(":0/", f":{run_server.port}/"))
+    report = WebConnector(qwc=QWCFile.load(str(qwc_path)), password=PASSWORD, company=company).run_once()
+    runner.join(timeout=90)
+
+    assert report.outcome == "completed"
+    assert {r["id"] for r in result["drain"].records("invoices")} == everything
