@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -105,3 +107,33 @@ def drain(settings: dict[str, Any], state: dict[str, Any] | None = None) -> Drai
     with contextlib.redirect_stdout(out):
         tap.sync_all()
     return DrainResult([json.loads(line) for line in out.getvalue().splitlines() if line.strip()])
+
+
+def drain_serving_one_session(
+    settings: dict[str, Any], company: QuickBooksCompany, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> tuple[Any, DrainResult]:
+    """One tap run with ``run_server_wait_seconds`` set in ``settings``: the tap starts its own
+    QBWC server, the Web Connector polls it once, then the tap drains. Returns (the Web
+    Connector's report, the drain)."""
+    started: list[QbwcServer] = []
+    original_start = QbwcServer.start
+
+    def start_and_remember(server: QbwcServer) -> QbwcServer:
+        started.append(server)
+        return original_start(server)
+
+    monkeypatch.setattr(QbwcServer, "start", start_and_remember)
+    result: dict[str, DrainResult] = {}
+    runner = threading.Thread(target=lambda: result.setdefault("drain", drain(settings)))
+    runner.start()
+    deadline = time.monotonic() + 30
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    server = started[0]
+    while server.port == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    qwc_path = tmp_path / "run.qwc"
+    qwc_path.write_text(render_qwc(server.config, server.config.companies[0]).replace(":0/", f":{server.port}/"))
+    report = WebConnector(qwc=QWCFile.load(str(qwc_path)), password=PASSWORD, company=company).run_once()
+    runner.join(timeout=90)
+    return report, result["drain"]

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 
-from sandboxes.qbwc import QWCFile, WebConnector
 from tap_quickbooks_desktop.buffer import Buffer
-from tap_quickbooks_desktop.qwc import render_qwc
-from tap_quickbooks_desktop.server import QbwcServer
 
-from .conftest import PASSWORD, DrainResult, drain
+from .conftest import drain, drain_serving_one_session
 
 
 def _entries(settings) -> int:
@@ -88,29 +83,8 @@ def test_header_entries_wait_for_every_selected_stream_that_reads_them(company, 
 
 
 def test_tap_run_can_serve_one_qbwc_session_before_draining(company, settings, tmp_path, monkeypatch):
-    started: list[QbwcServer] = []
-    original_start = QbwcServer.start
-
-    def start_and_remember(server: QbwcServer) -> QbwcServer:
-        started.append(server)
-        return original_start(server)
-
-    monkeypatch.setattr(QbwcServer, "start", start_and_remember)
     run_settings = {**settings, "run_server_wait_seconds": 30, "streams": ["customers"]}
-    result: dict[str, DrainResult] = {}
-    runner = threading.Thread(target=lambda: result.setdefault("drain", drain(run_settings)))
-    runner.start()
-    deadline = time.monotonic() + 20
-    while not started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    server = started[0]
-    while server.port == 0 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    qwc_path = tmp_path / "run.qwc"
-    qwc_path.write_text(render_qwc(server.config, server.config.companies[0]).replace(":0/", f":{server.port}/"))
-
-    report = WebConnector(qwc=QWCFile.load(str(qwc_path)), password=PASSWORD, company=company).run_once()
-    runner.join(timeout=60)
+    report, drained = drain_serving_one_session(run_settings, company, tmp_path, monkeypatch)
 
     assert report.outcome == "completed"
-    assert len(result["drain"].records("customers")) == company.count("Customer")
+    assert len(drained.records("customers")) == company.count("Customer")

@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sandboxes.postgres.fixtures import postgres_cluster, postgres_dsn  # noqa: F401
-from sandboxes.qbwc import QWCFile, WebConnector
 from tap_quickbooks_desktop.cli import main
-from tap_quickbooks_desktop.qwc import render_qwc
-from tap_quickbooks_desktop.server import QbwcServer
 from tap_quickbooks_desktop.streams import CONSUMER_KEY
 
-from .conftest import PASSWORD, DrainResult, base_settings, drain
+from .conftest import base_settings, drain, drain_serving_one_session
 from .test_check import run_check
 
 
@@ -179,29 +174,8 @@ def test_a_job_added_later_that_waits_for_a_session_gets_the_whole_company_in_th
     drain(settings, state=hourly.state)  # the first load is pruned: only the hourly job read it
     server.stop()
 
-    started: list[QbwcServer] = []
-    original_start = QbwcServer.start
-
-    def start_and_remember(run_server: QbwcServer) -> QbwcServer:
-        started.append(run_server)
-        return original_start(run_server)
-
-    monkeypatch.setattr(QbwcServer, "start", start_and_remember)
-    result: dict[str, DrainResult] = {}
-    runner = threading.Thread(
-        target=lambda: result.setdefault("drain", drain({**settings, "run_server_wait_seconds": 60})))
-    runner.start()
-    deadline = time.monotonic() + 30
-    while not started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    run_server = started[0]
-    while run_server.port == 0 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    qwc_path = tmp_path / "run.qwc"
-    qwc_path.write_text(
-        render_qwc(run_server.config, run_server.config.companies[0]).replace(":0/", f":{run_server.port}/"))
-    report = WebConnector(qwc=QWCFile.load(str(qwc_path)), password=PASSWORD, company=company).run_once()
-    runner.join(timeout=90)
+    report, drained = drain_serving_one_session(
+        {**settings, "run_server_wait_seconds": 60}, company, tmp_path, monkeypatch)
 
     assert report.outcome == "completed"
-    assert {r["id"] for r in result["drain"].records("invoices")} == everything
+    assert {r["id"] for r in drained.records("invoices")} == everything
