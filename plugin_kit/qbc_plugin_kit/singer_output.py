@@ -147,8 +147,24 @@ class BufferedSingerWriter(SimpleSingerWriter):
         return text
 
 
+_CACHED = "_qbc_fast_record_writer"
+
+
 def fast_record_writer(stream: Stream) -> BufferedSingerWriter | None:
     """The writer to use for ``stream``'s records, or None when the SDK's path must run.
+
+    Decided at the stream's first record and kept on the stream: its maps, selection and
+    version are fixed by then, and this is asked once per record.
+    """
+    cached = stream.__dict__.get(_CACHED)
+    if cached is None:
+        cached = (_fast_record_writer(stream),)
+        setattr(stream, _CACHED, cached)
+    return t.cast("BufferedSingerWriter | None", cached[0])
+
+
+def _fast_record_writer(stream: Stream) -> BufferedSingerWriter | None:
+    """Whether the fast path applies to ``stream`` (see :func:`fast_record_writer`).
 
     The fast path applies when the tap uses :class:`BufferedSingerWriter`, the stream
     builds its records to the schema itself (``TYPE_CONFORMANCE_LEVEL`` NONE), has

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from qbc_plugin_kit.singer_output import (
-    BufferedSingerWriter,
     fast_record_writer,
     is_sdk_text_of_json_values,
 )
@@ -84,8 +83,6 @@ class BufferStream(Stream):
         schema = json.loads((SCHEMAS_DIR / f"{self.name}.json").read_text(encoding="utf-8"))
         super().__init__(tap=tap, schema=schema)
         self._qbd_tap = tap
-        self._fast_writer: BufferedSingerWriter | None = None
-        self._fast_writer_checked = False
         self._time_extracted: datetime | None = None
         # The record being emitted and its stored JSON, when that is the SDK's text.
         self._stored_text: tuple[Record, bytes] | None = None
@@ -94,9 +91,7 @@ class BufferStream(Stream):
         # Records are built to the schema: with every property selected and no stream map,
         # the SDK's per-record message building changes nothing, so the line is written
         # directly (the same text; see qbc_plugin_kit.singer_output).
-        if not self._fast_writer_checked:
-            self._fast_writer, self._fast_writer_checked = fast_record_writer(self), True
-        writer = self._fast_writer
+        writer = fast_record_writer(self)
         if writer is None:
             super()._write_record_message(record)
             return

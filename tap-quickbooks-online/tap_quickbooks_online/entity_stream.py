@@ -9,7 +9,7 @@ import json
 import typing as t
 from importlib import resources
 
-from qbc_plugin_kit.singer_output import BufferedSingerWriter, fast_record_writer
+from qbc_plugin_kit.singer_output import fast_record_writer
 from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
@@ -61,17 +61,13 @@ class QBOStream(Stream):
     def __init__(self, tap: TapQuickBooksOnline) -> None:
         super().__init__(tap, schema=load_schema(self.schema_name or self.name))
         self.qbo = tap
-        self._fast_writer: BufferedSingerWriter | None = None
-        self._fast_writer_checked = False
         self._parsed_bookmark: tuple[str, dt.datetime] | None = None
 
     def _write_record_message(self, record: dict) -> None:
         # With every property selected and no stream map, the SDK's per-record message building
         # changes nothing: the line is written directly, the same text (qbc_plugin_kit.singer_output).
         # Every value is JSON's own (strings, ints, Decimal, bools, None): no datetime, no float.
-        if not self._fast_writer_checked:
-            self._fast_writer, self._fast_writer_checked = fast_record_writer(self), True
-        writer = self._fast_writer
+        writer = fast_record_writer(self)
         if writer is None:
             super()._write_record_message(record)
             return

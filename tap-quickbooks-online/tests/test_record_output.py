@@ -7,6 +7,7 @@ import io
 import re
 import typing as t
 
+from qbc_plugin_kit.singer_output import fast_record_writer
 from sandboxes.qbo import RealmSpec
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
@@ -39,7 +40,7 @@ def test_every_streams_records_match_the_sdks_message_path(qbo_sandbox_factory, 
     config = make_config(sandbox, tmp_path)
 
     fast, tap = _record_lines(config)
-    assert all(s._fast_writer is not None for s in tap.streams.values() if s.selected)  # the fast path ran
+    assert all(fast_record_writer(s) is not None for s in tap.streams.values() if s.selected)  # the fast path ran
     monkeypatch.setattr(QBOStream, "_write_record_message", Stream._write_record_message)
     monkeypatch.setattr(QBOStream, "TYPE_CONFORMANCE_LEVEL", TypeConformanceLevel.RECURSIVE)
     monkeypatch.setattr(TapQuickBooksOnline, "message_writer_class", SimpleSingerWriter)
