@@ -25,6 +25,7 @@ from .store import (
     SessionWrite,
     StaleSession,
     StoredSession,
+    consumer_standing,
 )
 
 __all__ = ["Buffer", "CompanyStatus", "Entry", "SectionToStore"]
@@ -423,15 +424,10 @@ class Buffer:
             cur.execute("BEGIN IMMEDIATE")
             try:
                 marks = {pair: self._pruned_mark(cur, *pair) for pair in positions}
-                behind = tuple(
-                    (tag, company, pos, marks[(tag, company)])
-                    for (tag, company), pos in sorted(positions.items())
-                    if pos is not None and pos < marks[(tag, company)]
-                )
+                behind, reloaded = consumer_standing(positions, marks)
                 if behind:
                     cur.execute("ROLLBACK")
                     return ConsumerRegistration(behind=behind)
-                reloaded = tuple(sorted({c for (t, c), pos in positions.items() if pos is None and marks[(t, c)]}))
                 for company in reloaded:
                     cur.execute("DELETE FROM bookmarks WHERE company = ?", (company,))
                     cur.execute("DELETE FROM versions WHERE company = ?", (company,))

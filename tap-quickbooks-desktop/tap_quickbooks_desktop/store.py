@@ -105,6 +105,23 @@ class ConsumerRegistration:
     prune_to: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
+def consumer_standing(
+    positions: Mapping[tuple[str, str], int | None], marks: Mapping[tuple[str, str], int],
+) -> tuple[tuple[tuple[str, str, int, int], ...], tuple[str, ...]]:
+    """(behind, reloaded) of a consumer, from its committed positions and the pruned marks
+    (highest pruned seq per tag and company; 0 when none): the rule both stores apply.
+
+    Behind: a committed position below what was pruned (changes it never read are gone).
+    Reloaded: a company of which it never read a tag whose entries were already pruned."""
+    behind = tuple(
+        (tag, company, pos, marks[(tag, company)])
+        for (tag, company), pos in sorted(positions.items())
+        if pos is not None and pos < marks[(tag, company)]
+    )
+    reloaded = tuple(sorted({c for (t, c), pos in positions.items() if pos is None and marks[(t, c)]}))
+    return behind, reloaded
+
+
 @dataclass(frozen=True)
 class ConsumerRow:
     """One consumer's committed position in one tag of one company (for `check`)."""

@@ -29,6 +29,7 @@ from .store import (
     SessionWrite,
     StaleSession,
     StoredSession,
+    consumer_standing,
 )
 
 # Any fixed 64-bit numbers will do; they name this store's locks in pg_locks.
@@ -394,14 +395,9 @@ class PostgresStore:
                 cur.execute("SELECT upto_seq FROM qbd_pruned WHERE tag = %s AND company = %s", (tag, company))
                 row = cur.fetchone()
                 marks[(tag, company)] = int(row[0]) if row else 0
-            behind = tuple(
-                (tag, company, pos, marks[(tag, company)])
-                for (tag, company), pos in sorted(positions.items())
-                if pos is not None and pos < marks[(tag, company)]
-            )
+            behind, reloaded = consumer_standing(positions, marks)
             if behind:
                 return ConsumerRegistration(behind=behind)
-            reloaded = tuple(sorted({c for (t, c), pos in positions.items() if pos is None and marks[(t, c)]}))
             for company in reloaded:
                 cur.execute("DELETE FROM qbd_bookmarks WHERE company = %s", (company,))
                 cur.execute("DELETE FROM qbd_versions WHERE company = %s", (company,))
