@@ -86,7 +86,7 @@ def sandboxes(transactions: int, only: set[str] | None) -> tuple[list[Sandbox], 
         Sandbox("qbo", QBO_PORT, [
             _python(), "-m", "sandboxes.qbo", "--port", str(QBO_PORT), "--realm", REALM_ID,
             "--transactions", str(transactions), "--data-dir", str(WORK / "qbo"),
-            "--client-id", qbo_id, "--client-secret", qbo_secret],
+            "--client-id", qbo_id, "--client-secret-env", "SANDBOX_QBO_CLIENT_SECRET"],
             lambda info: {"SANDBOX_QBO_REFRESH_TOKEN": info["realms"][REALM_ID]["refresh_token"]}),
         Sandbox("databricks", DATABRICKS_PORT, [
             _python(), "-m", "sandboxes.databricks", "--json", "--port", str(DATABRICKS_PORT),

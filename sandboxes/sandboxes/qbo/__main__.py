@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -24,16 +25,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--access-token-ttl", type=float, default=3600)
     parser.add_argument("--refresh-grace", type=float, default=0.0)
     parser.add_argument("--client-id", default=None)
-    parser.add_argument("--client-secret", default=None)
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument("--client-secret", default=None)
+    # A generated secret may start with "-", which argparse would read as an option; and an
+    # environment variable keeps it out of `ps`.
+    secret.add_argument("--client-secret-env", default=None, help="read the client secret from this environment variable")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    client_secret = os.environ.get(args.client_secret_env) if args.client_secret_env else args.client_secret
     realms = [RealmSpec(r, seed=args.seed + i, transactions=args.transactions)
               for i, r in enumerate(args.realm or ["9130350000000001"])]
     sandbox = QBOSandbox(realms=realms, data_dir=args.data_dir, access_token_ttl=args.access_token_ttl,
-                         refresh_grace=args.refresh_grace, client_id=args.client_id, client_secret=args.client_secret,
+                         refresh_grace=args.refresh_grace, client_id=args.client_id, client_secret=client_secret,
                          port=args.port)
     print(f"generating {args.transactions} transactions for {len(realms)} realm(s)...", file=sys.stderr, flush=True)
     try:
