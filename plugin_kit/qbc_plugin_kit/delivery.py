@@ -33,6 +33,7 @@ from singer_sdk.exceptions import (
     RecordsWithoutSchemaException,
 )
 
+from qbc_plugin_kit.background_load import BackgroundLoads
 from qbc_plugin_kit.dead_letters import DeadLetter, DeadLetterStore
 from qbc_plugin_kit.failures import Kind, RecordRefused, RecordsSetAside, SystemicFailure, Verdict
 from qbc_plugin_kit.quiet_logs import quiet_sdk_logs
@@ -204,6 +205,8 @@ class DeliveryTarget:
         self.delivery = DeliveryLedger(DeadLetterStore(Path(self.delivery_settings.dead_letter_path)),
                                        self.name, self.logger)
         self.replay_selection: list[DeadLetter] | None = None
+        # Sinks that load in the background (background_load.py) share this one worker.
+        self.background_loads = BackgroundLoads(self.name)
         self.message_reader.unreadable_handler = self._set_aside_unreadable
         self.message_reader.prelude = self._prelude
         # The SDK's METRIC JSON (half the lines of a small load) only at DEBUG, and its
@@ -285,6 +288,12 @@ class DeliveryTarget:
             self.delivery.set_aside(stream=stream, line=line, letter=letter, reason=reason,
                                     key={k: record.get(k) for k in keys if k in record} or None)
 
+    def _write_state_message(self, state: dict) -> None:
+        # No STATE past what was committed: a batch still loading in the background lands (or
+        # fails the run) first.
+        self.background_loads.wait()
+        super()._write_state_message(state)  # type: ignore[misc]
+
     def after_delivery(self) -> None:
         """Steps a target runs once everything was delivered (a model rebuild, a deploy)."""
 
@@ -293,6 +302,7 @@ class DeliveryTarget:
         # the run's checks live here.
         try:
             super().process_endofpipe()  # type: ignore[misc]  # drains every sink, then STATE
+            self.background_loads.close()
             self.after_delivery()
         finally:
             for line in self.delivery.summary_lines():
@@ -318,6 +328,7 @@ class DeliverySink:
 
     def __init__(self, target: Any, *args: Any, **kwargs: Any) -> None:
         self._delivery: DeliveryLedger = target.delivery
+        self._background_loads: BackgroundLoads = target.background_loads
         self._settings: DeliverySettings = target.delivery_settings
         self._record_validator: RecordValidator | None = None
         self._validator_built = False

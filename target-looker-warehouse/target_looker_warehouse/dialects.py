@@ -61,6 +61,9 @@ class WarehouseDialect(abc.ABC):
 
     #: Whether text columns store the NUL character (PostgreSQL's cannot).
     keeps_nul: t.ClassVar[bool] = True
+    # Whether a full batch loads on the background worker while the next is read
+    # (qbc_plugin_kit.background_load): worth it when the database works in its own process.
+    loads_in_background: t.ClassVar[bool] = False
 
     @abc.abstractmethod
     def bulk_load(
@@ -166,6 +169,7 @@ _ARROW_CHUNK = 20_000
 
 class PostgresDialect(WarehouseDialect):
     name = "postgres"
+    loads_in_background = True
     index_keys = True
     json_type_sql = "JSONB"
 

@@ -97,6 +97,9 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         # de-duplication and the dead-letter key), the input line and letter id.
         self._slim_fields = tuple(dict.fromkeys([*self._key_properties, *self.key_properties, *VERSION_COLUMNS]))
         self._lines: t.IO[bytes] | None = None  # this batch's input lines (see _LINE_AT)
+        self._batch_lines: t.IO[bytes] | None = None  # the lines of the batch being delivered
+        # Set by the intake while it drains this sink because it is full (target.py).
+        self.drain_in_background = False
         self._vouched: bool | None = None
         self._lines_size = 0
 
@@ -152,14 +155,28 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
     # -- batch processing --------------------------------------------------------------
 
     def process_batch(self, context: dict) -> None:
+        """Deliver the batch: on the background worker when the intake drains a full sink and
+        the warehouse works in another process (the next batch is read meanwhile), else here,
+        after any batch in flight (background_load.py)."""
         records: list[dict[str, t.Any]] = context.get("records", [])
-        if records:
-            self.deliver(records, self._load, classify)
-        if self._lines is not None and self._pending_batch is None:
-            # Every record of the batch landed or was set aside: its lines are not needed again.
-            self._lines.seek(0)
-            self._lines.truncate()
-            self._lines_size = 0
+        # The batch takes its input lines along (set_aside reads them); the next batch starts a file.
+        lines, self._lines, self._lines_size = self._lines, None, 0
+
+        def deliver() -> None:
+            self._batch_lines = lines
+            try:
+                if records:
+                    self.deliver(records, self._load, classify)
+            finally:
+                self._batch_lines = None
+                if lines is not None:
+                    lines.close()
+
+        if self.drain_in_background and self.connector.dialect.loads_in_background:
+            self._background_loads.submit(deliver)
+        else:
+            self._background_loads.wait()
+            deliver()
 
     # -- bulk intake (the target's fast record path, see target.py) ---------------------------
 
@@ -250,15 +267,17 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
 
     def set_aside(self, record: dict[str, t.Any], reason: str) -> None:
         at = record.get(_LINE_AT)
-        if at is not None and self._lines is not None:
-            self._lines.flush()
-            self._lines.seek(at[0])
-            line = self._lines.read(at[1]).decode("utf-8", "surrogatepass")
-            self._lines.seek(0, 2)
+        lines = self._batch_lines
+        if at is not None and lines is not None:
+            lines.flush()
+            lines.seek(at[0])
+            line = lines.read(at[1]).decode("utf-8", "surrogatepass")
+            lines.seek(0, 2)
             record = {**record, LINE: line}
         super().set_aside(record, reason)
 
     def clean_up(self) -> None:
+        self._background_loads.wait()
         if self._lines is not None:
             self._lines.close()
             self._lines = None
@@ -289,6 +308,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
 
     def activate_version(self, new_version: int) -> None:
         """Rows of older table versions are flagged deleted (or removed with hard_delete)."""
+        self._background_loads.wait()
         existing = self.connector.columns_of(self.schema_name, self.table_name)
         if not {self.version_column_name, self.soft_delete_column_name} <= set(existing):
             return

@@ -87,7 +87,12 @@ class _BulkIntake:
         if sink.is_full:
             self.logger.info(  # type: ignore[attr-defined]
                 "Target sink for '%s' is full. Current size is '%s'. Draining...", sink.stream_name, sink.current_size)
-            self.drain_one(sink)  # type: ignore[attr-defined]
+            # Loaded while the next records are read (when the dialect says it pays).
+            sink.drain_in_background = True
+            try:
+                self.drain_one(sink)  # type: ignore[attr-defined]
+            finally:
+                sink.drain_in_background = False
 
 
 class TargetLookerWarehouse(DeliveryTarget, _BulkIntake, SQLTarget):
