@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import msgspec
+from own_peak import measured, reap
 from sandboxes.qbwc import QuickBooksCompany, QWCFile, WebConnector
 
 PASSWORD = "bench-password"
@@ -53,30 +54,6 @@ def wait_until_up(url: str, deadline: float) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("QBWC server did not start")
-
-
-# Linux counts a forked child's pre-exec pages (a copy of this large process) in its
-# ru_maxrss, so each measured command runs under a small Python that forks it and
-# writes the command's own peak RSS (KiB), CPU seconds and exit code to a file.
-_MEASURE = (
-    "import os, signal, subprocess, sys\n"
-    "child = subprocess.Popen(sys.argv[2:])\n"
-    "signal.signal(signal.SIGTERM, lambda *_: child.terminate())\n"
-    "_pid, status, usage = os.wait4(child.pid, 0)\n"
-    "with open(sys.argv[1], 'w') as out:\n"
-    "    out.write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime} {os.waitstatus_to_exitcode(status)}')\n"
-)
-
-
-def measured(command: list[str], report: Path, **popen: object) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", _MEASURE, str(report), *command], **popen)  # type: ignore[call-overload]
-
-
-def reap(process: subprocess.Popen, report: Path) -> tuple[int, float, float]:
-    """Exit code, peak RSS (MiB) and CPU seconds of the measured command."""
-    process.wait()
-    max_rss_kib, cpu, code = report.read_text().split()
-    return int(code), int(max_rss_kib) / 1024, float(cpu)
 
 
 QUICK_TRANSACTIONS = 10_000

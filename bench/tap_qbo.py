@@ -37,6 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from own_peak import measured, reap
 from sandboxes.qbo import QBOSandbox, RealmSpec
 from tap_quickbooks_online.cdc import CDC_UNSUPPORTED
 
@@ -88,12 +89,11 @@ def run_tap(command: list[str], env: dict[str, str], sandbox: QBOSandbox, work: 
     sandbox.reset_stats()
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
+    report = work / "own_peak.txt"
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(command, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        code, peak_mib, cpu = reap(measured(command, report, stdout=out, stderr=err, env=env), report)
     wall = time.perf_counter() - started
     self_after = resource.getrusage(resource.RUSAGE_SELF)
-    code = os.waitstatus_to_exitcode(status)
     if code != 0:
         tail = err_path.read_text(errors="replace")[-3000:]
         raise SystemExit(f"{tail}\nbench/tap_qbo: {'the peer tap' if peer else 'tap-quickbooks-online'} failed "
@@ -116,7 +116,7 @@ def run_tap(command: list[str], env: dict[str, str], sandbox: QBOSandbox, work: 
             elif kind == "STATE":
                 state = message["value"]
     sandbox_cpu = (self_after.ru_utime + self_after.ru_stime) - (self_before.ru_utime + self_before.ru_stime)
-    return Run(wall, usage.ru_utime + usage.ru_stime, sandbox_cpu, usage.ru_maxrss / 1024, dict(counts),
+    return Run(wall, cpu, sandbox_cpu, peak_mib, dict(counts),
                {k: len(v) for k, v in ids.items()}, invoice_total, stats.total, dict(stats.by_endpoint),
                stats.max_concurrent, state)
 
