@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import time
 import typing as t
 
+from qbc_plugin_kit.bulk_intake import BulkIntake
 from qbc_plugin_kit.delivery import DeliveryTarget
 from qbc_plugin_kit.failures import SystemicFailure
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.sql import SQLTarget
 
 from target_looker_warehouse.config import (
@@ -32,74 +30,12 @@ def _missing_secrets(settings: WarehouseSettings) -> list[str]:
     return missing_secrets(settings)
 
 
-class _BulkIntake:
-    """The record path of this target: records travel in bulk (docs/architecture-notes.md).
-
-    The SDK's per-record path (copy, map, metadata, validate, parse every timestamp, tally)
-    cost more than the whole load; here each record goes straight to its sink's
-    :meth:`WarehouseSink.accept`, which checks and encodes it once. When stream maps or
-    flattening are configured, records take the SDK's path unchanged.
-    """
-
-    mapper: t.Any
-    config: t.Any
-    _sinks_active: dict[str, t.Any]
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        self._bulk_sinks: dict[str, WarehouseSink | None] = {}
-        self._bulk_count = 0
-        self._received_ms = 0
-        self._received: tuple[str, int] = ("", 0)
-        super().__init__(*args, **kwargs)
-
-    def _process_schema_message(self, message_dict: dict) -> None:
-        super()._process_schema_message(message_dict)  # type: ignore[misc]
-        self._bulk_sinks.clear()  # a new schema may have made a new sink
-
-    def _bulk_sink(self, stream: str) -> WarehouseSink | None:
-        if stream in self._bulk_sinks:
-            return self._bulk_sinks[stream]
-        sink: WarehouseSink | None = None
-        maps = self.mapper.stream_maps.get(stream) or []
-        if (len(maps) == 1 and type(maps[0]) is SameRecordTransform and maps[0].stream_alias == stream
-                and not self.config.get("stream_maps") and not self.config.get("flattening_enabled")):
-            found = self._sinks_active.get(stream)
-            sink = found if isinstance(found, WarehouseSink) else None
-        self._bulk_sinks[stream] = sink
-        return sink
-
-    def _process_record_message(self, message_dict: dict) -> None:
-        stream = message_dict.get("stream")
-        sink = self._bulk_sink(stream) if isinstance(stream, str) else None
-        if sink is None:
-            super()._process_record_message(message_dict)  # type: ignore[misc]
-            return
-        self._bulk_count += 1
-        if self._bulk_count % 1024 == 0:
-            self._handle_max_record_age()  # type: ignore[attr-defined]
-        millis = round(time.time() * 1000)
-        if millis != self._received_ms:
-            # The SDK's _sdc_received_at and _sdc_sequence, rendered once per millisecond.
-            self._received_ms = millis
-            self._received = (dt.datetime.fromtimestamp(millis / 1000, dt.UTC).isoformat(), millis)
-        sink.accept(message_dict["record"], message_dict, self._received)
-        sink.record_counter_metric.increment()
-        if sink.is_full:
-            self.logger.info(  # type: ignore[attr-defined]
-                "Target sink for '%s' is full. Current size is '%s'. Draining...", sink.stream_name, sink.current_size)
-            # Loaded while the next records are read (when the dialect says it pays).
-            sink.drain_in_background = True
-            try:
-                self.drain_one(sink)  # type: ignore[attr-defined]
-            finally:
-                sink.drain_in_background = False
-
-
-class TargetLookerWarehouse(DeliveryTarget, _BulkIntake, SQLTarget):
+class TargetLookerWarehouse(DeliveryTarget, BulkIntake, SQLTarget):
     """Loads QuickBooks records into the warehouse Looker queries and keeps it modelled."""
 
     name = TARGET_NAME
     default_sink_class = WarehouseSink
+    bulk_sink_class = WarehouseSink
 
     config_jsonschema = SETTINGS_SCHEMA
     RENAMED_SETTINGS = RENAMED_SETTINGS
