@@ -28,7 +28,7 @@ _Envelope = msgspec.defstruct(
      ("time_extracted", t.Optional[str], None), ("version", t.Optional[int], None)],  # noqa: UP045
     gc=False,
 )
-_ENVELOPE_DECODER = msgspec.json.Decoder(_Envelope)
+_ENVELOPE_DECODER: msgspec.json.Decoder[t.Any] = msgspec.json.Decoder(_Envelope)
 
 
 class TypedRecordDeclined(Exception):
@@ -93,7 +93,7 @@ def typed_fields(properties: Mapping[str, t.Any], required: Iterable[str] = (),
     only its columns would ignore them.
     """
     required = set(required)
-    specs: list[tuple[str, t.Any, t.Any]] = []
+    specs: list[tuple[t.Any, ...]] = []
     attribute: dict[str, str] = {}
     kind: dict[str, str] = {}
     nullable: dict[str, bool] = {}
