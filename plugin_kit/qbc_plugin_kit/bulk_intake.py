@@ -72,7 +72,7 @@ class BulkIntake:
         if (len(maps) == 1 and type(maps[0]) is SameRecordTransform and maps[0].stream_alias == stream
                 and not self.config.get("stream_maps") and not self.config.get("flattening_enabled")):
             found = self._sinks_active.get(stream)
-            sink = found if isinstance(found, self.bulk_sink_class) else None
+            sink = t.cast(BulkSink, found) if isinstance(found, self.bulk_sink_class) else None
         self._bulk_sinks[stream] = sink
         typed_fields = getattr(sink, "typed_fields", None)
         fields = typed_fields() if typed_fields is not None else None
