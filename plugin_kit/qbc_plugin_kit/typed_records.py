@@ -55,11 +55,16 @@ class TypedFields:
     #: property name -> whether JSON null is allowed (a RAW field holds null as ``b"null"``)
     nullable: Mapping[str, bool]
 
-    def reader(self, names: Sequence[str]) -> t.Callable[[t.Any], dict[str, t.Any]]:
-        """A function that returns the record's values of ``names`` as a dict (one dict display,
-        a third of what ``dict(zip(names, attrgetter(...)(record)))`` costs)."""
-        items = ", ".join(f"{name!r}: record.{self.attribute[name]}" for name in names)
-        return t.cast(t.Callable[[t.Any], dict[str, t.Any]], eval(f"lambda record: {{{items}}}"))  # noqa: S307
+    def reader(self, names: Sequence[str]) -> t.Callable[[t.Any, Mapping[str, t.Any]], dict[str, t.Any]]:
+        """A function ``read(record, last)`` that returns the record's values of ``names`` as a
+        dict (one dict display, a third of ``dict(zip(names, attrgetter(...)(record)))``'s cost).
+        A value equal to the one in ``last`` (the previous record's dict) is taken from there:
+        a batch holding keys and versions for a long time keeps one copy of the values that
+        repeat from record to record (a company id, a document's id and version on its lines)."""
+        items = ", ".join(f"{name!r}: v if (v := record.{self.attribute[name]}) != (w := last[{name!r}]) else w"
+                          for name in names)
+        return t.cast(t.Callable[[t.Any, Mapping[str, t.Any]], dict[str, t.Any]],
+                      eval(f"lambda record, last: {{{items}}}"))  # noqa: S307
 
 
 _SIMPLE = {"string": ("str", str), "integer": ("int", int), "boolean": ("bool", bool)}

@@ -32,7 +32,8 @@ def test_a_record_is_typed_with_numbers_kept_as_their_exact_text() -> None:
     assert message is not None and message["version"] == 3
     typed = message["record"]
     assert is_typed(typed)
-    values = fields.reader(["company_id", "id", "qty", "memo", "name with space", "paid"])(typed)
+    names = ["company_id", "id", "qty", "memo", "name with space", "paid"]
+    values = fields.reader(names)(typed, dict.fromkeys(names))
     assert values == {"company_id": "9130", "id": "1", "qty": 3, "memo": "é", "name with space": "x", "paid": None}
     assert bytes(getattr(typed, fields.attribute["amount"])) == b"12.340"
 
@@ -66,7 +67,7 @@ def test_a_line_of_another_stream_is_decoded_with_its_own_struct() -> None:
     assert first is not None and vendor is not None
     assert vendor["stream"] == "vendors" and type(vendor["record"]).__name__ == "TypedRecord"
     fields = typed_fields(VENDORS, required=["id"])
-    assert fields.reader(["id"])(vendor["record"]) == {"id": "V1"}
+    assert fields.reader(["id"])(vendor["record"], {"id": None}) == {"id": "V1"}
 
 
 def test_the_reader_gives_a_dict_for_a_line_the_struct_refuses() -> None:

@@ -55,8 +55,9 @@ def unicode_name(name: str) -> str:
 
 # A slim record's encoded row (a COPY line, or a tuple of text tokens).
 _ROW = "__qbc_row__"
-# Where a slim record's input line is kept: (offset, length) in its sink's line file. Lines are
-# read again only to set a record aside; in memory they were half a batch's size.
+# Where a slim record's input line is kept: offset << 32 | length in its sink's line file (one
+# int, not a tuple of two: a batch holds one per record). Lines are read again only to set a
+# record aside; in memory they were half a batch's size.
 _LINE_AT = "__tlw_line_at__"
 
 
@@ -87,7 +88,7 @@ class _TypedPath(t.NamedTuple):
 
     fields: TypedFields
     encoder: TypedEncoder
-    slim: t.Callable[[t.Any], dict[str, t.Any]]  # the _slim_fields and their values
+    slim: t.Callable[[t.Any, t.Mapping[str, t.Any]], dict[str, t.Any]]  # the _slim_fields and their values
     bookkeeping: t.Callable[[t.Any], tuple[t.Any, ...]]  # see _BOOKKEEPING
 
 
@@ -130,6 +131,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         self._typed: _TypedPath | None = None
         self._typed_built = False
         self._audit_values: tuple[t.Any, ...] = ()
+        self._last_slim: dict[str, t.Any] = dict.fromkeys(self._slim_fields)
         self._audit_tokens: tuple[str, ...] = ()
 
     def conform_name(self, name: str, object_type: str | None = None) -> str:
@@ -297,7 +299,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
             return False
         if _versions_need_reading(token, updated_at, deleted_at):
             return False
-        slim = path.slim(record)
+        slim = self._last_slim = path.slim(record, self._last_slim)
         slim[_LINE_AT] = self._keep_line(line)
         if letter is not None:
             slim[LETTER] = letter
@@ -349,11 +351,11 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         self.tally_record_read()
         self.process_record(slim, context)
 
-    def _keep_line(self, line: str) -> tuple[int, int]:
+    def _keep_line(self, line: str) -> int:
         # Written to the file a thousand lines at a time (a write per line cost a tenth of the
         # intake); an ASCII line's size in UTF-8 is its length.
         size = len(line) if line.isascii() else len(line.encode("utf-8", "surrogatepass"))
-        at = (self._lines_size, size)
+        at = self._lines_size << 32 | size
         self._lines_size += size
         pending = self._pending_lines
         pending.append(line)
@@ -374,8 +376,8 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         lines = self._batch_lines
         if at is not None and lines is not None:
             lines.flush()
-            lines.seek(at[0])
-            line = lines.read(at[1]).decode("utf-8", "surrogatepass")
+            lines.seek(at >> 32)
+            line = lines.read(at & 0xFFFFFFFF).decode("utf-8", "surrogatepass")
             lines.seek(0, 2)
             record = {**record, LINE: line}
         super().set_aside(record, reason)
