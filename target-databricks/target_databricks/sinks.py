@@ -17,7 +17,14 @@ import uuid
 
 from qbc_plugin_kit.delivery import DeliverySink, private_keys_removed
 from qbc_plugin_kit.failures import RecordRefused, Verdict
-from qbc_plugin_kit.record_intake import FullCheck, check_version, require_keys, stamp_audit_columns
+from qbc_plugin_kit.record_intake import (
+    EXTRACTED_AT,
+    FullCheck,
+    check_version,
+    extracted_at,
+    require_keys,
+    stamp_audit_columns,
+)
 from qbc_plugin_kit.record_model import HEADER_LINES, SOURCE_COLUMN, audit_source
 from qbc_plugin_kit.version_order import DELETED_AT, SYNC_TOKEN, UPDATED_AT, newest_per_key
 from singer_sdk.sinks import BatchSink
@@ -145,6 +152,12 @@ class DatabricksSink(DeliverySink, BatchSink):
         return True
 
     # Records --------------------------------------------------------------------------
+
+    def _add_sdc_metadata_to_record(self, record: dict, message: dict, context: dict) -> None:
+        # Records that take the SDK's path (stream maps, flattening) keep the kit's one rule.
+        own = record.get(EXTRACTED_AT)
+        super()._add_sdc_metadata_to_record(record, message, context)
+        record[EXTRACTED_AT] = extracted_at({EXTRACTED_AT: own}, message)
 
     def preprocess_record(self, record: dict, context: dict) -> dict:
         record[SOURCE_COLUMN] = audit_source(self.stream_name, record)

@@ -3,7 +3,6 @@ every value they cannot vouch for to the full check."""
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 import pytest

@@ -244,3 +244,17 @@ def test_a_record_too_large_for_native_parameters_is_set_aside_alone_with_what_t
     assert "staging: volume" in letter.reason and "1,000,000" in letter.reason
     assert [r[0] for r in stored(sql, target_config, "notes", "id")] == ["small"]
     assert [r[0] for r in stored(sql, target_config, "tags", "id")] == ["t1"]
+
+
+@pytest.mark.parametrize("stream_maps", [None, {"invoices": {"memo": "'mapped'"}}])
+def test_extraction_time_is_the_messages_else_the_records_own(target_config, sql, stream_maps):
+    """One rule for _sdc_extracted_at (plugin-kit record_intake): a replayed dead letter or a tap
+    that puts the time in the record keeps it; the message's time_extracted wins when sent. The
+    same on the bulk path and on the SDK's path (stream maps)."""
+    config = {**target_config, **({"stream_maps": stream_maps} if stream_maps else {})}
+    own = invoice("1", "1.00", "2026-11-02T09:00:00+00:00", _sdc_extracted_at="2026-11-01T08:00:00+00:00")
+    sent = {**invoice("2", "2.00", "2026-11-02T09:00:00+00:00", _sdc_extracted_at="2026-11-01T08:00:00+00:00"),
+            "time_extracted": "2026-11-03T07:00:00+00:00"}
+    run_target(config, [schema_message("invoices", INVOICE, KEYS), own, sent])
+    rows = stored(sql, config, columns="id, hour(_sdc_extracted_at), day(_sdc_extracted_at)")
+    assert [tuple(r) for r in rows] == [("1", 8, 1), ("2", 7, 3)]
