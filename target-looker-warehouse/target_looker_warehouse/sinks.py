@@ -15,6 +15,7 @@ import uuid
 import sqlalchemy as sa
 from qbc_plugin_kit.delivery import LETTER, LINE, DeliverySink, private_keys_removed
 from qbc_plugin_kit.failures import RecordRefused
+from qbc_plugin_kit.record_intake import extracted_at
 from qbc_plugin_kit.record_model import LINE_HEADERS, SOURCE_COLUMN, audit_source
 from qbc_plugin_kit.validation import RecordValidator
 from qbc_plugin_kit.version_order import (
@@ -224,9 +225,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         for key in self._key_properties:
             if key not in record:
                 raise MissingKeyPropertiesError(f"Record is missing one or more key_properties: {key}")
-        extracted = record.get("_sdc_extracted_at")
-        time_extracted = message.get("time_extracted")
-        record["_sdc_extracted_at"] = time_extracted if time_extracted is not None else extracted
+        record["_sdc_extracted_at"] = extracted_at(record, message)
         record["_sdc_received_at"], record["_sdc_sequence"] = received
         context = self._get_context(record)
         record["_sdc_batched_at"] = self._batch_started
