@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from qbc_plugin_kit.delivery import LETTER, LINE, DeliverySink, private_keys_removed
 from qbc_plugin_kit.failures import RecordRefused
 from qbc_plugin_kit.record_intake import extracted_at
+from qbc_plugin_kit.record_intake import version_needs_reading as _version_needs_reading
 from qbc_plugin_kit.record_model import LINE_HEADERS, SOURCE_COLUMN, audit_source
 from qbc_plugin_kit.validation import RecordValidator
 from qbc_plugin_kit.version_order import (
@@ -57,20 +58,6 @@ _ROW = "__qbc_row__"
 # Where a slim record's input line is kept: (offset, length) in its sink's line file. Lines are
 # read again only to set a record aside; in memory they were half a batch's size.
 _LINE_AT = "__tlw_line_at__"
-
-
-def _version_needs_reading(record: t.Mapping[str, t.Any]) -> bool:
-    """For a record whose version fields the fast converters took (timestamps that parse, an
-    integer sync_token), whether the version order could still refuse it: a timestamp in year 1
-    or 9999 (an offset can take it out of range in UTC) or a negative sync_token."""
-    token = record.get(SYNC_TOKEN)
-    if token is not None and token < 0:
-        return True
-    for name in (UPDATED_AT, "_sdc_deleted_at"):
-        value = record.get(name)
-        if value is not None and value[:4] in ("0001", "9999"):
-            return True
-    return False
 
 
 class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
