@@ -302,7 +302,13 @@ class DatabricksSink(DeliverySink, BatchSink):
             source = merge_sql.select_all(self._stage_table)
         else:
             source, parameters = self._parameter_source(columns, encoded)
-        if self.keys and self.load_method == "upsert":
+        if self.keys and self.load_method == "upsert" and self.connector.take_empty(self.table):
+            # The first batch into the table this run created: nothing stored to merge with (the
+            # batch holds one version per key), so an INSERT, without MERGE's join and checks.
+            deletions = self.hard_delete and any(c.name == DELETED_AT for c in columns)
+            statement = merge_sql.insert_select(
+                self.table, columns, merge_sql.without_deletions(source) if deletions else source)
+        elif self.keys and self.load_method == "upsert":
             statement = merge_sql.merge(
                 self.table, columns, self.keys, source,
                 hard_delete=self.hard_delete,

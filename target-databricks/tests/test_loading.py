@@ -117,6 +117,20 @@ def test_hard_delete_removes_the_row(target_config, sql):
     assert [r[0] for r in stored(sql, config)] == ["2"]
 
 
+@pytest.mark.parametrize("hard_delete", [False, True])
+def test_a_deletion_in_the_first_batch_of_a_new_table_is_kept_flagged_or_left_out(target_config, sql,
+                                                                                   hard_delete):
+    config = {**target_config, "hard_delete": hard_delete}
+    run_target(config, [schema_message("invoices", INVOICE, KEYS),
+                        invoice("1", "10.00", "2026-11-02T10:00:00+00:00", 1,
+                                _sdc_deleted_at="2026-11-02T10:00:00+00:00"),
+                        invoice("2", "20.00", "2026-11-02T10:00:00+00:00", 1),
+                        invoice("2", "25.00", "2026-11-02T11:00:00+00:00", 2)])
+    rows = [(r[0], r[1], r[2] is not None) for r in stored(sql, config)]
+    kept = [("2", Decimal("25.0000000000"), False)]  # the newer version of the repeated key
+    assert rows == (kept if hard_delete else [("1", Decimal("10.0000000000"), True), *kept])
+
+
 def test_deleted_header_flags_its_stored_lines(target_config, sql):
     line_schema = {"company_id": {"type": "string"}, "invoice_id": {"type": "string"},
                    "line_id": {"type": "string"}, "amount": {"type": ["number", "null"]},
