@@ -270,13 +270,15 @@ class DatabricksConnector:
         *,
         provider: str,
         properties: t.Mapping[str, str],
+        described: dict[str, str] | t.Literal[False] | None = False,
     ) -> list[Column]:
         """Create the table, or check and evolve the stored one; return the columns as stored.
 
         New properties become new columns, safe changes widen a column, and anything that
         would lose data raises TableValidationError before a single row is written.
+        ``described``: the table's :meth:`table_columns` when the caller already asked.
         """
-        existing = self.table_columns(table)
+        existing = self.table_columns(table) if described is False else described
         if existing is None:
             try:
                 # Not IF NOT EXISTS: only a table this statement created is known to be empty.
