@@ -35,6 +35,7 @@ from target_databricks.merge_sql import Column
 from target_databricks.type_mapping import ColumnPlan, normalize, plan_column
 
 USER_AGENT_ENTRY = "quickbooks-connectors-target-databricks"
+_EXISTS = re.compile(r"TABLE_OR_VIEW_ALREADY_EXISTS|TableAlreadyExistsException|already exists", re.IGNORECASE)
 _NOT_FOUND = re.compile(r"TABLE_OR_VIEW_NOT_FOUND|NoSuchTableException|Table or view not found|"
                         r"SCHEMA_NOT_FOUND|not found", re.IGNORECASE)
 
@@ -80,6 +81,9 @@ class DatabricksConnector:
         self.reconnect_count = 0
         # Round trips are what a small load spends its time on; counted for the run's summary.
         self.statement_count = 0
+        # Tables created by this run that no batch has been written to (see take_empty).
+        self._created_empty: set[str] = set()
+        self._created_lock = threading.Lock()
         self.statement_seconds = 0.0
 
     # Parameters ------------------------------------------------------------------------
@@ -249,6 +253,15 @@ class DatabricksConnector:
             columns[str(name).lower()] = normalize(str(data_type))
         return columns
 
+    def take_empty(self, table: str) -> bool:
+        """True once for a table this connector created and nothing was written to yet: its first
+        batch needs no MERGE. Taken before the write, so a retried write merges (idempotent)."""
+        with self._created_lock:
+            if table not in self._created_empty:
+                return False
+            self._created_empty.discard(table)
+            return True
+
     def ensure_table(
         self,
         table: str,
@@ -257,17 +270,29 @@ class DatabricksConnector:
         *,
         provider: str,
         properties: t.Mapping[str, str],
+        described: dict[str, str] | t.Literal[False] | None = False,
     ) -> list[Column]:
         """Create the table, or check and evolve the stored one; return the columns as stored.
 
         New properties become new columns, safe changes widen a column, and anything that
         would lose data raises TableValidationError before a single row is written.
+        ``described``: the table's :meth:`table_columns` when the caller already asked.
         """
-        existing = self.table_columns(table)
+        existing = self.table_columns(table) if described is False else described
         if existing is None:
-            self.execute(
-                merge_sql.create_table(table, desired, provider=provider, properties=properties)
-            )
+            try:
+                # Not IF NOT EXISTS: only a table this statement created is known to be empty.
+                self.execute(merge_sql.create_table(table, desired, provider=provider, properties=properties,
+                                                    if_not_exists=False))
+            except AuthenticationError:
+                raise
+            except Exception as exc:
+                if not _EXISTS.search(message_of(exc)):
+                    raise
+                # Another writer created it since it was described: evolve it as a stored table.
+                return self.ensure_table(table, desired, keys, provider=provider, properties=properties)
+            with self._created_lock:
+                self._created_empty.add(table)
             return list(desired)
 
         missing_keys = [k for k in keys if k not in existing]

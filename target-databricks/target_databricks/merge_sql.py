@@ -101,9 +101,12 @@ def create_table(
     provider: str,
     properties: t.Mapping[str, str] | None = None,
     replace: bool = False,
+    if_not_exists: bool = True,
 ) -> str:
-    """``CREATE TABLE IF NOT EXISTS`` (or ``CREATE OR REPLACE`` for a staging table)."""
-    verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS"
+    """``CREATE TABLE IF NOT EXISTS`` (or ``CREATE OR REPLACE`` for a staging table, or a plain
+    ``CREATE TABLE`` that fails when the table exists)."""
+    verb = ("CREATE OR REPLACE TABLE" if replace else
+            "CREATE TABLE IF NOT EXISTS" if if_not_exists else "CREATE TABLE")
     return (
         f"{verb} {table} ({_column_defs(columns)})"
         f"{_table_suffix(provider, properties or {})}"
@@ -205,6 +208,11 @@ def insert_select(
     if overwrite:
         return f"INSERT OVERWRITE {table} ({names}) SELECT {names} FROM ({source}) AS src"
     return f"INSERT INTO {table} ({names}) SELECT {names} FROM ({source}) AS src"
+
+
+def without_deletions(source: str) -> str:
+    """The rows of ``source`` that are not deletions (what a hard-deleting MERGE inserts)."""
+    return f"SELECT * FROM ({source}) AS src WHERE {quote_ident(DELETED_AT)} IS NULL"
 
 
 def version_guard(columns: t.Sequence[Column], incoming: str = "s", stored: str = "t") -> str:

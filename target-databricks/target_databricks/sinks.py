@@ -15,13 +15,22 @@ import time
 import typing as t
 import uuid
 
-from qbc_plugin_kit.delivery import PRIVATE_KEYS, DeliverySink, private_keys_removed
+from qbc_plugin_kit.delivery import DeliverySink, private_keys_removed
 from qbc_plugin_kit.failures import RecordRefused, Verdict
+from qbc_plugin_kit.record_intake import (
+    EXTRACTED_AT,
+    FullCheck,
+    check_version,
+    extracted_at,
+    require_keys,
+    stamp_audit_columns,
+)
 from qbc_plugin_kit.record_model import HEADER_LINES, SOURCE_COLUMN, audit_source
-from qbc_plugin_kit.version_order import DELETED_AT, newest_per_key
+from qbc_plugin_kit.version_order import DELETED_AT, SYNC_TOKEN, UPDATED_AT, newest_per_key
 from singer_sdk.sinks import BatchSink
 
 from target_databricks import errors, merge_sql
+from target_databricks.fast_rows import FastRows, NeedsFullCheck
 from target_databricks.merge_sql import Column
 from target_databricks.row_encoding import (
     ValueRejected,
@@ -30,7 +39,7 @@ from target_databricks.row_encoding import (
     json_chunks,
     split_constant_columns,
 )
-from target_databricks.type_mapping import STRING, TIMESTAMP, TypeSettings, sql_type
+from target_databricks.type_mapping import BIGINT, STRING, TIMESTAMP, TypeSettings, sql_type
 
 if t.TYPE_CHECKING:
     from target_databricks.target import TargetDatabricks
@@ -60,6 +69,11 @@ _SURELY_SMALL = MAX_PARAMETER_BYTES // 6
 # faster as parameters (1,558 against 1,222 rows/s): the crossover is between 5,000 and 20,000
 # rows, so the threshold sits at ~10,000 rows' worth.
 AUTO_VOLUME_MIN_BYTES = 2_000_000
+# A record taken on the bulk path keeps its encoded row (the desired columns' texts) here.
+_ROW = "__qbc_row__"
+# The version fields the order reads, and the column type under which the fast converters have
+# already read each one (see DatabricksSink._versions_vouched).
+_VERSION_TYPES = ((UPDATED_AT, TIMESTAMP), (DELETED_AT, TIMESTAMP), (SYNC_TOKEN, BIGINT))
 
 
 @functools.lru_cache(maxsize=4096)  # called for every key of every record
@@ -108,6 +122,18 @@ class DatabricksSink(DeliverySink, BatchSink):
             for name, prop in self.schema["properties"].items()
         ]
         self._desired_types = {c.name: c.sql_type for c in self.desired_columns}
+        self._desired_spec = [(c.name, c.sql_type) for c in self.desired_columns]
+        # Records keep their property names when every name is already a valid column name
+        # (QuickBooks' are): no renamed copy of each record is made.
+        self._names_kept = all(conform_name(name) == name for name in self.schema["properties"])
+        self._fast_rows: FastRows | None = None
+        self._full_check = FullCheck(self.schema, enabled=self.validate_schema)
+        self._vouched: tuple[bool, tuple[str, ...]] | None = None
+        self._batch_started = ""
+        self._measure_rows = target.volume_stager is None and target.connector.native_parameters
+        # Set by the bulk intake while it drains this sink because it is full; loads here run
+        # in the foreground.
+        self.drain_in_background = False
         self.keys = [conform_name(k) for k in self.key_properties]
         self.load_method = settings.load_method
         self.hard_delete = settings.hard_delete
@@ -127,6 +153,12 @@ class DatabricksSink(DeliverySink, BatchSink):
 
     # Records --------------------------------------------------------------------------
 
+    def _add_sdc_metadata_to_record(self, record: dict, message: dict, context: dict) -> None:
+        # Records that take the SDK's path (stream maps, flattening) keep the kit's one rule.
+        own = record.get(EXTRACTED_AT)
+        super()._add_sdc_metadata_to_record(record, message, context)
+        record[EXTRACTED_AT] = extracted_at({EXTRACTED_AT: own}, message)
+
     def preprocess_record(self, record: dict, context: dict) -> dict:
         record[SOURCE_COLUMN] = audit_source(self.stream_name, record)
         self._check_values(record)
@@ -136,14 +168,66 @@ class DatabricksSink(DeliverySink, BatchSink):
         """Refuse, alone, a record its columns cannot hold exactly (a 40-digit number, more
         decimals than the scale, a date outside the TIMESTAMP range, more than a statement's
         parameters may carry), rather than let it fail the MERGE of its whole batch."""
+        self._refuse_oversized(self._encode_checked(record))
+
+    # Records on the bulk path (qbc_plugin_kit.bulk_intake) -------------------------------
+
+    def start_batch(self, context: dict) -> None:
+        super().start_batch(context)
+        self._batch_started = context["batch_start_time"].isoformat()
+
+    def _encoder(self) -> FastRows:
+        if self._fast_rows is None:
+            self._fast_rows = FastRows(self.schema, list(self.schema["properties"]),
+                                       [c.sql_type for c in self.desired_columns])
+        return self._fast_rows
+
+    def _versions_vouched(self) -> tuple[bool, tuple[str, ...]]:
+        """Whether the fast converters read every declared version field as the version order
+        does (a date-time updated_at and deletion, an integer sync_token), and the version
+        fields the schema does not declare (a record carrying one is read in full)."""
+        if self._vouched is None:
+            properties = self.schema["properties"]
+            declared_well = all(
+                self._desired_types.get(conform_name(name)) == kind
+                for name, kind in _VERSION_TYPES if name in properties)
+            self._vouched = (self._encoder().encode is not None and declared_well and self._names_kept,
+                             tuple(name for name, _ in _VERSION_TYPES if name not in properties))
+        return self._vouched
+
+    def accept(self, record: dict[str, t.Any], message: dict[str, t.Any], received: tuple[str, int]) -> None:
+        """Take one record on the bulk path: checked and encoded into its row once.
+
+        What the SDK's per-record path did (the key check, the audit columns, validation with
+        the contract's semantics, date-time parsing) in one pass over the values: a record the
+        fast converters vouch for is not walked again; any other goes through the full JSON
+        Schema validator. Raises RecordRefused (set aside alone) or MissingKeyPropertiesError."""
+        require_keys(record, self.key_properties)
+        context = self._get_context(record)
+        stamp_audit_columns(record, message, received, stream=self.stream_name,
+                            batched_at=self._batch_started, sync_started_at=self.sync_started_at)
+        encode = self._encoder().encode
+        vouched, undeclared = self._versions_vouched()
+        try:
+            if encode is None:
+                raise NeedsFullCheck
+            row = encode(record)
+            check_version(record, vouched=vouched and not any(name in record for name in undeclared))
+        except NeedsFullCheck:
+            self._full_check.refuse_invalid(record)
+            # The version first: its reason names the version order's range, not a column's.
+            check_version(record, vouched=False)
+            row = self._encode_checked(record)
+        self._refuse_oversized(row)
+        record[_ROW] = row
+        self.tally_record_read()
+        self.process_record(record, context)
+
+    def _encode_checked(self, record: dict[str, t.Any]) -> list[str | None]:
+        """The row of a record the validator accepted, value by value (``encode_value``)."""
         row: list[str | None] = []
-        for name, value in record.items():
-            if value is None or name in PRIVATE_KEYS:
-                continue
-            column = conform_name(name)
-            column_type = self._desired_types.get(column)
-            if column_type is None:
-                continue
+        for name, (column, column_type) in zip(self.schema["properties"], self._desired_spec, strict=True):
+            value = record.get(name)
             try:
                 row.append(encode_value(column, value, column_type))
             except ValueRejected as exc:
@@ -151,9 +235,11 @@ class DatabricksSink(DeliverySink, BatchSink):
             except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
                 raise RecordRefused(f"column `{column}`: {value!r} cannot be stored as "
                                     f"{column_type} ({exc})") from exc
-        if self.target.volume_stager is not None or self.encoded_payload:
-            return  # through the Volume as a file, or inline: SQL text, not a parameter
-        if sum(len(text) for text in row if text) < _SURELY_SMALL:
+        return row
+
+    def _refuse_oversized(self, row: list[str | None]) -> None:
+        """A record larger than a statement's parameters may carry is refused alone, up front."""
+        if not self._measure_rows or sum(len(text) for text in row if text) < _SURELY_SMALL:
             return
         size = len(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode())
         if size > MAX_PARAMETER_BYTES:
@@ -180,7 +266,8 @@ class DatabricksSink(DeliverySink, BatchSink):
 
     def _load(self, records: list[dict]) -> None:
         """Write ``records`` atomically: one MERGE (or INSERT) of the batch's newest versions."""
-        rows = [{conform_name(k): v for k, v in private_keys_removed(r).items()} for r in records]
+        rows = (records if self._names_kept
+                else [{conform_name(k): v for k, v in private_keys_removed(r).items()} for r in records])
         dropped = 0
         if self.keys and self.load_method != "append-only":
             rows, dropped = newest_per_key(rows, self.keys)
@@ -193,17 +280,24 @@ class DatabricksSink(DeliverySink, BatchSink):
 
     def _prepare(self) -> list[Column]:
         if self.columns is None:
-            self.target.ensure_schema(self.catalog, self.schema_name)
+            # A stored table's schema exists: CREATE SCHEMA only for a table still to be made
+            # (one round trip less for every run after the first).
+            described = self.connector.table_columns(self.table)
+            if described is None:
+                self.target.ensure_schema(self.catalog, self.schema_name)
             self.columns = self.connector.ensure_table(
                 self.table, self.desired_columns, self.keys,
-                provider=self.provider, properties=self.properties,
+                provider=self.provider, properties=self.properties, described=described,
             )
         return self.columns
 
     def _write(self, rows: list[dict]) -> None:
         columns = self._prepare()
         spec = [(c.name, c.sql_type) for c in columns]
-        encoded = [encode_row(r, spec) for r in rows]
+        # Rows encoded at intake fit the desired columns; a stored table that differs (kept
+        # wider types) has its rows encoded here, as do records that took the SDK's path.
+        same = spec == self._desired_spec
+        encoded = [row if same and (row := r.get(_ROW)) is not None else encode_row(r, spec) for r in rows]
         overwrite = (self.load_method == "overwrite"
                      and self.table not in self.target.overwritten_tables)
         parameters: dict[str, t.Any] | None = None
@@ -212,7 +306,13 @@ class DatabricksSink(DeliverySink, BatchSink):
             source = merge_sql.select_all(self._stage_table)
         else:
             source, parameters = self._parameter_source(columns, encoded)
-        if self.keys and self.load_method == "upsert":
+        if self.keys and self.load_method == "upsert" and self.connector.take_empty(self.table):
+            # The first batch into the table this run created: nothing stored to merge with (the
+            # batch holds one version per key), so an INSERT, without MERGE's join and checks.
+            deletions = self.hard_delete and any(c.name == DELETED_AT for c in columns)
+            statement = merge_sql.insert_select(
+                self.table, columns, merge_sql.without_deletions(source) if deletions else source)
+        elif self.keys and self.load_method == "upsert":
             statement = merge_sql.merge(
                 self.table, columns, self.keys, source,
                 hard_delete=self.hard_delete,

@@ -6,6 +6,7 @@ import atexit
 import threading
 import typing as t
 
+from qbc_plugin_kit.bulk_intake import BulkIntake
 from qbc_plugin_kit.delivery import DeliveryTarget
 from singer_sdk.helpers.capabilities import TargetCapabilities
 from singer_sdk.target_base import Target
@@ -31,11 +32,13 @@ DEPRECATED_SETTINGS: tuple[tuple[str, str | None, str], ...] = (
 )
 
 
-class TargetDatabricks(DeliveryTarget, Target):
+class TargetDatabricks(DeliveryTarget, BulkIntake, Target):
     """Loads Singer streams into Unity Catalog tables on a Databricks SQL warehouse."""
 
     name = TARGET_NAME
     default_sink_class = DatabricksSink
+    # Records go straight to DatabricksSink.accept (qbc_plugin_kit.bulk_intake).
+    bulk_sink_class = DatabricksSink
     # The `default_target_schema` and `hard_delete` settings below are these two capabilities;
     # declared so that --about and the Hub definition say so.
     capabilities: t.ClassVar = [*Target.capabilities, TargetCapabilities.TARGET_SCHEMA,

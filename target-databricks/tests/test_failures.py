@@ -116,3 +116,32 @@ def test_a_value_that_would_be_rounded_is_set_aside_alone(target_config, sql):
     assert "more than 10 decimal places" in letter.reason
     assert '"current_balance":0.123456789012' in letter.line
     assert count(sql, target_config, "accounts") == 2
+
+
+def test_a_first_batch_whose_insert_answer_was_lost_is_retried_without_duplicates(target_config, sql):
+    """The first batch into a table the run created is an INSERT (nothing to merge with); when
+    the connection drops after the warehouse ran it, the retry merges, so no row is doubled."""
+    import io
+
+    from target_databricks.row_encoding import to_json_text
+    from target_databricks.target import TargetDatabricks
+
+    target = TargetDatabricks(config=target_config, parse_env_config=False)
+    real = target.connector.execute
+    inserts: list[str] = []
+
+    def execute(statement, parameters=None):
+        rows = real(statement, parameters)
+        if statement.startswith(f"INSERT INTO {table(target_config, 'accounts')}") and not inserts:
+            inserts.append(statement)
+            raise ConnectionResetError("connection reset after the statement ran")
+        return rows
+
+    target.connector.execute = execute
+    try:
+        target.listen(file_input=io.StringIO("".join(to_json_text(m) + "\n" for m in accounts("1", "2"))))
+    finally:
+        target.connector.close()
+    assert inserts  # the first batch went in as an INSERT
+    assert letters(target_config) == []
+    assert count(sql, target_config, "accounts") == 2

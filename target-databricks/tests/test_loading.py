@@ -117,6 +117,20 @@ def test_hard_delete_removes_the_row(target_config, sql):
     assert [r[0] for r in stored(sql, config)] == ["2"]
 
 
+@pytest.mark.parametrize("hard_delete", [False, True])
+def test_a_deletion_in_the_first_batch_of_a_new_table_is_kept_flagged_or_left_out(target_config, sql,
+                                                                                   hard_delete):
+    config = {**target_config, "hard_delete": hard_delete}
+    run_target(config, [schema_message("invoices", INVOICE, KEYS),
+                        invoice("1", "10.00", "2026-11-02T10:00:00+00:00", 1,
+                                _sdc_deleted_at="2026-11-02T10:00:00+00:00"),
+                        invoice("2", "20.00", "2026-11-02T10:00:00+00:00", 1),
+                        invoice("2", "25.00", "2026-11-02T11:00:00+00:00", 2)])
+    rows = [(r[0], r[1], r[2] is not None) for r in stored(sql, config)]
+    kept = [("2", Decimal("25.0000000000"), False)]  # the newer version of the repeated key
+    assert rows == (kept if hard_delete else [("1", Decimal("10.0000000000"), True), *kept])
+
+
 def test_deleted_header_flags_its_stored_lines(target_config, sql):
     line_schema = {"company_id": {"type": "string"}, "invoice_id": {"type": "string"},
                    "line_id": {"type": "string"}, "amount": {"type": ["number", "null"]},
@@ -244,3 +258,17 @@ def test_a_record_too_large_for_native_parameters_is_set_aside_alone_with_what_t
     assert "staging: volume" in letter.reason and "1,000,000" in letter.reason
     assert [r[0] for r in stored(sql, target_config, "notes", "id")] == ["small"]
     assert [r[0] for r in stored(sql, target_config, "tags", "id")] == ["t1"]
+
+
+@pytest.mark.parametrize("stream_maps", [None, {"invoices": {"memo": "'mapped'"}}])
+def test_extraction_time_is_the_messages_else_the_records_own(target_config, sql, stream_maps):
+    """One rule for _sdc_extracted_at (plugin-kit record_intake): a replayed dead letter or a tap
+    that puts the time in the record keeps it; the message's time_extracted wins when sent. The
+    same on the bulk path and on the SDK's path (stream maps)."""
+    config = {**target_config, **({"stream_maps": stream_maps} if stream_maps else {})}
+    own = invoice("1", "1.00", "2026-11-02T09:00:00+00:00", _sdc_extracted_at="2026-11-01T08:00:00+00:00")
+    sent = {**invoice("2", "2.00", "2026-11-02T09:00:00+00:00", _sdc_extracted_at="2026-11-01T08:00:00+00:00"),
+            "time_extracted": "2026-11-03T07:00:00+00:00"}
+    run_target(config, [schema_message("invoices", INVOICE, KEYS), own, sent])
+    rows = stored(sql, config, columns="id, hour(_sdc_extracted_at), day(_sdc_extracted_at)")
+    assert [tuple(r) for r in rows] == [("1", 8, 1), ("2", 7, 3)]

@@ -16,6 +16,9 @@ import uuid
 import sqlalchemy as sa
 from qbc_plugin_kit.delivery import LETTER, LINE, DeliverySink, private_keys_removed
 from qbc_plugin_kit.failures import RecordRefused
+from qbc_plugin_kit.record_intake import extracted_at
+from qbc_plugin_kit.record_intake import version_needs_reading as _version_needs_reading
+from qbc_plugin_kit.record_intake import versions_need_reading as _versions_need_reading
 from qbc_plugin_kit.record_model import LINE_HEADERS, SOURCE_COLUMN, audit_source
 from qbc_plugin_kit.typed_records import TypedFields, typed_fields
 from qbc_plugin_kit.validation import RecordValidator
@@ -59,21 +62,6 @@ _ROW = "__qbc_row__"
 # int, not a tuple of two: a batch holds one per record). Lines are read again only to set a
 # record aside; in memory they were half a batch's size.
 _LINE_AT = "__tlw_line_at__"
-
-
-def _version_needs_reading(record: t.Mapping[str, t.Any]) -> bool:
-    """For a record whose version fields the fast converters took (timestamps that parse, an
-    integer sync_token), whether the version order could still refuse it: a timestamp in year 1
-    or 9999 (an offset can take it out of range in UTC) or a negative sync_token."""
-    return _versions_need_reading(record.get(SYNC_TOKEN), record.get(UPDATED_AT), record.get("_sdc_deleted_at"))
-
-
-def _versions_need_reading(token: t.Any, updated_at: t.Any, deleted_at: t.Any) -> bool:
-    return ((token is not None and token < 0) or (updated_at is not None and updated_at[:4] in _EDGE_YEARS)
-            or (deleted_at is not None and deleted_at[:4] in _EDGE_YEARS))
-
-
-_EDGE_YEARS = frozenset({"0001", "9999"})
 
 
 # Audit columns the target sets on every record, in the order accept_typed passes their values.
@@ -319,9 +307,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         for key in self._key_properties:
             if key not in record:
                 raise MissingKeyPropertiesError(f"Record is missing one or more key_properties: {key}")
-        extracted = record.get("_sdc_extracted_at")
-        time_extracted = message.get("time_extracted")
-        record["_sdc_extracted_at"] = time_extracted if time_extracted is not None else extracted
+        record["_sdc_extracted_at"] = extracted_at(record, message)
         record["_sdc_received_at"], record["_sdc_sequence"] = received
         context = self._get_context(record)
         record["_sdc_batched_at"] = self._batch_started
