@@ -65,6 +65,8 @@ class WarehouseDialect(abc.ABC):
     # Whether a full batch loads on the background worker while the next is read
     # (qbc_plugin_kit.background_load): worth it when the database works in its own process.
     loads_in_background: t.ClassVar[bool] = False
+    #: The most rows a batch holds, whatever batch_size_rows says (None: no cap).
+    max_batch_rows: t.ClassVar[int | None] = None
 
     @abc.abstractmethod
     def bulk_load(
@@ -80,6 +82,10 @@ class WarehouseDialect(abc.ABC):
 
 class DuckDBDialect(WarehouseDialect):
     name = "duckdb"
+    # DuckDB merges in this process, beside the batch's records: 100,000 invoice lines held
+    # ~110 MiB of Python and 34 MB of staging table, a 1M-row load peaked at 301 MiB; 75,000
+    # peaks near 270 MiB at the same speed (issue 17, bench/results/target_looker_warehouse.md).
+    max_batch_rows = 75_000
 
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         super().__init__(config)

@@ -103,6 +103,12 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         self._vouched: bool | None = None
         self._lines_size = 0
 
+    @property
+    def max_size(self) -> int:
+        # batch_size_rows, capped where the dialect bounds a batch's memory (DuckDB).
+        cap = self.connector.dialect.max_batch_rows
+        return min(super().max_size, cap) if cap else super().max_size
+
     def conform_name(self, name: str, object_type: str | None = None) -> str:
         # Called for every key of every record by the SDK: memoise the regex work.
         cached = self._conformed.get(name)

@@ -100,3 +100,19 @@ def test_duckdb_memory_limit_is_applied_to_the_targets_connections(limit: str, t
     expected = duckdb.connect(config={"memory_limit": limit}).execute(
         "SELECT current_setting('memory_limit')").fetchone()
     assert expected is not None and found == expected[0]
+
+
+def test_a_duckdb_batch_holds_at_most_its_cap_whatever_batch_size_rows(warehouse_config: dict[str, t.Any]) -> None:
+    from target_looker_warehouse.dialects import DuckDBDialect as Capped
+    from target_looker_warehouse.target import TargetLookerWarehouse
+
+    schema = {"type": "object", "properties": {"id": {"type": "string"}}}
+    for asked in (1_000, 1_000_000):
+        target = TargetLookerWarehouse(config={**warehouse_config, "batch_size_rows": asked}, validate_config=True)
+        try:
+            sink = target.get_sink("things", schema=schema, key_properties=["id"])
+            cap = Capped.max_batch_rows if warehouse_config["dialect"] == "duckdb" else None
+            assert cap is None or cap < 1_000_000
+            assert sink.max_size == (asked if cap is None else min(asked, cap))
+        finally:
+            target.warehouse_connector.dispose()
