@@ -6,6 +6,10 @@ target that mixes in :class:`BulkIntake` hands each RECORD message to its sink's
 which checks and encodes it once, with the SDK's ``_sdc_received_at``/``_sdc_sequence`` values
 rendered once per millisecond. When stream maps or flattening are configured, records take the
 SDK's path unchanged, so every SDK feature keeps working.
+
+A sink that offers ``typed_fields()`` gets its stream's records as typed Structs
+(typed_records.py) through ``accept_typed``, which takes one or declines it; a declined record
+is decoded again as a dict and takes the path above.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import time
 import typing as t
 
 from singer_sdk.mapper import SameRecordTransform
+
+from qbc_plugin_kit.typed_records import TypedRecordDeclined, is_typed
 
 
 class BulkSink(t.Protocol):
@@ -41,6 +47,7 @@ class BulkIntake:
     bulk_sink_class: t.ClassVar[type]
 
     mapper: t.Any
+    message_reader: t.Any
     config: t.Any
     logger: t.Any
     _sinks_active: dict[str, t.Any]
@@ -55,6 +62,7 @@ class BulkIntake:
     def _process_schema_message(self, message_dict: dict) -> None:
         super()._process_schema_message(message_dict)  # type: ignore[misc]
         self._bulk_sinks.clear()  # a new schema may have made a new sink
+        self.message_reader.typed_decoders.clear()
 
     def _bulk_sink(self, stream: str) -> BulkSink | None:
         if stream in self._bulk_sinks:
@@ -64,25 +72,39 @@ class BulkIntake:
         if (len(maps) == 1 and type(maps[0]) is SameRecordTransform and maps[0].stream_alias == stream
                 and not self.config.get("stream_maps") and not self.config.get("flattening_enabled")):
             found = self._sinks_active.get(stream)
-            sink = found if isinstance(found, self.bulk_sink_class) else None
+            sink = t.cast(BulkSink, found) if isinstance(found, self.bulk_sink_class) else None
         self._bulk_sinks[stream] = sink
+        typed_fields = getattr(sink, "typed_fields", None)
+        fields = typed_fields() if typed_fields is not None else None
+        if fields is not None:
+            self.message_reader.typed_decoders.add(stream, fields)  # the stream's next records come typed
         return sink
 
     def _process_record_message(self, message_dict: dict) -> None:
         stream = message_dict.get("stream")
         sink = self._bulk_sink(stream) if isinstance(stream, str) else None
+        record = message_dict["record"]
+        typed = is_typed(record)
         if sink is None:
+            if typed:
+                raise TypedRecordDeclined
             super()._process_record_message(message_dict)  # type: ignore[misc]
             return
-        self._bulk_count += 1
-        if self._bulk_count % 1024 == 0:
-            self._handle_max_record_age()  # type: ignore[attr-defined]
         millis = round(time.time() * 1000)
         if millis != self._received_ms:
             # The SDK's _sdc_received_at and _sdc_sequence, rendered once per millisecond.
             self._received_ms = millis
             self._received = (dt.datetime.fromtimestamp(millis / 1000, dt.UTC).isoformat(), millis)
-        sink.accept(message_dict["record"], message_dict, self._received)
+        if typed:
+            reader = self.message_reader
+            if not sink.accept_typed(record, message_dict, self._received,  # type: ignore[attr-defined]
+                                     reader.current_line, reader.current_letter):
+                raise TypedRecordDeclined
+        else:
+            sink.accept(record, message_dict, self._received)
+        self._bulk_count += 1
+        if self._bulk_count % 1024 == 0:
+            self._handle_max_record_age()  # type: ignore[attr-defined]
         sink.record_counter_metric.increment()
         if sink.is_full:
             self.logger.info(

@@ -40,6 +40,7 @@ from qbc_plugin_kit.quiet_logs import quiet_sdk_logs
 from qbc_plugin_kit.retry import RetryPolicy
 from qbc_plugin_kit.settings_check import renamed_settings
 from qbc_plugin_kit.singer_input import PreludeLine, RawLineReader
+from qbc_plugin_kit.typed_records import TypedRecordDeclined, is_typed
 from qbc_plugin_kit.validation import RecordValidator, non_finite_reason
 from qbc_plugin_kit.version_order import version_key
 
@@ -256,6 +257,13 @@ class DeliveryTarget:
 
     def _process_record_message(self, message_dict: dict) -> None:
         reader = self.message_reader
+        if is_typed(message_dict.get("record")):
+            try:
+                super()._process_record_message(message_dict)  # type: ignore[misc]
+                return
+            except TypedRecordDeclined:
+                # The sink could not vouch for it: the line as a dict, checked fully below.
+                message_dict = reader.decode_as_dict(reader.current_line)
         line, letter = reader.current_line, reader.current_letter
         stream, record = message_dict.get("stream"), message_dict.get("record")
         if stream not in self.mapper.stream_maps or not isinstance(record, dict):

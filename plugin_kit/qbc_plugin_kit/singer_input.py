@@ -17,6 +17,8 @@ from typing import IO, Any
 import msgspec
 from singer_sdk.singerlib.encoding import SimpleSingerReader
 
+from qbc_plugin_kit.typed_records import TypedDecoders
+
 UNREADABLE = "__qbc_unreadable__"
 
 
@@ -54,10 +56,19 @@ class RawLineReader(SimpleSingerReader):
         self.current_line_has_constant = False
         self.prelude: Callable[[], Iterable[PreludeLine]] | None = None
         self.unreadable_handler: Callable[[str, Any], None] | None = None
+        # Streams whose records are decoded into typed Structs (typed_records.py), by stream name;
+        # filled by the target for streams whose sink can take them.
+        self.typed_decoders = TypedDecoders()
 
     def deserialize_json(self, line: str) -> dict[str, Any]:
         self.current_line = line.rstrip("\r\n")
         self.current_line_has_constant = False
+        if self.typed_decoders and (typed := self.typed_decoders.decode(line)) is not None:
+            return typed
+        return self.decode_as_dict(line)
+
+    def decode_as_dict(self, line: str) -> dict[str, Any]:
+        """The message of ``line`` with its record as a dict (numbers with a fraction as Decimal)."""
         try:
             message = _FAST_DECODER.decode(line)
         except msgspec.DecodeError:

@@ -21,6 +21,8 @@ import decimal
 import re
 import typing as t
 
+import msgspec
+from qbc_plugin_kit.typed_records import RAW, TypedFields
 from singer_sdk.singerlib.json import serialize_json
 
 from target_looker_warehouse.column_types import Family
@@ -127,6 +129,47 @@ def _decimal_token(scale: int, precision: int, column: str) -> t.Callable[[t.Any
     return token
 
 
+_NUMBER_START = frozenset("-0123456789")
+# How the dict path decodes a record (qbc_plugin_kit.singer_input): a JSON column's value
+# arriving as raw JSON text becomes the same Python value before it is serialised.
+_DICT_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
+
+
+def _raw_decimal_token(scale: int, precision: int, nullable: bool) -> t.Callable[[t.Any], str]:
+    """A number's JSON text (``msgspec.Raw``) as its COPY text, as it arrived: the text a JSON
+    number has is what PostgreSQL and DuckDB read, so no Decimal is made. It takes what
+    :func:`_decimal_token` takes (plain notation within the column's places and digits) and
+    sends the rest (exponents, more places, anything not a number) to the full check, so
+    ``1e2``, ``12.345`` in a two-place column and ``true`` behave exactly as on the dict path."""
+    integer_digits = precision - scale
+
+    def token(raw: t.Any) -> str:
+        text = bytes(raw).decode()
+        if text[0] not in _NUMBER_START:
+            if nullable and text == "null":
+                return COPY_NULL
+            raise NeedsFullCheck
+        whole, _, places = text.partition(".")
+        if len(places) > scale or len(whole) - (whole[0] == "-") > integer_digits or "e" in text or "E" in text:
+            raise NeedsFullCheck
+        return text
+
+    return token
+
+
+def _raw_json(convert: t.Callable[[t.Any], str], nullable: bool) -> t.Callable[[t.Any], str]:
+    """A JSON column's converter for the value's raw JSON text."""
+    def token(raw: t.Any) -> str:
+        value = _DICT_DECODER.decode(raw)
+        if value is None:
+            if nullable:
+                return COPY_NULL
+            raise NeedsFullCheck
+        return convert(value)
+
+    return token
+
+
 class _Fast(t.NamedTuple):
     kind: str  # "text" (a str kept as it is, escaped for COPY) or "other"
     nullable: bool
@@ -228,6 +271,32 @@ def token_of(value: t.Any, family: Family, column: str, keep_nul: bool) -> str:
     return copy_text(text, column, keep_nul)
 
 
+class TypedEncoder:
+    """A stream's encoder of typed records (:meth:`RowEncoder.typed`)."""
+
+    def __init__(self, encode: t.Callable[[t.Any, tuple[str, ...]], str],
+                 encode_unescaped: t.Callable[[t.Any, tuple[str, ...]], str], given: list[_Fast | None]) -> None:
+        #: ``encode(record, tokens)``: the row; ``tokens`` from :meth:`tokens`
+        self.encode = encode
+        #: the same for a record whose input line holds no backslash (no string needs a COPY escape)
+        self.encode_unescaped = encode_unescaped
+        self._given = given
+
+    def tokens(self, values: t.Sequence[t.Any]) -> tuple[str, ...]:
+        """The COPY text of the given columns' values (NeedsFullCheck as a column's converter)."""
+        tokens = []
+        for spec, value in zip(self._given, values, strict=True):
+            if spec is None:
+                tokens.append("")  # not a column of the table
+            elif value is None:
+                if not spec.nullable:
+                    raise NeedsFullCheck
+                tokens.append(COPY_NULL)
+            else:
+                tokens.append(spec.convert(value))
+        return tuple(tokens)
+
+
 class RowEncoder:
     """Encodes records of one stream into rows of text tokens, one converter per column.
 
@@ -251,6 +320,7 @@ class RowEncoder:
         simple_schema = (set(schema) <= _SCHEMA_KEYS and schema_type in ("object", ["object"])
                          and not schema.get("required") and schema.get("additionalProperties", True) is not False
                          and set(properties) == set(sources))
+        self._fast_specs = fast
         self.fast = simple_schema and all(f is not None for f in fast)
         self.encode_fast = (self._compile([f for f in fast if f is not None]) if self.fast
                             else self._never_fast)
@@ -259,28 +329,102 @@ class RowEncoder:
     def _never_fast(record: t.Mapping[str, t.Any]) -> t.Any:
         raise NeedsFullCheck
 
-    def _compile(self, fast: list[_Fast]) -> t.Callable[[t.Mapping[str, t.Any]], t.Any]:
+    def _compile(self, fast: list[_Fast], access: list[str] | None = None, params: str = "record",
+                 modes: list[str] | None = None) -> t.Callable[..., t.Any]:
         """One function per stream, every column's check written out in line (a call per cell
         cost as much as the conversion): like fastjsonschema, the checks become Python code.
+        ``access``: the expression that reads each column's value (``get(source)`` by default);
+        ``modes`` (typed records, see :meth:`typed`): "token" (the expression is the column's
+        COPY text already), "memo" (a string converted once per distinct value), "int" (an int
+        whose type msgspec checked), "str" (a str whose type msgspec checked), "plain" (a str
+        known to need no COPY escape), else "".
 
         It returns the row (a COPY line, or a tuple of tokens), or raises NeedsFullCheck or
         ValueConversionError."""
-        body = ["def encode(record):", "    get = record.get"]
+        body = [f"def encode({params}):"]
+        if access is None:
+            body.append("    get = record.get")
+            access = [f"get({source!r})" for source in self.sources]
+        modes = modes or [""] * len(fast)
         namespace: dict[str, t.Any] = {"COPY_NULL": COPY_NULL, "NeedsFullCheck": NeedsFullCheck}
-        for i, (source, spec) in enumerate(zip(self.sources, fast, strict=True)):
+        for i, (read, spec, mode) in enumerate(zip(access, fast, modes, strict=True)):
             namespace[f"c{i}"] = spec.convert
-            body += [f"    v = get({source!r})", "    if v is None:",
+            if mode == "token":
+                body.append(f"    t{i} = {read}")
+                continue
+            body += [f"    v = {read}", "    if v is None:",
                      f"        t{i} = COPY_NULL" if spec.nullable else "        raise NeedsFullCheck"]
+            if spec.kind == "text" and mode == "plain":
+                body += ["    else:", f"        t{i} = v"]
+                continue
             if spec.kind == "text":
                 # Printable text without a backslash needs no COPY escape (tab, newline, CR and
                 # NUL are not printable): kept as it is; anything else goes through c{i}.
-                plain = "type(v) is str and v.isprintable() and '\\\\' not in v"
-                body += [f"    elif {plain}:", f"        t{i} = v"]
-            body += ["    else:", f"        t{i} = c{i}(v)"]
+                plain = "v.isprintable() and '\\\\' not in v"
+                body += [f"    elif {plain if mode in ('str', 'plain') else 'type(v) is str and ' + plain}:",
+                         f"        t{i} = v"]
+            if mode == "int":
+                body += ["    else:", f"        t{i} = str(v)"]
+            elif mode == "memo":
+                # Dates and timestamps repeat (a document's lines share them): each distinct
+                # text is parsed once; the cache is bounded.
+                namespace[f"m{i}"] = {}
+                body += ["    else:", f"        t{i} = m{i}.get(v)", f"        if t{i} is None:",
+                         f"            t{i} = c{i}(v)", f"            if len(m{i}) >= 4096:",
+                         f"                m{i}.clear()", f"            m{i}[v] = t{i}"]
+            else:
+                body += ["    else:", f"        t{i} = c{i}(v)"]
         tokens = ", ".join(f"t{i}" for i in range(len(fast)))
         body.append(f"    return '\\t'.join(({tokens},))")
         exec(compile("\n".join(body), f"<row encoder {self.columns[:1]}>", "exec"), namespace)  # noqa: S102
-        return t.cast(t.Callable[[t.Mapping[str, t.Any]], t.Any], namespace["encode"])
+        return t.cast(t.Callable[..., t.Any], namespace["encode"])
+
+    def typed(self, fields: TypedFields, given: t.Sequence[str]) -> TypedEncoder | None:
+        """The encoder of this stream's typed records (qbc_plugin_kit.typed_records), or None
+        when a column cannot be converted from its typed form (the stream stays on dicts).
+
+        The columns named in ``given`` (audit columns the target sets) take tokens made by
+        ``TypedEncoder.tokens`` (once per distinct set of values), the others the record's
+        attributes. Numbers arrive as their JSON text and go into the row as they are, after
+        the same check as a Decimal's (:func:`_raw_decimal_token`); JSON columns are decoded as
+        the dict path decodes them. Raises NeedsFullCheck or ValueConversionError as
+        :meth:`encode_fast`."""
+        if not self.fast:
+            return None
+        specs: list[_Fast] = []
+        access: list[str] = []
+        modes: list[str] = []
+        given_specs: list[_Fast | None] = [None] * len(given)
+        for source, spec, family in zip(self.sources, self._fast_specs, self.families, strict=True):
+            if spec is None:
+                return None
+            if source in given:
+                given_specs[given.index(source)] = spec
+                access.append(f"given[{given.index(source)}]")
+                specs.append(spec)
+                modes.append("token")
+                continue
+            kind = fields.kind.get(source)
+            mode = ""
+            if kind == RAW and family == Family.DECIMAL:
+                spec = spec._replace(convert=_raw_decimal_token(self.scale, self.precision, spec.nullable))
+            elif kind == RAW and family == Family.JSON:
+                spec = spec._replace(convert=_raw_json(spec.convert, spec.nullable))
+            elif kind == "str":
+                mode = "memo" if family in (Family.TIMESTAMP, Family.DATE) else "str"
+            elif kind == "int" and family == Family.INTEGER:
+                mode = "int"
+            elif kind not in ("int", "bool"):
+                return None
+            access.append(f"rec.{fields.attribute[source]}")
+            specs.append(spec)
+            modes.append(mode)
+        # A line without a backslash holds no JSON escape, so none of its strings holds a
+        # character COPY text escapes (JSON strings cannot hold raw control characters): the
+        # encoder for such lines takes text as it is.
+        plain = ["plain" if mode == "str" else mode for mode in modes]
+        return TypedEncoder(self._compile(specs, access, "rec, given", modes),
+                            self._compile(specs, access, "rec, given", plain), given_specs)
 
     def row(self, tokens: tuple[str, ...]) -> str:
         """Tokens as the row the dialect loads: one COPY text line, without its newline."""

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import tempfile
 import typing as t
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from qbc_plugin_kit.delivery import LETTER, LINE, DeliverySink, private_keys_removed
 from qbc_plugin_kit.failures import RecordRefused
 from qbc_plugin_kit.record_model import LINE_HEADERS, SOURCE_COLUMN, audit_source
+from qbc_plugin_kit.typed_records import TypedFields, typed_fields
 from qbc_plugin_kit.validation import RecordValidator
 from qbc_plugin_kit.version_order import (
     SYNC_TOKEN,
@@ -32,7 +34,7 @@ from target_looker_warehouse.column_types import Family
 from target_looker_warehouse.config import WarehouseSettings
 from target_looker_warehouse.connector import WarehouseConnector
 from target_looker_warehouse.load_values import ValueConversionError
-from target_looker_warehouse.row_encoding import NeedsFullCheck, RowEncoder
+from target_looker_warehouse.row_encoding import NeedsFullCheck, RowEncoder, TypedEncoder
 from target_looker_warehouse.warehouse_errors import classify
 
 if t.TYPE_CHECKING:
@@ -53,8 +55,9 @@ def unicode_name(name: str) -> str:
 
 # A slim record's encoded row (a COPY line, or a tuple of text tokens).
 _ROW = "__qbc_row__"
-# Where a slim record's input line is kept: (offset, length) in its sink's line file. Lines are
-# read again only to set a record aside; in memory they were half a batch's size.
+# Where a slim record's input line is kept: offset << 32 | length in its sink's line file (one
+# int, not a tuple of two: a batch holds one per record). Lines are read again only to set a
+# record aside; in memory they were half a batch's size.
 _LINE_AT = "__tlw_line_at__"
 
 
@@ -62,14 +65,36 @@ def _version_needs_reading(record: t.Mapping[str, t.Any]) -> bool:
     """For a record whose version fields the fast converters took (timestamps that parse, an
     integer sync_token), whether the version order could still refuse it: a timestamp in year 1
     or 9999 (an offset can take it out of range in UTC) or a negative sync_token."""
-    token = record.get(SYNC_TOKEN)
-    if token is not None and token < 0:
-        return True
-    for name in (UPDATED_AT, "_sdc_deleted_at"):
-        value = record.get(name)
-        if value is not None and value[:4] in ("0001", "9999"):
-            return True
-    return False
+    return _versions_need_reading(record.get(SYNC_TOKEN), record.get(UPDATED_AT), record.get("_sdc_deleted_at"))
+
+
+def _versions_need_reading(token: t.Any, updated_at: t.Any, deleted_at: t.Any) -> bool:
+    return ((token is not None and token < 0) or (updated_at is not None and updated_at[:4] in _EDGE_YEARS)
+            or (deleted_at is not None and deleted_at[:4] in _EDGE_YEARS))
+
+
+_EDGE_YEARS = frozenset({"0001", "9999"})
+
+
+# Audit columns the target sets on every record, in the order accept_typed passes their values.
+_SET_BY_TARGET = ("_sdc_extracted_at", "_sdc_received_at", "_sdc_sequence", "_sdc_batched_at",
+                  "_sdc_table_version", "_sdc_sync_started_at", SOURCE_COLUMN)
+# Record fields audit_source reads.
+_SOURCE_FIELDS = ("edition", "company_id")
+
+
+class _TypedPath(t.NamedTuple):
+    """What a sink needs to take its stream's typed records (accept_typed)."""
+
+    fields: TypedFields
+    encoder: TypedEncoder
+    slim: t.Callable[[t.Any, t.Mapping[str, t.Any]], dict[str, t.Any]]  # the _slim_fields and their values
+    bookkeeping: t.Callable[[t.Any], tuple[t.Any, ...]]  # see _BOOKKEEPING
+
+
+# Fields accept_typed reads besides the row: _sdc_extracted_at (when the message has no
+# time_extracted), audit_source's, and the version fields the order may need to read.
+_BOOKKEEPING = ("_sdc_extracted_at", *_SOURCE_FIELDS, SYNC_TOKEN, UPDATED_AT, "_sdc_deleted_at")
 
 
 class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
@@ -102,6 +127,12 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         self.drain_in_background = False
         self._vouched: bool | None = None
         self._lines_size = 0
+        self._pending_lines: list[str] = []  # kept lines not yet in self._lines
+        self._typed: _TypedPath | None = None
+        self._typed_built = False
+        self._audit_values: tuple[t.Any, ...] = ()
+        self._last_slim: dict[str, t.Any] = dict.fromkeys(self._slim_fields)
+        self._audit_tokens: tuple[str, ...] = ()
 
     @property
     def max_size(self) -> int:
@@ -166,6 +197,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         after any batch in flight (background_load.py)."""
         records: list[dict[str, t.Any]] = context.get("records", [])
         # The batch takes its input lines along (set_aside reads them); the next batch starts a file.
+        self._write_lines()
         lines, self._lines, self._lines_size = self._lines, None, 0
 
         def deliver() -> None:
@@ -219,6 +251,69 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
                 keep_nul=self.connector.dialect.keeps_nul)
         return self._row_encoder
 
+    def typed_fields(self) -> TypedFields | None:
+        """The Struct of this stream's typed records (qbc_plugin_kit.typed_records), or None
+        when the stream's records stay dicts (the row encoder is not fast for every column, or
+        a field the bookkeeping reads is not a string or integer)."""
+        path = self._typed_path()
+        return path.fields if path is not None else None
+
+    def _typed_path(self) -> _TypedPath | None:
+        if self._typed_built:
+            return self._typed
+        self._typed_built = True
+        if not self._versions_vouched:
+            return None
+        properties = self.schema.get("properties", {})
+        read = [*self._slim_fields, *_BOOKKEEPING]
+        # Fields read but not declared: the Struct declares them as a dict record would hold
+        # them (a string, an integer or null); anything else is refused, so decoded as a dict.
+        fields = typed_fields(properties, required=self._key_properties,
+                              extra=dict.fromkeys(read, str | int | None))
+        if any(fields.kind[name] not in ("str", "int", "extra") for name in read):
+            return None
+        encoder = self._encoder().typed(fields, _SET_BY_TARGET)
+        if encoder is None:
+            return None
+        self._typed = _TypedPath(fields, encoder,
+                                 fields.reader(self._slim_fields),
+                                 operator.attrgetter(*(fields.attribute[n] for n in _BOOKKEEPING)))
+        return self._typed
+
+    def accept_typed(self, record: t.Any, message: dict[str, t.Any], received: tuple[str, int], line: str,
+                     letter: int | None) -> bool:
+        """Take one typed record as :meth:`accept` takes a dict, or decline it (False, nothing
+        kept) when a value is outside what the fast converters vouch for: the intake then
+        decodes its line as a dict and calls :meth:`accept`, whose full check decides."""
+        path = self._typed
+        if path is None:
+            return False
+        extracted, edition, company_id, token, updated_at, deleted_at = path.bookkeeping(record)
+        time_extracted = message["time_extracted"]
+        context = self._get_context(record)
+        # The audit columns' values change once a millisecond or a batch: their COPY text is made
+        # once per change, not per record.
+        audit = (time_extracted if time_extracted is not None else extracted, received[0], received[1],
+                 self._batch_started, message["version"], self.sync_started_at,
+                 audit_source(self.stream_name, {"edition": edition, "company_id": company_id}))
+        try:
+            if audit != self._audit_values:
+                self._audit_tokens, self._audit_values = path.encoder.tokens(audit), audit
+            encode = path.encoder.encode if "\\" in line else path.encoder.encode_unescaped
+            row = encode(record, self._audit_tokens)
+        except (NeedsFullCheck, ValueConversionError):
+            return False
+        if _versions_need_reading(token, updated_at, deleted_at):
+            return False
+        slim = self._last_slim = path.slim(record, self._last_slim)
+        slim[_LINE_AT] = self._keep_line(line)
+        if letter is not None:
+            slim[LETTER] = letter
+        slim[_ROW] = row
+        self.tally_record_read()
+        self.process_record(slim, context)
+        return True
+
     def accept(self, record: dict[str, t.Any], message: dict[str, t.Any], received: tuple[str, int]) -> None:
         """Take one record on the bulk path: checked, encoded into its row, kept slim.
 
@@ -262,28 +357,40 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         self.tally_record_read()
         self.process_record(slim, context)
 
-    def _keep_line(self, line: str) -> tuple[int, int]:
+    def _keep_line(self, line: str) -> int:
+        # Written to the file a thousand lines at a time (a write per line cost a tenth of the
+        # intake); an ASCII line's size in UTF-8 is its length.
+        size = len(line) if line.isascii() else len(line.encode("utf-8", "surrogatepass"))
+        at = self._lines_size << 32 | size
+        self._lines_size += size
+        pending = self._pending_lines
+        pending.append(line)
+        if len(pending) >= 1024:
+            self._write_lines()
+        return at
+
+    def _write_lines(self) -> None:
+        if not self._pending_lines:
+            return
         if self._lines is None:
             self._lines = tempfile.TemporaryFile(prefix="tlw-lines-")  # noqa: SIM115 - closed in clean_up
-        data = line.encode("utf-8", "surrogatepass")
-        self._lines.write(data)
-        at = (self._lines_size, len(data))
-        self._lines_size += len(data)
-        return at
+        self._lines.write("".join(self._pending_lines).encode("utf-8", "surrogatepass"))
+        self._pending_lines.clear()
 
     def set_aside(self, record: dict[str, t.Any], reason: str) -> None:
         at = record.get(_LINE_AT)
         lines = self._batch_lines
         if at is not None and lines is not None:
             lines.flush()
-            lines.seek(at[0])
-            line = lines.read(at[1]).decode("utf-8", "surrogatepass")
+            lines.seek(at >> 32)
+            line = lines.read(at & 0xFFFFFFFF).decode("utf-8", "surrogatepass")
             lines.seek(0, 2)
             record = {**record, LINE: line}
         super().set_aside(record, reason)
 
     def clean_up(self) -> None:
         self._background_loads.wait()
+        self._pending_lines.clear()
         if self._lines is not None:
             self._lines.close()
             self._lines = None
