@@ -23,6 +23,7 @@ RENAMED_SETTINGS = {"looker_timeout": "looker_request_timeout"}
 class WarehouseSettings:
     dialect: str = "duckdb"
     duckdb_path: str = DEFAULT_DUCKDB_PATH
+    duckdb_memory_limit: str = "48MB"
     sqlalchemy_url: str | None = None
     host: str | None = None
     port: int = 5432
@@ -108,6 +109,13 @@ SETTINGS_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         th.StringType,
         default=_DEFAULTS.duckdb_path,
         description="DuckDB database file (dialect 'duckdb'); its folder is created.",
+    ),
+    th.Property(
+        "duckdb_memory_limit",
+        th.StringType,
+        default=_DEFAULTS.duckdb_memory_limit,
+        description="DuckDB's memory limit (dialect 'duckdb'), e.g. '48MB', '1GB': beyond it DuckDB "
+        "spills to a temporary folder beside the database file. Raise it for large model rebuilds.",
     ),
     th.Property(
         "sqlalchemy_url",

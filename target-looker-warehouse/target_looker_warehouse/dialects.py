@@ -11,14 +11,15 @@ the sinks, the merge SQL and the modelled layer only use this interface.
 from __future__ import annotations
 
 import abc
+import os
 import pathlib
+import tempfile
 import typing as t
 
 import sqlalchemy as sa
 
 from target_looker_warehouse.column_types import Family
 from target_looker_warehouse.config import WarehouseSettings
-from target_looker_warehouse.row_encoding import COPY_NULL, copy_field_value
 
 
 class WarehouseDialect(abc.ABC):
@@ -64,6 +65,8 @@ class WarehouseDialect(abc.ABC):
     # Whether a full batch loads on the background worker while the next is read
     # (qbc_plugin_kit.background_load): worth it when the database works in its own process.
     loads_in_background: t.ClassVar[bool] = False
+    #: The most rows a batch holds, whatever batch_size_rows says (None: no cap).
+    max_batch_rows: t.ClassVar[int | None] = None
 
     @abc.abstractmethod
     def bulk_load(
@@ -79,6 +82,10 @@ class WarehouseDialect(abc.ABC):
 
 class DuckDBDialect(WarehouseDialect):
     name = "duckdb"
+    # DuckDB merges in this process, beside the batch's records: 100,000 invoice lines held
+    # ~110 MiB of Python and 34 MB of staging table, a 1M-row load peaked at 301 MiB; 75,000
+    # peaks near 270 MiB at the same speed (issue 17, bench/results/target_looker_warehouse.md).
+    max_batch_rows = 75_000
 
     def __init__(self, config: t.Mapping[str, t.Any]) -> None:
         super().__init__(config)
@@ -106,11 +113,18 @@ class DuckDBDialect(WarehouseDialect):
 
     def engine_kwargs(self) -> dict[str, t.Any]:
         # No network here or on many warehouse hosts: never fetch extensions at run time.
+        # The memory settings keep DuckDB beside the Python intake within the load's memory
+        # budget (issue 17: peak RSS under 300 MiB whatever the row count): DuckDB spills to
+        # its temporary directory beyond ``duckdb_memory_limit``; one thread needs one set of
+        # buffers; an unordered insert streams instead of holding rows to keep their order.
         return {
             "connect_args": {
                 "config": {
                     "autoinstall_known_extensions": False,
                     "autoload_known_extensions": False,
+                    "memory_limit": self.settings.duckdb_memory_limit,
+                    "threads": 1,
+                    "preserve_insertion_order": False,
                 }
             }
         }
@@ -124,47 +138,75 @@ class DuckDBDialect(WarehouseDialect):
         families: t.Sequence[Family],
         rows: t.Sequence[t.Any],
     ) -> None:
-        """COPY text lines go to DuckDB as Arrow string columns, in bounded chunks (split and
-        unescaped by Arrow compute), and DuckDB casts each column to its type (timestamps with
-        their offset, exact decimals)."""
-        import pyarrow as pa
+        """The batch's COPY text lines go through a temporary file that DuckDB reads itself
+        (:func:`load_copy_text`)."""
+        load_copy_text(connection.connection.driver_connection, self, staging, columns, families, rows)
 
-        raw: t.Any = connection.connection.driver_connection
-        view = f"{staging}_arrow"
-        select = ", ".join(f"CAST(c{i} AS {self.type_sql(f)})" for i, f in enumerate(families))
-        cols = ", ".join(self.quote(c) for c in columns)
+
+def load_copy_text(
+    raw: t.Any,
+    dialect: WarehouseDialect,
+    staging: str,
+    columns: t.Sequence[str],
+    families: t.Sequence[Family],
+    rows: t.Sequence[str],
+) -> None:
+    """Load COPY text lines (``row_encoding``, the text PostgreSQL COPYs) into ``staging``
+    through DuckDB's own CSV reader, which casts each column to its type (timestamps with their
+    offset, exact decimals).
+
+    Written to a temporary file, the batch costs Python nothing more than the lines it already
+    holds: the Arrow tables this replaced (split and unescaped by Arrow compute) doubled it. The
+    reader takes COPY text as it is: tab-separated, no quoting, ``\\N`` for NULL (an empty field
+    is the empty string); escaped text (a backslash, rare) is undone in SQL, see
+    :func:`_copy_unescaped_sql`."""
+    longest = 0
+    with tempfile.NamedTemporaryFile("wb", prefix="tlw-copy-", suffix=".tsv", delete=False) as handle:
+        path = handle.name
+        try:
+            for start in range(0, len(rows), _WRITE_CHUNK):
+                chunk = rows[start:start + _WRITE_CHUNK]
+                longest = max(longest, max(map(len, chunk), default=0))
+                handle.write(("\n".join(chunk) + "\n").encode("utf-8"))
+        except BaseException:
+            os.unlink(path)
+            raise
+    try:
+        # A line longer than the reader's buffer is refused: size both for the longest
+        # (characters; UTF-8 takes up to 4 bytes each).
+        line_bytes = 4 * longest + 2
+        buffer = max(_CSV_BUFFER, 2 * line_bytes)
         names = [f"c{i}" for i in range(len(columns))]
-        for start in range(0, len(rows), _ARROW_CHUNK):
-            table = pa.Table.from_arrays(_copy_fields(rows[start:start + _ARROW_CHUNK], len(columns)), names=names)
-            raw.register(view, table)
-            try:
-                raw.execute(f"INSERT INTO {self.quote(staging)} ({cols}) SELECT {select} FROM {view}")
-            finally:
-                raw.unregister(view)
-            del table
+        spec = ", ".join(f"'{n}': 'VARCHAR'" for n in names)
+        select = ", ".join(
+            f"CAST({_copy_unescaped_sql(n) if f in (Family.TEXT, Family.JSON) else n} AS {dialect.type_sql(f)})"
+            for n, f in zip(names, families, strict=True))
+        cols = ", ".join(dialect.quote(c) for c in columns)
+        raw.execute(
+            f"INSERT INTO {dialect.quote(staging)} ({cols}) SELECT {select} FROM read_csv(?, columns = {{{spec}}}, "
+            "delim = '\t', quote = '', escape = '', nullstr = '\\N', header = false, auto_detect = false, "
+            f"strict_mode = true, max_line_size = {max(line_bytes, 2_097_152)}, buffer_size = {buffer})",
+            [path],
+        )
+    finally:
+        os.unlink(path)
 
 
-def _copy_fields(lines: t.Sequence[str], width: int) -> list[t.Any]:
-    """COPY text lines as ``width`` Arrow string columns (``\\N`` as null, escapes undone)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+def _copy_unescaped_sql(field: str) -> str:
+    """SQL undoing COPY text's escapes (``\\\\``, ``\\t``, ``\\n``, ``\\r``, ``\\0``) in a field.
 
-    split = pc.split_pattern(pa.array(lines, type=pa.string()), "\t")
-    null = pa.scalar(None, type=pa.string())
-    columns = []
-    for index in range(width):
-        field = pc.list_element(split, index)
-        field = pc.if_else(pc.equal(field, COPY_NULL), null, field)
-        if pc.any(pc.match_substring(field, "\\")).as_py():
-            # Rare: a value with a tab, newline, backslash or NUL; undone one by one.
-            field = pa.array([None if v is None else copy_field_value(v) for v in field.to_pylist()],
-                             type=pa.string())
-        columns.append(field)
-    return columns
+    Split on the escaped backslash first: what is left holds only single-letter escapes, each
+    replaced on its own, and the pieces are joined with a backslash. A field without a backslash
+    (nearly all) is kept as it is."""
+    pieces = "replace(replace(replace(replace(p, '\\t', chr(9)), '\\n', chr(10)), '\\r', chr(13)), '\\0', chr(0))"
+    return (f"CASE WHEN contains({field}, '\\') THEN array_to_string(list_transform(string_split({field}, "
+            f"'\\\\'), lambda p: {pieces}), '\\') ELSE {field} END")
 
 
-# Rows per Arrow table handed to DuckDB: bounds the load's memory whatever the batch size.
-_ARROW_CHUNK = 20_000
+# Lines per write to the temporary file (bounds the encoded copy of the batch).
+_WRITE_CHUNK = 10_000
+# DuckDB's CSV read buffer (its default, 16 x 2 MB, is most of a small memory_limit).
+_CSV_BUFFER = 4 * 2**20
 
 
 class PostgresDialect(WarehouseDialect):

@@ -88,11 +88,22 @@ def update_from_staging_sql(
 def insert_missing_sql(
     flavor: SqlFlavor, target: str, staging: str, keys: t.Sequence[str], columns: t.Sequence[str]
 ) -> str:
+    """Insert the staged rows whose key the table does not hold yet.
+
+    DuckDB builds the anti-join's hash table from the whole table (a million keys held in
+    memory by the millionth row, beyond its memory limit and growing with the table); there
+    the stored keys are first narrowed to the batch's (a semi-join that hashes the staging
+    table), so the join holds no more than the batch. PostgreSQL probes its key index."""
     cols = ", ".join(flavor.quote(c) for c in columns)
     src = ", ".join(f"s.{flavor.quote(c)}" for c in columns)
+    stored = target
+    if flavor.name == "duckdb":
+        key_cols = ", ".join(f"t.{flavor.quote(k)}" for k in keys)
+        stored = (f"(SELECT {key_cols} FROM {target} AS t WHERE EXISTS (SELECT 1 FROM {flavor.quote(staging)} AS b "
+                  f"WHERE {_key_match(flavor, keys, 't', 'b')}))")
     return (
         f"INSERT INTO {target} ({cols}) SELECT {src} FROM {flavor.quote(staging)} AS s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {_key_match(flavor, keys, 't', 's')})"
+        f"WHERE NOT EXISTS (SELECT 1 FROM {stored} AS t WHERE {_key_match(flavor, keys, 't', 's')})"
     )
 
 

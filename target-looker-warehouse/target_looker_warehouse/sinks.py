@@ -122,6 +122,12 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         self._last_slim: dict[str, t.Any] = dict.fromkeys(self._slim_fields)
         self._audit_tokens: tuple[str, ...] = ()
 
+    @property
+    def max_size(self) -> int:
+        # batch_size_rows, capped where the dialect bounds a batch's memory (DuckDB).
+        cap = self.connector.dialect.max_batch_rows
+        return min(super().max_size, cap) if cap else super().max_size
+
     def conform_name(self, name: str, object_type: str | None = None) -> str:
         # Called for every key of every record by the SDK: memoise the regex work.
         cached = self._conformed.get(name)

@@ -63,3 +63,21 @@ def test_tables_without_version_columns_upsert_last_write_wins() -> None:
 def test_identifiers_are_quoted() -> None:
     sql = merge_sql.insert_missing_sql(DuckDBDialect({}), "t", 'we"ird', ["id"], ["id", 'na"me'])
     assert '"we""ird"' in sql and '"na""me"' in sql
+
+
+def test_duckdb_inserts_only_missing_keys_matching_stored_keys_against_the_batchs_alone() -> None:
+    sql = merge_sql.insert_missing_sql(DuckDBDialect({}), '"t"', "s", ["company_id", "id"], ["company_id", "id", "v"])
+    # The stored keys are narrowed to the staged ones before the anti-join (which DuckDB would
+    # otherwise build from the whole table); PostgreSQL keeps the plain form, probing its index.
+    narrowed = sql.split("NOT EXISTS", 1)[1]
+    assert 'FROM "s" AS b' in narrowed and 't."company_id" = b."company_id" AND t."id" = b."id"' in narrowed
+    assert 'FROM "s" AS b' not in merge_sql.insert_missing_sql(
+        PostgresDialect({}), '"t"', "s", ["company_id", "id"], ["company_id", "id", "v"])
+    conn = duckdb.connect()
+    conn.execute("CREATE TABLE t (company_id VARCHAR, id VARCHAR, v INTEGER)")
+    conn.execute("INSERT INTO t VALUES ('c1', '1', 1), ('c1', '2', 2), ('c2', '1', 3)")
+    conn.execute("CREATE TABLE s (company_id VARCHAR, id VARCHAR, v INTEGER)")
+    conn.execute("INSERT INTO s VALUES ('c1', '2', 20), ('c2', '2', 40), ('c3', '1', 50)")
+    conn.execute(sql)
+    assert conn.execute("SELECT * FROM t ORDER BY ALL").fetchall() == [
+        ("c1", "1", 1), ("c1", "2", 2), ("c2", "1", 3), ("c2", "2", 40), ("c3", "1", 50)]
