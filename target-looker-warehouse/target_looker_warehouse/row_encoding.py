@@ -22,6 +22,7 @@ import re
 import typing as t
 
 import msgspec
+from qbc_plugin_kit.record_intake import fast_property, simple_record_schema
 from qbc_plugin_kit.typed_records import RAW, TypedFields
 from singer_sdk.singerlib.json import serialize_json
 
@@ -32,16 +33,6 @@ _UTC = dt.UTC
 _Decimal = decimal.Decimal
 _datetime_fromisoformat = dt.datetime.fromisoformat
 _date_fromisoformat = dt.date.fromisoformat
-
-# Keywords that do not constrain a value (annotations): a property with only these and a
-# type (and a format the converter parses) takes the fast path.
-_ANNOTATIONS = frozenset({"type", "format", "description", "title", "examples", "default", "$comment",
-                          "readOnly", "writeOnly", "deprecated", "x-sql-datatype"})
-_IGNORED_FORMATS = frozenset({"email", "hostname", "ipv4", "ipv6", "uri", "uuid", "regex", "idn-email",
-                              "uri-reference", "iri", "json-pointer", "duration", "singer.decimal"})
-# Top-level schema keywords the record-level fast check understands.
-_SCHEMA_KEYS = frozenset({"type", "properties", "required", "additionalProperties", "$schema",
-                          "description", "title", "$id", "definitions", "$defs"})
 
 # PostgreSQL COPY text: backslash, tab, newline and carriage return are escaped.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -82,18 +73,6 @@ def copy_json(text: str, column: str, keep_nul: bool = False) -> str:
 
 # An escaped NUL in JSON text: "\u0000" preceded by an even number of backslashes.
 _JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
-
-
-def _types(prop: t.Mapping[str, t.Any]) -> tuple[set[str], bool] | None:
-    declared = prop.get("type")
-    if isinstance(declared, str):
-        declared = [declared]
-    if not isinstance(declared, list) or not declared:
-        return None
-    types = {str(x) for x in declared}
-    nullable = "null" in types
-    types.discard("null")
-    return types, nullable
 
 
 def _is_rendered(value: str) -> bool:
@@ -179,15 +158,10 @@ class _Fast(t.NamedTuple):
 def _fast_converter(prop: t.Mapping[str, t.Any], family: Family, column: str, scale: int,
                     precision: int, keep_nul: bool) -> _Fast | None:
     """The column's fast converter, or None when the property needs the full check always."""
-    if not set(prop) <= _ANNOTATIONS:
-        return None
-    found = _types(prop)
+    found = fast_property(prop)
     if found is None:
         return None
-    types, nullable = found
-    fmt = prop.get("format")
-    if fmt is not None and fmt in _IGNORED_FORMATS:
-        fmt = None
+    types, nullable, fmt = found
 
     def none_or(convert: t.Callable[[t.Any], str], kind: str = "other") -> _Fast:
         return _Fast(kind, nullable, convert)
@@ -316,10 +290,7 @@ class RowEncoder:
             _fast_converter(properties.get(source, {}), family, column, scale, precision, keep_nul)
             for column, source, family in zip(columns, sources, families, strict=True)
         ]
-        schema_type = schema.get("type", "object")
-        simple_schema = (set(schema) <= _SCHEMA_KEYS and schema_type in ("object", ["object"])
-                         and not schema.get("required") and schema.get("additionalProperties", True) is not False
-                         and set(properties) == set(sources))
+        simple_schema = simple_record_schema(schema) and set(properties) == set(sources)
         self._fast_specs = fast
         self.fast = simple_schema and all(f is not None for f in fast)
         self.encode_fast = (self._compile([f for f in fast if f is not None]) if self.fast
