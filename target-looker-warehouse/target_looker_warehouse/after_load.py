@@ -18,6 +18,11 @@ def run_after_load(
     if settings.model_enabled:
         from target_looker_warehouse.model_refresh import refresh_model
 
+        if connector.dialect.before_model_rebuild_sql:
+            with connector.engine.connect() as conn:
+                for statement in connector.dialect.before_model_rebuild_sql:
+                    conn.exec_driver_sql(statement)
+                conn.commit()
         report["model"] = refresh_model(connector, config)
         logger.info("Modelled layer refreshed: %s", report["model"])
     if settings.lookml_path:

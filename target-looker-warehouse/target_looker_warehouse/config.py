@@ -114,8 +114,9 @@ SETTINGS_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         "duckdb_memory_limit",
         th.StringType,
         default=_DEFAULTS.duckdb_memory_limit,
-        description="DuckDB's memory limit (dialect 'duckdb'), e.g. '48MB', '1GB': beyond it DuckDB "
-        "spills to a temporary folder beside the database file. Raise it for large model rebuilds.",
+        description="DuckDB's memory limit while loading (dialect 'duckdb'), e.g. '48MB', '1GB': beyond "
+        "it DuckDB spills to a temporary folder beside the database file. The model rebuild after "
+        "the load runs under DuckDB's own default (80% of RAM).",
     ),
     th.Property(
         "sqlalchemy_url",

@@ -65,6 +65,8 @@ class WarehouseDialect(abc.ABC):
     # Whether a full batch loads on the background worker while the next is read
     # (qbc_plugin_kit.background_load): worth it when the database works in its own process.
     loads_in_background: t.ClassVar[bool] = False
+    #: Run once before the after-load model rebuild (the loads are over by then).
+    before_model_rebuild_sql: t.ClassVar[tuple[str, ...]] = ()
     #: The most rows a batch holds, whatever batch_size_rows says (None: no cap).
     max_batch_rows: t.ClassVar[int | None] = None
 
@@ -82,6 +84,11 @@ class WarehouseDialect(abc.ABC):
 
 class DuckDBDialect(WarehouseDialect):
     name = "duckdb"
+    # duckdb_memory_limit bounds the loads beside the Python intake; the model rebuild joins
+    # whole tables with operators that cannot all spill (48MB failed on a 12,790-record
+    # company), so it runs under DuckDB's own default (80% of RAM). The setting is global to
+    # the open database and the rebuild comes after the last load.
+    before_model_rebuild_sql = ("RESET memory_limit",)
     # DuckDB merges in this process, beside the batch's records: 100,000 invoice lines held
     # ~110 MiB of Python and 34 MB of staging table, a 1M-row load peaked at 301 MiB; 75,000
     # peaks near 270 MiB at the same speed (issue 17, bench/results/target_looker_warehouse.md).
