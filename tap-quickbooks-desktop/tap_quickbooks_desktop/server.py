@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import signal
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -15,6 +14,7 @@ from spyne.server.wsgi import WsgiApplication
 
 from .config import ServerConfig, is_loopback
 from .qbwc_handler import QbwcHandler
+from .shutdown import SHUTDOWN_SECONDS, StopSignals, stop_within_deadline, wait_for_signal
 from .soap_service import build_application
 from .store import StateStore, open_store
 
@@ -30,6 +30,12 @@ _FAULT = (
 )
 
 StartResponse = Callable[..., Any]
+
+# After stop, cheroot lets a worker read its request this long, then shuts the read side of
+# the socket: a client that opened a connection and sent nothing (or half a request) would
+# otherwise hold the shutdown for cheroot's default 5 s, most of SHUTDOWN_SECONDS. A request
+# already read is not cut: its answer is computed, committed and sent.
+REQUEST_GRACE_SECONDS = 2
 
 
 class HostileRequestGuard:
@@ -96,11 +102,15 @@ class QbwcServer:
             numthreads=8,
             server_name="tap-quickbooks-desktop",
             timeout=300,
+            shutdown_timeout=REQUEST_GRACE_SECONDS,
         )
         if config.uses_tls:
             assert config.ssl_certfile and config.ssl_keyfile
             self._server.ssl_adapter = BuiltinSSLAdapter(config.ssl_certfile, config.ssl_keyfile)
         self._thread: threading.Thread | None = None
+        self._serve_error: BaseException | None = None
+        self._stop_step = "stopping the HTTP server"
+        self._buffer_closed = False
 
     @property
     def port(self) -> int:
@@ -115,33 +125,55 @@ class QbwcServer:
     def start(self) -> QbwcServer:
         """Bind (port 0 picks a free port) and serve on a background thread."""
         self._server.prepare()
-        self._thread = threading.Thread(target=self._server.serve, name="qbwc-server", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="qbwc-server", daemon=True)
         self._thread.start()
         logger.info("QBWC server listening on %s", self.url)
         return self
 
-    def serve_forever(self) -> None:
-        """Serve until SIGINT/SIGTERM, then close the buffer cleanly (checkpointing its WAL)."""
-
-        def terminate(_signum: int, _frame: object) -> None:
-            raise SystemExit(0)
-
-        signal.signal(signal.SIGTERM, terminate)
-        self._server.prepare()
-        logger.info("QBWC server listening on %s", self.url)
+    def _serve(self) -> None:
         try:
             self._server.serve()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self._server.stop()
-            self.buffer.close()
+        except BaseException as exc:  # cheroot re-raises a worker's fatal error here
+            logger.error("the QBWC server stopped by itself: %r", exc, exc_info=exc)
+            self._serve_error = exc
+
+    def serve_forever(self) -> None:
+        """Serve until SIGINT or SIGTERM, then stop within SHUTDOWN_SECONDS (see `shutdown`).
+
+        The signal handler only counts; this (main) thread then stops the server: idle
+        keep-alive connections closed, requests in flight finished, the buffer closed once.
+        """
+        with StopSignals() as signals:
+            self.start()
+            assert self._thread is not None
+            wait_for_signal(signals, self._thread)
+            logger.info("%s: stopping the QBWC server", signals.reason)
+            stop_within_deadline(self._stop_and_close, signals, lambda: self._stop_step)
+        logger.info("QBWC server stopped")
+        if self._serve_error is not None:
+            raise RuntimeError(f"the QBWC server stopped by itself: {self._serve_error!r}") from self._serve_error
 
     def stop(self) -> None:
+        """Undo `start`: stop serving, then close the buffer."""
+        self._stop_and_close()
+
+    def _stop_and_close(self) -> None:
+        """Stop accepting, close idle keep-alive connections, join the workers (a read still
+        waiting after REQUEST_GRACE_SECONDS is shut), then close the buffer, which checkpoints
+        its WAL: after the workers, so no write of theirs is cut off."""
+        self._stop_step = "stopping the HTTP server (cheroot joins its workers)"
         self._server.stop()
         if self._thread is not None:
-            self._thread.join(timeout=10)
-        self.buffer.close()
+            self._stop_step = "waiting for the server thread"
+            self._thread.join(timeout=SHUTDOWN_SECONDS)
+        self._stop_step = "closing the buffer"
+        self._close_buffer_once()
+        self._stop_step = "stopped"
+
+    def _close_buffer_once(self) -> None:
+        if not self._buffer_closed:
+            self._buffer_closed = True
+            self.buffer.close()
 
     def __enter__(self) -> QbwcServer:
         return self.start()
