@@ -2,7 +2,8 @@
 
 Each benchmark script writes its own figures, with the exact command that produced them, to
 bench/results/<name>.md; this file only gathers them so the last results sit in one place.
-``harness.md`` (written by ``bench/run``: the goals table of the last whole run) comes first.
+``harness.md`` (written by ``bench/run``: the goals table of the last full set) comes first, then
+``harness_quick.md`` (the last ``bench/run --quick``).
 
     python bench/collect_results.py [results folder]   (default: bench/results; RESULTS.md beside it)
 """
@@ -20,11 +21,14 @@ section below; each other section names the command that produced its figures (r
 refresh the section, then `python bench/collect_results.py`). No test asserts on any of these
 numbers.
 """
-FIRST = "harness.md"
+FIRST = ("harness.md", "harness_quick.md")  # the full set's goals table, then the quick set's
 
 
 def main(results: Path = HERE / "results") -> None:
-    files = sorted(results.glob("*.md"), key=lambda p: (p.name != FIRST, p.name))
+    def order(path: Path) -> tuple[int, str]:
+        return (FIRST.index(path.name) if path.name in FIRST else len(FIRST), path.name)
+
+    files = sorted(results.glob("*.md"), key=order)
     sections = [p.read_text(encoding="utf-8").strip() for p in files]
     (results.parent / "RESULTS.md").write_text(HEADER + "\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
 
