@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 import re
 import tempfile
@@ -122,11 +123,16 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         self._last_slim: dict[str, t.Any] = dict.fromkeys(self._slim_fields)
         self._audit_tokens: tuple[str, ...] = ()
 
-    @property
-    def max_size(self) -> int:
-        # batch_size_rows, capped where the dialect bounds a batch's memory (DuckDB).
+    @functools.cached_property
+    def max_size(self) -> int:  # type: ignore[override]
+        # batch_size_rows, capped where the dialect bounds a batch's memory (DuckDB). Both are
+        # fixed for the sink's life, and is_full reads this once per record: computed once.
         cap = self.connector.dialect.max_batch_rows
         return min(super().max_size, cap) if cap else super().max_size
+
+    @property
+    def is_full(self) -> bool:
+        return self._batch_records_read >= self.max_size
 
     def conform_name(self, name: str, object_type: str | None = None) -> str:
         # Called for every key of every record by the SDK: memoise the regex work.
