@@ -300,30 +300,33 @@ class DatabricksSink(DeliverySink, BatchSink):
         encoded = [row if same and (row := r.get(_ROW)) is not None else encode_row(r, spec) for r in rows]
         overwrite = (self.load_method == "overwrite"
                      and self.table not in self.target.overwritten_tables)
-        parameters: dict[str, t.Any] | None = None
         if self.staging_path(encoded) == "volume":
-            self._stage_in_volume(columns, encoded)
-            source = merge_sql.select_all(self._stage_table)
+            # The statement reads the uploaded file itself: no staging table.
+            with self.target.volume_stager.staged(self, columns, encoded) as remote:
+                self.connector.execute(
+                    self._statement(columns, merge_sql.file_rows_source(columns, remote), overwrite))
         else:
             source, parameters = self._parameter_source(columns, encoded)
+            self.connector.execute(self._statement(columns, source, overwrite), parameters)
+        if overwrite:
+            self.target.overwritten_tables.add(self.table)
+        self._flag_deleted_lines(rows)
+
+    def _statement(self, columns: list[Column], source: str, overwrite: bool) -> str:
+        """The one statement that writes the batch's rows (``source``) into the table."""
         if self.keys and self.load_method == "upsert" and self.connector.take_empty(self.table):
             # The first batch into the table this run created: nothing stored to merge with (the
             # batch holds one version per key), so an INSERT, without MERGE's join and checks.
             deletions = self.hard_delete and any(c.name == DELETED_AT for c in columns)
-            statement = merge_sql.insert_select(
+            return merge_sql.insert_select(
                 self.table, columns, merge_sql.without_deletions(source) if deletions else source)
-        elif self.keys and self.load_method == "upsert":
-            statement = merge_sql.merge(
+        if self.keys and self.load_method == "upsert":
+            return merge_sql.merge(
                 self.table, columns, self.keys, source,
                 hard_delete=self.hard_delete,
                 tombstone_columns=_TOMBSTONE_AUDIT,
             )
-        else:
-            statement = merge_sql.insert_select(self.table, columns, source, overwrite=overwrite)
-        self.connector.execute(statement, parameters)
-        if overwrite:
-            self.target.overwritten_tables.add(self.table)
-        self._flag_deleted_lines(rows)
+        return merge_sql.insert_select(self.table, columns, source, overwrite=overwrite)
 
     def staging_path(self, encoded: list[list[str | None]]) -> str:
         """``volume`` or ``parameter`` for this batch: as ``staging`` says, or for ``auto``
@@ -360,10 +363,6 @@ class DatabricksSink(DeliverySink, BatchSink):
         for chunk in chunks:
             self.connector.execute(insert, {ROWS_PARAMETER: self._payload(chunk), **shared})
         return merge_sql.select_all(self._stage_table), None
-
-    def _stage_in_volume(self, columns: list[Column], encoded: list[list[str | None]]) -> None:
-        self._create_stage(columns)
-        self.target.volume_stager.stage(self, columns, encoded)
 
     def _create_stage(self, columns: list[Column]) -> None:
         self.connector.execute(merge_sql.create_table(

@@ -1,5 +1,6 @@
-"""`staging: volume`: batches go through a Parquet file in a Unity Catalog Volume and COPY INTO,
-on the local warehouse (which serves Volumes, the connector's PUT/REMOVE and COPY INTO)."""
+"""`staging: volume`: batches go through a Parquet file in a Unity Catalog Volume that the MERGE
+reads itself (`read_files`), on the local warehouse (which serves Volumes, the connector's
+PUT/REMOVE and read_files)."""
 
 from __future__ import annotations
 
@@ -97,8 +98,8 @@ def test_updates_merge_from_the_volume_and_leave_nothing_behind(volume_config, s
     assert len(rows) == 50
     assert rows["2"] == ("second", Decimal("0.02"))
     assert rows["1"] == ("first", Decimal("11.00"))
-    # The staging files are removed from the volume and from the local directory, and the
-    # staging tables are dropped.
+    # The staging files are removed from the volume and from the local directory, and no
+    # staging table was made (the MERGE reads the file).
     assert sql(f"LIST '/Volumes/{catalog}/{schema}/staging'") == []
     assert list(Path(volume_config["staging_local_path"]).iterdir()) == []
     tables = [r[1] for r in sql(f"SHOW TABLES IN `{catalog}`.`{schema}`")]
