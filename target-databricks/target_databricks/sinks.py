@@ -14,6 +14,7 @@ import re
 import time
 import typing as t
 import uuid
+from concurrent.futures import Future
 
 from qbc_plugin_kit.delivery import DeliverySink, private_keys_removed
 from qbc_plugin_kit.failures import RecordRefused, Verdict
@@ -141,6 +142,8 @@ class DatabricksSink(DeliverySink, BatchSink):
         self.chunk_bytes = settings.stage_chunk_bytes
         self.encoded_payload = not self.connector.native_parameters
         self.columns: list[Column] | None = None
+        # The table's columns, asked on the target's helper thread at the stream's first record.
+        self._described: Future[dict[str, str] | None] | None = None
         self._stage_table = merge_sql.table_name(
             self.catalog, self.schema_name, f"_sdc_stage_{self.table_base}_{uuid.uuid4().hex[:8]}"
         )
@@ -175,6 +178,10 @@ class DatabricksSink(DeliverySink, BatchSink):
     def start_batch(self, context: dict) -> None:
         super().start_batch(context)
         self._batch_started = context["batch_start_time"].isoformat()
+        if self.columns is None and self._described is None:
+            # The stream's first record: the session and the table's columns are read while the
+            # rest of the batch arrives, not after it (a run without records connects to nothing).
+            self._described = self.target.ahead(self.connector.table_columns, self.table)
 
     def _encoder(self) -> FastRows:
         if self._fast_rows is None:
@@ -280,9 +287,11 @@ class DatabricksSink(DeliverySink, BatchSink):
 
     def _prepare(self) -> list[Column]:
         if self.columns is None:
+            described = self._described_ahead()
+            if described is False:
+                described = self.connector.table_columns(self.table)
             # A stored table's schema exists: CREATE SCHEMA only for a table still to be made
             # (one round trip less for every run after the first).
-            described = self.connector.table_columns(self.table)
             if described is None:
                 self.target.ensure_schema(self.catalog, self.schema_name)
             self.columns = self.connector.ensure_table(
@@ -290,6 +299,18 @@ class DatabricksSink(DeliverySink, BatchSink):
                 provider=self.provider, properties=self.properties, described=described,
             )
         return self.columns
+
+    def _described_ahead(self) -> dict[str, str] | t.Literal[False] | None:
+        """The table's columns as the helper thread found them (None: no such table), or False
+        when they are to be asked here: not asked yet, or the asking failed (asked again here,
+        where a failure is classified and retried like any other)."""
+        future, self._described = self._described, None
+        if future is None or future.cancel():
+            return False
+        try:
+            return future.result()
+        except Exception:  # asked again in the foreground, which reports it
+            return False
 
     def _write(self, rows: list[dict]) -> None:
         columns = self._prepare()
