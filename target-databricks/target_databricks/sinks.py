@@ -55,21 +55,20 @@ _TOMBSTONE_AUDIT = ("_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at",
 # Below this many characters of values a record cannot reach the parameter cap, even with
 # every character escaped as \uXXXX in the JSON payload: only larger ones are measured.
 _SURELY_SMALL = MAX_PARAMETER_BYTES // 6
-# `staging: auto` sends a batch through the Volume (Parquet, PUT, COPY INTO: five statements
-# whatever its size) when its values add up to at least this many bytes of text, else as query
-# parameters (one MERGE while the rows fit one 900 kB parameter; past that a staging table and
-# one INSERT per chunk). Set from `python bench/target_databricks.py --rows 20000 --batch-sizes
-# 1000,5000,20000 --update-rows 2000` (bench/results/target_databricks.md; ~203 bytes of values
-# per invoice row, so 1 MB is ~5,000 rows, about one parameter's worth): at 1,000-row batches
-# the parameter path used half the engine CPU of the Volume path (17.8-30.9 s against 36.9 s for
-# 20,000 rows, 11.5 against 52 statements per 10,000 rows); at 5,000 the two were even (528 and
-# 543 rows/s, engine 4.7 and 4.0 s); at 20,000 the Volume was 1.45x faster (1,046 against 719
-# rows/s, engine 1.5 against 2.6 s), and at 50,000 (200,000 rows) 1.13x (745 against 660 rows/s,
-# engine 24.3 against 30.4 s; bench/results/target_databricks_200k.md). On an idle machine
-# (`bench/run --quick --only databricks`, 2026-12-02 17:14, load 0.4-1.3) 5,000-row batches went
-# faster as parameters (1,558 against 1,222 rows/s): the crossover is between 5,000 and 20,000
-# rows, so the threshold sits at ~10,000 rows' worth.
-AUTO_VOLUME_MIN_BYTES = 2_000_000
+# `staging: auto` sends a batch through the Volume (Parquet, PUT, the MERGE reading the file,
+# REMOVE: three statements whatever its size) when its values add up to at least this many bytes
+# of text, else as query parameters (one MERGE while the rows fit one 900 kB parameter; past that
+# a staging table and one INSERT per chunk). ~203 bytes of values per invoice row, so 150 kB is
+# ~750 rows. Set from `python bench/target_databricks.py --rows 10000 --batch-sizes
+# 250,500,1000,2000,5000 --update-rows 2000 --loaders parameter,volume` after the Volume path
+# stopped making a staging table (2026-12-03, load 1.6-2.4; rows/s parameter against Volume):
+# 250 rows 325/326 (even), 500 848/762 (parameters ahead, and in 2 of 3 earlier pairs), 1,000
+# 1,457/1,536 (the Volume ahead, as in 3 of 3 pairs; engine CPU 6.6/5.5 s), 2,000 2,188/2,145,
+# 5,000 3,509/4,163 (engine 1.7/1.4 s). The crossover is between 500 and 1,000 rows. On a real
+# warehouse the Volume's two extra statements and the upload are round trips to the cloud, and
+# a parameter is never parsed as SQL text as the local engine parses it, so the crossover there
+# is likely higher: `staging: insert` keeps small batches as parameters whatever their size.
+AUTO_VOLUME_MIN_BYTES = 150_000
 # A record taken on the bulk path keeps its encoded row (the desired columns' texts) here.
 _ROW = "__qbc_row__"
 # The version fields the order reads, and the column type under which the fast converters have
