@@ -90,7 +90,9 @@ class TargetDatabricks(DeliveryTarget, BulkIntake, Target):
         try:
             super().process_endofpipe()
         finally:
-            self._ahead.shutdown(wait=False, cancel_futures=True)
+            # A DESCRIBE no write waited for (a stream whose records were all set aside) ends
+            # before the sessions close, not on a closed connection in a thread nobody joins.
+            self._ahead.shutdown(wait=True, cancel_futures=True)
             self.connector.close()
             self.logger.info("Ran %d statements on the warehouse, %.1f s in total",
                              self.connector.statement_count, self.connector.statement_seconds)

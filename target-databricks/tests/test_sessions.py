@@ -57,3 +57,16 @@ def test_a_failed_early_describe_is_asked_again_when_the_batch_is_written(
     assert letters(target_config) == []
     assert sql(f"SELECT count(*) FROM `{target_config['catalog']}`."
                f"`{target_config['default_target_schema']}`.`bills`") == [(2,)]
+
+
+def test_a_describe_no_write_waited_for_ends_before_the_sessions_close(target_config, databricks_faults):
+    """Every record of the stream is set aside, so no write takes the helper thread's DESCRIBE:
+    the run still waits for it before closing its sessions, and leaves none open."""
+    messages = [schema_message("bills", BILL, ["company_id", "id"])] + [
+        record("bills", company_id="c1", id=str(i), total_amount=Decimal("0.123456789012"))
+        for i in range(3)]
+    run_target({**target_config, "on_data_failure": "warn"}, messages)
+    time.sleep(1)  # a DESCRIBE left running would open its session after the run's close
+    assert len(letters(target_config)) == 3
+    assert databricks_faults.count("thrift.OpenSession") == 1
+    assert databricks_faults.count("thrift.CloseSession") == 1
