@@ -8,7 +8,7 @@ Iceberg behind the adapter), at several batch sizes, in alternating order:
   ``staging: insert``: the batch's rows as JSON query parameters (<= 900 kB each), one MERGE;
   a batch larger than one parameter goes through a staging table first.
 * ``volume``: the same target, ``staging: volume``: one Parquet file PUT into a Unity Catalog
-  Volume, ``COPY INTO`` a staging table, one MERGE.
+  Volume, one MERGE that reads it (``read_files``), REMOVE.
 * ``auto``: the same target with the default ``staging: auto`` and a Volume configured: each
   batch takes one of the two paths by its size (``AUTO_VOLUME_MIN_BYTES`` in sinks.py).
 * ``baseline``: MeltanoLabs target-databricks' load path, re-implemented here from its design:
@@ -19,7 +19,7 @@ Iceberg behind the adapter), at several batch sizes, in alternating order:
 
 Per load: rows/s, the loader process's CPU seconds and peak RSS (``os.wait4``), and SQL
 statements per 10,000 rows, counted by the sandbox warehouse (thrift ``ExecuteStatement``
-calls, so PUT/REMOVE/COPY INTO and the target's DDL count too). Every table is read back
+calls, so PUT/REMOVE and the target's DDL count too). Every table is read back
 (row count, distinct keys, exact Decimal sum; the baseline's DOUBLE sum to the cent); a
 mismatch ends the bench with exit 1.
 
@@ -378,7 +378,7 @@ def report(f: dict[str, t.Any], command: str) -> list[str]:
     loads: list[Load] = f["loads"]
     loaders = list(dict.fromkeys(x.loader for x in loads))
     lines = [
-        "# target-databricks: parameter path, Volume + COPY INTO path and the MeltanoLabs approach",
+        "# target-databricks: parameter path, Volume path and the MeltanoLabs approach",
         "",
         f"Command: `{command}`",
         "",
@@ -386,7 +386,7 @@ def report(f: dict[str, t.Any], command: str) -> list[str]:
         "with other jobs (load average at each load's start in the last column; wall-clock "
         "figures are noisy, CPU seconds and statements are not). Engine: Spark 3.5 Thrift "
         "Server, local[2], Iceberg tables, behind the sandbox's TLS adapter, which serves "
-        "Volumes and COPY INTO. Each loader runs as its own process on the same Singer file "
+        "Volumes and read_files. Each loader runs as its own process on the same Singer file "
         f"of {f['rows']:,} invoice-like records (10 columns) and upserts them (MERGE on "
         "company_id + id) into an empty table; each path warmed up on 3,000 rows first; the "
         f"order of the loaders alternates from one batch size to the next ({f['rounds']} "

@@ -16,6 +16,9 @@ from sandboxes.databricks.statement_results import StatementFailed
     ("USE SCHEMA `main`.`qb`", "USE SCHEMA", "Schema 'main.qb'"),
     ("MERGE INTO `main`.`qb`.`t` AS t USING s ON t.id = s.id", "MODIFY", "Table 'main.qb.t'"),
     ("PUT '/tmp/f' INTO '/Volumes/main/qb/stage/f.parquet' OVERWRITE", "WRITE VOLUME", "Volume 'main.qb.stage'"),
+    ("MERGE INTO `main`.`qb`.`t` AS t USING (SELECT c0 AS id FROM read_files("
+     "'/Volumes/main/qb/stage/f.parquet', format => 'parquet')) AS s ON t.id = s.id WHEN MATCHED THEN DELETE",
+     "READ VOLUME", "Volume 'main.qb.stage'"),
 ])
 def test_a_missing_privilege_fails_the_statement_as_databricks_documents(statement, privilege, securable):
     failure = refusal(statement, frozenset({privilege}))

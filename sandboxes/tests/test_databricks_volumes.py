@@ -1,6 +1,7 @@
 # Fixtures are imported by name, so each use looks like a redefinition to ruff.
 # ruff: noqa: F811
-"""Unity Catalog Volumes and COPY INTO on the local warehouse, through the unmodified connector.
+"""Unity Catalog Volumes, COPY INTO and read_files on the local warehouse, through the unmodified
+connector.
 
 PUT/GET/REMOVE are the connector's staging operations: the warehouse answers with a presigned
 URL and the connector makes the HTTP request itself, trusting the same CA as for the warehouse.
@@ -20,6 +21,8 @@ import pytest
 from databricks.sql.exc import Error, ServerOperationError
 from sandboxes.databricks import LocalWarehouse
 from sandboxes.databricks.fixtures import databricks_engine, unique_schema  # noqa: F401
+from sandboxes.databricks.statement_results import StatementFailed
+from sandboxes.databricks.volume_sql import find_file_reads
 from sandboxes.loopback_http import loopback_session
 
 
@@ -153,6 +156,60 @@ def test_copy_into_without_select_matches_columns_by_name(volume: Volume) -> Non
         f"SELECT id, amount FROM {volume.schema}.typed",
     )
     assert [tuple(r) for r in rows] == [(7, Decimal("9.99"))]
+
+
+def _read_invoices(remote: str) -> str:
+    return (f"SELECT CAST(c0 AS BIGINT) AS id, c1 AS customer, CAST(c2 AS DECIMAL(18,2)) AS amount "
+            f"FROM read_files('{remote}', format => 'parquet')")
+
+
+def test_read_files_reads_a_volume_file_as_the_source_of_any_statement(
+    volume: Volume, invoices_file: Path
+) -> None:
+    remote = f"{volume.path}/invoices.parquet"
+    rows = volume.run(f"PUT '{invoices_file}' INTO '{remote}'", _read_invoices(remote) + " ORDER BY id")
+    assert [tuple(r) for r in rows] == [
+        (1, "Acme", Decimal("1234567890123.45")),
+        (2, "Bolt & Nut", Decimal("0.10")),
+        (3, None, Decimal("-0.20")),
+    ]
+    # A MERGE whose source is the file itself: no staging table.
+    merged = volume.run(
+        f"CREATE TABLE {volume.schema}.invoices (id BIGINT, customer STRING, amount DECIMAL(18,2))",
+        f"INSERT INTO {volume.schema}.invoices VALUES (2, 'old', 5.00)",
+        f"MERGE INTO {volume.schema}.invoices AS t USING ({_read_invoices(remote)}) AS s ON t.id = s.id "
+        "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *",
+        f"SELECT id, customer, amount FROM {volume.schema}.invoices ORDER BY id",
+    )
+    assert [tuple(r) for r in merged] == [
+        (1, "Acme", Decimal("1234567890123.45")),
+        (2, "Bolt & Nut", Decimal("0.10")),
+        (3, None, Decimal("-0.20")),
+    ]
+
+
+def test_read_files_fails_as_the_warehouse_does(volume: Volume, invoices_file: Path) -> None:
+    with pytest.raises(ServerOperationError, match=r"\[PATH_NOT_FOUND\] Path does not exist"):
+        volume.run(_read_invoices(f"{volume.path}/missing.parquet"))
+    with pytest.raises(ServerOperationError, match="NOT_FOUND: Volume"):
+        volume.run(_read_invoices(f"{volume.path.rsplit('/', 1)[0]}/nowhere/invoices.parquet"))
+    remote = f"{volume.path}/invoices.parquet"
+    volume.run(f"PUT '{invoices_file}' INTO '{remote}'")
+    with pytest.raises(ServerOperationError, match="UNSUPPORTED_FEATURE"):
+        volume.run(f"SELECT * FROM read_files('{remote}', format => 'csv')")
+
+
+def test_read_files_is_found_only_where_sql_would_call_it() -> None:
+    statement = ("SELECT 'read_files(''/x'')' AS text, `read_files(` AS c -- read_files('/y')\n"
+                 "FROM read_files('/Volumes/m/s/v/a.parquet', format => 'parquet') AS f "
+                 "JOIN READ_FILES ( '/Volumes/m/s/v/b' ) AS g ON true")
+    reads = find_file_reads(statement)
+    assert [r.path for r in reads] == ["/Volumes/m/s/v/a.parquet", "/Volumes/m/s/v/b"]
+    assert statement[reads[0].start:reads[0].end] == (
+        "read_files('/Volumes/m/s/v/a.parquet', format => 'parquet')")
+    assert find_file_reads("SELECT my_read_files('/x'), t.read_files FROM t") == []
+    with pytest.raises(StatementFailed, match="UNSUPPORTED_FEATURE"):
+        find_file_reads("SELECT * FROM read_files(:path)")
 
 
 def test_remove_deletes_the_file(volume: Volume) -> None:

@@ -153,7 +153,7 @@ SETTINGS_SCHEMA: dict[str, t.Any] = th.PropertiesList(
                 allowed_values=["auto", "insert", "volume"],
                 description="How a batch reaches the warehouse: `insert` (its rows as JSON "
                 "query parameters, through a staging table when larger than one statement), "
-                "`volume` (a Parquet file uploaded to `staging_volume`, then COPY INTO), or "
+                "`volume` (a Parquet file uploaded to `staging_volume`, read by the MERGE), or "
                 "`auto`: the Volume for large batches when `staging_volume` is set, query "
                 "parameters otherwise."),
     th.Property("staging_volume", th.StringType,

@@ -55,13 +55,18 @@ def _redact(text: str, secrets: t.Iterable[str | None]) -> str:
 
 
 class DatabricksConnector:
-    """One connection per thread to the warehouse, rebuilt after a 401 with a fresh token."""
+    """Connections to the warehouse, each used by one statement at a time and then kept for the
+    next (from any thread), rebuilt after a 401 with a fresh token."""
 
     def __init__(self, settings: DatabricksSettings, logger: logging.Logger) -> None:
         self.settings = settings
         self.logger = logger
-        self._local = threading.local()
+        self._local = threading.local()  # per-thread statement counts
         self._connections: list[t.Any] = []
+        # Open sessions no statement is using. A session is not tied to the thread that opened
+        # it: a table described on a helper thread is written from the drain's thread on the
+        # same session, with no second OpenSession.
+        self._idle: list[t.Any] = []
         self._lock = threading.Lock()
         self.oauth_token: ClientCredentialsToken | None = None
         if settings.uses_oauth:
@@ -124,32 +129,33 @@ class DatabricksConnector:
             self._connections.append(connection)
         return connection
 
-    def _connection(self) -> t.Any:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            try:
-                connection = self._connect()
-            except SystemicFailure:
-                raise
-            except Exception as exc:
-                self._raise_connect_failure(exc)
-            self._local.connection = connection
-        return connection
+    def _checkout(self) -> t.Any:
+        """An idle session, or a new one: a statement has its connection to itself."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        try:
+            return self._connect()
+        except SystemicFailure:
+            raise
+        except Exception as exc:
+            self._raise_connect_failure(exc)
 
-    def _drop_connection(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        self._local.connection = None
-        if connection is not None:
-            with self._lock:
-                if connection in self._connections:
-                    self._connections.remove(connection)
-            with contextlib.suppress(Exception):  # already broken; nothing to recover
-                connection.close()
+    def _checkin(self, connection: t.Any) -> None:
+        with self._lock:
+            if connection in self._connections:  # not closed meanwhile
+                self._idle.append(connection)
+
+    def _drop_connection(self, connection: t.Any) -> None:
+        with self._lock:
+            if connection in self._connections:
+                self._connections.remove(connection)
+        with contextlib.suppress(Exception):  # already broken; nothing to recover
+            connection.close()
 
     def close(self) -> None:
         with self._lock:
-            connections, self._connections = self._connections, []
-            self._local = threading.local()  # no thread may reuse a closed connection
+            connections, self._connections, self._idle = self._connections, [], []
         for connection in connections:
             with contextlib.suppress(Exception):  # closing at exit; nothing to recover
                 connection.close()
@@ -197,7 +203,6 @@ class DatabricksConnector:
             try:
                 return self._execute_once(statement, parameters)
             except UnauthorizedError:
-                self._drop_connection()
                 if self.oauth_token is None:
                     raise AuthenticationError(
                         "the warehouse refused access_token (HTTP 401): the token is wrong, expired "
@@ -214,24 +219,27 @@ class DatabricksConnector:
         raise AssertionError("unreachable")
 
     def _execute_once(self, statement: str, parameters: dict[str, t.Any] | None) -> list[t.Any]:
-        connection = self._connection()
+        connection = self._checkout()
         started = time.monotonic()
         try:
             with connection.cursor() as cursor:
                 cursor.execute(statement, parameters)
                 rows = cursor.fetchall() if cursor.description else []
-            elapsed = time.monotonic() - started
-            self._local.statements = self.statements_on_this_thread() + 1
-            with self._lock:
-                self.statement_count += 1
-                self.statement_seconds += elapsed
-            # The statement text holds no values (they are parameters), so it is safe to log.
-            self.logger.debug("%.2f s: %s", elapsed, statement[:120])
-            return rows
         except Exception as exc:
             if _connection_broken(exc) or is_unauthorized(exc) or is_transient(exc):
-                self._drop_connection()
+                self._drop_connection(connection)
+            else:
+                self._checkin(connection)  # the statement failed; the session is sound
             self._raise_clean(exc)
+        self._checkin(connection)
+        elapsed = time.monotonic() - started
+        self._local.statements = self.statements_on_this_thread() + 1
+        with self._lock:
+            self.statement_count += 1
+            self.statement_seconds += elapsed
+        # The statement text holds no values (they are parameters), so it is safe to log.
+        self.logger.debug("%.2f s: %s", elapsed, statement[:120])
+        return rows
 
     # Tables ----------------------------------------------------------------------------
 

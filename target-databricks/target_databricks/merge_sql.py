@@ -317,16 +317,18 @@ def remove_file(volume_path: str) -> str:
     return f"REMOVE {quote_string(volume_path)}"
 
 
-def copy_into(table: str, columns: t.Sequence[Column], volume_path: str) -> str:
-    """Load a Parquet file (all columns written as text) into the staging table."""
+def file_rows_source(columns: t.Sequence[Column], volume_path: str) -> str:
+    """A SELECT of the typed rows of a staged Parquet file (column ``c<i>`` holds column i's
+    values as text, as ``json_rows_source`` carries them, so both paths cast alike).
+
+    A MERGE or INSERT reads the file itself through ``read_files``: no staging table to create,
+    fill with COPY INTO and drop, which were three statements of the five a batch cost.
+    """
     projection = ", ".join(
         f"{_cast(quote_ident(f'c{i}'), c.sql_type)} AS {quote_ident(c.name)}"
         for i, c in enumerate(columns)
     )
-    return (
-        f"COPY INTO {table} FROM (SELECT {projection} FROM {quote_string(volume_path)}) "
-        "FILEFORMAT = PARQUET"
-    )
+    return f"SELECT {projection} FROM read_files({quote_string(volume_path)}, format => 'parquet')"
 
 
 def volume_path(catalog: str, schema: str, volume: str, file_name: str) -> str:

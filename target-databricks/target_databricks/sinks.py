@@ -14,6 +14,7 @@ import re
 import time
 import typing as t
 import uuid
+from concurrent.futures import Future
 
 from qbc_plugin_kit.delivery import DeliverySink, private_keys_removed
 from qbc_plugin_kit.failures import RecordRefused, Verdict
@@ -54,21 +55,20 @@ _TOMBSTONE_AUDIT = ("_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at",
 # Below this many characters of values a record cannot reach the parameter cap, even with
 # every character escaped as \uXXXX in the JSON payload: only larger ones are measured.
 _SURELY_SMALL = MAX_PARAMETER_BYTES // 6
-# `staging: auto` sends a batch through the Volume (Parquet, PUT, COPY INTO: five statements
-# whatever its size) when its values add up to at least this many bytes of text, else as query
-# parameters (one MERGE while the rows fit one 900 kB parameter; past that a staging table and
-# one INSERT per chunk). Set from `python bench/target_databricks.py --rows 20000 --batch-sizes
-# 1000,5000,20000 --update-rows 2000` (bench/results/target_databricks.md; ~203 bytes of values
-# per invoice row, so 1 MB is ~5,000 rows, about one parameter's worth): at 1,000-row batches
-# the parameter path used half the engine CPU of the Volume path (17.8-30.9 s against 36.9 s for
-# 20,000 rows, 11.5 against 52 statements per 10,000 rows); at 5,000 the two were even (528 and
-# 543 rows/s, engine 4.7 and 4.0 s); at 20,000 the Volume was 1.45x faster (1,046 against 719
-# rows/s, engine 1.5 against 2.6 s), and at 50,000 (200,000 rows) 1.13x (745 against 660 rows/s,
-# engine 24.3 against 30.4 s; bench/results/target_databricks_200k.md). On an idle machine
-# (`bench/run --quick --only databricks`, 2026-12-02 17:14, load 0.4-1.3) 5,000-row batches went
-# faster as parameters (1,558 against 1,222 rows/s): the crossover is between 5,000 and 20,000
-# rows, so the threshold sits at ~10,000 rows' worth.
-AUTO_VOLUME_MIN_BYTES = 2_000_000
+# `staging: auto` sends a batch through the Volume (Parquet, PUT, the MERGE reading the file,
+# REMOVE: three statements whatever its size) when its values add up to at least this many bytes
+# of text, else as query parameters (one MERGE while the rows fit one 900 kB parameter; past that
+# a staging table and one INSERT per chunk). ~203 bytes of values per invoice row, so 150 kB is
+# ~750 rows. Set from `python bench/target_databricks.py --rows 10000 --batch-sizes
+# 250,500,1000,2000,5000 --update-rows 2000 --loaders parameter,volume` after the Volume path
+# stopped making a staging table (2026-12-03, load 1.6-2.4; rows/s parameter against Volume):
+# 250 rows 325/326 (even), 500 848/762 (parameters ahead, and in 2 of 3 earlier pairs), 1,000
+# 1,457/1,536 (the Volume ahead, as in 3 of 3 pairs; engine CPU 6.6/5.5 s), 2,000 2,188/2,145,
+# 5,000 3,509/4,163 (engine 1.7/1.4 s). The crossover is between 500 and 1,000 rows. On a real
+# warehouse the Volume's two extra statements and the upload are round trips to the cloud, and
+# a parameter is never parsed as SQL text as the local engine parses it, so the crossover there
+# is likely higher: `staging: insert` keeps small batches as parameters whatever their size.
+AUTO_VOLUME_MIN_BYTES = 150_000
 # A record taken on the bulk path keeps its encoded row (the desired columns' texts) here.
 _ROW = "__qbc_row__"
 # The version fields the order reads, and the column type under which the fast converters have
@@ -141,6 +141,8 @@ class DatabricksSink(DeliverySink, BatchSink):
         self.chunk_bytes = settings.stage_chunk_bytes
         self.encoded_payload = not self.connector.native_parameters
         self.columns: list[Column] | None = None
+        # The table's columns, asked on the target's helper thread at the stream's first record.
+        self._described: Future[dict[str, str] | None] | None = None
         self._stage_table = merge_sql.table_name(
             self.catalog, self.schema_name, f"_sdc_stage_{self.table_base}_{uuid.uuid4().hex[:8]}"
         )
@@ -175,6 +177,10 @@ class DatabricksSink(DeliverySink, BatchSink):
     def start_batch(self, context: dict) -> None:
         super().start_batch(context)
         self._batch_started = context["batch_start_time"].isoformat()
+        if self.columns is None and self._described is None:
+            # The stream's first record: the session and the table's columns are read while the
+            # rest of the batch arrives, not after it (a run without records connects to nothing).
+            self._described = self.target.ahead(self.connector.table_columns, self.table)
 
     def _encoder(self) -> FastRows:
         if self._fast_rows is None:
@@ -280,9 +286,11 @@ class DatabricksSink(DeliverySink, BatchSink):
 
     def _prepare(self) -> list[Column]:
         if self.columns is None:
+            described = self._described_ahead()
+            if described is False:
+                described = self.connector.table_columns(self.table)
             # A stored table's schema exists: CREATE SCHEMA only for a table still to be made
             # (one round trip less for every run after the first).
-            described = self.connector.table_columns(self.table)
             if described is None:
                 self.target.ensure_schema(self.catalog, self.schema_name)
             self.columns = self.connector.ensure_table(
@@ -290,6 +298,18 @@ class DatabricksSink(DeliverySink, BatchSink):
                 provider=self.provider, properties=self.properties, described=described,
             )
         return self.columns
+
+    def _described_ahead(self) -> dict[str, str] | t.Literal[False] | None:
+        """The table's columns as the helper thread found them (None: no such table), or False
+        when they are to be asked here: not asked yet, or the asking failed (asked again here,
+        where a failure is classified and retried like any other)."""
+        future, self._described = self._described, None
+        if future is None or future.cancel():
+            return False
+        try:
+            return future.result()
+        except Exception:  # asked again in the foreground, which reports it
+            return False
 
     def _write(self, rows: list[dict]) -> None:
         columns = self._prepare()
@@ -300,30 +320,33 @@ class DatabricksSink(DeliverySink, BatchSink):
         encoded = [row if same and (row := r.get(_ROW)) is not None else encode_row(r, spec) for r in rows]
         overwrite = (self.load_method == "overwrite"
                      and self.table not in self.target.overwritten_tables)
-        parameters: dict[str, t.Any] | None = None
         if self.staging_path(encoded) == "volume":
-            self._stage_in_volume(columns, encoded)
-            source = merge_sql.select_all(self._stage_table)
+            # The statement reads the uploaded file itself: no staging table.
+            with self.target.volume_stager.staged(self, columns, encoded) as remote:
+                self.connector.execute(
+                    self._statement(columns, merge_sql.file_rows_source(columns, remote), overwrite))
         else:
             source, parameters = self._parameter_source(columns, encoded)
+            self.connector.execute(self._statement(columns, source, overwrite), parameters)
+        if overwrite:
+            self.target.overwritten_tables.add(self.table)
+        self._flag_deleted_lines(rows)
+
+    def _statement(self, columns: list[Column], source: str, overwrite: bool) -> str:
+        """The one statement that writes the batch's rows (``source``) into the table."""
         if self.keys and self.load_method == "upsert" and self.connector.take_empty(self.table):
             # The first batch into the table this run created: nothing stored to merge with (the
             # batch holds one version per key), so an INSERT, without MERGE's join and checks.
             deletions = self.hard_delete and any(c.name == DELETED_AT for c in columns)
-            statement = merge_sql.insert_select(
+            return merge_sql.insert_select(
                 self.table, columns, merge_sql.without_deletions(source) if deletions else source)
-        elif self.keys and self.load_method == "upsert":
-            statement = merge_sql.merge(
+        if self.keys and self.load_method == "upsert":
+            return merge_sql.merge(
                 self.table, columns, self.keys, source,
                 hard_delete=self.hard_delete,
                 tombstone_columns=_TOMBSTONE_AUDIT,
             )
-        else:
-            statement = merge_sql.insert_select(self.table, columns, source, overwrite=overwrite)
-        self.connector.execute(statement, parameters)
-        if overwrite:
-            self.target.overwritten_tables.add(self.table)
-        self._flag_deleted_lines(rows)
+        return merge_sql.insert_select(self.table, columns, source, overwrite=overwrite)
 
     def staging_path(self, encoded: list[list[str | None]]) -> str:
         """``volume`` or ``parameter`` for this batch: as ``staging`` says, or for ``auto``
@@ -360,10 +383,6 @@ class DatabricksSink(DeliverySink, BatchSink):
         for chunk in chunks:
             self.connector.execute(insert, {ROWS_PARAMETER: self._payload(chunk), **shared})
         return merge_sql.select_all(self._stage_table), None
-
-    def _stage_in_volume(self, columns: list[Column], encoded: list[list[str | None]]) -> None:
-        self._create_stage(columns)
-        self.target.volume_stager.stage(self, columns, encoded)
 
     def _create_stage(self, columns: list[Column]) -> None:
         self.connector.execute(merge_sql.create_table(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import threading
 import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from qbc_plugin_kit.bulk_intake import BulkIntake
 from qbc_plugin_kit.delivery import DeliveryTarget
@@ -56,6 +57,9 @@ class TargetDatabricks(DeliveryTarget, BulkIntake, Target):
         self._tables_seen: set[str] = set()
         self._schemas_created: set[tuple[str | None, str]] = set()
         self._schema_lock = threading.Lock()
+        # One helper thread for the round trips a stream's first write would otherwise wait for
+        # (see ahead); one thread, so streams starting together do not open a session each.
+        self._ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse-ahead")
         self.volume_stager: t.Any = None
         if self.settings.uses_volume:
             from target_databricks.volume_staging import VolumeStager
@@ -86,9 +90,17 @@ class TargetDatabricks(DeliveryTarget, BulkIntake, Target):
         try:
             super().process_endofpipe()
         finally:
+            # A DESCRIBE no write waited for (a stream whose records were all set aside) ends
+            # before the sessions close, not on a closed connection in a thread nobody joins.
+            self._ahead.shutdown(wait=True, cancel_futures=True)
             self.connector.close()
             self.logger.info("Ran %d statements on the warehouse, %.1f s in total",
                              self.connector.statement_count, self.connector.statement_seconds)
+
+    def ahead(self, call: t.Callable[..., t.Any], *args: t.Any) -> Future[t.Any]:
+        """Run ``call`` on the helper thread, while the main thread goes on reading records: the
+        session opens (and a stopped warehouse starts) and a table is described meanwhile."""
+        return self._ahead.submit(call, *args)
 
     @property
     def max_parallelism(self) -> int:

@@ -1,11 +1,13 @@
-"""Large batches through a Unity Catalog Volume: a Parquet file, PUT, then COPY INTO.
+"""Large batches through a Unity Catalog Volume: a Parquet file, PUT, then the batch's MERGE (or
+INSERT) reads the file itself (``read_files``), and REMOVE.
 
 Needs the ``volume`` extra (pyarrow). The file holds every value as text, exactly as the
-INSERT path sends it, so both paths cast (and so round-trip money) identically.
+parameter path sends it, so both paths cast (and so round-trip money) identically.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import typing as t
 import uuid
@@ -39,15 +41,17 @@ class VolumeStager:
         self.volume = settings.staging_volume
         self.local_dir = settings.local_staging_dir
 
-    def stage(self, sink: DatabricksSink, columns: list[Column], encoded: list[list[str | None]]) -> None:
-        """Load the batch's ``encoded`` rows (``row_encoding.encode_row``) into the sink's
-        staging table."""
+    @contextlib.contextmanager
+    def staged(self, sink: DatabricksSink, columns: list[Column],
+               encoded: list[list[str | None]]) -> t.Iterator[str]:
+        """The batch's ``encoded`` rows (``row_encoding.encode_row``) uploaded as one Parquet file;
+        yields its Volume path for the statement that reads it, then removes it."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         arrays = [pa.array([row[i] for row in encoded], type=pa.string()) for i in range(len(columns))]
         table = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(columns))])
-        # No leading "_" or ".": Spark's file listing (and so COPY INTO) skips such names as
+        # No leading "_" or ".": Spark's file listing (and so read_files) skips such names as
         # hidden files, even when the path names the file itself ([UNABLE_TO_INFER_SCHEMA]).
         file_name = f"sdc_stage_{sink.table_base}_{uuid.uuid4().hex}.parquet"
         local = os.path.join(self.local_dir, file_name)
@@ -55,17 +59,17 @@ class VolumeStager:
         pq.write_table(table, local)
         try:
             sink.connector.execute(merge_sql.put_file(local, remote))
-            try:
-                sink.connector.execute(merge_sql.copy_into(sink._stage_table, columns, remote))
-            finally:
-                self._remove(sink, remote)
         finally:
             os.unlink(local)
+        try:
+            yield remote
+        finally:
+            self._remove(sink, remote)
 
     @staticmethod
     def _remove(sink: DatabricksSink, remote: str) -> None:
-        # Best effort: a file left behind is never loaded again (each name is unique), while
-        # failing here would hide a COPY INTO error or fail a batch that was loaded.
+        # Best effort: a file left behind is never read again (each name is unique), while
+        # failing here would hide the statement's own error or fail a batch that was loaded.
         try:
             sink.connector.execute(merge_sql.remove_file(remote))
         except Exception as exc:

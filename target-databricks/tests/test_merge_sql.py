@@ -152,10 +152,10 @@ def test_volume_staging_statements():
     assert merge_sql.put_file("/tmp/f.parquet", path) == (
         "PUT '/tmp/f.parquet' INTO '/Volumes/main/qb/staging/f.parquet' OVERWRITE"
     )
-    copy = merge_sql.copy_into("`stage`", COLUMNS[1:3], path)
-    assert copy == (
-        "COPY INTO `stage` FROM (SELECT `c0` AS `id`, CAST(`c1` AS DECIMAL(38,10)) AS "
-        "`total_amount` FROM '/Volumes/main/qb/staging/f.parquet') FILEFORMAT = PARQUET"
+    source = merge_sql.file_rows_source(COLUMNS[1:3], path)
+    assert source == (
+        "SELECT `c0` AS `id`, CAST(`c1` AS DECIMAL(38,10)) AS `total_amount` "
+        "FROM read_files('/Volumes/main/qb/staging/f.parquet', format => 'parquet')"
     )
     assert merge_sql.remove_file(path) == "REMOVE '/Volumes/main/qb/staging/f.parquet'"
 

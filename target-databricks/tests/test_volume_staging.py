@@ -1,5 +1,6 @@
-"""`staging: volume`: batches go through a Parquet file in a Unity Catalog Volume and COPY INTO,
-on the local warehouse (which serves Volumes, the connector's PUT/REMOVE and COPY INTO)."""
+"""`staging: volume`: batches go through a Parquet file in a Unity Catalog Volume that the MERGE
+reads itself (`read_files`), on the local warehouse (which serves Volumes, the connector's
+PUT/REMOVE and read_files)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import record, run_target, schema_message
 from target_databricks.connector import DatabricksConnector
+from target_databricks.sinks import AUTO_VOLUME_MIN_BYTES
 
 pytest.importorskip("pyarrow", reason="staging: volume needs the `volume` extra (pyarrow)")
 
@@ -97,8 +99,8 @@ def test_updates_merge_from_the_volume_and_leave_nothing_behind(volume_config, s
     assert len(rows) == 50
     assert rows["2"] == ("second", Decimal("0.02"))
     assert rows["1"] == ("first", Decimal("11.00"))
-    # The staging files are removed from the volume and from the local directory, and the
-    # staging tables are dropped.
+    # The staging files are removed from the volume and from the local directory, and no
+    # staging table was made (the MERGE reads the file).
     assert sql(f"LIST '/Volumes/{catalog}/{schema}/staging'") == []
     assert list(Path(volume_config["staging_local_path"]).iterdir()) == []
     tables = [r[1] for r in sql(f"SHOW TABLES IN `{catalog}`.`{schema}`")]
@@ -138,8 +140,8 @@ MEMO = {
     "total_amount": {"type": ["number", "null"]},
     "updated_at": {"type": ["string", "null"], "format": "date-time"},
 }
-# Values of about 100 kB per record: a few records make a batch past the auto threshold.
-MEMO_BYTES = 100_000
+# Values of a third of the auto threshold per record: two make a batch under it, a few past it.
+MEMO_BYTES = AUTO_VOLUME_MIN_BYTES // 3
 
 
 def memos(stream: str, count: int) -> list[dict]:
@@ -155,12 +157,10 @@ def memos(stream: str, count: int) -> list[dict]:
 def test_auto_sends_small_batches_as_parameters_and_large_ones_through_the_volume(
         volume_config, sql, databricks_faults):
     """`staging: auto` (the default) with a Volume: the same records land the same either way."""
-    from target_databricks.sinks import AUTO_VOLUME_MIN_BYTES
-
     count = AUTO_VOLUME_MIN_BYTES // MEMO_BYTES + 3  # one batch of them is past the threshold
     # The default staging (auto) and chunk size, with the Volume named.
     config = {k: v for k, v in volume_config.items() if k not in ("staging", "stage_chunk_bytes")}
-    # Two records per batch: far under the threshold, so no file goes to the Volume.
+    # Two records per batch: under the threshold, so no file goes to the Volume.
     run_target({**config, "batch_size_rows": 2}, memos("memos_small", count))
     assert databricks_faults.count("volume_files") == 0
     # All of them in one batch: past the threshold, so one file is PUT and REMOVEd.

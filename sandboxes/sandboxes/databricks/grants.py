@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .statement_results import StatementFailed, failure
+from .volume_sql import find_file_reads
 
 _NAME = r"(?P<name>(?:`(?:[^`]|``)+`|[\w]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w]+))*)"
 # (pattern, privilege, securable kind, how many leading name parts name the securable)
@@ -29,6 +30,7 @@ _RULES: tuple[tuple[re.Pattern[str], str, str, int | None], ...] = tuple(
     )
 )
 _LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
+_VOLUME_PATH = re.compile(r"^(?:dbfs:)?/Volumes/(?P<name>[^/]+/[^/]+/[^/]+)", re.IGNORECASE)
 
 
 def _parts(name: str) -> list[str]:
@@ -40,6 +42,17 @@ def refusal(statement: str, denied: frozenset[str]) -> StatementFailed | None:
     if not denied:
         return None
     text = _LEADING_NOISE.sub("", statement, count=1)
+    if "READ VOLUME" in denied and "read_files" in text.lower():
+        # Reading a Volume's files, whatever the statement around the read (a MERGE's source).
+        try:
+            reads = find_file_reads(text)
+        except StatementFailed:
+            reads = []  # the statement fails on its own, as unsupported
+        for read in reads:
+            volume = _VOLUME_PATH.match(read.path)
+            if volume:
+                return failure("INSUFFICIENT_PERMISSIONS", "42501", "Insufficient privileges: User does "
+                               f"not have READ VOLUME on Volume '{volume.group('name').replace('/', '.')}'.")
     for pattern, privilege, kind, parts in _RULES:
         found = pattern.match(text)
         if found is None:

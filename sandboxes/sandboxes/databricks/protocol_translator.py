@@ -177,6 +177,9 @@ class ProtocolTranslator:
         if refused is None:
             try:
                 rewritten = use_namespace(request.statement, self._catalogs)
+                if self._volumes is not None:
+                    # Before the parameters are bound: their values are never read as SQL.
+                    rewritten = self._volumes.rewrite_file_reads(rewritten, backend, request.sessionHandle)
             except StatementFailed as exc:
                 refused = exc
             else:

@@ -1,4 +1,4 @@
-"""The text of the Volume and COPY INTO statements: recognising, parsing and quoting it.
+"""The text of the Volume, COPY INTO and read_files statements: recognising, parsing and quoting it.
 
 Kept apart from the store and free of I/O, so that which statements the adapter takes from
 Spark, and how it reads them, is decided in this one place. Each pattern matches a whole
@@ -53,6 +53,20 @@ _STATEMENT_START = re.compile(
     r"^(?:CREATE\s+(?:EXTERNAL\s+)?VOLUME\b|DROP\s+VOLUME\b|(?:PUT|GET|REMOVE|LIST)\s+'|COPY\s+INTO\b)",
     re.IGNORECASE,
 )
+
+
+_READ_FILES = re.compile(r"read_files\s*\(", re.IGNORECASE)
+_NAMED_ARGUMENT = re.compile(rf"\s*,\s*(?P<key>\w+)\s*=>\s*(?P<value>{_STRING})", re.DOTALL)
+_SERVED_READ_FILES = "read_files('<volume path>'[, format => 'parquet'])"
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """A ``read_files('<path>', ...)`` call inside a statement: ``text[start:end]`` is the call."""
+
+    start: int
+    end: int
+    path: str  # unquoted
 
 
 @dataclass(frozen=True)
@@ -141,6 +155,64 @@ def parse_copy_into(head: re.Match[str], text: str) -> CopyInto:
     return CopyInto(head.group("table"), projection, unquote_string(source), force)
 
 
+def find_file_reads(statement: str) -> list[FileRead]:
+    """The ``read_files`` table-valued function calls in ``statement``, outside string literals,
+    quoted identifiers and comments. Only the form a loader sends is served: a path literal and
+    at most ``format => 'parquet'``; any other call fails as unsupported, never half-read."""
+    reads: list[FileRead] = []
+    i, n = 0, len(statement)
+    while i < n:
+        c = statement[i]
+        if c in "'\"`":
+            i = _end_of_quoted(statement, i)
+        elif statement.startswith("--", i):
+            newline = statement.find("\n", i)
+            i = n if newline < 0 else newline + 1
+        elif statement.startswith("/*", i):
+            close = statement.find("*/", i + 2)
+            i = n if close < 0 else close + 2
+        elif (c in "rR" and (i == 0 or not (statement[i - 1].isalnum() or statement[i - 1] in "_."))
+              and (call := _READ_FILES.match(statement, i))):
+            end = _matching_paren(statement, call.end() - 1)
+            reads.append(FileRead(i, end, _read_files_path(statement[call.end() : end - 1])))
+            i = end
+        else:
+            i += 1
+    return reads
+
+
+def _read_files_path(arguments: str) -> str:
+    path = re.match(rf"\s*(?P<path>{_STRING})", arguments)
+    if path is None:
+        raise failure("UNSUPPORTED_FEATURE", "0A000",
+                      f"The local warehouse serves {_SERVED_READ_FILES} only.")
+    rest = arguments[path.end() :]
+    while rest.strip():
+        option = _NAMED_ARGUMENT.match(rest)
+        if (option is None or option.group("key").lower() != "format"
+                or unquote_string(option.group("value")).lower() != "parquet"):
+            raise failure("UNSUPPORTED_FEATURE", "0A000",
+                          f"The local warehouse serves {_SERVED_READ_FILES} only.")
+        rest = rest[option.end() :]
+    return unquote_string(path.group("path"))
+
+
+def _end_of_quoted(text: str, start: int) -> int:
+    """Index just past the literal or quoted identifier opening at ``start``."""
+    quote_char, i = text[start], start + 1
+    while i < len(text):
+        if quote_char != "`" and text[i] == "\\":
+            i += 2
+        elif text[i] == quote_char:
+            if quote_char == "`" and text.startswith("``", i):
+                i += 2
+                continue
+            return i + 1
+        else:
+            i += 1
+    return len(text)
+
+
 def _matching_paren(text: str, start: int) -> int:
     """Index just past the ``)`` closing the ``(`` at ``start``, skipping literals."""
     depth, i = 0, start
@@ -159,9 +231,7 @@ def _matching_paren(text: str, start: int) -> int:
             if depth == 0:
                 return i + 1
         i += 1
-    raise failure(
-        "PARSE_SYNTAX_ERROR", "42601", "Syntax error: unbalanced parentheses in COPY INTO."
-    )
+    raise failure("PARSE_SYNTAX_ERROR", "42601", "Syntax error: unbalanced parentheses.")
 
 
 def _options(text: str) -> dict[str, str]:

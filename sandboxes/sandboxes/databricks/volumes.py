@@ -15,6 +15,10 @@ statements a warehouse answers without Spark:
   record of loaded files is kept in table properties, so it goes when the table is dropped,
   as Delta's log does.
 
+And inside any statement Spark runs, ``read_files('<volume path>'[, format => 'parquet'])`` (the
+table-valued function a warehouse reads files with) becomes ``parquet.`<file or directory>```
+(:meth:`VolumeStore.rewrite_file_reads`), after the same checks of volume, schema and path.
+
 The statements' text is read in ``volume_sql.py``, their thrift replies are built in
 ``statement_results.py``, and what they need from Spark goes through ``spark_session.py``.
 
@@ -52,6 +56,7 @@ from .volume_sql import (
     LIST,
     PUT,
     REMOVE,
+    find_file_reads,
     is_volume_statement,
     parse_copy_into,
     quote,
@@ -166,6 +171,27 @@ class VolumeStore:
             return self._execute(text, spark)
         except StatementFailed as error:
             return failed_statement(error)
+
+    def rewrite_file_reads(self, statement: str, backend: BackendClient, session: Any) -> str:
+        """``statement`` with each ``read_files`` call on a volume path replaced by the Parquet
+        file (or directory) it names, for Spark to read; raises StatementFailed as the warehouse
+        fails the statement (missing volume, schema or path, an unserved form of the call)."""
+        if "read_files" not in statement.lower():
+            return statement
+        reads = find_file_reads(statement)
+        if not reads:
+            return statement
+        spark = SparkSession(backend, session)
+        pieces: list[str] = []
+        position = 0
+        for read in reads:
+            target, path = self._existing(read.path, spark, whole_volume=True)
+            if not path.exists():
+                raise failure("PATH_NOT_FOUND", "42K03", f"Path does not exist: {target.display}.")
+            pieces += [statement[position : read.start], f"parquet.{quote(str(path))}"]
+            position = read.end
+        pieces.append(statement[position:])
+        return "".join(pieces)
 
     def _execute(self, text: str, spark: SparkSession) -> Any:
         for pattern, handler in (
