@@ -544,8 +544,9 @@ def write_figures(f: dict[str, t.Any]) -> None:
                 took = min(("parameter", "volume"), key=lambda name: abs(stmts.get(name, 1e9) - stmts["auto"]))
                 chosen.append(f"{took} at {size:,}")
                 right = right and took == max(speed, key=lambda name: speed[name])
-            figures["auto_path"] = ", ".join(chosen)
-            figures["auto_path_is_faster"] = right
+            if chosen:  # no size with both paths measured (bench/run --quick): nothing to judge
+                figures["auto_path"] = ", ".join(chosen)
+                figures["auto_path_is_faster"] = right
     else:
         figures.update({"loader": "parameter", "batch_rows": f["batch_rows"], "rows_per_s": f["rows"] / f["ours_s"],
                         "ours_rss_mib": f["ours_rss_mib"]})
