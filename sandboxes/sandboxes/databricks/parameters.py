@@ -53,15 +53,8 @@ def find_markers(statement: str) -> list[_Marker]:
     i, n = 0, len(statement)
     while i < n:
         c = statement[i]
-        if c in "'\"":
-            i = _end_of_string(statement, i)
-        elif c == "`":
-            i = _end_of_quoted_identifier(statement, i)
-        elif statement.startswith("--", i):
-            newline = statement.find("\n", i)
-            i = n if newline < 0 else newline + 1
-        elif statement.startswith("/*", i):
-            i = _end_of_block_comment(statement, i)
+        if (past := past_literal_or_comment(statement, i)) is not None:
+            i = past
         elif c == ":" and statement.startswith("::", i):
             i += 2  # the cast operator, not a marker
         elif c == ":" and i + 1 < n and _IDENTIFIER_START.match(statement[i + 1]):
@@ -75,6 +68,22 @@ def find_markers(statement: str) -> list[_Marker]:
         else:
             i += 1
     return markers
+
+
+def past_literal_or_comment(text: str, i: int) -> int | None:
+    """Index just past the string literal, quoted identifier or comment that opens at ``i``, or
+    None when SQL code starts there: what a scanner of statement text skips."""
+    c = text[i]
+    if c in "'\"":
+        return _end_of_string(text, i)
+    if c == "`":
+        return _end_of_quoted_identifier(text, i)
+    if text.startswith("--", i):
+        newline = text.find("\n", i)
+        return len(text) if newline < 0 else newline + 1
+    if text.startswith("/*", i):
+        return _end_of_block_comment(text, i)
+    return None
 
 
 def _end_of_string(text: str, start: int) -> int:

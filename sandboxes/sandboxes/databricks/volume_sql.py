@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .parameters import past_literal_or_comment
 from .statement_results import failure
 
 _LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
@@ -163,14 +164,8 @@ def find_file_reads(statement: str) -> list[FileRead]:
     i, n = 0, len(statement)
     while i < n:
         c = statement[i]
-        if c in "'\"`":
-            i = _end_of_quoted(statement, i)
-        elif statement.startswith("--", i):
-            newline = statement.find("\n", i)
-            i = n if newline < 0 else newline + 1
-        elif statement.startswith("/*", i):
-            close = statement.find("*/", i + 2)
-            i = n if close < 0 else close + 2
+        if (past := past_literal_or_comment(statement, i)) is not None:
+            i = past
         elif (c in "rR" and (i == 0 or not (statement[i - 1].isalnum() or statement[i - 1] in "_."))
               and (call := _READ_FILES.match(statement, i))):
             end = _matching_paren(statement, call.end() - 1)
@@ -195,22 +190,6 @@ def _read_files_path(arguments: str) -> str:
                           f"The local warehouse serves {_SERVED_READ_FILES} only.")
         rest = rest[option.end() :]
     return unquote_string(path.group("path"))
-
-
-def _end_of_quoted(text: str, start: int) -> int:
-    """Index just past the literal or quoted identifier opening at ``start``."""
-    quote_char, i = text[start], start + 1
-    while i < len(text):
-        if quote_char != "`" and text[i] == "\\":
-            i += 2
-        elif text[i] == quote_char:
-            if quote_char == "`" and text.startswith("``", i):
-                i += 2
-                continue
-            return i + 1
-        else:
-            i += 1
-    return len(text)
 
 
 def _matching_paren(text: str, start: int) -> int:
