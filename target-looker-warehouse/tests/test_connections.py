@@ -9,6 +9,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 import typing as t
 import uuid
 
@@ -20,12 +21,21 @@ from tests.target_runner import run_target
 COMMAND = str(pathlib.Path(sys.executable).parent / "target-looker-warehouse")
 
 
-def _sessions(config: t.Mapping[str, t.Any], application: str) -> int:
+def _sessions(config: t.Mapping[str, t.Any], application: str, settle_s: float = 5.0) -> int:
+    """Sessions of ``application`` still on the server. A backend leaves pg_stat_activity a
+    moment after its client closed the connection (it exits on its own schedule), so a count
+    above zero is read again until ``settle_s`` has passed: a session really held stays."""
     engine = sa.create_engine(config["sqlalchemy_url"])
+    deadline = time.monotonic() + settle_s
     try:
-        with engine.connect() as conn:
-            return int(conn.execute(sa.text("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = :a"),
-                                    {"a": application}).scalar_one())
+        while True:
+            with engine.connect() as conn:
+                found = int(conn.execute(
+                    sa.text("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = :a"),
+                    {"a": application}).scalar_one())
+            if found == 0 or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.1)
     finally:
         engine.dispose()
 
