@@ -11,6 +11,7 @@ the sinks, the merge SQL and the modelled layer only use this interface.
 from __future__ import annotations
 
 import abc
+import hashlib
 import os
 import pathlib
 import tempfile
@@ -69,6 +70,13 @@ class WarehouseDialect(abc.ABC):
     before_model_rebuild_sql: t.ClassVar[tuple[str, ...]] = ()
     #: The most rows a batch holds, whatever batch_size_rows says (None: no cap).
     max_batch_rows: t.ClassVar[int | None] = None
+
+    def hold_related_merges(self, connection: sa.Connection, family: str) -> None:
+        """Make every other merge of ``family`` (a header table and its lines) wait until this
+        transaction ends. A header's merge flags its stored lines and a lines merge flags lines
+        of stored deleted headers: run side by side, each misses what the other has not yet
+        committed. DuckDB needs nothing: one process owns its file and drains one sink at a time."""
+        return
 
     @abc.abstractmethod
     def bulk_load(
@@ -242,6 +250,13 @@ class PostgresDialect(WarehouseDialect):
         return f"ALTER TABLE {table} ALTER COLUMN {q} TYPE {self.type_sql(family)} USING {q}::{self.type_sql(family)}"
 
     keeps_nul = False
+
+    def hold_related_merges(self, connection: sa.Connection, family: str) -> None:
+        # A transaction-scoped advisory lock, taken before the transaction writes anything (so
+        # two merges never wait on each other's rows): it holds across parallel drains and
+        # across target processes loading the same schema, and ends with the commit.
+        key = int.from_bytes(hashlib.blake2b(family.encode(), digest_size=8).digest(), "big", signed=True)
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%(key)s)", {"key": key})
 
     def bulk_load(
         self,

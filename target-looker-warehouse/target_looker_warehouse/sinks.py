@@ -467,6 +467,9 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         staging = f"_tlw_stage_{uuid.uuid4().hex[:12]}"
         version_columns = [c for c in VERSION_COLUMNS if c in columns]
         with self.connector.engine.connect() as conn, conn.begin():
+            family = self._related_family()
+            if family is not None:
+                flavor.hold_related_merges(conn, family)
             conn.exec_driver_sql(merge_sql.create_staging_sql(flavor, staging, self.table, columns))
             flavor.bulk_load(conn, staging, columns, families, rows)
             if keys and self.settings.upsert:
@@ -482,6 +485,16 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
             if self.settings.hard_delete and merge_sql.DELETED_AT in columns:
                 conn.exec_driver_sql(merge_sql.hard_delete_sql(flavor, self.table))
             conn.exec_driver_sql(merge_sql.drop_staging_sql(flavor, staging))
+
+    def _related_family(self) -> str | None:
+        """The header table this table's deletions travel with (itself for a header), if any."""
+        if self.table_name in merge_sql.HEADER_LINES:
+            header = self.table_name
+        elif self.table_name in LINE_HEADERS:
+            header = self.conform_name(LINE_HEADERS[self.table_name][0], "table")
+        else:
+            return None
+        return f"{self.schema_name}.{header}"
 
     def _propagate_deletions(self, conn: sa.Connection, staging: str, columns: list[str]) -> None:
         flavor = self.connector.dialect

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import threading
 import typing as t
 from decimal import Decimal
+
+import pytest
 
 from tests.qb_records import KEYS, SCHEMAS, dumps, schema_message, singer_lines
 from tests.target_runner import query, raw, run_target
@@ -218,3 +222,33 @@ def test_line_removed_from_an_edited_document_is_flagged(warehouse_config: dict[
     rows = query(warehouse_config,
                  f"SELECT line_id, _sdc_deleted_at IS NOT NULL FROM {raw(warehouse_config, 'invoice_lines')} ORDER BY line_id")
     assert rows == [("1", False), ("2", True), ("3", False)]
+
+
+def test_a_header_deleted_in_the_run_that_delivers_its_lines_flags_them_when_both_drain_side_by_side(
+        postgres_config: dict[str, t.Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The end-of-input drain merges invoices and invoice_lines on parallel threads. Each merge's
+    deletion rule reads the other table: the header's flags stored lines, the lines' reads stored
+    deleted headers. Both are held here just before commit, until the other arrives (or 3 s): two
+    merges that overlapped would each miss the other's uncommitted rows (the clean-clone CI saw it)."""
+    from target_looker_warehouse.sinks import WarehouseSink
+
+    both_before_commit = threading.Barrier(2, timeout=3)
+    propagate = WarehouseSink._propagate_deletions
+
+    def held(self: WarehouseSink, conn: t.Any, staging: str, columns: list[str]) -> None:
+        propagate(self, conn, staging, columns)
+        if self.table_name in ("invoices", "invoice_lines"):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_before_commit.wait()
+
+    monkeypatch.setattr(WarehouseSink, "_propagate_deletions", held)
+    deletion = {"company_id": "9130", "edition": "qbo", "id": "1", "updated_at": "2026-11-04T09:00:00-08:00",
+                "_sdc_deleted_at": "2026-11-04T09:00:00-08:00"}
+    run_target(postgres_config, singer_lines({
+        "invoice_lines": [_line("1", "1", "4.00"), _line("1", "2", "6.00"), _line("2", "1", "10.00")],
+        "invoices": [_invoice("2", "2026-11-02T09:00:00-08:00", 1), deletion],
+    }))
+    lines = query(postgres_config,
+                  f"SELECT invoice_id, line_id, _sdc_deleted_at IS NOT NULL FROM {raw(postgres_config, 'invoice_lines')} "
+                  "ORDER BY invoice_id, line_id")
+    assert lines == [("1", "1", True), ("1", "2", True), ("2", "1", False)]
