@@ -58,6 +58,7 @@ class BulkIntake:
         self._received_ms = 0
         self._received: tuple[str, int] = ("", 0)
         super().__init__(*args, **kwargs)
+        self.message_reader.take_typed = self._take_typed_record
 
     def _process_schema_message(self, message_dict: dict) -> None:
         super()._process_schema_message(message_dict)  # type: ignore[misc]
@@ -90,18 +91,37 @@ class BulkIntake:
                 raise TypedRecordDeclined
             super()._process_record_message(message_dict)  # type: ignore[misc]
             return
+        if typed:
+            if not self._accept_typed(sink, record, message_dict["time_extracted"], message_dict["version"]):
+                raise TypedRecordDeclined
+        else:
+            sink.accept(record, message_dict, self._now_received())
+        self._taken(sink)
+
+    def _take_typed_record(self, message: t.Any) -> bool:
+        """The reader's fast path (singer_input.py): a typed RECORD message straight to its sink;
+        False (nothing kept) when the sink declines it."""
+        sink = self._bulk_sinks.get(message.stream)
+        if sink is None or not self._accept_typed(sink, message.record, message.time_extracted, message.version):
+            return False
+        self._taken(sink)
+        return True
+
+    def _accept_typed(self, sink: BulkSink, record: t.Any, time_extracted: str | None, version: int | None) -> bool:
+        reader = self.message_reader
+        return bool(sink.accept_typed(record, time_extracted, version,  # type: ignore[attr-defined]
+                                      self._now_received(), reader.current_line, reader.current_letter))
+
+    def _now_received(self) -> tuple[str, int]:
         millis = round(time.time() * 1000)
         if millis != self._received_ms:
             # The SDK's _sdc_received_at and _sdc_sequence, rendered once per millisecond.
             self._received_ms = millis
             self._received = (dt.datetime.fromtimestamp(millis / 1000, dt.UTC).isoformat(), millis)
-        if typed:
-            reader = self.message_reader
-            if not sink.accept_typed(record, message_dict, self._received,  # type: ignore[attr-defined]
-                                     reader.current_line, reader.current_letter):
-                raise TypedRecordDeclined
-        else:
-            sink.accept(record, message_dict, self._received)
+        return self._received
+
+    def _taken(self, sink: BulkSink) -> None:
+        """What follows a record its sink took: the SDK's counters, and a full sink drained."""
         self._bulk_count += 1
         if self._bulk_count % 1024 == 0:
             self._handle_max_record_age()  # type: ignore[attr-defined]

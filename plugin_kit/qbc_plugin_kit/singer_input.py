@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import decimal
 import json
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -59,6 +60,9 @@ class RawLineReader(SimpleSingerReader):
         # Streams whose records are decoded into typed Structs (typed_records.py), by stream name;
         # filled by the target for streams whose sink can take them.
         self.typed_decoders = TypedDecoders()
+        # Set by a target whose sinks take typed records (bulk_intake.py): called with a typed
+        # RECORD message that continues its stream's run; True when the sink took the record.
+        self.take_typed: Callable[[Any], bool] | None = None
 
     def deserialize_json(self, line: str) -> dict[str, Any]:
         self.current_line = line.rstrip("\r\n")
@@ -95,10 +99,37 @@ class RawLineReader(SimpleSingerReader):
         self.current_letter = None
         yield from (file_input or self.default_input)
 
-    def process_lines(self, file_input: IO[str] | None, callbacks: dict[str, Any]) -> Any:  # type: ignore[override]
-        # Blank lines carry nothing (a trailing newline, an editor's last line): skip them.
-        lines = (line for line in self._lines(file_input) if line and not line.isspace())
-        return super().process_lines(lines, {**callbacks, UNREADABLE: self._unreadable})  # type: ignore[arg-type]
+    def process_lines(self, file_input: IO[str] | None, callbacks: dict[str, Any]) -> Counter[str]:  # type: ignore[override]
+        """The SDK's loop (a callback per message type, a count per type), with two additions:
+        blank lines are skipped (a trailing newline, an editor's last line carry nothing), and
+        a typed record that continues its stream's run goes straight to ``take_typed``, with no
+        message dict made and no dispatch through the target's layers (that path cost about a
+        quarter of a bulk load's intake). A record ``take_typed`` declines is decoded as a dict
+        and takes the RECORD callback, whose full check decides."""
+        callbacks = {**callbacks, UNREADABLE: self._unreadable}
+        stats: dict[str, int] = defaultdict(int)
+        typed, take_typed = self.typed_decoders, self.take_typed
+        for line in self._lines(file_input):
+            if not line or line.isspace():
+                continue
+            self._current_message = line
+            if take_typed is not None and typed and (message := typed.decode_run(line)) is not None:
+                self.current_line = line.rstrip("\r\n")
+                self.current_line_has_constant = False
+                if take_typed(message):
+                    stats["RECORD"] += 1
+                    continue
+                line_dict = self.decode_as_dict(line)
+            else:
+                line_dict = self.deserialize_json(line)
+            self.assert_line_requires(line_dict, requires={"type"})
+            record_type = line_dict["type"]
+            if callback := callbacks.get(record_type):
+                callback(line_dict)
+            else:
+                self._process_unknown_message(line_dict)
+            stats[record_type] += 1
+        return Counter(**stats)
 
     def _unreadable(self, message_dict: dict[str, Any]) -> None:
         if self.unreadable_handler is None:

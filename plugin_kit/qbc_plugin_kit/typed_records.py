@@ -151,19 +151,29 @@ class TypedDecoders:
         self._fields.clear()
         self._last = None
 
+    def decode_run(self, line: str) -> t.Any:
+        """The typed RECORD message of ``line`` (a Struct: ``stream``, ``record``,
+        ``time_extracted``, ``version``) when it continues the run of the stream the last typed
+        record came from, decoded in one pass; else None."""
+        if self._last is None:
+            return None
+        stream, decoder = self._last
+        try:
+            message = decoder.decode(line)
+        except msgspec.MsgspecError:
+            return None
+        if message.stream == stream and message.type == "RECORD" and message.record is not None:
+            return message
+        return None
+
     def decode(self, line: str) -> dict[str, t.Any] | None:
         """The RECORD message of ``line`` with its record typed, or None when the line is another
         message, its stream has no decoder, or the decoder refuses it (the caller decodes it as
         a dict then)."""
-        if self._last is not None:
-            stream, decoder = self._last
-            try:
-                message = decoder.decode(line)
-            except msgspec.MsgspecError:
-                message = None
-            if message is not None and message.stream == stream and message.type == "RECORD" and message.record is not None:
-                return {"type": "RECORD", "stream": stream, "record": message.record,
-                        "time_extracted": message.time_extracted, "version": message.version}
+        message = self.decode_run(line)
+        if message is not None:
+            return {"type": "RECORD", "stream": message.stream, "record": message.record,
+                    "time_extracted": message.time_extracted, "version": message.version}
         try:
             envelope = _ENVELOPE_DECODER.decode(line)
         except msgspec.MsgspecError:

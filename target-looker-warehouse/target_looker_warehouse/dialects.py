@@ -68,8 +68,18 @@ class WarehouseDialect(abc.ABC):
     loads_in_background: t.ClassVar[bool] = False
     #: Run once before the after-load model rebuild (the loads are over by then).
     before_model_rebuild_sql: t.ClassVar[tuple[str, ...]] = ()
+    #: Whether a batch's rows go to its staging table while it is read (streamed_stage.py).
+    streams_batches: t.ClassVar[bool] = False
+
+    def copy_sql(self, staging: str, columns: t.Sequence[str]) -> str:
+        """The COPY that takes a batch's rows (as COPY text) into its staging table."""
+        return f"COPY {self.quote(staging)} ({', '.join(self.quote(c) for c in columns)}) FROM STDIN"
     #: The most rows a batch holds, whatever batch_size_rows says (None: no cap).
     max_batch_rows: t.ClassVar[int | None] = None
+
+    def has_merge(self, connection: sa.Connection) -> bool:
+        """Whether the batch merge may be one ``MERGE`` statement (merge_sql.merge_from_staging_sql)."""
+        return False
 
     def hold_related_merges(self, connection: sa.Connection, family: str) -> None:
         """Make every other merge of ``family`` (a header table and its lines) wait until this
@@ -251,12 +261,19 @@ class PostgresDialect(WarehouseDialect):
 
     keeps_nul = False
 
+    def has_merge(self, connection: sa.Connection) -> bool:
+        # MERGE came with PostgreSQL 15; older servers keep UPDATE + INSERT.
+        return (connection.dialect.server_version_info or (0,)) >= (15,)
+
     def hold_related_merges(self, connection: sa.Connection, family: str) -> None:
         # A transaction-scoped advisory lock, taken before the transaction writes anything (so
         # two merges never wait on each other's rows): it holds across parallel drains and
         # across target processes loading the same schema, and ends with the commit.
         key = int.from_bytes(hashlib.blake2b(family.encode(), digest_size=8).digest(), "big", signed=True)
         connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%(key)s)", {"key": key})
+
+    #: A full-size batch's rows go to its staging table while it is read (streamed_stage.py).
+    streams_batches = True
 
     def bulk_load(
         self,
@@ -269,8 +286,7 @@ class PostgresDialect(WarehouseDialect):
         """Rows are COPY text lines (escaped, checked for NUL when encoded): PostgreSQL parses
         timestamps and decimals itself."""
         raw: t.Any = connection.connection.driver_connection
-        cols = ", ".join(self.quote(c) for c in columns)
-        with raw.cursor() as cursor, cursor.copy(f"COPY {self.quote(staging)} ({cols}) FROM STDIN") as copy:
+        with raw.cursor() as cursor, cursor.copy(self.copy_sql(staging, columns)) as copy:
             for start in range(0, len(rows), _COPY_CHUNK):
                 copy.write("\n".join(rows[start:start + _COPY_CHUNK]) + "\n")
 

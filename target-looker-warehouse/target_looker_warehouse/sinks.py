@@ -39,6 +39,7 @@ from target_looker_warehouse.config import WarehouseSettings
 from target_looker_warehouse.connector import WarehouseConnector
 from target_looker_warehouse.load_values import ValueConversionError
 from target_looker_warehouse.row_encoding import NeedsFullCheck, RowEncoder, TypedEncoder
+from target_looker_warehouse.streamed_stage import ROWS_PER_WRITE, STREAM_FROM_ROWS, StreamedStage
 from target_looker_warehouse.warehouse_errors import classify
 
 if t.TYPE_CHECKING:
@@ -81,6 +82,9 @@ class _TypedPath(t.NamedTuple):
     bookkeeping: t.Callable[[t.Any], tuple[t.Any, ...]]  # see _BOOKKEEPING
 
 
+# Key column types whose stored value has one spelling in a record (see WarehouseSink._merge).
+_ONE_SPELLING = frozenset({Family.TEXT, Family.INTEGER})
+
 # Fields accept_typed reads besides the row: _sdc_extracted_at (when the message has no
 # time_extracted), audit_source's, and the version fields the order may need to read.
 _BOOKKEEPING = ("_sdc_extracted_at", *_SOURCE_FIELDS, SYNC_TOKEN, UPDATED_AT, "_sdc_deleted_at")
@@ -122,6 +126,11 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         self._audit_values: tuple[t.Any, ...] = ()
         self._last_slim: dict[str, t.Any] = dict.fromkeys(self._slim_fields)
         self._audit_tokens: tuple[str, ...] = ()
+        # The batch being read streams its rows to a staging table once it is big enough
+        # (streamed_stage.py); the batch being delivered takes its stage along.
+        self._stage: StreamedStage | None = None
+        self._stage_tried = False
+        self._batch_stage: StreamedStage | None = None
 
     @functools.cached_property
     def max_size(self) -> int:  # type: ignore[override]
@@ -193,14 +202,17 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         # The batch takes its input lines along (set_aside reads them); the next batch starts a file.
         self._write_lines()
         lines, self._lines, self._lines_size = self._lines, None, 0
+        stage, self._stage, self._stage_tried = self._stage, None, False
 
         def deliver() -> None:
-            self._batch_lines = lines
+            self._batch_lines, self._batch_stage = lines, stage
             try:
                 if records:
                     self.deliver(records, self._load, classify)
             finally:
-                self._batch_lines = None
+                unused, self._batch_lines, self._batch_stage = self._batch_stage, None, None
+                if unused is not None:
+                    unused.discard()
                 if lines is not None:
                     lines.close()
 
@@ -274,8 +286,8 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
                                  operator.attrgetter(*(fields.attribute[n] for n in _BOOKKEEPING)))
         return self._typed
 
-    def accept_typed(self, record: t.Any, message: dict[str, t.Any], received: tuple[str, int], line: str,
-                     letter: int | None) -> bool:
+    def accept_typed(self, record: t.Any, time_extracted: str | None, version: int | None,
+                     received: tuple[str, int], line: str, letter: int | None) -> bool:
         """Take one typed record as :meth:`accept` takes a dict, or decline it (False, nothing
         kept) when a value is outside what the fast converters vouch for: the intake then
         decodes its line as a dict and calls :meth:`accept`, whose full check decides."""
@@ -283,12 +295,11 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         if path is None:
             return False
         extracted, edition, company_id, token, updated_at, deleted_at = path.bookkeeping(record)
-        time_extracted = message["time_extracted"]
         context = self._get_context(record)
         # The audit columns' values change once a millisecond or a batch: their COPY text is made
         # once per change, not per record.
         audit = (time_extracted if time_extracted is not None else extracted, received[0], received[1],
-                 self._batch_started, message["version"], self.sync_started_at,
+                 self._batch_started, version, self.sync_started_at,
                  audit_source(self.stream_name, {"edition": edition, "company_id": company_id}))
         try:
             if audit != self._audit_values:
@@ -306,6 +317,13 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         slim[_ROW] = row
         self.tally_record_read()
         self.process_record(slim, context)
+        stage = self._stage
+        if stage is not None:
+            stage.pending.append(row)
+            if len(stage.pending) >= ROWS_PER_WRITE:
+                stage.send()
+        elif self._batch_records_read >= STREAM_FROM_ROWS and not self._stage_tried:
+            self._open_stage(context)
         return True
 
     def accept(self, record: dict[str, t.Any], message: dict[str, t.Any], received: tuple[str, int]) -> None:
@@ -348,6 +366,28 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         slim[_ROW] = row
         self.tally_record_read()
         self.process_record(slim, context)
+        stage = self._stage
+        if stage is not None:
+            stage.pending.append(row)
+            if len(stage.pending) >= ROWS_PER_WRITE:
+                stage.send()
+        elif self._batch_records_read >= STREAM_FROM_ROWS and not self._stage_tried:
+            self._open_stage(context)
+
+    def _open_stage(self, context: dict) -> None:
+        """Start streaming this batch's rows to its staging table (streamed_stage.py), where the
+        dialect does and every row so far was encoded at intake."""
+        self._stage_tried = True
+        flavor = self.connector.dialect
+        records = context.get("records", [])
+        if not flavor.streams_batches or any(r.get(_ROW) is None for r in records):
+            return
+        columns = self._encoder().columns
+        staging = f"_tlw_stage_{uuid.uuid4().hex[:12]}"
+        self._stage = StreamedStage.open(
+            self.connector.engine, staging, merge_sql.create_staging_sql(flavor, staging, self.table, columns),
+            flavor.copy_sql(staging, columns), merge_sql.drop_staging_sql(flavor, staging),
+            (r[_ROW] for r in records))
 
     def _keep_line(self, line: str) -> int:
         # Written to the file a thousand lines at a time (a write per line cost a tenth of the
@@ -382,6 +422,9 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
 
     def clean_up(self) -> None:
         self._background_loads.wait()
+        if self._stage is not None:
+            self._stage.discard()
+            self._stage = None
         self._pending_lines.clear()
         if self._lines is not None:
             self._lines.close()
@@ -434,13 +477,22 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
     def _load(self, records: list[dict[str, t.Any]]) -> None:
         encoder = self._encoder()
         keys = list(self.key_properties)
+        # The batch's streamed stage serves its first load only, and only when it holds
+        # exactly the rows the usual path would stage (each key once).
+        stage, self._batch_stage = self._batch_stage, None
+        sent = len(records)
+        dropped = 0
         if keys and self.settings.upsert:
             records, dropped = newest_per_key(records, [encoder.source_of.get(k, k) for k in keys])
             if dropped:
                 self.tally_duplicate_merged(dropped)
-        rows = [self._row_of(record, encoder, alone=len(records) == 1) for record in records]
-        self._merge(encoder.columns, encoder.families, rows, keys)
-        self.tally_record_written(len(rows))
+        if stage is not None and (dropped or not stage.finish() or stage.rows != sent):
+            stage.discard()
+            stage = None
+        rows = [] if stage is not None else [
+            self._row_of(record, encoder, alone=len(records) == 1) for record in records]
+        self._merge(encoder.columns, encoder.families, rows, keys, stage)
+        self.tally_record_written(len(records))
 
     def _row_of(self, record: dict[str, t.Any], encoder: RowEncoder, *, alone: bool) -> t.Any:
         """The encoded row: made at intake on the bulk path; records that came through the
@@ -462,29 +514,55 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         families: list[Family],
         rows: list[tuple[t.Any, ...]],
         keys: list[str],
+        stage: StreamedStage | None = None,
     ) -> None:
+        """Stage ``rows`` and merge them into the table in one transaction; or merge what
+        ``stage`` holds already, in its transaction."""
         flavor = self.connector.dialect
+        if stage is not None:
+            try:
+                self._merge_staged(stage.connection, stage.staging, columns, families, keys)
+            except BaseException:
+                stage.discard()
+                raise
+            stage.commit()
+            return
         staging = f"_tlw_stage_{uuid.uuid4().hex[:12]}"
-        version_columns = [c for c in VERSION_COLUMNS if c in columns]
         with self.connector.engine.connect() as conn, conn.begin():
-            family = self._related_family()
-            if family is not None:
-                flavor.hold_related_merges(conn, family)
             conn.exec_driver_sql(merge_sql.create_staging_sql(flavor, staging, self.table, columns))
             flavor.bulk_load(conn, staging, columns, families, rows)
-            if keys and self.settings.upsert:
+            self._merge_staged(conn, staging, columns, families, keys)
+
+    def _merge_staged(self, conn: sa.Connection, staging: str, columns: list[str], families: list[Family],
+                      keys: list[str]) -> None:
+        """The staged batch into the table (the staging table is dropped; the caller commits)."""
+        flavor = self.connector.dialect
+        version_columns = [c for c in VERSION_COLUMNS if c in columns]
+        # Before the transaction writes to any shared table, so that two merges never wait
+        # on each other's rows (the staging table is the session's own).
+        family = self._related_family()
+        if family is not None:
+            flavor.hold_related_merges(conn, family)
+        if keys and self.settings.upsert:
+            family_of = dict(zip(columns, families, strict=True))
+            # MERGE needs each stored key matched by one staged row: keys whose text is their
+            # value (two spellings of one timestamp or decimal would match one row twice).
+            if flavor.has_merge(conn) and all(family_of.get(k) in _ONE_SPELLING for k in keys):
+                conn.exec_driver_sql(merge_sql.merge_from_staging_sql(
+                    flavor, self.table, staging, keys, columns, version_columns))
+            else:
                 update = merge_sql.update_from_staging_sql(
                     flavor, self.table, staging, keys, columns, version_columns
                 )
                 if update:
                     conn.exec_driver_sql(update)
                 conn.exec_driver_sql(merge_sql.insert_missing_sql(flavor, self.table, staging, keys, columns))
-            else:
-                conn.exec_driver_sql(merge_sql.append_sql(flavor, self.table, staging, columns))
-            self._propagate_deletions(conn, staging, columns)
-            if self.settings.hard_delete and merge_sql.DELETED_AT in columns:
-                conn.exec_driver_sql(merge_sql.hard_delete_sql(flavor, self.table))
-            conn.exec_driver_sql(merge_sql.drop_staging_sql(flavor, staging))
+        else:
+            conn.exec_driver_sql(merge_sql.append_sql(flavor, self.table, staging, columns))
+        self._propagate_deletions(conn, staging, columns)
+        if self.settings.hard_delete and merge_sql.DELETED_AT in columns:
+            conn.exec_driver_sql(merge_sql.hard_delete_sql(flavor, self.table))
+        conn.exec_driver_sql(merge_sql.drop_staging_sql(flavor, staging))
 
     def _related_family(self) -> str | None:
         """The header table this table's deletions travel with (itself for a header), if any."""

@@ -81,3 +81,39 @@ def test_duckdb_inserts_only_missing_keys_matching_stored_keys_against_the_batch
     conn.execute(sql)
     assert conn.execute("SELECT * FROM t ORDER BY ALL").fetchall() == [
         ("c1", "1", 1), ("c1", "2", 2), ("c2", "1", 3), ("c2", "2", 40), ("c3", "1", 50)]
+
+
+def test_postgres_merge_writes_what_update_and_insert_write(postgres_dsn: str) -> None:
+    """PostgreSQL 15's one-statement MERGE against the kit's order: every pair of versions, a
+    deletion that keeps the stored values it leaves null, and keys the table does not hold."""
+    import psycopg
+
+    columns = ["i", "v", "updated_at", "sync_token", "edit_sequence", "_sdc_deleted_at"]
+    versions = ["updated_at", "sync_token", "edit_sequence", "_sdc_deleted_at"]
+    flavor = PostgresDialect({})
+    pairs = list(itertools.product(range(len(VERSIONS)), repeat=2))
+    cols = ("i INTEGER, v INTEGER, updated_at TIMESTAMPTZ, sync_token BIGINT, edit_sequence VARCHAR, "
+            "_sdc_deleted_at TIMESTAMPTZ")
+    with psycopg.connect(postgres_dsn) as conn:
+        conn.execute("CREATE SCHEMA merge_check")
+        conn.execute(f"CREATE TABLE merge_check.t ({cols}); CREATE TEMPORARY TABLE s ({cols})")
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO merge_check.t VALUES (%s, 0, %s, %s, %s, %s)",
+                            [[n, *VERSIONS[old].values()] for n, (_new, old) in enumerate(pairs)])
+            staged = [[n, 1 if VERSIONS[new]["_sdc_deleted_at"] is None else None, *VERSIONS[new].values()]
+                      for n, (new, _old) in enumerate(pairs)]
+            cur.executemany("INSERT INTO s VALUES (%s, %s, %s, %s, %s, %s)",
+                            [*staged, [-1, 7, None, None, None, None]])  # -1: a key the table lacks
+        conn.execute(merge_sql.merge_from_staging_sql(flavor, "merge_check.t", "s", ["i"], columns, versions))
+        stored = dict(conn.execute("SELECT i, v FROM merge_check.t").fetchall())
+    assert stored.pop(-1) == 7
+    for n, (new, old) in enumerate(pairs):
+        # Replaced rows hold the staged v (1), or for a deletion the stored one (0) it left null.
+        replaced = supersedes(VERSIONS[new], VERSIONS[old])
+        want = 1 if replaced and VERSIONS[new]["_sdc_deleted_at"] is None else 0
+        assert stored[n] == want, (VERSIONS[new], VERSIONS[old])
+
+
+def test_merge_of_a_keys_only_table_only_inserts() -> None:
+    sql = merge_sql.merge_from_staging_sql(PostgresDialect({}), "t", "s", ["id"], ["id"], [])
+    assert "WHEN MATCHED" not in sql and sql.endswith('WHEN NOT MATCHED THEN INSERT ("id") VALUES (s."id")')

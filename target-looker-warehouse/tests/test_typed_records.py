@@ -35,7 +35,7 @@ def typed_accepts(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     def spy(self: sinks.WarehouseSink, record: t.Any, *args: t.Any) -> bool:
         took = accept_typed(self, record, *args)
         if took:
-            taken.append(args[2])
+            taken.append(args[3])  # (time_extracted, version, received, line, letter)
         return took
 
     monkeypatch.setattr(sinks.WarehouseSink, "accept_typed", spy)
