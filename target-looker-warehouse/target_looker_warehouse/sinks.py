@@ -314,16 +314,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         slim[_LINE_AT] = self._keep_line(line)
         if letter is not None:
             slim[LETTER] = letter
-        slim[_ROW] = row
-        self.tally_record_read()
-        self.process_record(slim, context)
-        stage = self._stage
-        if stage is not None:
-            stage.pending.append(row)
-            if len(stage.pending) >= ROWS_PER_WRITE:
-                stage.send()
-        elif self._batch_records_read >= STREAM_FROM_ROWS and not self._stage_tried:
-            self._open_stage(context)
+        self._take(slim, row, context)
         return True
 
     def accept(self, record: dict[str, t.Any], message: dict[str, t.Any], received: tuple[str, int]) -> None:
@@ -363,6 +354,11 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         slim[_LINE_AT] = self._keep_line(record[LINE])
         if LETTER in record:
             slim[LETTER] = record[LETTER]
+        self._take(slim, row, context)
+
+    def _take(self, slim: dict[str, t.Any], row: str, context: dict) -> None:
+        """Keep a slim record and its row in the batch; the row goes to the batch's stage too
+        once the batch streams (streamed_stage.py)."""
         slim[_ROW] = row
         self.tally_record_read()
         self.process_record(slim, context)
