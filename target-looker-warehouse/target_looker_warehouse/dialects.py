@@ -70,12 +70,12 @@ class WarehouseDialect(abc.ABC):
     before_model_rebuild_sql: t.ClassVar[tuple[str, ...]] = ()
     #: Whether a batch's rows go to its staging table while it is read (streamed_stage.py).
     streams_batches: t.ClassVar[bool] = False
+    #: The most rows a batch holds, whatever batch_size_rows says (None: no cap).
+    max_batch_rows: t.ClassVar[int | None] = None
 
     def copy_sql(self, staging: str, columns: t.Sequence[str]) -> str:
         """The COPY that takes a batch's rows (as COPY text) into its staging table."""
         return f"COPY {self.quote(staging)} ({', '.join(self.quote(c) for c in columns)}) FROM STDIN"
-    #: The most rows a batch holds, whatever batch_size_rows says (None: no cap).
-    max_batch_rows: t.ClassVar[int | None] = None
 
     def has_merge(self, connection: sa.Connection) -> bool:
         """Whether the batch merge may be one ``MERGE`` statement (merge_sql.merge_from_staging_sql)."""

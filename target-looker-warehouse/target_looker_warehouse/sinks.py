@@ -82,6 +82,11 @@ class _TypedPath(t.NamedTuple):
     bookkeeping: t.Callable[[t.Any], tuple[t.Any, ...]]  # see _BOOKKEEPING
 
 
+def _staging_name() -> str:
+    """A batch's temporary staging table: unique, so parallel drains never share one."""
+    return f"_tlw_stage_{uuid.uuid4().hex[:12]}"
+
+
 # Key column types whose stored value has one spelling in a record (see WarehouseSink._merge).
 _ONE_SPELLING = frozenset({Family.TEXT, Family.INTEGER})
 
@@ -363,7 +368,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         self.tally_record_read()
         self.process_record(slim, context)
         stage = self._stage
-        if stage is not None:
+        if stage is not None:  # appended here, not through a method: this runs once per record
             stage.pending.append(row)
             if len(stage.pending) >= ROWS_PER_WRITE:
                 stage.send()
@@ -379,7 +384,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
         if not flavor.streams_batches or any(r.get(_ROW) is None for r in records):
             return
         columns = self._encoder().columns
-        staging = f"_tlw_stage_{uuid.uuid4().hex[:12]}"
+        staging = _staging_name()
         self._stage = StreamedStage.open(
             self.connector.engine, staging, merge_sql.create_staging_sql(flavor, staging, self.table, columns),
             flavor.copy_sql(staging, columns), merge_sql.drop_staging_sql(flavor, staging),
@@ -523,7 +528,7 @@ class WarehouseSink(DeliverySink, SQLSink[WarehouseConnector]):
                 raise
             stage.commit()
             return
-        staging = f"_tlw_stage_{uuid.uuid4().hex[:12]}"
+        staging = _staging_name()
         with self.connector.engine.connect() as conn, conn.begin():
             conn.exec_driver_sql(merge_sql.create_staging_sql(flavor, staging, self.table, columns))
             flavor.bulk_load(conn, staging, columns, families, rows)

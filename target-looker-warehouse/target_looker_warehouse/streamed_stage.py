@@ -50,8 +50,8 @@ class StreamedStage:
         with connection.begin():  # committed now: the COPY's transaction locks nothing shared
             connection.exec_driver_sql(create_sql)
         self._transaction: sa.RootTransaction | None = connection.begin()
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        self._copy_cm: t.Any = cursor.copy(copy_sql)
+        self._cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self._copy_cm: t.Any = self._cursor.copy(copy_sql)
         self._copy = self._copy_cm.__enter__()
 
     @classmethod
@@ -126,6 +126,8 @@ class StreamedStage:
         self._close()
 
     def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._cursor.close()
         with contextlib.suppress(Exception):
             self.connection.close()
         if not self._released:
