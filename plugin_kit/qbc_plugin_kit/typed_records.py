@@ -31,6 +31,14 @@ _Envelope = msgspec.defstruct(
 _ENVELOPE_DECODER: msgspec.json.Decoder[t.Any] = msgspec.json.Decoder(_Envelope)
 
 
+class TypedMessage(t.NamedTuple):
+    """A typed RECORD message's parts a consumer reads (as the one-pass Struct has them)."""
+
+    record: t.Any
+    time_extracted: str | None
+    version: int | None
+
+
 class TypedRecordDeclined(Exception):
     """The consumer cannot vouch for this typed record: decode its line as a dict instead."""
 
@@ -166,6 +174,12 @@ class TypedDecoders:
             return message
         return None
 
+    def run(self, lines: t.Iterator[str], ended: t.Callable[[], bool]) -> TypedRun:
+        """The lines that follow in ``lines`` while they continue the current run (see
+        :meth:`decode_run`); ``ended()`` is asked before each line is decoded: True ends the run
+        there (a line the reader must take itself, such as a dead letter's)."""
+        return TypedRun(lines, self._last, ended)
+
     def decode(self, line: str) -> dict[str, t.Any] | None:
         """The RECORD message of ``line`` with its record typed, or None when the line is another
         message, its stream has no decoder, or the decoder refuses it (the caller decodes it as
@@ -188,3 +202,37 @@ class TypedDecoders:
         self._last = (envelope.stream, fields.message_decoder)
         return {"type": "RECORD", "stream": envelope.stream, "record": record,
                 "time_extracted": envelope.time_extracted, "version": envelope.version}
+
+
+class TypedRun:
+    """A stream's run of typed RECORD messages, read line by line: iterating yields
+    ``(message, line)`` while each line continues the run (:meth:`TypedDecoders.decode_run`'s
+    rule, in one loop, with no call per line). The first line that does not is kept in
+    :attr:`rest` for the reader (None: the input ended, or a consumer stopped early). A consumer
+    may stop at any record and go on later with the same iterator."""
+
+    __slots__ = ("_ended", "_lines", "_run", "rest")
+
+    def __init__(self, lines: t.Iterator[str], run: tuple[str, msgspec.json.Decoder[t.Any]] | None,
+                 ended: t.Callable[[], bool]) -> None:
+        self.rest: str | None = None
+        self._lines, self._run, self._ended = lines, run, ended
+
+    def __iter__(self) -> t.Iterator[tuple[t.Any, str]]:
+        if self._run is None:
+            return
+        stream, decode = self._run[0], self._run[1].decode
+        ended, error = self._ended, msgspec.MsgspecError
+        for line in self._lines:
+            if ended():
+                self.rest = line
+                return
+            try:
+                message = decode(line)
+            except error:
+                self.rest = line
+                return
+            if message.stream != stream or message.type != "RECORD" or message.record is None:
+                self.rest = line
+                return
+            yield message, line

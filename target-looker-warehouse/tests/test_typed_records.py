@@ -30,15 +30,22 @@ def typed_accepts(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     taken: list[str] = []
     if request.param == "dicts":
         monkeypatch.setattr(sinks.WarehouseSink, "typed_fields", lambda self: None)
-    accept_typed = sinks.WarehouseSink.accept_typed
+    take_typed_run = sinks.WarehouseSink.take_typed_run
 
-    def spy(self: sinks.WarehouseSink, record: t.Any, *args: t.Any) -> bool:
-        took = accept_typed(self, record, *args)
-        if took:
-            taken.append(args[3])  # (time_extracted, version, received, line, letter)
-        return took
+    def spy(self: sinks.WarehouseSink, first: t.Any, records: t.Any, *args: t.Any) -> tuple[int, str | None]:
+        # The lines the sink was offered, in order: it takes the first ``took`` of them.
+        offered = [first[1]] if first is not None else []
 
-    monkeypatch.setattr(sinks.WarehouseSink, "accept_typed", spy)
+        def watched() -> t.Iterator[tuple[t.Any, str]]:
+            for item in records or ():
+                offered.append(item[1])
+                yield item
+
+        took, declined = take_typed_run(self, first, watched() if records is not None else None, *args)
+        taken.extend(offered[:took])
+        return took, declined
+
+    monkeypatch.setattr(sinks.WarehouseSink, "take_typed_run", spy)
     return taken
 
 
