@@ -50,7 +50,8 @@ def typed_accepts(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
 
 
 def test_edge_cases_load_the_same_typed_or_as_dicts(warehouse_config: dict[str, t.Any],
-                                                      typed_accepts: list[str]) -> None:
+                                                      typed_accepts: list[str],
+                                                      request: pytest.FixtureRequest) -> None:
     config = {**warehouse_config, "decimal_scale": 2}
     text = FIXTURE.read_text(encoding="utf-8")
     with pytest.raises(RecordsSetAside):
@@ -80,6 +81,63 @@ def test_edge_cases_load_the_same_typed_or_as_dicts(warehouse_config: dict[str, 
     assert "cannot hold" in letters["14"].reason
     assert "NaN" in letters["10"].reason
     assert "no value for key property id" in letters["no id"].reason
-    if typed_accepts:
+    if request.node.callspec.params["typed_accepts"] == "typed":
         # The typed path took the records it can vouch for, and only those.
         assert sorted(line.split('"id": "')[1][:2] for line in typed_accepts) == ["03", "08", "09", "11", "13", "16"]
+
+
+def _run_input(records: int) -> tuple[str, Decimal]:
+    """One stream's run of ``records`` invoice lines broken by each kind of line that ends the
+    sink's own loop (take_typed_run): a record the typed path declines (``1e2``), a blank line,
+    another stream's record, a STATE message; then the 11th record again, newer. Returns the
+    text and the sum of amounts the table must hold."""
+    schema = {"type": "object", "properties": {
+        "company_id": {"type": "string"}, "id": {"type": "string"}, "amount": {"type": ["number", "null"]},
+        "memo": {"type": ["string", "null"]}, "updated_at": {"type": ["string", "null"], "format": "date-time"},
+        "sync_token": {"type": ["integer", "null"]},
+        "_sdc_deleted_at": {"type": ["string", "null"], "format": "date-time"}}}
+    lines = [json.dumps({"type": "SCHEMA", "stream": stream, "schema": schema, "key_properties": ["company_id", "id"]})
+             for stream in ("run_lines", "other_lines")]
+    amounts: dict[str, Decimal] = {}
+
+    def record(stream: str, i: int, amount: str, updated: str = "2026-01-01T09:00:00-08:00") -> str:
+        if stream == "run_lines":
+            amounts[f"r{i:05d}"] = Decimal(amount)
+        # The number as its JSON text (json.dumps of a Decimal is not possible, of a float not exact).
+        return (f'{{"type": "RECORD", "stream": "{stream}", "record": {{"company_id": "1", "id": "r{i:05d}", '
+                f'"amount": {amount}, "memo": "line {i}", "updated_at": "{updated}", "sync_token": 0, '
+                '"_sdc_deleted_at": null}}')
+
+    for i in range(records):
+        lines.append(record("run_lines", i, "1e2" if i == 300 else f"{i}.{i % 100:02d}"))
+        if i == 301:
+            lines.append("")
+        elif i == 900:
+            lines.append(record("other_lines", i, "1.50"))
+        elif i == 1500:
+            lines.append(json.dumps({"type": "STATE", "value": {"bookmarks": {"run_lines": i}}}))
+    lines.append(record("run_lines", 10, "7.77", "2026-02-01T09:00:00-08:00"))
+    return "\n".join(lines) + "\n", sum(amounts.values(), Decimal(0))
+
+
+def test_a_run_broken_by_each_kind_of_line_loads_each_record_once(warehouse_config: dict[str, t.Any],
+                                                                   typed_accepts: list[str],
+                                                                   request: pytest.FixtureRequest) -> None:
+    records = 12_500  # two batches of 11,000 and 1,500: PostgreSQL streams the first from 10,000 rows
+    text, total = _run_input(records)
+    config = {**warehouse_config, "batch_size_rows": 11_000, "decimal_scale": 2}
+    _, stdout = run_target(config, text)
+    (count, keys, amount), = query(config, f"SELECT COUNT(*), COUNT(DISTINCT id), SUM(amount) FROM {raw(config, 'run_lines')}")
+    assert (count, keys, amount) == (records, records, total)
+    assert query(config, f"SELECT amount, memo FROM {raw(config, 'run_lines')} WHERE id IN ('r00010', 'r00300') "
+                         "ORDER BY id") == [(Decimal("7.77"), "line 10"), (Decimal("100.00"), "line 300")]
+    assert query(config, f"SELECT id, amount FROM {raw(config, 'other_lines')}") == [("r00900", Decimal("1.50"))]
+    states = [json.loads(line) for line in stdout.splitlines() if line.strip()]  # the values of STATE messages
+    assert states[-1] == {"bookmarks": {"run_lines": 1500}}
+    if request.node.callspec.params["typed_accepts"] == "typed":
+        # Every record but each stream's first (which makes the stream's sink) and the declined
+        # one went the typed way, each once.
+        taken = [json.loads(line)["record"]["id"] for line in typed_accepts]
+        assert len(taken) == records - 1
+        assert sorted(set(taken)) == sorted({f"r{i:05d}" for i in range(1, records)} - {"r00300"} | {"r00900"})
+        assert taken.count("r00010") == 2
