@@ -473,13 +473,16 @@ def deliver_batch(records: list[dict[str, Any]], *, load: Load,
 
     def load_noting_refusals(batch: list[dict[str, Any]]) -> None:
         refused = load(batch)
-        for record in batch:
-            refusals.pop(id(record), None)
+        if refusals:  # an earlier attempt's answers for these records no longer count
+            for record in batch:
+                refusals.pop(id(record), None)
         for record, reason in refused or ():
             refusals[id(record)] = reason
 
     landed = _split(records, load_noting_refusals, classify, set_aside, policy, logger, describe, sleep,
                     probe=True)
+    if not refusals:
+        return landed
     for record in landed:
         if id(record) in refusals:
             set_aside(record, refusals[id(record)])

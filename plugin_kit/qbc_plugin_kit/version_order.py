@@ -26,6 +26,7 @@ text whenever it arrives, so a re-sent version stays a duplicate.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -156,10 +157,19 @@ def newest_per_key(
 ) -> tuple[list[dict[str, Any]], int]:
     """One record per key, the newest version (the later arrival on a tie); and how many
     older or repeated versions were dropped. Versions are computed only for repeated keys."""
-    kept: dict[tuple[Any, ...], dict[str, Any]] = {}
+    records = list(records)
+    try:
+        # The keys in one C loop; a batch whose keys are all distinct (the usual case) is
+        # returned as it is: the loop below cost a tenth of a second per 100,000 records,
+        # after the last record of a run.
+        keys: list[Any] = list(map(operator.itemgetter(*key_fields), records))
+    except (KeyError, TypeError):  # a record without a key field (dict.get's None below), or no key fields
+        keys = [tuple(record.get(field) for field in key_fields) for record in records]
+    if len(set(keys)) == len(keys):
+        return records, 0
+    kept: dict[Any, dict[str, Any]] = {}
     dropped = 0
-    for record in records:
-        key = tuple(record.get(field) for field in key_fields)
+    for key, record in zip(keys, records, strict=True):
         current = kept.get(key)
         if current is not None:
             dropped += 1

@@ -62,3 +62,16 @@ def test_newest_per_key_keeps_the_newest_and_a_same_second_deletion() -> None:
     kept, dropped = newest_per_key([deletion, edit, {"id": "2", "sync_token": 1}], ["id"])
     assert kept == [deletion, {"id": "2", "sync_token": 1}]
     assert dropped == 1
+
+
+def test_newest_per_key_on_a_compound_key_distinct_repeated_and_missing() -> None:
+    lines = [{"doc": "1", "line": str(i), "sync_token": 0} for i in range(3)]
+    kept, dropped = newest_per_key(lines, ["doc", "line"])
+    assert (kept, dropped) == (lines, 0)  # all distinct: as they came
+    newer = {"doc": "1", "line": "1", "sync_token": 2}
+    kept, dropped = newest_per_key([*lines, newer, {"doc": "1", "line": "1", "sync_token": 1}], ["doc", "line"])
+    assert (kept, dropped) == ([lines[0], newer, lines[2]], 2)  # first place of the key, newest version
+    # A record without a key field has the key None there (as dict.get reads it), like any other value.
+    kept, dropped = newest_per_key([{"doc": "1", "sync_token": 1}, {"doc": "1", "line": None, "sync_token": 3}],
+                                   ["doc", "line"])
+    assert (kept, dropped) == ([{"doc": "1", "line": None, "sync_token": 3}], 1)
