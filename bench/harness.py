@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -80,6 +81,36 @@ def peer_python(name: str) -> str:
             raise SystemExit(f"bench/run: could not install {wanted} into {venv.relative_to(ROOT)}: the peers "
                              "come from the package index (pip install by name); check network access or "
                              "pip's index settings")
+        marker.write_text(wanted)
+    return str(python.relative_to(ROOT))
+
+
+def own_python() -> str:
+    """The interpreter of ``.bench/target-looker-warehouse``: the target installed on its own, as
+    meltano.yml's ``pip_url`` installs it for ``meltano run`` (the plugin kit and the target,
+    editable, with their dependencies and nothing else), so that it is measured as its users run
+    it, beside the peers in theirs. The development venv holds every plugin's dependencies and
+    the test tools (numpy, pandas, pyspark), some of which the SDK imports when present
+    (joblib imports numpy): its start-up is not the target's. Made again when a pyproject.toml
+    of the two changes."""
+    packages = ["plugin_kit", "target-looker-warehouse"]
+    venv = BENCH_VENVS / "target-looker-warehouse"
+    python = venv / "bin" / "python"
+    marker = venv / ".installed"
+    wanted = " ".join(f"-e ./{p}" for p in packages) + " " + hashlib.sha256(
+        b"".join((ROOT / p / "pyproject.toml").read_bytes() for p in packages)).hexdigest()[:16]
+    if not (marker.exists() and marker.read_text() == wanted and python.exists()):
+        print(f"bench/run: installing {' '.join(packages)} into {venv.relative_to(ROOT)}", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        installed = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+             *(arg for p in packages for arg in ("-e", f"./{p}"))],
+            capture_output=True, text=True, check=False, cwd=ROOT)
+        if installed.returncode != 0:
+            print(installed.stderr[-2000:], file=sys.stderr)
+            raise SystemExit(f"bench/run: could not install {' '.join(packages)} into {venv.relative_to(ROOT)}: "
+                             "their dependencies come from the package index; check network access or pip's "
+                             "index settings")
         marker.write_text(wanted)
     return str(python.relative_to(ROOT))
 
@@ -139,7 +170,8 @@ SIZES = {
 def steps(quick: bool) -> list[Step]:
     size = SIZES["quick" if quick else "full"]
     py = _relative(sys.executable)
-    warehouse = [py, "bench/target_looker_warehouse.py", "--meltanolabs-python", peer_python("meltanolabs"),
+    warehouse = [py, "bench/target_looker_warehouse.py", "--python", own_python(),
+                 "--meltanolabs-python", peer_python("meltanolabs"),
                  "--floor-python", peer_python("floor"), "--rows", str(size.warehouse_rows),
                  "--rounds", str(size.warehouse_rounds), "--flatness-rows", str(size.flatness_rows)]
     if quick:

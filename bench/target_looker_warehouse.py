@@ -235,7 +235,7 @@ def loaders(args: argparse.Namespace) -> list[Loader]:
                    "quickbooks.invoice_lines", ours=True),
         ]
 
-    found = ours("target-looker-warehouse", TARGET)
+    found = ours("target-looker-warehouse", [args.python or TARGET[0], *TARGET[1:]])
     if args.before_python:
         found += ours(f"before ({args.before_label})", [args.before_python, *TARGET[1:]])
     if args.floor_python:
@@ -299,6 +299,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100_000)
     parser.add_argument("--flatness-rows", type=int, default=1_000_000,
                         help="also load this many rows once per dialect (peak RSS flatness); 0 skips")
+    parser.add_argument("--python", help="python of the venv target-looker-warehouse runs from (default: this "
+                        "one; bench/run installs it on its own, as meltano.yml does)")
     parser.add_argument("--meltanolabs-python", help="python of a venv with meltanolabs-target-postgres")
     parser.add_argument("--floor-python", help="python of a venv with orjson, psycopg, duckdb, pyarrow")
     parser.add_argument("--quick", action="store_true", help="no meltanolabs defaults run")
@@ -345,6 +347,7 @@ def write_results(args: argparse.Namespace, measures: list[Measure], flat: list[
     command = args.command_line or (
         f"python bench/target_looker_warehouse.py --rows {args.rows} --rounds {args.rounds} "
         f"--flatness-rows {args.flatness_rows}" + (" --quick" if args.quick else "")
+        + (" --python .bench/target-looker-warehouse/bin/python" if args.python else "")
         + (" --meltanolabs-python .bench/meltanolabs/bin/python" if args.meltanolabs_python else "")
         + (" --floor-python .bench/floor/bin/python" if args.floor_python else ""))
     loads = [m.load for m in measures]
@@ -356,7 +359,9 @@ def write_results(args: argparse.Namespace, measures: list[Measure], flat: list[
         f"Machine: {platform.machine()}, {os.cpu_count()} cores shared with other jobs, Python "
         f"{platform.python_version()}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Input: {args.rows:,} "
         "`invoice_lines` records (28 columns, key company_id+invoice_id+line_id, exact money as JSON "
-        f"numbers), batch_size_rows {args.batch_size:,}, validation on for target-looker-warehouse, "
+        f"numbers), batch_size_rows {args.batch_size:,}, validation on for target-looker-warehouse "
+        + ("(run from its own venv, installed as meltano.yml installs it), " if args.python else
+           "(run from this venv), ") +
         f"{args.rounds} rounds in alternating order, each run into an empty destination and read back "
         "(row count, distinct keys, exact sum of amount: all matched). PostgreSQL 15 sandbox on "
         "127.0.0.1 (fsync off). Load average (1 min) at the start of each run: "
