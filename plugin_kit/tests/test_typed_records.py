@@ -77,3 +77,28 @@ def test_the_reader_gives_a_dict_for_a_line_the_struct_refuses() -> None:
     untyped = reader.deserialize_json(record("lines", '"company_id": "9130", "id": "1", "qty": "3"'))
     assert is_typed(typed["record"])
     assert untyped["record"] == {"company_id": "9130", "id": "1", "qty": "3"}
+
+
+def test_a_run_yields_its_records_and_keeps_the_line_that_ends_it() -> None:
+    found = decoders()
+    assert found.decode(record("lines", '"company_id": "9130", "id": "1"')) is not None  # the run's stream
+    ends = [
+        record("vendors", '"company_id": "9130", "id": "V1"'),           # another stream, same fields
+        '{"type": "STATE", "value": {"a": 1}}',                          # another message
+        record("lines", '"company_id": "9130", "id": 7'),                # a record the Struct refuses
+        "\n",                                                            # a blank line
+    ]
+    for end in ends:
+        lines = iter([record("lines", '"company_id": "9130", "id": "2"') + "\n",
+                      record("lines", '"company_id": "9130", "id": "3"') + "\n", end, "after"])
+        run = found.run(lines, lambda: False)
+        taken = [line for _message, line in run]
+        assert [line.split('"id": "')[1][0] for line in taken] == ["2", "3"]
+        assert run.rest == end and next(lines) == "after"  # nothing read past it
+    # The caller ends the run where it must take the line itself (a dead letter's line).
+    lines = iter([record("lines", '"company_id": "9130", "id": "2"')])
+    run = found.run(lines, lambda: True)
+    assert list(run) == [] and run.rest is not None
+    # The input's end: no line left over.
+    run = found.run(iter([record("lines", '"company_id": "9130", "id": "2"')]), lambda: False)
+    assert len(list(run)) == 1 and run.rest is None
