@@ -65,24 +65,31 @@ BUDGET_S = {"quick": 180, "full": 1200}
 # Peers
 
 
-def peer_python(name: str) -> str:
-    """The interpreter of ``.bench/<name>``, a venv holding exactly ``PEERS[name]`` (made once)."""
+def _venv_python(name: str, requirements: list[str], stamp: str, source: str) -> str:
+    """The interpreter of ``.bench/<name>``, a venv holding ``requirements`` (pip arguments, run
+    from the repository's root), made again when ``stamp`` changes; ``source`` says where they
+    come from when pip fails."""
     venv = BENCH_VENVS / name
     python = venv / "bin" / "python"
     marker = venv / ".installed"
-    wanted = " ".join(PEERS[name])
-    if not (marker.exists() and marker.read_text() == wanted and python.exists()):
-        print(f"bench/run: installing {wanted} into {venv.relative_to(ROOT)}", file=sys.stderr, flush=True)
+    if not (marker.exists() and marker.read_text() == stamp and python.exists()):
+        print(f"bench/run: installing {' '.join(requirements)} into {venv.relative_to(ROOT)}", file=sys.stderr,
+              flush=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                                    *PEERS[name]], capture_output=True, text=True, check=False)
+                                    *requirements], capture_output=True, text=True, check=False, cwd=ROOT)
         if installed.returncode != 0:
             print(installed.stderr[-2000:], file=sys.stderr)
-            raise SystemExit(f"bench/run: could not install {wanted} into {venv.relative_to(ROOT)}: the peers "
-                             "come from the package index (pip install by name); check network access or "
-                             "pip's index settings")
-        marker.write_text(wanted)
+            raise SystemExit(f"bench/run: could not install {' '.join(requirements)} into "
+                             f"{venv.relative_to(ROOT)}: {source}; check network access or pip's index settings")
+        marker.write_text(stamp)
     return str(python.relative_to(ROOT))
+
+
+def peer_python(name: str) -> str:
+    """The interpreter of ``.bench/<name>``, a venv holding exactly ``PEERS[name]`` (made once)."""
+    return _venv_python(name, PEERS[name], " ".join(PEERS[name]),
+                        "the peers come from the package index (pip install by name)")
 
 
 def own_python() -> str:
@@ -94,25 +101,11 @@ def own_python() -> str:
     (joblib imports numpy): its start-up is not the target's. Made again when a pyproject.toml
     of the two changes."""
     packages = ["plugin_kit", "target-looker-warehouse"]
-    venv = BENCH_VENVS / "target-looker-warehouse"
-    python = venv / "bin" / "python"
-    marker = venv / ".installed"
-    wanted = " ".join(f"-e ./{p}" for p in packages) + " " + hashlib.sha256(
+    requirements = [arg for p in packages for arg in ("-e", f"./{p}")]
+    stamp = " ".join(requirements) + " " + hashlib.sha256(
         b"".join((ROOT / p / "pyproject.toml").read_bytes() for p in packages)).hexdigest()[:16]
-    if not (marker.exists() and marker.read_text() == wanted and python.exists()):
-        print(f"bench/run: installing {' '.join(packages)} into {venv.relative_to(ROOT)}", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-        installed = subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-             *(arg for p in packages for arg in ("-e", f"./{p}"))],
-            capture_output=True, text=True, check=False, cwd=ROOT)
-        if installed.returncode != 0:
-            print(installed.stderr[-2000:], file=sys.stderr)
-            raise SystemExit(f"bench/run: could not install {' '.join(packages)} into {venv.relative_to(ROOT)}: "
-                             "their dependencies come from the package index; check network access or pip's "
-                             "index settings")
-        marker.write_text(wanted)
-    return str(python.relative_to(ROOT))
+    return _venv_python("target-looker-warehouse", requirements, stamp,
+                        "their dependencies come from the package index")
 
 
 # ---------------------------------------------------------------------------------------------
