@@ -163,14 +163,8 @@ class TypedDecoders:
         """The typed RECORD message of ``line`` (a Struct: ``stream``, ``record``,
         ``time_extracted``, ``version``) when it continues the run of the stream the last typed
         record came from, decoded in one pass; else None."""
-        if self._last is None:
-            return None
-        stream, decoder = self._last
-        try:
-            message = decoder.decode(line)
-        except msgspec.MsgspecError:
-            return None
-        if message.stream == stream and message.type == "RECORD" and message.record is not None:
+        # TypedRun holds the rule: a run of this one line.
+        for message, _line in TypedRun(iter((line,)), self._last, _never):
             return message
         return None
 
@@ -204,10 +198,14 @@ class TypedDecoders:
                 "time_extracted": envelope.time_extracted, "version": envelope.version}
 
 
+def _never() -> bool:
+    return False
+
+
 class TypedRun:
     """A stream's run of typed RECORD messages, read line by line: iterating yields
-    ``(message, line)`` while each line continues the run (:meth:`TypedDecoders.decode_run`'s
-    rule, in one loop, with no call per line). The first line that does not is kept in
+    ``(message, line)`` while each line continues the run (the stream the last typed record came
+    from, a RECORD with its record), in one loop with no call per line. The first line that does not is kept in
     :attr:`rest` for the reader (None: the input ended, or a consumer stopped early). A consumer
     may stop at any record and go on later with the same iterator."""
 
